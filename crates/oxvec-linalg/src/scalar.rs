@@ -1,0 +1,37 @@
+//! Scalar reference kernels: the ground truth every SIMD kernel is tested against.
+//! `pub` for tests and benchmarks; production code goes through [`crate::kernels`].
+
+use half::f16;
+
+/// Squared Euclidean distance.
+pub fn l2_sq(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
+}
+
+/// Inner product.
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// Inner product `a·b` and squared norm `b·b`, in one pass over `b`.
+pub fn dot_norm(a: &[f32], b: &[f32]) -> (f32, f32) {
+    a.iter().zip(b).fold((0.0, 0.0), |(d, n), (x, y)| (d + x * y, n + y * y))
+}
+
+/// Squared Euclidean distance to a half-precision row.
+pub fn l2_sq_f16(a: &[f32], b: &[f16]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| (x - y.to_f32()) * (x - y.to_f32())).sum()
+}
+
+/// Inner product with a half-precision row.
+pub fn dot_f16(a: &[f32], b: &[f16]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y.to_f32()).sum()
+}
+
+/// Inner product and squared norm of a half-precision row.
+pub fn dot_norm_f16(a: &[f32], b: &[f16]) -> (f32, f32) {
+    a.iter().zip(b).fold((0.0, 0.0), |(d, n), (x, y)| {
+        let y = y.to_f32();
+        (d + x * y, n + y * y)
+    })
+}

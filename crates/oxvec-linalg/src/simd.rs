@@ -1,0 +1,180 @@
+//! Runtime-dispatched distance kernels.
+//!
+//! [`kernels`] inspects the CPU once and returns the best table of batch kernels. The batch
+//! form (one query against many contiguous rows) matters: the dispatch happens once per block
+//! instead of once per row, and the per-row kernels inline into the loop under the same
+//! `target_feature`. `OXVEC_SIMD=scalar|avx2|avx512|neon` forces a path, for tests and
+//! benchmarks.
+
+use half::f16;
+use oxvec_core::Metric;
+use std::sync::OnceLock;
+
+use crate::{cosine_from_parts, scalar};
+
+/// Batch kernel over f32 rows: distances from `query` to every `query.len()`-wide row of `rows`.
+/// `query_norm_sq` is `query·query` (used by cosine only).
+pub type BatchF32 = fn(Metric, &[f32], f32, &[f32], &mut [f32]);
+/// Batch kernel over f16 rows; the query stays f32.
+pub type BatchF16 = fn(Metric, &[f32], f32, &[f16], &mut [f32]);
+
+/// One instruction set's kernels.
+#[derive(Debug)]
+pub struct Kernels {
+    /// `scalar`, `avx2`, `avx512` or `neon`.
+    pub name: &'static str,
+    pub distances_f32: BatchF32,
+    pub distances_f16: BatchF16,
+}
+
+macro_rules! batch_loops {
+    ($metric:expr, $q:expr, $qn:expr, $rows:expr, $out:expr, $l2:path, $dot:path, $dn:path) => {{
+        let dim = $q.len();
+        if dim == 0 {
+            $out.iter_mut().for_each(|o| *o = 0.0);
+            return;
+        }
+        let pairs = $rows.chunks_exact(dim).zip($out.iter_mut());
+        match $metric {
+            Metric::L2 => pairs.for_each(|(r, o)| *o = $l2($q, r)),
+            Metric::Dot => pairs.for_each(|(r, o)| *o = 1.0 - $dot($q, r)),
+            Metric::Cosine => pairs.for_each(|(r, o)| {
+                let (d, n) = $dn($q, r);
+                *o = cosine_from_parts(d, $qn, n)
+            }),
+        }
+    }};
+}
+
+fn scalar_f32(metric: Metric, q: &[f32], qn: f32, rows: &[f32], out: &mut [f32]) {
+    batch_loops!(metric, q, qn, rows, out, scalar::l2_sq, scalar::dot, scalar::dot_norm)
+}
+
+fn scalar_f16(metric: Metric, q: &[f32], qn: f32, rows: &[f16], out: &mut [f32]) {
+    batch_loops!(metric, q, qn, rows, out, scalar::l2_sq_f16, scalar::dot_f16, scalar::dot_norm_f16)
+}
+
+/// The scalar table, always available.
+pub static SCALAR: Kernels =
+    Kernels { name: "scalar", distances_f32: scalar_f32, distances_f16: scalar_f16 };
+
+#[cfg(target_arch = "x86_64")]
+mod x86;
+#[cfg(target_arch = "x86_64")]
+pub use x86::{avx2_kernels, avx512_kernels};
+
+#[cfg(target_arch = "aarch64")]
+mod neon;
+#[cfg(target_arch = "aarch64")]
+pub use neon::neon_kernels;
+
+fn detect() -> &'static Kernels {
+    let forced = std::env::var("OXVEC_SIMD").ok();
+    let want = |name: &str| forced.as_deref().is_none_or(|f| f == name);
+    if forced.as_deref() == Some("scalar") {
+        return &SCALAR;
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        if want("avx512") {
+            if let Some(k) = avx512_kernels() {
+                return k;
+            }
+        }
+        if want("avx2") {
+            if let Some(k) = avx2_kernels() {
+                return k;
+            }
+        }
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        if want("neon") {
+            return neon_kernels();
+        }
+    }
+    let _ = want;
+    &SCALAR
+}
+
+/// The best kernels this CPU supports, detected once.
+pub fn kernels() -> &'static Kernels {
+    static CHOSEN: OnceLock<&'static Kernels> = OnceLock::new();
+    CHOSEN.get_or_init(detect)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A small deterministic generator so the tests need no extra crate.
+    fn values(seed: u64, n: usize) -> Vec<f32> {
+        let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        (0..n)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                (s >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0
+            })
+            .collect()
+    }
+
+    fn all_tables() -> Vec<&'static Kernels> {
+        let mut t = vec![&SCALAR];
+        #[cfg(target_arch = "x86_64")]
+        t.extend(avx2_kernels().into_iter().chain(avx512_kernels()));
+        #[cfg(target_arch = "aarch64")]
+        t.push(neon_kernels());
+        t
+    }
+
+    fn close(a: f32, b: f32) -> bool {
+        (a - b).abs() <= 1e-4 * (1.0 + a.abs().max(b.abs()))
+    }
+
+    #[test]
+    fn every_path_matches_the_scalar_reference() {
+        for dim in [1, 3, 7, 8, 15, 16, 17, 31, 33, 64, 100, 128, 129, 384, 1000] {
+            let q = values(dim as u64, dim);
+            let rows = values(dim as u64 + 99, dim * 9);
+            let rows16: Vec<f16> = rows.iter().map(|&x| f16::from_f32(x)).collect();
+            let qn = scalar::dot(&q, &q);
+            for metric in [Metric::L2, Metric::Dot, Metric::Cosine] {
+                let mut want = vec![0.0; 9];
+                let mut want16 = vec![0.0; 9];
+                scalar_f32(metric, &q, qn, &rows, &mut want);
+                scalar_f16(metric, &q, qn, &rows16, &mut want16);
+                for k in all_tables() {
+                    let mut got = vec![0.0; 9];
+                    (k.distances_f32)(metric, &q, qn, &rows, &mut got);
+                    for (g, w) in got.iter().zip(&want) {
+                        assert!(close(*g, *w), "{} f32 {metric:?} dim {dim}: {g} vs {w}", k.name);
+                    }
+                    (k.distances_f16)(metric, &q, qn, &rows16, &mut got);
+                    for (g, w) in got.iter().zip(&want16) {
+                        assert!(close(*g, *w), "{} f16 {metric:?} dim {dim}: {g} vs {w}", k.name);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn reference_values_are_right() {
+        let a = [1.0, 2.0, 3.0];
+        let b = [4.0, 6.0, 8.0];
+        assert_eq!(scalar::l2_sq(&a, &b), 9.0 + 16.0 + 25.0);
+        assert_eq!(scalar::dot(&a, &b), 4.0 + 12.0 + 24.0);
+        let mut out = [0.0];
+        scalar_f32(Metric::Cosine, &a, 14.0, &a, &mut out);
+        assert!(out[0].abs() < 1e-6);
+        scalar_f32(Metric::Cosine, &a, 14.0, &[0.0, 0.0, 0.0], &mut out);
+        assert_eq!(out[0], 1.0);
+    }
+
+    #[test]
+    fn dispatch_picks_a_table() {
+        assert!(["scalar", "avx2", "avx512", "neon"].contains(&kernels().name));
+    }
+}

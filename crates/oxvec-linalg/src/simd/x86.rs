@@ -1,0 +1,296 @@
+//! AVX2+FMA(+F16C) and AVX-512 kernels. Each table is only handed out after the CPU has been
+//! checked for its features, which is what makes the `unsafe` calls below sound.
+
+use super::{BatchF16, BatchF32, Kernels};
+use crate::cosine_from_parts;
+use half::f16;
+use oxvec_core::Metric;
+use std::arch::x86_64::*;
+
+mod avx2 {
+    use super::*;
+
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn hsum(v: __m256) -> f32 {
+        let s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps::<1>(v));
+        let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+        let s = _mm_add_ss(s, _mm_shuffle_ps::<0b01>(s, s));
+        _mm_cvtss_f32(s)
+    }
+
+    /// Loads 8 lanes of the row at `i`, widening halves to f32.
+    pub trait Lanes: Copy {
+        unsafe fn load8(p: *const Self) -> __m256;
+        fn widen(self) -> f32;
+    }
+    impl Lanes for f32 {
+        #[inline(always)]
+        unsafe fn load8(p: *const Self) -> __m256 {
+            unsafe { _mm256_loadu_ps(p) }
+        }
+        #[inline(always)]
+        fn widen(self) -> f32 {
+            self
+        }
+    }
+    impl Lanes for f16 {
+        #[inline(always)]
+        unsafe fn load8(p: *const Self) -> __m256 {
+            unsafe { _mm256_cvtph_ps(_mm_loadu_si128(p as *const __m128i)) }
+        }
+        #[inline(always)]
+        fn widen(self) -> f32 {
+            self.to_f32()
+        }
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c")]
+    unsafe fn l2<T: Lanes>(a: &[f32], b: &[T]) -> f32 {
+        let n = a.len().min(b.len());
+        let (pa, pb) = (a.as_ptr(), b.as_ptr());
+        let mut acc = [_mm256_setzero_ps(); 4];
+        let mut i = 0;
+        unsafe {
+            while i + 32 <= n {
+                for (j, lane) in acc.iter_mut().enumerate() {
+                    let d = _mm256_sub_ps(_mm256_loadu_ps(pa.add(i + 8 * j)), T::load8(pb.add(i + 8 * j)));
+                    *lane = _mm256_fmadd_ps(d, d, *lane);
+                }
+                i += 32;
+            }
+            while i + 8 <= n {
+                let d = _mm256_sub_ps(_mm256_loadu_ps(pa.add(i)), T::load8(pb.add(i)));
+                acc[0] = _mm256_fmadd_ps(d, d, acc[0]);
+                i += 8;
+            }
+            let mut s = hsum(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])));
+            for k in i..n {
+                let d = a[k] - b[k].widen();
+                s += d * d;
+            }
+            s
+        }
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c")]
+    unsafe fn dot_norm<T: Lanes, const NORM: bool>(a: &[f32], b: &[T]) -> (f32, f32) {
+        let n = a.len().min(b.len());
+        let (pa, pb) = (a.as_ptr(), b.as_ptr());
+        let mut acc = [_mm256_setzero_ps(); 4];
+        let mut nacc = [_mm256_setzero_ps(); 4];
+        let mut i = 0;
+        unsafe {
+            while i + 32 <= n {
+                for j in 0..4 {
+                    let y = T::load8(pb.add(i + 8 * j));
+                    acc[j] = _mm256_fmadd_ps(_mm256_loadu_ps(pa.add(i + 8 * j)), y, acc[j]);
+                    if NORM {
+                        nacc[j] = _mm256_fmadd_ps(y, y, nacc[j]);
+                    }
+                }
+                i += 32;
+            }
+            while i + 8 <= n {
+                let y = T::load8(pb.add(i));
+                acc[0] = _mm256_fmadd_ps(_mm256_loadu_ps(pa.add(i)), y, acc[0]);
+                if NORM {
+                    nacc[0] = _mm256_fmadd_ps(y, y, nacc[0]);
+                }
+                i += 8;
+            }
+            let mut d = hsum(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])));
+            let mut m = hsum(_mm256_add_ps(_mm256_add_ps(nacc[0], nacc[1]), _mm256_add_ps(nacc[2], nacc[3])));
+            for k in i..n {
+                let y = b[k].widen();
+                d += a[k] * y;
+                m += y * y;
+            }
+            (d, m)
+        }
+    }
+
+    #[target_feature(enable = "avx2,fma,f16c")]
+    pub unsafe fn batch<T: Lanes>(metric: Metric, q: &[f32], qn: f32, rows: &[T], out: &mut [f32]) {
+        let dim = q.len();
+        if dim == 0 {
+            out.iter_mut().for_each(|o| *o = 0.0);
+            return;
+        }
+        let pairs = rows.chunks_exact(dim).zip(out.iter_mut());
+        unsafe {
+            match metric {
+                Metric::L2 => pairs.for_each(|(r, o)| *o = l2(q, r)),
+                Metric::Dot => pairs.for_each(|(r, o)| *o = 1.0 - dot_norm::<T, false>(q, r).0),
+                Metric::Cosine => pairs.for_each(|(r, o)| {
+                    let (d, n) = dot_norm::<T, true>(q, r);
+                    *o = cosine_from_parts(d, qn, n)
+                }),
+            }
+        }
+    }
+}
+
+mod avx512 {
+    use super::*;
+
+    pub trait Lanes: Copy {
+        unsafe fn load16(p: *const Self) -> __m512;
+        unsafe fn load_tail(p: *const Self, m: __mmask16) -> __m512;
+    }
+    impl Lanes for f32 {
+        #[inline(always)]
+        unsafe fn load16(p: *const Self) -> __m512 {
+            unsafe { _mm512_loadu_ps(p) }
+        }
+        #[inline(always)]
+        unsafe fn load_tail(p: *const Self, m: __mmask16) -> __m512 {
+            unsafe { _mm512_maskz_loadu_ps(m, p) }
+        }
+    }
+    impl Lanes for f16 {
+        #[inline(always)]
+        unsafe fn load16(p: *const Self) -> __m512 {
+            unsafe { _mm512_cvtph_ps(_mm256_loadu_si256(p as *const __m256i)) }
+        }
+        #[inline(always)]
+        unsafe fn load_tail(p: *const Self, m: __mmask16) -> __m512 {
+            unsafe { _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, p as *const i16)) }
+        }
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+    unsafe fn l2<T: Lanes>(a: &[f32], b: &[T]) -> f32 {
+        let n = a.len().min(b.len());
+        let (pa, pb) = (a.as_ptr(), b.as_ptr());
+        let mut acc = [_mm512_setzero_ps(); 4];
+        let mut i = 0;
+        unsafe {
+            while i + 64 <= n {
+                for (j, lane) in acc.iter_mut().enumerate() {
+                    let d = _mm512_sub_ps(_mm512_loadu_ps(pa.add(i + 16 * j)), T::load16(pb.add(i + 16 * j)));
+                    *lane = _mm512_fmadd_ps(d, d, *lane);
+                }
+                i += 64;
+            }
+            while i + 16 <= n {
+                let d = _mm512_sub_ps(_mm512_loadu_ps(pa.add(i)), T::load16(pb.add(i)));
+                acc[0] = _mm512_fmadd_ps(d, d, acc[0]);
+                i += 16;
+            }
+            if i < n {
+                let m: __mmask16 = (1u16 << (n - i)) - 1;
+                let d = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, pa.add(i)), T::load_tail(pb.add(i), m));
+                acc[1] = _mm512_fmadd_ps(d, d, acc[1]);
+            }
+            _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])))
+        }
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+    unsafe fn dot_norm<T: Lanes, const NORM: bool>(a: &[f32], b: &[T]) -> (f32, f32) {
+        let n = a.len().min(b.len());
+        let (pa, pb) = (a.as_ptr(), b.as_ptr());
+        let mut acc = [_mm512_setzero_ps(); 4];
+        let mut nacc = [_mm512_setzero_ps(); 4];
+        let mut i = 0;
+        unsafe {
+            while i + 64 <= n {
+                for j in 0..4 {
+                    let y = T::load16(pb.add(i + 16 * j));
+                    acc[j] = _mm512_fmadd_ps(_mm512_loadu_ps(pa.add(i + 16 * j)), y, acc[j]);
+                    if NORM {
+                        nacc[j] = _mm512_fmadd_ps(y, y, nacc[j]);
+                    }
+                }
+                i += 64;
+            }
+            while i + 16 <= n {
+                let y = T::load16(pb.add(i));
+                acc[0] = _mm512_fmadd_ps(_mm512_loadu_ps(pa.add(i)), y, acc[0]);
+                if NORM {
+                    nacc[0] = _mm512_fmadd_ps(y, y, nacc[0]);
+                }
+                i += 16;
+            }
+            if i < n {
+                let m: __mmask16 = (1u16 << (n - i)) - 1;
+                let y = T::load_tail(pb.add(i), m);
+                acc[1] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, pa.add(i)), y, acc[1]);
+                if NORM {
+                    nacc[1] = _mm512_fmadd_ps(y, y, nacc[1]);
+                }
+            }
+            let d = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])));
+            let m = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(nacc[0], nacc[1]), _mm512_add_ps(nacc[2], nacc[3])));
+            (d, m)
+        }
+    }
+
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+    pub unsafe fn batch<T: Lanes>(metric: Metric, q: &[f32], qn: f32, rows: &[T], out: &mut [f32]) {
+        let dim = q.len();
+        if dim == 0 {
+            out.iter_mut().for_each(|o| *o = 0.0);
+            return;
+        }
+        let pairs = rows.chunks_exact(dim).zip(out.iter_mut());
+        unsafe {
+            match metric {
+                Metric::L2 => pairs.for_each(|(r, o)| *o = l2(q, r)),
+                Metric::Dot => pairs.for_each(|(r, o)| *o = 1.0 - dot_norm::<T, false>(q, r).0),
+                Metric::Cosine => pairs.for_each(|(r, o)| {
+                    let (d, n) = dot_norm::<T, true>(q, r);
+                    *o = cosine_from_parts(d, qn, n)
+                }),
+            }
+        }
+    }
+}
+
+fn avx2_f32(m: Metric, q: &[f32], qn: f32, rows: &[f32], out: &mut [f32]) {
+    // SAFETY: this function is only reachable through AVX2_TABLE, handed out by
+    // `avx2_kernels` after checking avx2, fma and f16c.
+    unsafe { avx2::batch(m, q, qn, rows, out) }
+}
+fn avx2_f16(m: Metric, q: &[f32], qn: f32, rows: &[f16], out: &mut [f32]) {
+    // SAFETY: as for `avx2_f32`.
+    unsafe { avx2::batch(m, q, qn, rows, out) }
+}
+fn avx512_f32(m: Metric, q: &[f32], qn: f32, rows: &[f32], out: &mut [f32]) {
+    // SAFETY: only reachable through AVX512_TABLE, handed out after checking avx512f/bw/vl.
+    unsafe { avx512::batch(m, q, qn, rows, out) }
+}
+fn avx512_f16(m: Metric, q: &[f32], qn: f32, rows: &[f16], out: &mut [f32]) {
+    // SAFETY: as for `avx512_f32`.
+    unsafe { avx512::batch(m, q, qn, rows, out) }
+}
+
+static AVX2_TABLE: Kernels = Kernels {
+    name: "avx2",
+    distances_f32: avx2_f32 as BatchF32,
+    distances_f16: avx2_f16 as BatchF16,
+};
+static AVX512_TABLE: Kernels = Kernels {
+    name: "avx512",
+    distances_f32: avx512_f32 as BatchF32,
+    distances_f16: avx512_f16 as BatchF16,
+};
+
+/// The AVX2+FMA+F16C table, if this CPU has those features.
+pub fn avx2_kernels() -> Option<&'static Kernels> {
+    (is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") && is_x86_feature_detected!("f16c"))
+        .then_some(&AVX2_TABLE)
+}
+
+/// The AVX-512 (F, BW, VL) table, if this CPU has those features.
+pub fn avx512_kernels() -> Option<&'static Kernels> {
+    (is_x86_feature_detected!("avx512f")
+        && is_x86_feature_detected!("avx512bw")
+        && is_x86_feature_detected!("avx512vl"))
+    .then_some(&AVX512_TABLE)
+}
