@@ -1,1 +1,20 @@
-//! placeholder
+//! oxvec-storage: the on-disk table format.
+//!
+//! A table is a directory of immutable files: Arrow IPC fragments (`data/`), roaring deletion
+//! vectors (`deletions/`) and one checksummed manifest per version (`versions/`). Every file
+//! is fsynced, with its directory, before the manifest that references it is published with a
+//! create-if-absent hard link; losing that race is a commit conflict, never an overwrite.
+//! Every file's CRC32C is kept in the manifest and verified when the file is opened.
+//!
+//! This crate knows nothing of queries, vectors or Python.
+
+pub mod deletion;
+pub mod durable;
+pub mod fragment;
+pub mod manifest;
+pub mod table_dir;
+
+pub use deletion::{read_deletions, write_deletions, DeletionMeta};
+pub use fragment::{open_fragment, FragmentMeta, FragmentWriter};
+pub use manifest::Manifest;
+pub use table_dir::{Publish, TableDir};

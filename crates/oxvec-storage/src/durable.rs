@@ -1,0 +1,96 @@
+//! Durable file primitives: write-and-fsync, directory fsync, create-if-absent publish, and a
+//! checksumming writer. Every IO error is wrapped with the path it happened on.
+
+use oxvec_core::{Error, Result};
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::Path;
+
+/// Wraps an IO error with its path.
+pub fn io_err(path: &Path) -> impl FnOnce(io::Error) -> Error + '_ {
+    move |e| Error::storage(path, e)
+}
+
+/// Creates `path` (which must not exist), writes `bytes`, fsyncs, and returns the CRC32C.
+pub fn write_new_file(path: &Path, bytes: &[u8]) -> Result<u32> {
+    let mut f = OpenOptions::new().write(true).create_new(true).open(path).map_err(io_err(path))?;
+    f.write_all(bytes).map_err(io_err(path))?;
+    f.sync_all().map_err(io_err(path))?;
+    Ok(crc32c::crc32c(bytes))
+}
+
+/// fsyncs a directory so that entries created in it survive a power loss.
+pub fn sync_dir(dir: &Path) -> Result<()> {
+    File::open(dir).and_then(|d| d.sync_all()).map_err(io_err(dir))
+}
+
+/// Publishes a fully written temp file at `dest` only if nothing is there yet.
+///
+/// A hard link is atomic and fails with `EEXIST` when `dest` exists, on every local
+/// filesystem we support, so two writers can never both publish the same version.
+/// Returns `false` when another writer got there first.
+pub fn publish_if_absent(tmp: &Path, dest: &Path) -> Result<bool> {
+    let linked = match std::fs::hard_link(tmp, dest) {
+        Ok(()) => true,
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => false,
+        Err(e) => {
+            let _ = std::fs::remove_file(tmp);
+            return Err(Error::storage(dest, e));
+        }
+    };
+    std::fs::remove_file(tmp).map_err(io_err(tmp))?;
+    Ok(linked)
+}
+
+/// A writer that counts bytes and computes the CRC32C of everything written through it.
+pub struct ChecksumWriter<W: Write> {
+    inner: W,
+    crc: u32,
+    len: u64,
+}
+
+impl<W: Write> ChecksumWriter<W> {
+    /// Wraps `inner`.
+    pub fn new(inner: W) -> Self {
+        ChecksumWriter { inner, crc: 0, len: 0 }
+    }
+
+    /// The checksum and length so far, and the inner writer.
+    pub fn finish(self) -> (W, u32, u64) {
+        (self.inner, self.crc, self.len)
+    }
+}
+
+impl<W: Write> Write for ChecksumWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.crc = crc32c::crc32c_append(self.crc, &buf[..n]);
+        self.len += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Reads a whole small file (manifests, deletion vectors), refusing anything over `cap` bytes.
+pub fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>> {
+    let len = std::fs::metadata(path).map_err(io_err(path))?.len();
+    if len > cap {
+        return Err(Error::corrupt(path, format!("file is {len} bytes, more than the {cap} allowed")));
+    }
+    std::fs::read(path).map_err(io_err(path))
+}
+
+/// Checks a CRC32C recorded in a manifest against the bytes read.
+pub fn verify_crc(path: &Path, bytes: &[u8], expected: u32) -> Result<()> {
+    let actual = crc32c::crc32c(bytes);
+    if actual != expected {
+        return Err(Error::corrupt(
+            path,
+            format!("checksum mismatch: expected crc32c {expected:08x}, found {actual:08x}"),
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,167 @@
+//! Fragments: immutable Arrow IPC files holding a slice of a table's rows.
+//!
+//! Written uncompressed so that reads can memory-map them and hand out Arrow arrays that point
+//! straight into the page cache (zero copy; vectors are searched in place).
+
+use crate::durable::{io_err, sync_dir, ChecksumWriter};
+use arrow::array::RecordBatch;
+use arrow::buffer::Buffer;
+use arrow::datatypes::SchemaRef;
+use arrow::ipc::convert::try_fb_to_schema;
+use arrow::ipc::reader::{read_footer_length, FileDecoder};
+use arrow::ipc::root_as_footer;
+use arrow::ipc::writer::FileWriter;
+use oxvec_core::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::fs::{File, OpenOptions};
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::ptr::NonNull;
+use std::sync::Arc;
+
+use crate::deletion::DeletionMeta;
+
+/// A fragment as recorded in a manifest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FragmentMeta {
+    /// Table-unique id; row ids are `(id << 32) | offset`.
+    pub id: u32,
+    /// File name under `data/`.
+    pub file: String,
+    /// Physical rows in the file, deleted ones included.
+    pub num_rows: u64,
+    pub file_size: u64,
+    pub crc32c: u32,
+    /// Rows of this fragment deleted as of this version.
+    pub deletion: Option<DeletionMeta>,
+}
+
+impl FragmentMeta {
+    /// Rows still visible.
+    pub fn live_rows(&self) -> u64 {
+        self.num_rows - self.deletion.as_ref().map_or(0, |d| d.num_deleted)
+    }
+}
+
+/// Streams record batches into a new fragment file.
+pub struct FragmentWriter {
+    path: PathBuf,
+    file_name: String,
+    writer: Option<FileWriter<ChecksumWriter<BufWriter<File>>>>,
+    rows: u64,
+}
+
+impl FragmentWriter {
+    /// Creates `data/<uuid>.arrow` under `data_dir`.
+    pub fn create(data_dir: &Path, schema: &SchemaRef) -> Result<Self> {
+        let file_name = format!("{}.arrow", uuid::Uuid::new_v4().simple());
+        let path = data_dir.join(&file_name);
+        let file = OpenOptions::new().write(true).create_new(true).open(&path).map_err(io_err(&path))?;
+        let sink = ChecksumWriter::new(BufWriter::with_capacity(1 << 20, file));
+        let writer = FileWriter::try_new(sink, schema)
+            .map_err(|e| Error::storage(&path, std::io::Error::other(e)))?;
+        Ok(FragmentWriter { path, file_name, writer: Some(writer), rows: 0 })
+    }
+
+    /// Where the file is being written (for cleanup on failure).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Rows written so far.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Appends a batch.
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        let w = self.writer.as_mut().expect("writer used after finish");
+        w.write(batch).map_err(|e| Error::storage(&self.path, std::io::Error::other(e)))?;
+        self.rows += batch.num_rows() as u64;
+        Ok(())
+    }
+
+    /// Writes the footer, fsyncs the file and its directory, and describes it.
+    pub fn finish(mut self, id: u32) -> Result<FragmentMeta> {
+        let path = self.path.clone();
+        let mut w = self.writer.take().expect("finish called twice");
+        w.finish().map_err(|e| Error::storage(&path, std::io::Error::other(e)))?;
+        let sink = w.into_inner().map_err(|e| Error::storage(&path, std::io::Error::other(e)))?;
+        let (buf, crc, len) = sink.finish();
+        let file = buf.into_inner().map_err(|e| Error::storage(&path, e.into_error()))?;
+        file.sync_all().map_err(io_err(&path))?;
+        if let Some(dir) = path.parent() {
+            sync_dir(dir)?;
+        }
+        Ok(FragmentMeta {
+            id,
+            file: std::mem::take(&mut self.file_name),
+            num_rows: self.rows,
+            file_size: len,
+            crc32c: crc,
+            deletion: None,
+        })
+    }
+}
+
+/// Memory-maps a fragment, verifies its size and checksum, and decodes its batches zero-copy.
+///
+/// Any mismatch or undecodable byte is a [`Error::CorruptFile`] naming the path.
+pub fn open_fragment(path: &Path, meta: &FragmentMeta) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+    let file = File::open(path).map_err(io_err(path))?;
+    let len = file.metadata().map_err(io_err(path))?.len();
+    if len != meta.file_size {
+        return Err(Error::corrupt(path, format!("expected {} bytes, found {len}", meta.file_size)));
+    }
+    if len < 16 {
+        return Err(Error::corrupt(path, "too short to be an Arrow IPC file"));
+    }
+    // SAFETY: fragments are immutable once published; nothing in oxvec writes to a published
+    // file, so the mapping's contents do not change under us.
+    let mmap = unsafe { memmap2::Mmap::map(&file) }.map_err(io_err(path))?;
+    crate::durable::verify_crc(path, &mmap, meta.crc32c)?;
+    let bad = |what: &str| Error::corrupt(path, what.to_string());
+    let ptr = NonNull::new(mmap.as_ptr() as *mut u8).ok_or_else(|| bad("empty mapping"))?;
+    let mlen = mmap.len();
+    // SAFETY: `ptr` points at `mlen` readable bytes owned by `mmap`, which the buffer keeps
+    // alive through the Arc.
+    let buffer = unsafe { Buffer::from_custom_allocation(ptr, mlen, Arc::new(mmap)) };
+    let trailer: [u8; 10] = buffer[mlen - 10..].try_into().map_err(|_| bad("short trailer"))?;
+    let footer_len = read_footer_length(trailer).map_err(|e| bad(&e.to_string()))?;
+    if footer_len + 10 > mlen {
+        return Err(bad("footer length exceeds file size"));
+    }
+    let footer = root_as_footer(&buffer[mlen - 10 - footer_len..mlen - 10]).map_err(|e| bad(&e.to_string()))?;
+    let fb_schema = footer.schema().ok_or_else(|| bad("footer has no schema"))?;
+    let schema = Arc::new(try_fb_to_schema(fb_schema).map_err(|e| bad(&e.to_string()))?);
+    let mut decoder = FileDecoder::new(schema.clone(), footer.version());
+    let block_range = |offset: i64, meta_len: i32, body_len: i64| -> Result<(usize, usize)> {
+        let start = usize::try_from(offset).map_err(|_| bad("negative block offset"))?;
+        let size = usize::try_from(meta_len as i64 + body_len).map_err(|_| bad("negative block size"))?;
+        if start.checked_add(size).is_none_or(|end| end > mlen) {
+            return Err(bad("block extends past the end of the file"));
+        }
+        Ok((start, size))
+    };
+    for block in footer.dictionaries().iter().flatten() {
+        let (start, size) = block_range(block.offset(), block.metaDataLength(), block.bodyLength())?;
+        decoder
+            .read_dictionary(block, &buffer.slice_with_length(start, size))
+            .map_err(|e| bad(&e.to_string()))?;
+    }
+    let mut batches = Vec::new();
+    for block in footer.recordBatches().iter().flatten() {
+        let (start, size) = block_range(block.offset(), block.metaDataLength(), block.bodyLength())?;
+        if let Some(b) = decoder
+            .read_record_batch(block, &buffer.slice_with_length(start, size))
+            .map_err(|e| bad(&e.to_string()))?
+        {
+            batches.push(b);
+        }
+    }
+    let rows: u64 = batches.iter().map(|b| b.num_rows() as u64).sum();
+    if rows != meta.num_rows {
+        return Err(bad(&format!("manifest says {} rows, file holds {rows}", meta.num_rows)));
+    }
+    Ok((schema, batches))
+}

@@ -1,0 +1,151 @@
+//! Manifests: the complete description of one table version.
+//!
+//! File layout (all integers little-endian):
+//! `b"OXVMAN01"` | u32 json length | JSON body | u32 schema length | Arrow IPC schema message |
+//! u32 CRC32C of everything before it. Lengths are capped before anything is allocated.
+
+use crate::fragment::FragmentMeta;
+use arrow::datatypes::{Schema, SchemaRef};
+use arrow::ipc::reader::StreamReader;
+use arrow::ipc::writer::StreamWriter;
+use oxvec_core::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use std::sync::Arc;
+
+const MAGIC: &[u8; 8] = b"OXVMAN01";
+/// Largest manifest we agree to decode; a table would need millions of fragments to reach it.
+pub const MAX_MANIFEST_BYTES: u64 = 256 << 20;
+
+/// What a version contains and how it came to be.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    pub version: u64,
+    pub schema: SchemaRef,
+    pub body: ManifestBody,
+}
+
+/// The JSON part of a manifest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ManifestBody {
+    /// Microseconds since the Unix epoch when the version was committed.
+    pub timestamp_micros: i64,
+    /// `create`, `append`, `delete`, `update`, `overwrite`, `restore`.
+    pub operation: String,
+    /// Unique id of the commit that produced this version.
+    pub transaction_id: String,
+    /// The version this commit was based on (`0` for the first).
+    pub read_version: u64,
+    /// Next unused fragment id.
+    pub next_fragment_id: u32,
+    pub fragments: Vec<FragmentMeta>,
+}
+
+impl Manifest {
+    /// Live rows across all fragments.
+    pub fn live_rows(&self) -> u64 {
+        self.body.fragments.iter().map(FragmentMeta::live_rows).sum()
+    }
+
+    /// Serializes to the on-disk layout.
+    pub fn encode(&self) -> Result<Vec<u8>> {
+        let json = serde_json::to_vec(&self.body).map_err(|e| Error::invalid(e.to_string()))?;
+        let mut schema_bytes = Vec::new();
+        {
+            let mut w = StreamWriter::try_new(&mut schema_bytes, &self.schema)
+                .map_err(|e| Error::schema(format!("cannot encode schema: {e}")))?;
+            w.finish().map_err(|e| Error::schema(format!("cannot encode schema: {e}")))?;
+        }
+        let mut out = Vec::with_capacity(8 + 12 + json.len() + schema_bytes.len());
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&(json.len() as u32).to_le_bytes());
+        out.extend_from_slice(&json);
+        out.extend_from_slice(&(schema_bytes.len() as u32).to_le_bytes());
+        out.extend_from_slice(&schema_bytes);
+        let crc = crc32c::crc32c(&out);
+        out.extend_from_slice(&crc.to_le_bytes());
+        Ok(out)
+    }
+
+    /// Parses and verifies the on-disk layout; `path` only labels errors.
+    pub fn decode(version: u64, bytes: &[u8], path: &Path) -> Result<Self> {
+        let bad = |m: &str| Error::corrupt(path, m.to_string());
+        if bytes.len() < MAGIC.len() + 12 {
+            return Err(bad("manifest too short"));
+        }
+        if &bytes[..8] != MAGIC {
+            return Err(bad("not an oxvec manifest (bad magic)"));
+        }
+        let (content, crc_bytes) = bytes.split_at(bytes.len() - 4);
+        let stored = u32::from_le_bytes(crc_bytes.try_into().map_err(|_| bad("short checksum"))?);
+        let actual = crc32c::crc32c(content);
+        if stored != actual {
+            return Err(bad(&format!("checksum mismatch: stored {stored:08x}, computed {actual:08x}")));
+        }
+        let mut at: usize = 8;
+        let mut take = |n: usize| -> Result<&[u8]> {
+            let end = at.checked_add(n).filter(|&e| e <= content.len()).ok_or_else(|| bad("truncated"))?;
+            let s = &content[at..end];
+            at = end;
+            Ok(s)
+        };
+        let json_len = u32::from_le_bytes(take(4)?.try_into().map_err(|_| bad("short length"))?) as usize;
+        let body: ManifestBody = serde_json::from_slice(take(json_len)?).map_err(|e| bad(&e.to_string()))?;
+        let schema_len = u32::from_le_bytes(take(4)?.try_into().map_err(|_| bad("short length"))?) as usize;
+        let schema_bytes = take(schema_len)?;
+        let reader = StreamReader::try_new(schema_bytes, None).map_err(|e| bad(&format!("schema: {e}")))?;
+        let schema: Arc<Schema> = reader.schema();
+        Ok(Manifest { version, schema, body })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::datatypes::{DataType, Field};
+
+    fn sample() -> Manifest {
+        Manifest {
+            version: 3,
+            schema: Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, false)])),
+            body: ManifestBody {
+                timestamp_micros: 1,
+                operation: "append".into(),
+                transaction_id: "t".into(),
+                read_version: 2,
+                next_fragment_id: 5,
+                fragments: vec![],
+            },
+        }
+    }
+
+    #[test]
+    fn round_trips() {
+        let m = sample();
+        let bytes = m.encode().unwrap();
+        let back = Manifest::decode(3, &bytes, Path::new("x")).unwrap();
+        assert_eq!(back.body, m.body);
+        assert_eq!(back.schema, m.schema);
+    }
+
+    #[test]
+    fn every_single_bit_flip_is_detected() {
+        let bytes = sample().encode().unwrap();
+        for i in 0..bytes.len() * 8 {
+            let mut b = bytes.clone();
+            b[i / 8] ^= 1 << (i % 8);
+            assert!(
+                matches!(Manifest::decode(3, &b, Path::new("x")), Err(Error::CorruptFile { .. })),
+                "flip of bit {i} went unnoticed"
+            );
+        }
+    }
+
+    #[test]
+    fn every_truncation_is_detected() {
+        let bytes = sample().encode().unwrap();
+        for n in 0..bytes.len() {
+            assert!(Manifest::decode(3, &bytes[..n], Path::new("x")).is_err());
+        }
+    }
+}
