@@ -1,0 +1,308 @@
+//! Evaluation of an [`Expr`] on a record batch with Arrow compute kernels.
+//!
+//! SQL semantics: comparisons with NULL are NULL, `AND`/`OR` are three-valued (Kleene), and a
+//! row passes a filter only when the condition is TRUE.
+
+use crate::expr::{BinaryOp, Expr};
+use arrow::array::{Array, ArrayRef, BooleanArray, Datum, RecordBatch, Scalar, UInt32Array};
+use arrow::compute::kernels::{boolean, cmp, numeric};
+use arrow::compute::{cast_with_options, CastOptions};
+use arrow::datatypes::DataType;
+use arrow::error::ArrowError;
+use oxvec_core::{Error, Result};
+use std::sync::Arc;
+
+/// An evaluated expression: a column-length array, or a single value (length-1 array).
+#[derive(Debug, Clone)]
+pub enum Value {
+    Array(ArrayRef),
+    Scalar(ArrayRef),
+}
+
+impl Value {
+    fn array(&self) -> &ArrayRef {
+        match self {
+            Value::Array(a) | Value::Scalar(a) => a,
+        }
+    }
+
+    fn data_type(&self) -> &DataType {
+        self.array().data_type()
+    }
+
+    fn is_scalar(&self) -> bool {
+        matches!(self, Value::Scalar(_))
+    }
+
+    fn map(&self, a: ArrayRef) -> Value {
+        if self.is_scalar() {
+            Value::Scalar(a)
+        } else {
+            Value::Array(a)
+        }
+    }
+
+    /// Expands to a full-length array of `n` rows.
+    pub fn into_array(self, n: usize) -> Result<ArrayRef> {
+        match self {
+            Value::Array(a) => Ok(a),
+            Value::Scalar(a) => {
+                let idx = UInt32Array::from(vec![0u32; n]);
+                arrow::compute::take(&a, &idx, None).map_err(arrow_err)
+            }
+        }
+    }
+}
+
+fn arrow_err(e: ArrowError) -> Error {
+    Error::filter(e.to_string())
+}
+
+fn both_scalar(l: &Value, r: &Value) -> bool {
+    l.is_scalar() && r.is_scalar()
+}
+
+/// Runs a two-argument kernel on values that may each be an array or a scalar.
+fn apply2<T>(l: &Value, r: &Value, f: impl Fn(&dyn Datum, &dyn Datum) -> Result<T, ArrowError>) -> Result<T> {
+    let wrap = |v: &Value| -> Box<dyn Datum> {
+        match v {
+            Value::Array(a) => Box::new(a.clone()),
+            Value::Scalar(a) => Box::new(Scalar::new(a.clone())),
+        }
+    };
+    f(wrap(l).as_ref(), wrap(r).as_ref()).map_err(arrow_err)
+}
+
+/// Evaluates `expr` against `batch`.
+pub fn evaluate(expr: &Expr, batch: &RecordBatch) -> Result<Value> {
+    let n = batch.num_rows();
+    Ok(match expr {
+        Expr::Column(name) => Value::Array(
+            batch.column_by_name(name).cloned().ok_or_else(|| Error::filter(format!("unknown column '{name}'")))?,
+        ),
+        Expr::Literal(v) => Value::Scalar(v.to_array(1)),
+        Expr::Binary { left, op, right } => {
+            let (l, r) = (evaluate(left, batch)?, evaluate(right, batch)?);
+            binary(l, *op, r, n)?
+        }
+        Expr::Not(e) => {
+            let v = evaluate(e, batch)?;
+            let b = as_bool(&v, "NOT")?;
+            v.map(Arc::new(boolean::not(&b).map_err(arrow_err)?))
+        }
+        Expr::Negate(e) => {
+            let v = evaluate(e, batch)?;
+            if !v.data_type().is_numeric() {
+                return Err(Error::filter(format!("cannot negate a value of type {}", v.data_type())));
+            }
+            v.map(numeric::neg(v.array()).map_err(arrow_err)?)
+        }
+        Expr::IsNull { expr, negated } => {
+            let v = evaluate(expr, batch)?;
+            let out = if *negated {
+                arrow::compute::is_not_null(v.array())
+            } else {
+                arrow::compute::is_null(v.array())
+            }
+            .map_err(arrow_err)?;
+            v.map(Arc::new(out))
+        }
+        Expr::InList { expr, list, negated } => {
+            let v = evaluate(expr, batch)?;
+            let mut acc: Option<Value> = None;
+            for item in list {
+                let eq = binary(v.clone(), BinaryOp::Eq, evaluate(item, batch)?, n)?;
+                acc = Some(match acc {
+                    None => eq,
+                    Some(prev) => binary(prev, BinaryOp::Or, eq, n)?,
+                });
+            }
+            let out = acc.unwrap_or_else(|| Value::Scalar(Arc::new(BooleanArray::from(vec![false]))));
+            if *negated {
+                negate_bool(out)?
+            } else {
+                out
+            }
+        }
+        Expr::Between { expr, low, high, negated } => {
+            let v = evaluate(expr, batch)?;
+            let ge = binary(v.clone(), BinaryOp::GtEq, evaluate(low, batch)?, n)?;
+            let le = binary(v, BinaryOp::LtEq, evaluate(high, batch)?, n)?;
+            let out = binary(ge, BinaryOp::And, le, n)?;
+            if *negated {
+                negate_bool(out)?
+            } else {
+                out
+            }
+        }
+        Expr::Like { expr, pattern, negated, case_insensitive } => {
+            let v = evaluate(expr, batch)?;
+            let p = evaluate(pattern, batch)?;
+            for (side, x) in [("LIKE operand", &v), ("LIKE pattern", &p)] {
+                if !matches!(x.data_type(), DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null) {
+                    return Err(Error::filter(format!("{side} must be a string, not {}", x.data_type())));
+                }
+            }
+            let (v, p) = coerce(v, p, "LIKE")?;
+            use arrow::compute::kernels::comparison as c;
+            let out = apply2(&v, &p, |a, b| match (negated, case_insensitive) {
+                (false, false) => c::like(a, b),
+                (true, false) => c::nlike(a, b),
+                (false, true) => c::ilike(a, b),
+                (true, true) => c::nilike(a, b),
+            })?;
+            if both_scalar(&v, &p) {
+                Value::Scalar(Arc::new(out))
+            } else {
+                Value::Array(Arc::new(out))
+            }
+        }
+    })
+}
+
+fn negate_bool(v: Value) -> Result<Value> {
+    let b = as_bool(&v, "NOT")?;
+    Ok(v.map(Arc::new(boolean::not(&b).map_err(arrow_err)?)))
+}
+
+/// The boolean array inside `v`; NULL literals become a NULL boolean.
+fn as_bool(v: &Value, ctx: &str) -> Result<BooleanArray> {
+    match v.data_type() {
+        DataType::Boolean => Ok(v.array().as_any().downcast_ref::<BooleanArray>().cloned().unwrap_or_else(|| BooleanArray::from(Vec::<bool>::new()))),
+        DataType::Null => Ok(BooleanArray::new_null(v.array().len())),
+        other => Err(Error::filter(format!("{ctx} needs a boolean operand, got {other}"))),
+    }
+}
+
+fn binary(l: Value, op: BinaryOp, r: Value, n: usize) -> Result<Value> {
+    let scalar_out = both_scalar(&l, &r);
+    let wrap = |a: ArrayRef| if scalar_out { Value::Scalar(a) } else { Value::Array(a) };
+    match op {
+        BinaryOp::And | BinaryOp::Or => {
+            let name = if op == BinaryOp::And { "AND" } else { "OR" };
+            let (mut lb, mut rb) = (as_bool(&l, name)?, as_bool(&r, name)?);
+            if !scalar_out {
+                // Broadcast a constant side to the batch length.
+                if l.is_scalar() {
+                    lb = as_bool(&Value::Array(l.map(Arc::new(lb)).into_array(n)?), name)?;
+                }
+                if r.is_scalar() {
+                    rb = as_bool(&Value::Array(r.map(Arc::new(rb)).into_array(n)?), name)?;
+                }
+            }
+            let out = if op == BinaryOp::And { boolean::and_kleene(&lb, &rb) } else { boolean::or_kleene(&lb, &rb) };
+            Ok(wrap(Arc::new(out.map_err(arrow_err)?)))
+        }
+        _ if op.is_comparison() => {
+            let (l, r) = coerce(l, r, "compare")?;
+            let out = apply2(&l, &r, |a, b| match op {
+                BinaryOp::Eq => cmp::eq(a, b),
+                BinaryOp::NotEq => cmp::neq(a, b),
+                BinaryOp::Lt => cmp::lt(a, b),
+                BinaryOp::LtEq => cmp::lt_eq(a, b),
+                BinaryOp::Gt => cmp::gt(a, b),
+                _ => cmp::gt_eq(a, b),
+            })?;
+            Ok(wrap(Arc::new(out)))
+        }
+        _ => {
+            for x in [&l, &r] {
+                if !(x.data_type().is_numeric() || x.data_type() == &DataType::Null) {
+                    return Err(Error::filter(format!("arithmetic needs numbers, got {}", x.data_type())));
+                }
+            }
+            let (l, r) = coerce(l, r, "combine")?;
+            let out = apply2(&l, &r, |a, b| match op {
+                BinaryOp::Plus => numeric::add(a, b),
+                BinaryOp::Minus => numeric::sub(a, b),
+                BinaryOp::Multiply => numeric::mul(a, b),
+                BinaryOp::Divide => numeric::div(a, b),
+                _ => numeric::rem(a, b),
+            })?;
+            Ok(wrap(out))
+        }
+    }
+}
+
+fn is_string(t: &DataType) -> bool {
+    matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+}
+
+fn is_temporal(t: &DataType) -> bool {
+    matches!(t, DataType::Date32 | DataType::Date64 | DataType::Timestamp(_, _))
+}
+
+/// The type two differently typed operands are both cast to, if any.
+fn common_type(a: &DataType, b: &DataType) -> Option<DataType> {
+    if a.is_integer() && b.is_integer() {
+        return Some(DataType::Int64);
+    }
+    if a.is_numeric() && b.is_numeric() {
+        return Some(DataType::Float64);
+    }
+    if is_string(a) && is_temporal(b) {
+        return Some(b.clone());
+    }
+    if is_temporal(a) && (is_string(b) || is_temporal(b)) {
+        return Some(if matches!(b, DataType::Timestamp(_, _)) { b.clone() } else { a.clone() });
+    }
+    if is_string(a) && is_string(b) {
+        return Some(DataType::Utf8);
+    }
+    None
+}
+
+/// Whether a literal of type `from` may be cast to a column's type `to` without changing
+/// what the comparison means (2.5 must not become 2 to match an integer column).
+fn literal_fits(from: &DataType, to: &DataType) -> bool {
+    (from.is_integer() && to.is_numeric())
+        || (from.is_floating() && to.is_floating())
+        || (is_string(from) && (is_string(to) || is_temporal(to)))
+        || (matches!(from, DataType::Date32 | DataType::Timestamp(_, _)) && is_temporal(to))
+}
+
+fn cast_value(v: &Value, to: &DataType) -> Result<Value> {
+    let opts = CastOptions { safe: false, ..Default::default() };
+    Ok(v.map(cast_with_options(v.array(), to, &opts).map_err(arrow_err)?))
+}
+
+fn coerce(l: Value, r: Value, what: &str) -> Result<(Value, Value)> {
+    let (lt, rt) = (l.data_type().clone(), r.data_type().clone());
+    if lt == rt {
+        return Ok((l, r));
+    }
+    if lt == DataType::Null {
+        return Ok((cast_value(&l, &rt)?, r));
+    }
+    if rt == DataType::Null {
+        return Ok((l.clone(), cast_value(&r, &lt)?));
+    }
+    // Prefer casting the constant to the column's type: cheaper, and exact when it fits.
+    if r.is_scalar() && !l.is_scalar() && literal_fits(&rt, &lt) {
+        if let Ok(rc) = cast_value(&r, &lt) {
+            return Ok((l, rc));
+        }
+    }
+    if l.is_scalar() && !r.is_scalar() && literal_fits(&lt, &rt) {
+        if let Ok(lc) = cast_value(&l, &rt) {
+            return Ok((lc, r));
+        }
+    }
+    let target = common_type(&lt, &rt)
+        .or_else(|| common_type(&rt, &lt))
+        .ok_or_else(|| Error::filter(format!("cannot {what} {lt} with {rt}")))?;
+    Ok((cast_value(&l, &target)?, cast_value(&r, &target)?))
+}
+
+/// Rows of `batch` for which `expr` is TRUE (NULL counts as not matching).
+pub fn filter_mask(expr: &Expr, batch: &RecordBatch) -> Result<BooleanArray> {
+    let v = evaluate(expr, batch)?;
+    let arr = v.into_array(batch.num_rows())?;
+    let b = as_bool(&Value::Array(arr), "a filter")?;
+    Ok(match b.nulls() {
+        Some(nulls) if nulls.null_count() > 0 => {
+            BooleanArray::new(b.values() & nulls.inner(), None)
+        }
+        _ => b,
+    })
+}

@@ -1,0 +1,254 @@
+//! SQL text to [`Expr`], with `?` / `$n` parameters bound and columns resolved.
+
+use crate::eval::{evaluate, Value};
+use crate::expr::{BinaryOp, Expr};
+use crate::scalar::ScalarValue;
+use arrow::array::{Array, RecordBatch};
+use arrow::datatypes::{DataType, SchemaRef, TimeUnit};
+use oxvec_core::{Error, Result};
+use sqlparser::ast::{self, BinaryOperator, InTarget, UnaryOperator, Value as SqlValue};
+use sqlparser::dialect::GenericDialect;
+use sqlparser::parser::Parser;
+
+/// Longest filter text accepted, in bytes.
+pub const MAX_FILTER_LEN: usize = 64 * 1024;
+/// Deepest nesting accepted; deeper input is refused rather than risking the stack.
+const MAX_DEPTH: usize = 64;
+
+/// A parsed, bound and type-checked filter.
+#[derive(Debug, Clone)]
+pub struct Filter {
+    pub expr: Expr,
+    pub text: String,
+}
+
+impl Filter {
+    /// Parses `sql` as a boolean expression over `schema`, binding `params` in order.
+    ///
+    /// Errors are [`Error::Filter`] and say what was wrong: unknown column (with the
+    /// available ones), wrong parameter count, unsupported syntax, type mismatch.
+    pub fn compile(sql: &str, params: &[ScalarValue], schema: &SchemaRef) -> Result<Filter> {
+        let expr = parse_expr(sql, params, schema)?;
+        // Type-check by evaluating on an empty batch: the same code path as real evaluation,
+        // so the check cannot drift from what evaluation accepts.
+        let empty = RecordBatch::new_empty(schema.clone());
+        let out = evaluate(&expr, &empty).map_err(|e| match e {
+            Error::Filter { message } => Error::filter(format!("{message} in {sql:?}")),
+            other => other,
+        })?;
+        let dt = match &out {
+            Value::Array(a) | Value::Scalar(a) => a.data_type().clone(),
+        };
+        if !matches!(dt, DataType::Boolean | DataType::Null) {
+            return Err(Error::filter(format!(
+                "{sql:?} evaluates to {dt}, but a filter must be a boolean condition"
+            )));
+        }
+        Ok(Filter { expr, text: sql.to_string() })
+    }
+}
+
+/// Parses `sql` into an expression (not necessarily boolean), binding `params`.
+pub fn parse_expr(sql: &str, params: &[ScalarValue], schema: &SchemaRef) -> Result<Expr> {
+    if sql.len() > MAX_FILTER_LEN {
+        return Err(Error::filter(format!("filter is {} bytes, at most {MAX_FILTER_LEN}", sql.len())));
+    }
+    if sql.trim().is_empty() {
+        return Err(Error::filter("filter is empty"));
+    }
+    let dialect = GenericDialect {};
+    let mut parser = Parser::new(&dialect)
+        .with_recursion_limit(MAX_DEPTH)
+        .try_with_sql(sql)
+        .map_err(|e| Error::filter(format!("{e} in {sql:?}")))?;
+    let ast = parser.parse_expr().map_err(|e| Error::filter(format!("{e} in {sql:?}")))?;
+    let rest = parser.peek_token();
+    if rest.token != sqlparser::tokenizer::Token::EOF {
+        return Err(Error::filter(format!("unexpected '{}' after the expression in {sql:?}", rest.token)));
+    }
+    let mut b = Binder { params, next_param: 0, schema, depth: 0 };
+    let expr = b.convert(&ast)?;
+    if b.next_param != params.len() {
+        return Err(Error::filter(format!(
+            "{sql:?} has {} placeholder(s) but {} parameter(s) were given",
+            b.next_param,
+            params.len()
+        )));
+    }
+    Ok(expr)
+}
+
+struct Binder<'a> {
+    params: &'a [ScalarValue],
+    next_param: usize,
+    schema: &'a SchemaRef,
+    depth: usize,
+}
+
+impl Binder<'_> {
+    fn column(&self, ident: &ast::Ident) -> Result<Expr> {
+        let fields = self.schema.fields();
+        if fields.iter().any(|f| f.name() == &ident.value) {
+            return Ok(Expr::Column(ident.value.clone()));
+        }
+        if ident.quote_style.is_none() {
+            let matches: Vec<_> =
+                fields.iter().filter(|f| f.name().eq_ignore_ascii_case(&ident.value)).collect();
+            if let [only] = matches.as_slice() {
+                return Ok(Expr::Column(only.name().clone()));
+            }
+        }
+        let names: Vec<&str> = fields.iter().map(|f| f.name().as_str()).collect();
+        Err(Error::filter(format!("unknown column '{}'; the table has {:?}", ident.value, names)))
+    }
+
+    fn placeholder(&mut self, text: &str) -> Result<Expr> {
+        let idx = if text == "?" {
+            self.next_param += 1;
+            self.next_param - 1
+        } else if let Some(n) = text.strip_prefix('$').and_then(|n| n.parse::<usize>().ok()) {
+            self.next_param = self.next_param.max(n);
+            n.checked_sub(1).ok_or_else(|| Error::filter("parameters are numbered from $1"))?
+        } else {
+            return Err(Error::filter(format!("unsupported placeholder '{text}'; use ? or $1")));
+        };
+        let v = self.params.get(idx).ok_or_else(|| {
+            Error::filter(format!("placeholder {} has no parameter ({} given)", idx + 1, self.params.len()))
+        })?;
+        Ok(Expr::Literal(v.clone()))
+    }
+
+    fn literal(&mut self, v: &SqlValue) -> Result<Expr> {
+        Ok(Expr::Literal(match v {
+            SqlValue::Number(s, _) => parse_number(s)?,
+            SqlValue::SingleQuotedString(s) => ScalarValue::Utf8(s.clone()),
+            SqlValue::Boolean(b) => ScalarValue::Bool(*b),
+            SqlValue::Null => ScalarValue::Null,
+            SqlValue::Placeholder(p) => return self.placeholder(p),
+            other => return Err(Error::filter(format!("unsupported literal {other}"))),
+        }))
+    }
+
+    fn convert(&mut self, e: &ast::Expr) -> Result<Expr> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(Error::filter(format!("expression nested deeper than {MAX_DEPTH} levels")));
+        }
+        let out = self.convert_inner(e);
+        self.depth -= 1;
+        out
+    }
+
+    fn boxed(&mut self, e: &ast::Expr) -> Result<Box<Expr>> {
+        Ok(Box::new(self.convert(e)?))
+    }
+
+    fn convert_inner(&mut self, e: &ast::Expr) -> Result<Expr> {
+        use ast::Expr as A;
+        Ok(match e {
+            A::Identifier(id) => self.column(id)?,
+            A::CompoundIdentifier(parts) if parts.len() == 1 => self.column(&parts[0])?,
+            A::Value(v) => self.literal(&v.value)?,
+            A::Nested(inner) => self.convert(inner)?,
+            A::BinaryOp { left, op, right } => {
+                let op = match op {
+                    BinaryOperator::Eq => BinaryOp::Eq,
+                    BinaryOperator::NotEq => BinaryOp::NotEq,
+                    BinaryOperator::Lt => BinaryOp::Lt,
+                    BinaryOperator::LtEq => BinaryOp::LtEq,
+                    BinaryOperator::Gt => BinaryOp::Gt,
+                    BinaryOperator::GtEq => BinaryOp::GtEq,
+                    BinaryOperator::And => BinaryOp::And,
+                    BinaryOperator::Or => BinaryOp::Or,
+                    BinaryOperator::Plus => BinaryOp::Plus,
+                    BinaryOperator::Minus => BinaryOp::Minus,
+                    BinaryOperator::Multiply => BinaryOp::Multiply,
+                    BinaryOperator::Divide => BinaryOp::Divide,
+                    BinaryOperator::Modulo => BinaryOp::Modulo,
+                    other => return Err(Error::filter(format!("operator {other} is not supported"))),
+                };
+                Expr::Binary { left: self.boxed(left)?, op, right: self.boxed(right)? }
+            }
+            A::UnaryOp { op: UnaryOperator::Not, expr } => Expr::Not(self.boxed(expr)?),
+            A::UnaryOp { op: UnaryOperator::Plus, expr } => self.convert(expr)?,
+            A::UnaryOp { op: UnaryOperator::Minus, expr } => match self.convert(expr)? {
+                Expr::Literal(ScalarValue::Int64(v)) => Expr::Literal(ScalarValue::Int64(-v)),
+                Expr::Literal(ScalarValue::Float64(v)) => Expr::Literal(ScalarValue::Float64(-v)),
+                other => Expr::Negate(Box::new(other)),
+            },
+            A::IsNull(inner) => Expr::IsNull { expr: self.boxed(inner)?, negated: false },
+            A::IsNotNull(inner) => Expr::IsNull { expr: self.boxed(inner)?, negated: true },
+            A::IsTrue(inner) => Expr::Binary {
+                left: self.boxed(inner)?,
+                op: BinaryOp::Eq,
+                right: Box::new(Expr::Literal(ScalarValue::Bool(true))),
+            },
+            A::IsFalse(inner) => Expr::Binary {
+                left: self.boxed(inner)?,
+                op: BinaryOp::Eq,
+                right: Box::new(Expr::Literal(ScalarValue::Bool(false))),
+            },
+            A::In { expr, target: InTarget::List(list), negated, .. } => Expr::InList {
+                expr: self.boxed(expr)?,
+                list: list.iter().map(|x| self.convert(x)).collect::<Result<_>>()?,
+                negated: *negated,
+            },
+            A::Between { expr, negated, low, high } => Expr::Between {
+                expr: self.boxed(expr)?,
+                low: self.boxed(low)?,
+                high: self.boxed(high)?,
+                negated: *negated,
+            },
+            A::Like { negated, any: false, expr, pattern, escape_char: None } => Expr::Like {
+                expr: self.boxed(expr)?,
+                pattern: self.boxed(pattern)?,
+                negated: *negated,
+                case_insensitive: false,
+            },
+            A::ILike { negated, any: false, expr, pattern, escape_char: None } => Expr::Like {
+                expr: self.boxed(expr)?,
+                pattern: self.boxed(pattern)?,
+                negated: *negated,
+                case_insensitive: true,
+            },
+            A::TypedString(ts) => {
+                let text = match &ts.value.value {
+                    SqlValue::SingleQuotedString(s) => s.clone(),
+                    other => return Err(Error::filter(format!("expected a quoted string after {}, got {other}", ts.data_type))),
+                };
+                typed_literal(&ts.data_type, &text)?
+            }
+            other => {
+                return Err(Error::filter(format!(
+                    "'{other}' is not supported; filters take comparisons, AND/OR/NOT, IN, BETWEEN, LIKE, IS NULL and arithmetic"
+                )))
+            }
+        })
+    }
+}
+
+fn parse_number(s: &str) -> Result<ScalarValue> {
+    if !s.contains(['.', 'e', 'E']) {
+        if let Ok(v) = s.parse::<i64>() {
+            return Ok(ScalarValue::Int64(v));
+        }
+    }
+    s.parse::<f64>().map(ScalarValue::Float64).map_err(|_| Error::filter(format!("bad number {s}")))
+}
+
+fn typed_literal(dt: &ast::DataType, text: &str) -> Result<Expr> {
+    let target = match dt {
+        ast::DataType::Date => DataType::Date32,
+        ast::DataType::Timestamp(_, _) | ast::DataType::Datetime(_) => DataType::Timestamp(TimeUnit::Microsecond, None),
+        other => return Err(Error::filter(format!("typed literal {other} is not supported (DATE, TIMESTAMP are)"))),
+    };
+    let arr = ScalarValue::Utf8(text.to_string()).to_array(1);
+    let cast = arrow::compute::cast_with_options(&arr, &target, &arrow::compute::CastOptions { safe: false, ..Default::default() })
+        .map_err(|e| Error::filter(format!("'{text}' is not a valid {dt}: {e}")))?;
+    Ok(Expr::Literal(match target {
+        DataType::Date32 => ScalarValue::Date32(cast.as_any().downcast_ref::<arrow::array::Date32Array>().map(|a| a.value(0)).unwrap_or_default()),
+        _ => ScalarValue::TimestampMicros(
+            cast.as_any().downcast_ref::<arrow::array::TimestampMicrosecondArray>().map(|a| a.value(0)).unwrap_or_default(),
+        ),
+    }))
+}
