@@ -94,3 +94,8 @@ pub fn verify_crc(path: &Path, bytes: &[u8], expected: u32) -> Result<()> {
     }
     Ok(())
 }
+
+/// A fresh random id (32 hex digits) for file names and transaction ids.
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}

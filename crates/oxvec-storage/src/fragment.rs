@@ -54,7 +54,7 @@ pub struct FragmentWriter {
 impl FragmentWriter {
     /// Creates `data/<uuid>.arrow` under `data_dir`.
     pub fn create(data_dir: &Path, schema: &SchemaRef) -> Result<Self> {
-        let file_name = format!("{}.arrow", uuid::Uuid::new_v4().simple());
+        let file_name = format!("{}.arrow", crate::durable::new_id());
         let path = data_dir.join(&file_name);
         let file = OpenOptions::new().write(true).create_new(true).open(&path).map_err(io_err(&path))?;
         let sink = ChecksumWriter::new(BufWriter::with_capacity(1 << 20, file));
@@ -82,7 +82,8 @@ impl FragmentWriter {
     }
 
     /// Writes the footer, fsyncs the file and its directory, and describes it.
-    pub fn finish(mut self, id: u32) -> Result<FragmentMeta> {
+    /// The id is assigned when the fragment is committed.
+    pub fn finish(mut self) -> Result<FragmentMeta> {
         let path = self.path.clone();
         let mut w = self.writer.take().expect("finish called twice");
         w.finish().map_err(|e| Error::storage(&path, std::io::Error::other(e)))?;
@@ -94,7 +95,7 @@ impl FragmentWriter {
             sync_dir(dir)?;
         }
         Ok(FragmentMeta {
-            id,
+            id: u32::MAX,
             file: std::mem::take(&mut self.file_name),
             num_rows: self.rows,
             file_size: len,

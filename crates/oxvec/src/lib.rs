@@ -1,1 +1,23 @@
-//! placeholder
+//! oxvec: the Rust facade of the embedded vector database.
+//!
+//! [`Database`] is a directory of tables; [`Table`] is a versioned set of Arrow fragments with
+//! exact vector search ([`VectorQuery`]), filtered scans ([`ScanRequest`]), deletes, updates
+//! and time travel. Everything here is usable from Rust alone; the Python bindings live in
+//! `oxvec-py` and add nothing but conversions.
+
+mod commit;
+mod database;
+pub mod ingest;
+pub mod scan;
+pub mod search;
+mod snapshot;
+mod table;
+pub mod write;
+
+pub use database::{CreateMode, Database};
+pub use oxvec_core::{CancelToken, Error, Metric, Result};
+pub use oxvec_query::{Filter, ScalarValue};
+pub use scan::ScanRequest;
+pub use search::VectorQuery;
+pub use table::{Table, VersionInfo};
+pub use write::Assignment;

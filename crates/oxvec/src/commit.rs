@@ -1,0 +1,157 @@
+//! Turning a prepared change into a published version, rebasing over concurrent commits
+//! where that is safe.
+//!
+//! A change names the version it read and the fragments it touched. If other commits landed
+//! since, it is replayed on the newest version when none of them touched the same fragments
+//! (appends always rebase); otherwise it fails with a retryable [`Error::CommitConflict`].
+
+use arrow::datatypes::SchemaRef;
+use oxvec_core::{Error, Result};
+use oxvec_storage::manifest::ManifestBody;
+use oxvec_storage::{FragmentMeta, Manifest, Publish, TableDir};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// How many times a commit re-reads the latest version after losing a publish race.
+const MAX_ATTEMPTS: usize = 64;
+
+/// What a commit does to the fragment list.
+#[derive(Debug, Clone)]
+pub enum Change {
+    /// New fragments on top of whatever is there; ids are assigned at commit.
+    Append { fragments: Vec<FragmentMeta> },
+    /// Replace the metadata of fragments (new deletion vectors) or remove them (`None`), and
+    /// add new fragments. `before` holds each touched fragment as it was read, for rebase checks.
+    Modify { before: Vec<FragmentMeta>, after: Vec<Option<FragmentMeta>>, added: Vec<FragmentMeta> },
+    /// Replace everything: the schema and the fragments (overwrite, restore). `fragments` with
+    /// id `u32::MAX` get fresh ids; others keep theirs.
+    Replace { schema: SchemaRef, fragments: Vec<FragmentMeta> },
+}
+
+/// A change and the version it was computed against.
+#[derive(Debug, Clone)]
+pub struct Transaction {
+    pub operation: &'static str,
+    pub read_version: u64,
+    pub change: Change,
+}
+
+fn now_micros() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0)
+}
+
+fn assign_ids(frags: &mut [FragmentMeta], next: &mut u32) {
+    for f in frags {
+        f.id = *next;
+        *next += 1;
+    }
+}
+
+/// Applies `txn` on top of `base` (the latest version), or says why it cannot.
+fn apply(txn: &Transaction, base: &Manifest, schema_for_new: Option<&SchemaRef>) -> Result<Manifest> {
+    let mut body = ManifestBody {
+        timestamp_micros: now_micros(),
+        operation: txn.operation.to_string(),
+        transaction_id: uuid_v4(),
+        read_version: txn.read_version,
+        next_fragment_id: base.body.next_fragment_id,
+        fragments: base.body.fragments.clone(),
+    };
+    let mut schema = base.schema.clone();
+    match &txn.change {
+        Change::Append { fragments } => {
+            if let Some(s) = schema_for_new {
+                if s.fields() != base.schema.fields() {
+                    return Err(Error::CommitConflict {
+                        message: "the table schema changed since the data was prepared".into(),
+                        retryable: true,
+                    });
+                }
+            }
+            let mut new = fragments.clone();
+            assign_ids(&mut new, &mut body.next_fragment_id);
+            body.fragments.extend(new);
+        }
+        Change::Modify { before, after, added } => {
+            for (b, a) in before.iter().zip(after) {
+                let pos = body.fragments.iter().position(|f| f.id == b.id && f.file == b.file);
+                match pos {
+                    Some(i) if body.fragments[i] == *b => match a {
+                        Some(a) => body.fragments[i] = a.clone(),
+                        None => {
+                            body.fragments.remove(i);
+                        }
+                    },
+                    _ => {
+                        return Err(Error::CommitConflict {
+                            message: format!(
+                                "fragment {} was changed by a concurrent commit (read at version {}, now {})",
+                                b.id, txn.read_version, base.version
+                            ),
+                            retryable: true,
+                        })
+                    }
+                }
+            }
+            let mut new = added.clone();
+            assign_ids(&mut new, &mut body.next_fragment_id);
+            body.fragments.extend(new);
+        }
+        Change::Replace { schema: s, fragments } => {
+            schema = s.clone();
+            let mut frags = fragments.clone();
+            let max_kept = frags.iter().filter(|f| f.id != u32::MAX).map(|f| f.id + 1).max().unwrap_or(0);
+            body.next_fragment_id = body.next_fragment_id.max(max_kept);
+            for f in frags.iter_mut().filter(|f| f.id == u32::MAX) {
+                f.id = body.next_fragment_id;
+                body.next_fragment_id += 1;
+            }
+            body.fragments = frags;
+        }
+    }
+    Ok(Manifest { version: base.version + 1, schema, body })
+}
+
+fn uuid_v4() -> String {
+    // Reuses the storage crate's uuid dependency through a fresh fragment-style name.
+    oxvec_storage::durable::new_id()
+}
+
+/// Publishes the first version of a new table. Losing the race means the table exists.
+pub fn commit_create(dir: &TableDir, name: &str, schema: SchemaRef, mut fragments: Vec<FragmentMeta>, op: &'static str) -> Result<Manifest> {
+    let mut next = 0;
+    assign_ids(&mut fragments, &mut next);
+    let m = Manifest {
+        version: 1,
+        schema,
+        body: ManifestBody {
+            timestamp_micros: now_micros(),
+            operation: op.to_string(),
+            transaction_id: uuid_v4(),
+            read_version: 0,
+            next_fragment_id: next,
+            fragments,
+        },
+    };
+    match dir.publish(&m)? {
+        Publish::Committed => Ok(m),
+        Publish::Lost => Err(Error::TableExists { name: name.to_string() }),
+    }
+}
+
+/// Publishes `txn` as the next version, rebasing over concurrent commits when safe.
+pub fn commit(dir: &TableDir, txn: &Transaction, schema_for_new: Option<&SchemaRef>) -> Result<Manifest> {
+    for _ in 0..MAX_ATTEMPTS {
+        let latest = dir
+            .latest_version()?
+            .ok_or_else(|| Error::invalid(format!("table at {} has no versions", dir.root().display())))?;
+        let base = dir.load_manifest(latest)?;
+        let next = apply(txn, &base, schema_for_new)?;
+        if dir.publish(&next)? == Publish::Committed {
+            return Ok(next);
+        }
+    }
+    Err(Error::CommitConflict {
+        message: format!("gave up after {MAX_ATTEMPTS} attempts: other writers kept committing first"),
+        retryable: true,
+    })
+}

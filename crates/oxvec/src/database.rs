@@ -1,0 +1,176 @@
+//! A database: a directory of tables.
+
+use crate::commit::commit_create;
+use crate::ingest::{conform, infer_schema, validate_schema};
+use crate::table::Table;
+use crate::write::write_fragments;
+use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
+use oxvec_core::{validate_table_name, CancelToken, Error, Result};
+use oxvec_storage::durable::io_err;
+use oxvec_storage::TableDir;
+use std::path::{Path, PathBuf};
+
+const TABLE_SUFFIX: &str = ".oxvec";
+
+/// What `create_table` does when the table exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CreateMode {
+    /// Fail with [`Error::TableExists`] (or open it, with `exist_ok`).
+    Create,
+    /// Replace its contents as a new version.
+    Overwrite,
+}
+
+/// A directory holding tables.
+#[derive(Debug, Clone)]
+pub struct Database {
+    root: PathBuf,
+}
+
+impl Database {
+    /// Opens (creating if missing) the database at `uri`: a path or a `file://` URI.
+    pub fn connect(uri: &str) -> Result<Database> {
+        let path = uri.strip_prefix("file://").unwrap_or(uri);
+        if path.is_empty() {
+            return Err(Error::invalid("database path is empty"));
+        }
+        if let Some(scheme) = path.split_once("://").map(|(s, _)| s) {
+            return Err(Error::invalid(format!("unsupported URI scheme '{scheme}://'; use a local path")));
+        }
+        let root = PathBuf::from(path);
+        std::fs::create_dir_all(&root).map_err(io_err(&root))?;
+        let root = root.canonicalize().map_err(io_err(&root))?;
+        Ok(Database { root })
+    }
+
+    /// The database directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The directory of table `name`, refusing names that could resolve elsewhere.
+    fn table_dir(&self, name: &str) -> Result<TableDir> {
+        validate_table_name(name)?;
+        let path = self.root.join(format!("{name}{TABLE_SUFFIX}"));
+        if let Ok(md) = std::fs::symlink_metadata(&path) {
+            if md.file_type().is_symlink() {
+                return Err(Error::invalid(format!(
+                    "table '{name}' is a symbolic link; oxvec does not follow links out of the database"
+                )));
+            }
+        }
+        Ok(TableDir::new(path))
+    }
+
+    /// Names of all tables, sorted.
+    pub fn table_names(&self) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(&self.root).map_err(io_err(&self.root))? {
+            let entry = entry.map_err(io_err(&self.root))?;
+            let name = entry.file_name();
+            let Some(name) = name.to_str().and_then(|n| n.strip_suffix(TABLE_SUFFIX)) else { continue };
+            if validate_table_name(name).is_ok() && entry.file_type().is_ok_and(|t| t.is_dir()) {
+                if TableDir::new(entry.path()).latest_version()?.is_some() {
+                    out.push(name.to_string());
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// Whether table `name` exists.
+    pub fn contains(&self, name: &str) -> Result<bool> {
+        match self.table_dir(name) {
+            Ok(d) => Ok(d.latest_version()?.is_some()),
+            Err(_) => Ok(false),
+        }
+    }
+
+    /// Opens table `name` at its newest version.
+    pub fn open_table(&self, name: &str) -> Result<Table> {
+        Table::open(name, self.table_dir(name)?)
+    }
+
+    /// Deletes table `name` and all its versions.
+    pub fn drop_table(&self, name: &str) -> Result<()> {
+        let dir = self.table_dir(name)?;
+        if dir.latest_version()?.is_none() {
+            return Err(Error::TableNotFound { name: name.to_string() });
+        }
+        std::fs::remove_dir_all(dir.root()).map_err(io_err(dir.root()))?;
+        oxvec_storage::durable::sync_dir(&self.root)
+    }
+
+    /// Creates table `name` from an optional schema and optional data.
+    ///
+    /// With no schema, it is inferred from the first batch (float lists become vectors).
+    /// The first version holds all the data, or nothing is written: on any error the
+    /// database directory is left as it was.
+    pub fn create_table(
+        &self,
+        name: &str,
+        schema: Option<SchemaRef>,
+        batches: Option<&mut dyn Iterator<Item = Result<RecordBatch>>>,
+        mode: CreateMode,
+        exist_ok: bool,
+        cancel: &CancelToken,
+    ) -> Result<Table> {
+        let dir = self.table_dir(name)?;
+        let mut empty = std::iter::empty();
+        let batches: &mut dyn Iterator<Item = Result<RecordBatch>> = match batches {
+            Some(b) => b,
+            None => &mut empty,
+        };
+        // Look at the first batch before touching the disk: most bad input is caught here.
+        let first = batches.next().transpose()?;
+        let schema = match (schema, &first) {
+            (Some(s), _) => {
+                validate_schema(&s)?;
+                s
+            }
+            (None, Some(b)) => infer_schema(&b.schema(), Some(b))?,
+            (None, None) => return Err(Error::schema("create_table needs data or a schema")),
+        };
+        let first = first.map(|b| conform(&b, &schema, 0)).transpose()?;
+        let mut all = first.into_iter().map(Ok).chain(batches);
+
+        if dir.latest_version()?.is_some() {
+            match (mode, exist_ok) {
+                (CreateMode::Overwrite, _) => {
+                    let t = Table::open(name, dir)?;
+                    t.overwrite(schema, &mut all, cancel)?;
+                    return Ok(t);
+                }
+                (CreateMode::Create, true) => return Table::open(name, dir),
+                (CreateMode::Create, false) => return Err(Error::TableExists { name: name.to_string() }),
+            }
+        }
+        let created_dir = !dir.root().exists();
+        let cleanup = |e: Error| {
+            if created_dir {
+                let _ = std::fs::remove_dir_all(dir.root());
+            }
+            e
+        };
+        dir.create_layout().map_err(cleanup)?;
+        let staged = write_fragments(&dir, &schema, &mut all, cancel).map_err(cleanup)?;
+        if let Err(e) = cancel.check() {
+            staged.discard();
+            return Err(cleanup(e));
+        }
+        match commit_create(&dir, name, schema, staged.fragments.clone(), "create") {
+            Ok(m) => Ok(Table::from_manifest(name, dir, m)),
+            Err(e) => {
+                staged.discard();
+                // Another writer created the table first: its directory is not ours to remove.
+                if matches!(e, Error::TableExists { .. }) {
+                    Err(e)
+                } else {
+                    Err(cleanup(e))
+                }
+            }
+        }
+    }
+}

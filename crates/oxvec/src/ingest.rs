@@ -1,0 +1,280 @@
+//! Incoming data to table rows: schema inference for new tables, and conformance of every
+//! batch to the table schema with precise errors (column, row, expected, actual).
+//!
+//! Vector columns are `fixed_size_list<float32|float16, d>`. Lists of floats with one length
+//! become vectors; ragged lists, NaN/Inf, nulls and wrong dimensions are refused.
+
+use arrow::array::{
+    Array, ArrayRef, AsArray, FixedSizeListArray, Float16Array, Float32Array, GenericListArray, OffsetSizeTrait,
+    RecordBatch, RecordBatchOptions,
+};
+use arrow::compute::{cast_with_options, CastOptions};
+use arrow::datatypes::{DataType, Field, FieldRef, Float16Type, Schema, SchemaRef};
+use oxvec_core::{Error, Result};
+use std::sync::Arc;
+
+/// Columns oxvec adds to results; user data may not use these names.
+pub const RESERVED_COLUMNS: [&str; 3] = ["_distance", "_rowid", "query_index"];
+/// Largest vector dimension accepted.
+pub const MAX_DIM: i32 = 65_536;
+
+/// Whether a field holds vectors oxvec can search.
+pub fn is_vector_field(f: &Field) -> bool {
+    vector_dim(f.data_type()).is_some()
+}
+
+/// The dimension of a vector type, `None` for anything else.
+pub fn vector_dim(t: &DataType) -> Option<usize> {
+    match t {
+        DataType::FixedSizeList(item, d) if matches!(item.data_type(), DataType::Float32 | DataType::Float16) => {
+            Some(*d as usize)
+        }
+        _ => None,
+    }
+}
+
+fn is_float(t: &DataType) -> bool {
+    matches!(t, DataType::Float16 | DataType::Float32 | DataType::Float64)
+}
+
+fn vector_type(item: DataType, dim: i32) -> DataType {
+    DataType::FixedSizeList(Arc::new(Field::new("item", item, true)), dim)
+}
+
+/// Length of the first non-null entry of a list column.
+fn first_len<O: OffsetSizeTrait>(a: &GenericListArray<O>) -> Option<usize> {
+    (0..a.len()).find(|&i| a.is_valid(i)).map(|i| a.value_length(i).as_usize())
+}
+
+/// Schema of a new table from its first batch: float lists become vector columns.
+pub fn infer_schema(schema: &Schema, first: Option<&RecordBatch>) -> Result<SchemaRef> {
+    let mut fields = Vec::with_capacity(schema.fields().len());
+    for (i, f) in schema.fields().iter().enumerate() {
+        let col = first.map(|b| b.column(i));
+        let dt = match f.data_type() {
+            DataType::FixedSizeList(item, d) if is_float(item.data_type()) => {
+                let item = if item.data_type() == &DataType::Float16 { DataType::Float16 } else { DataType::Float32 };
+                vector_type(item, *d)
+            }
+            DataType::List(item) | DataType::LargeList(item) if is_float(item.data_type()) => {
+                let dim = match col {
+                    Some(c) => match c.data_type() {
+                        DataType::List(_) => first_len(c.as_list::<i32>()),
+                        _ => first_len(c.as_list::<i64>()),
+                    },
+                    None => None,
+                };
+                let Some(dim) = dim else {
+                    return Err(Error::schema(format!(
+                        "column '{}' is a list of floats but has no rows to take a vector dimension from; \
+                         pass a schema with fixed_size_list<float32, d>",
+                        f.name()
+                    )));
+                };
+                let item = if item.data_type() == &DataType::Float16 { DataType::Float16 } else { DataType::Float32 };
+                vector_type(item, dim as i32)
+            }
+            other => other.clone(),
+        };
+        fields.push(Field::new(f.name(), dt, f.is_nullable()).with_metadata(f.metadata().clone()));
+    }
+    let out = Schema::new_with_metadata(fields, schema.metadata().clone());
+    validate_schema(&out)?;
+    Ok(Arc::new(out))
+}
+
+/// Checks that a table schema is usable: unique, non-reserved names and sane vector columns.
+pub fn validate_schema(schema: &Schema) -> Result<()> {
+    if schema.fields().is_empty() {
+        return Err(Error::schema("a table needs at least one column"));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for f in schema.fields() {
+        if f.name().is_empty() {
+            return Err(Error::schema("column names must not be empty"));
+        }
+        if RESERVED_COLUMNS.contains(&f.name().as_str()) {
+            return Err(Error::schema(format!("column name '{}' is reserved for query results", f.name())));
+        }
+        if !seen.insert(f.name().as_str()) {
+            return Err(Error::schema(format!("column '{}' appears twice", f.name())));
+        }
+        if let DataType::FixedSizeList(item, d) = f.data_type() {
+            if is_float(item.data_type()) && !matches!(item.data_type(), DataType::Float32 | DataType::Float16) {
+                return Err(Error::schema(format!(
+                    "vector column '{}' has {} items; use float32 or float16",
+                    f.name(),
+                    item.data_type()
+                )));
+            }
+            if is_float(item.data_type()) && !(1..=MAX_DIM).contains(d) {
+                return Err(Error::schema(format!(
+                    "vector column '{}' has dimension {d}; it must be between 1 and {MAX_DIM}",
+                    f.name()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Converts `batch` to exactly `target`'s columns and types, validating every value.
+///
+/// `row_base` is the index of the batch's first row in the caller's whole input, so errors
+/// name the row the user knows.
+pub fn conform(batch: &RecordBatch, target: &SchemaRef, row_base: usize) -> Result<RecordBatch> {
+    let src = batch.schema();
+    for f in src.fields() {
+        if target.field_with_name(f.name()).is_err() {
+            let names: Vec<&str> = target.fields().iter().map(|f| f.name().as_str()).collect();
+            return Err(Error::schema(format!(
+                "unexpected column '{}' (type {}); the table has {:?}",
+                f.name(),
+                f.data_type(),
+                names
+            )));
+        }
+    }
+    let mut cols: Vec<ArrayRef> = Vec::with_capacity(target.fields().len());
+    for tf in target.fields() {
+        let col = match batch.column_by_name(tf.name()) {
+            Some(c) => conform_column(c, tf, row_base)?,
+            None if tf.is_nullable() && !is_vector_field(tf) => arrow::array::new_null_array(tf.data_type(), batch.num_rows()),
+            None => {
+                return Err(Error::schema(format!(
+                    "missing column '{}' (expected type {})",
+                    tf.name(),
+                    tf.data_type()
+                )))
+            }
+        };
+        if !tf.is_nullable() && col.null_count() > 0 {
+            let row = (0..col.len()).find(|&i| col.is_null(i)).unwrap_or(0);
+            return Err(Error::invalid(format!(
+                "column '{}' is not nullable but row {} is null",
+                tf.name(),
+                row_base + row
+            )));
+        }
+        cols.push(col);
+    }
+    RecordBatch::try_new_with_options(target.clone(), cols, &RecordBatchOptions::new().with_row_count(Some(batch.num_rows())))
+        .map_err(|e| Error::schema(e.to_string()))
+}
+
+fn conform_column(col: &ArrayRef, target: &FieldRef, row_base: usize) -> Result<ArrayRef> {
+    let name = target.name();
+    if let Some(dim) = vector_dim(target.data_type()) {
+        return conform_vectors(col, name, dim, target.data_type(), row_base);
+    }
+    if col.data_type() == target.data_type() {
+        return Ok(col.clone());
+    }
+    let (from, to) = (col.data_type(), target.data_type());
+    let allowed = (from.is_integer() && to.is_integer())
+        || (from.is_integer() && to.is_floating())
+        || (from.is_floating() && to.is_floating())
+        || (matches!(from, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+            && matches!(to, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View))
+        || (matches!(from, DataType::Timestamp(_, _)) && matches!(to, DataType::Timestamp(_, _)))
+        || (matches!(from, DataType::Date32 | DataType::Date64) && matches!(to, DataType::Date32 | DataType::Date64))
+        || from == &DataType::Null;
+    if !allowed {
+        return Err(Error::schema(format!("column '{name}': expected {to}, got {from}")));
+    }
+    let opts = CastOptions { safe: false, ..Default::default() };
+    cast_with_options(col, to, &opts)
+        .map_err(|e| Error::invalid(format!("column '{name}': cannot convert {from} to {to}: {e}")))
+}
+
+/// Flattened float values and per-row (offset, length) for any list-like float column.
+fn conform_vectors(col: &ArrayRef, name: &str, dim: usize, target: &DataType, row_base: usize) -> Result<ArrayRef> {
+    let n = col.len();
+    let (values, spans): (ArrayRef, Vec<(usize, usize)>) = match col.data_type() {
+        DataType::FixedSizeList(_, d) => {
+            let a = col.as_fixed_size_list();
+            let d = *d as usize;
+            (a.values().clone(), (0..n).map(|i| (a.value_offset_at(i), d)).collect())
+        }
+        DataType::List(_) => {
+            let a = col.as_list::<i32>();
+            let o = a.value_offsets();
+            (a.values().clone(), (0..n).map(|i| (o[i] as usize, (o[i + 1] - o[i]) as usize)).collect())
+        }
+        DataType::LargeList(_) => {
+            let a = col.as_list::<i64>();
+            let o = a.value_offsets();
+            (a.values().clone(), (0..n).map(|i| (o[i] as usize, (o[i + 1] - o[i]) as usize)).collect())
+        }
+        other => {
+            return Err(Error::schema(format!(
+                "column '{name}': expected vectors ({target}), got {other}"
+            )))
+        }
+    };
+    if !values.data_type().is_numeric() && values.data_type() != &DataType::Null {
+        return Err(Error::schema(format!(
+            "column '{name}': vectors must hold numbers, got {}",
+            values.data_type()
+        )));
+    }
+    if let Some(row) = (0..n).find(|&i| col.is_null(i)) {
+        return Err(Error::invalid(format!("column '{name}': row {} has a null vector", row_base + row)));
+    }
+    if let Some((row, (_, len))) = spans.iter().enumerate().find(|(_, (_, len))| *len != dim) {
+        return Err(Error::invalid(format!(
+            "column '{name}': row {} has a vector of dimension {len}, expected {dim}",
+            row_base + row
+        )));
+    }
+    let item = match target {
+        DataType::FixedSizeList(item, _) => item.data_type().clone(),
+        _ => DataType::Float32,
+    };
+    let opts = CastOptions { safe: false, ..Default::default() };
+    let floats = cast_with_options(&values, &item, &opts)
+        .map_err(|e| Error::invalid(format!("column '{name}': cannot convert vector values to {item}: {e}")))?;
+    // Gather the rows' spans into one contiguous buffer (a no-op copy for the common case of
+    // an unsliced fixed-size list, but it also drops values hidden behind null slots).
+    let contiguous = spans.first().is_none_or(|s| s.0 == 0)
+        && spans.windows(2).all(|w| w[1].0 == w[0].0 + dim)
+        && floats.len() == n * dim;
+    let floats = if contiguous {
+        floats
+    } else {
+        let idx: Vec<u64> = spans.iter().flat_map(|&(o, _)| (o..o + dim).map(|x| x as u64)).collect();
+        arrow::compute::take(&floats, &arrow::array::UInt64Array::from(idx), None)
+            .map_err(|e| Error::invalid(e.to_string()))?
+    };
+    check_finite(&floats, name, dim, row_base)?;
+    let field = Arc::new(Field::new("item", item, true));
+    let fsl = FixedSizeListArray::try_new(field, dim as i32, floats, None).map_err(|e| Error::invalid(e.to_string()))?;
+    Ok(Arc::new(fsl))
+}
+
+fn check_finite(values: &ArrayRef, name: &str, dim: usize, row_base: usize) -> Result<()> {
+    if values.null_count() > 0 {
+        let i = (0..values.len()).find(|&i| values.is_null(i)).unwrap_or(0);
+        return Err(Error::invalid(format!(
+            "column '{name}': row {} has a null at vector position {}",
+            row_base + i / dim,
+            i % dim
+        )));
+    }
+    let bad = if let Some(f) = values.as_any().downcast_ref::<Float32Array>() {
+        f.values().iter().position(|v| !v.is_finite()).map(|i| (i, f.value(i) as f64))
+    } else if let Some(f) = values.as_any().downcast_ref::<Float16Array>() {
+        f.values().iter().position(|v| !v.is_finite()).map(|i| (i, f.value(i).to_f64()))
+    } else {
+        let _ = Float16Type {};
+        None
+    };
+    if let Some((i, v)) = bad {
+        return Err(Error::invalid(format!(
+            "column '{name}': row {} has {v} at vector position {}; vectors must be finite",
+            row_base + i / dim,
+            i % dim
+        )));
+    }
+    Ok(())
+}

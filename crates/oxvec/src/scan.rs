@@ -1,0 +1,125 @@
+//! Filtered scans and counts over a snapshot.
+
+use crate::snapshot::LoadedFragment;
+use arrow::array::{ArrayRef, BooleanArray, RecordBatch, UInt64Array};
+use arrow::buffer::BooleanBuffer;
+use arrow::compute::{and, filter_record_batch};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use oxvec_core::{CancelToken, Error, Result};
+use oxvec_query::{filter_mask, Filter};
+use std::sync::Arc;
+
+/// Rows of batch `b` of `frag` that are not deleted.
+pub fn live_mask(frag: &LoadedFragment, b: usize, len: usize) -> BooleanArray {
+    let mut bits = arrow::array::BooleanBufferBuilder::new(len);
+    bits.append_n(len, true);
+    if let Some(del) = &frag.deleted {
+        let start = frag.starts[b];
+        for off in del.range(start..start + len as u32) {
+            bits.set_bit((off - start) as usize, false);
+        }
+    }
+    BooleanArray::new(BooleanBuffer::from(bits.finish()), None)
+}
+
+/// Rows of batch `b` that are live and pass `filter`.
+pub fn row_mask(frag: &LoadedFragment, b: usize, filter: Option<&Filter>) -> Result<BooleanArray> {
+    let batch = &frag.batches[b];
+    let live = live_mask(frag, b, batch.num_rows());
+    match filter {
+        None => Ok(live),
+        Some(f) => and(&filter_mask(&f.expr, batch)?, &live).map_err(|e| Error::filter(e.to_string())),
+    }
+}
+
+/// What a scan returns.
+#[derive(Debug, Clone, Default)]
+pub struct ScanRequest {
+    pub filter: Option<Filter>,
+    /// Columns to return, in order; all when `None`.
+    pub columns: Option<Vec<String>>,
+    pub limit: Option<usize>,
+    pub offset: usize,
+    /// Adds `_rowid: uint64`.
+    pub with_row_id: bool,
+}
+
+/// Resolves requested column names to indices, with an error naming unknown ones.
+pub fn project(schema: &Schema, columns: Option<&[String]>) -> Result<Vec<usize>> {
+    match columns {
+        None => Ok((0..schema.fields().len()).collect()),
+        Some(cols) => cols
+            .iter()
+            .map(|c| {
+                schema.index_of(c).map_err(|_| {
+                    let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+                    Error::invalid(format!("unknown column '{c}' in select; the table has {names:?}"))
+                })
+            })
+            .collect(),
+    }
+}
+
+/// Output schema of a scan: the projected fields, then `_rowid` if asked.
+pub fn scan_schema(schema: &Schema, proj: &[usize], with_row_id: bool) -> SchemaRef {
+    let mut fields: Vec<Field> = proj.iter().map(|&i| schema.field(i).clone()).collect();
+    if with_row_id {
+        fields.push(Field::new("_rowid", DataType::UInt64, false));
+    }
+    Arc::new(Schema::new(fields))
+}
+
+/// Runs a scan. Batches follow the output schema `scan_schema(..)`.
+pub fn scan(frags: &[LoadedFragment], schema: &SchemaRef, req: &ScanRequest, cancel: &CancelToken) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+    let proj = project(schema, req.columns.as_deref())?;
+    let out_schema = scan_schema(schema, &proj, req.with_row_id);
+    let mut out = Vec::new();
+    let mut skip = req.offset;
+    let mut remaining = req.limit.unwrap_or(usize::MAX);
+    'outer: for frag in frags {
+        for (b, batch) in frag.batches.iter().enumerate() {
+            if remaining == 0 {
+                break 'outer;
+            }
+            cancel.check()?;
+            let mask = row_mask(frag, b, req.filter.as_ref())?;
+            let mut cols: Vec<ArrayRef> = proj.iter().map(|&i| batch.column(i).clone()).collect();
+            if req.with_row_id {
+                let ids = UInt64Array::from_iter_values((0..batch.num_rows()).map(|r| frag.row_id(b, r)));
+                cols.push(Arc::new(ids));
+            }
+            let full = RecordBatch::try_new_with_options(
+                out_schema.clone(),
+                cols,
+                &arrow::array::RecordBatchOptions::new().with_row_count(Some(batch.num_rows())),
+            )
+            .map_err(|e| Error::invalid(e.to_string()))?;
+            let mut part = filter_record_batch(&full, &mask).map_err(|e| Error::invalid(e.to_string()))?;
+            if skip > 0 {
+                let s = skip.min(part.num_rows());
+                part = part.slice(s, part.num_rows() - s);
+                skip -= s;
+            }
+            if part.num_rows() > remaining {
+                part = part.slice(0, remaining);
+            }
+            remaining -= part.num_rows();
+            if part.num_rows() > 0 {
+                out.push(part);
+            }
+        }
+    }
+    Ok((out_schema, out))
+}
+
+/// Live rows passing `filter`.
+pub fn count(frags: &[LoadedFragment], filter: &Filter, cancel: &CancelToken) -> Result<u64> {
+    let mut n = 0u64;
+    for frag in frags {
+        for b in 0..frag.batches.len() {
+            cancel.check()?;
+            n += row_mask(frag, b, Some(filter))?.true_count() as u64;
+        }
+    }
+    Ok(n)
+}

@@ -1,0 +1,288 @@
+//! Exact (brute-force) vector search over a snapshot: the ground truth for every index.
+//!
+//! Work is split into blocks of rows; each block runs the dispatched SIMD batch kernel for
+//! every query and keeps a bounded heap per query. Blocks run in parallel on rayon when the
+//! work is large enough to pay for it, and serially otherwise, so a query on a small table
+//! stays in the microseconds. Deleted and filtered-out rows are never candidates.
+
+use crate::ingest::vector_dim;
+use crate::scan::{project, row_mask};
+use crate::snapshot::LoadedFragment;
+use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Float32Array, RecordBatch, UInt32Array, UInt64Array};
+use arrow::datatypes::{DataType, Field, Float16Type, Float32Type, Schema, SchemaRef};
+use oxvec_core::{CancelToken, Error, Metric, Result};
+use oxvec_linalg::{kernels, TopK};
+use oxvec_query::Filter;
+use rayon::prelude::*;
+use std::sync::Arc;
+
+/// Rows per unit of work.
+const BLOCK_ROWS: usize = 4096;
+/// Below this many multiply-adds (rows x dim x queries) a search runs on the calling thread.
+const PARALLEL_MIN_FLOPS: usize = 4 << 20;
+/// Largest k accepted.
+pub const MAX_K: usize = 1 << 20;
+
+/// A vector search request.
+#[derive(Debug, Clone)]
+pub struct VectorQuery {
+    /// The vector column; found automatically when the table has exactly one.
+    pub column: Option<String>,
+    /// `num_queries` query vectors, row-major.
+    pub vectors: Vec<f32>,
+    pub num_queries: usize,
+    pub metric: Metric,
+    pub k: usize,
+    pub filter: Option<Filter>,
+    pub columns: Option<Vec<String>>,
+    pub with_row_id: bool,
+    /// Adds `query_index: uint32` (always set for multi-query searches).
+    pub with_query_index: bool,
+}
+
+/// Picks the vector column: the named one, or the only one.
+pub fn resolve_vector_column(schema: &Schema, name: Option<&str>) -> Result<(usize, usize)> {
+    if let Some(n) = name {
+        let i = schema.index_of(n).map_err(|_| Error::invalid(format!("no column named '{n}'")))?;
+        let dim = vector_dim(schema.field(i).data_type()).ok_or_else(|| {
+            Error::invalid(format!("column '{n}' is {}, not a vector column", schema.field(i).data_type()))
+        })?;
+        return Ok((i, dim));
+    }
+    let vecs: Vec<usize> =
+        (0..schema.fields().len()).filter(|&i| vector_dim(schema.field(i).data_type()).is_some()).collect();
+    match vecs.as_slice() {
+        [i] => Ok((*i, vector_dim(schema.field(*i).data_type()).unwrap_or(0))),
+        [] => Err(Error::invalid("the table has no vector column to search")),
+        many => {
+            let names: Vec<&str> = many.iter().map(|&i| schema.field(i).name().as_str()).collect();
+            Err(Error::invalid(format!("the table has several vector columns {names:?}; pass vector_column=")))
+        }
+    }
+}
+
+struct Task {
+    frag: usize,
+    batch: usize,
+    start: usize,
+    end: usize,
+}
+
+/// The schema of search results: the projected columns, `_distance`, then optional
+/// `_rowid` and `query_index`.
+pub fn result_schema(schema: &Schema, proj: &[usize], with_row_id: bool, with_query_index: bool) -> SchemaRef {
+    let mut fields: Vec<Field> = proj.iter().map(|&i| schema.field(i).clone()).collect();
+    fields.push(Field::new("_distance", DataType::Float32, false));
+    if with_row_id {
+        fields.push(Field::new("_rowid", DataType::UInt64, false));
+    }
+    if with_query_index {
+        fields.push(Field::new("query_index", DataType::UInt32, false));
+    }
+    Arc::new(Schema::new(fields))
+}
+
+/// Runs an exact search. Results are sorted by query, then distance ascending.
+pub fn search(frags: &[LoadedFragment], schema: &SchemaRef, q: &VectorQuery, cancel: &CancelToken) -> Result<RecordBatch> {
+    let (col, dim) = resolve_vector_column(schema, q.column.as_deref())?;
+    if q.num_queries == 0 || q.vectors.len() != q.num_queries * dim {
+        let got = if q.num_queries == 0 { 0 } else { q.vectors.len() / q.num_queries };
+        return Err(Error::invalid(format!(
+            "query vector has dimension {got}, but column '{}' has dimension {dim}",
+            schema.field(col).name()
+        )));
+    }
+    if let Some(bad) = q.vectors.iter().position(|v| !v.is_finite()) {
+        return Err(Error::invalid(format!(
+            "query {} has {} at position {}; query vectors must be finite",
+            bad / dim,
+            q.vectors[bad],
+            bad % dim
+        )));
+    }
+    if q.k == 0 || q.k > MAX_K {
+        return Err(Error::invalid(format!("limit must be between 1 and {MAX_K}, got {}", q.k)));
+    }
+    let proj = project(schema, q.columns.as_deref())?;
+    let with_qi = q.with_query_index || q.num_queries > 1;
+    let out_schema = result_schema(schema, &proj, q.with_row_id, with_qi);
+
+    let mut tasks = Vec::new();
+    let mut total_rows = 0usize;
+    for (fi, frag) in frags.iter().enumerate() {
+        for (bi, batch) in frag.batches.iter().enumerate() {
+            let n = batch.num_rows();
+            total_rows += n;
+            let mut s = 0;
+            while s < n {
+                let e = (s + BLOCK_ROWS).min(n);
+                tasks.push(Task { frag: fi, batch: bi, start: s, end: e });
+                s = e;
+            }
+        }
+    }
+    let parallel = total_rows * dim * q.num_queries >= PARALLEL_MIN_FLOPS;
+    // Row masks (deletions and filter) per batch, computed once; `None` when every row counts.
+    let masks: Vec<Vec<Option<BooleanArray>>> = {
+        let per_frag = |frag: &LoadedFragment| -> Result<Vec<Option<BooleanArray>>> {
+            (0..frag.batches.len())
+                .map(|b| {
+                    if q.filter.is_none() && frag.deleted.is_none() {
+                        Ok(None)
+                    } else {
+                        row_mask(frag, b, q.filter.as_ref()).map(Some)
+                    }
+                })
+                .collect()
+        };
+        if parallel && q.filter.is_some() {
+            frags.par_iter().map(per_frag).collect::<Result<_>>()?
+        } else {
+            frags.iter().map(per_frag).collect::<Result<_>>()?
+        }
+    };
+    let norms: Vec<f32> = q.vectors.chunks_exact(dim).map(|v| v.iter().map(|x| x * x).sum()).collect();
+    let run = |t: &Task| -> Result<Vec<TopK>> {
+        cancel.check()?;
+        let frag = &frags[t.frag];
+        let mask = masks[t.frag][t.batch].as_ref();
+        let mut tops: Vec<TopK> = (0..q.num_queries).map(|_| TopK::new(q.k)).collect();
+        let allowed = mask.map_or(t.end - t.start, |m| m.slice(t.start, t.end - t.start).true_count());
+        if allowed == 0 {
+            return Ok(tops);
+        }
+        scan_block(frag, t, col, dim, q, &norms, mask, allowed, &mut tops);
+        Ok(tops)
+    };
+    let merge = |mut a: Vec<TopK>, b: Vec<TopK>| {
+        for (x, y) in a.iter_mut().zip(b) {
+            x.merge(y);
+        }
+        a
+    };
+    let empty = || (0..q.num_queries).map(|_| TopK::new(q.k)).collect::<Vec<_>>();
+    let tops = if parallel {
+        tasks.par_iter().map(run).try_reduce(empty, |a, b| Ok(merge(a, b)))?
+    } else {
+        let mut acc = empty();
+        for t in &tasks {
+            acc = merge(acc, run(t)?);
+        }
+        acc
+    };
+    assemble(frags, &out_schema, &proj, tops, q.with_row_id, with_qi)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn scan_block(
+    frag: &LoadedFragment,
+    t: &Task,
+    col: usize,
+    dim: usize,
+    q: &VectorQuery,
+    norms: &[f32],
+    mask: Option<&BooleanArray>,
+    allowed: usize,
+    tops: &mut [TopK],
+) {
+    let k = kernels();
+    let fsl = frag.batches[t.batch].column(col).as_fixed_size_list();
+    let base = fsl.value_offset_at(0);
+    let n = t.end - t.start;
+    let range = (base + t.start * dim)..(base + t.end * dim);
+    let mut dist = vec![0f32; n];
+    let compute = |qv: &[f32], qn: f32, rows: std::ops::Range<usize>, out: &mut [f32]| match fsl.value_type() {
+        DataType::Float16 => {
+            let v = fsl.values().as_primitive::<Float16Type>().values();
+            (k.distances_f16)(q.metric, qv, qn, &v[rows], out)
+        }
+        _ => {
+            let v = fsl.values().as_primitive::<Float32Type>().values();
+            (k.distances_f32)(q.metric, qv, qn, &v[rows], out)
+        }
+    };
+    // A selective mask is cheaper to serve row by row than by computing the whole block.
+    let sparse = mask.is_some() && allowed * 4 < n;
+    for (qi, top) in tops.iter_mut().enumerate() {
+        let qv = &q.vectors[qi * dim..(qi + 1) * dim];
+        if sparse {
+            let m = mask.expect("sparse implies a mask").slice(t.start, n);
+            for j in m.values().set_indices() {
+                let r = base + (t.start + j) * dim;
+                compute(qv, norms[qi], r..r + dim, &mut dist[..1]);
+                top.push(dist[0], frag.row_id(t.batch, t.start + j));
+            }
+            continue;
+        }
+        compute(qv, norms[qi], range.clone(), &mut dist);
+        match mask {
+            None => {
+                for (j, &d) in dist.iter().enumerate() {
+                    if d < top.threshold() {
+                        top.push(d, frag.row_id(t.batch, t.start + j));
+                    }
+                }
+            }
+            Some(m) => {
+                for (j, &d) in dist.iter().enumerate() {
+                    if d < top.threshold() && m.value(t.start + j) {
+                        top.push(d, frag.row_id(t.batch, t.start + j));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Gathers result rows from the fragments into one batch.
+fn assemble(
+    frags: &[LoadedFragment],
+    out_schema: &SchemaRef,
+    proj: &[usize],
+    tops: Vec<TopK>,
+    with_row_id: bool,
+    with_qi: bool,
+) -> Result<RecordBatch> {
+    // Flat index of every (fragment, batch) so `interleave` can pick rows from all of them.
+    let mut flat_start = Vec::with_capacity(frags.len());
+    let mut sources: Vec<&RecordBatch> = Vec::new();
+    let mut frag_pos = std::collections::HashMap::with_capacity(frags.len());
+    for (fi, f) in frags.iter().enumerate() {
+        flat_start.push(sources.len());
+        frag_pos.insert(f.meta.id, fi);
+        sources.extend(f.batches.iter());
+    }
+    let mut picks: Vec<(usize, usize)> = Vec::new();
+    let mut dists = Vec::new();
+    let mut ids = Vec::new();
+    let mut qis = Vec::new();
+    for (qi, top) in tops.into_iter().enumerate() {
+        for nb in top.into_sorted() {
+            let fi = frag_pos[&((nb.id >> 32) as u32)];
+            let off = (nb.id & 0xffff_ffff) as u32;
+            let f = &frags[fi];
+            let b = f.starts.partition_point(|&s| s <= off) - 1;
+            picks.push((flat_start[fi] + b, (off - f.starts[b]) as usize));
+            dists.push(nb.distance);
+            ids.push(nb.id);
+            qis.push(qi as u32);
+        }
+    }
+    let mut cols: Vec<ArrayRef> = Vec::with_capacity(out_schema.fields().len());
+    for &c in proj {
+        if sources.is_empty() {
+            cols.push(arrow::array::new_empty_array(out_schema.field(cols.len()).data_type()));
+            continue;
+        }
+        let arrays: Vec<&dyn Array> = sources.iter().map(|b| b.column(c).as_ref()).collect();
+        cols.push(arrow::compute::interleave(&arrays, &picks).map_err(|e| Error::invalid(e.to_string()))?);
+    }
+    cols.push(Arc::new(Float32Array::from(dists)));
+    if with_row_id {
+        cols.push(Arc::new(UInt64Array::from(ids)));
+    }
+    if with_qi {
+        cols.push(Arc::new(UInt32Array::from(qis)));
+    }
+    RecordBatch::try_new(out_schema.clone(), cols).map_err(|e| Error::invalid(e.to_string()))
+}

@@ -1,0 +1,107 @@
+//! A pinned table version with its fragments opened: what every read works from.
+//!
+//! Opening a fragment maps it and verifies its checksum once; the [`FragmentCache`] keeps
+//! opened files across versions of the same table handle, so a new version re-opens only its
+//! new files.
+
+use arrow::array::RecordBatch;
+use oxvec_core::Result;
+use oxvec_storage::{open_fragment, read_deletions, FragmentMeta, Manifest, TableDir};
+use roaring::RoaringBitmap;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// One fragment, mapped and verified, with its deletions as of the pinned version.
+#[derive(Debug)]
+pub struct LoadedFragment {
+    pub meta: FragmentMeta,
+    pub batches: Arc<Vec<RecordBatch>>,
+    /// Row offset of each batch's first row within the fragment.
+    pub starts: Vec<u32>,
+    pub deleted: Option<Arc<RoaringBitmap>>,
+}
+
+impl LoadedFragment {
+    /// Row id of `row` within batch `b`.
+    #[inline]
+    pub fn row_id(&self, b: usize, row: usize) -> u64 {
+        ((self.meta.id as u64) << 32) | (self.starts[b] as u64 + row as u64)
+    }
+
+    /// Whether the row at fragment offset `offset` is deleted.
+    #[inline]
+    pub fn is_deleted(&self, offset: u32) -> bool {
+        self.deleted.as_ref().is_some_and(|d| d.contains(offset))
+    }
+}
+
+/// Opened files shared by every snapshot of one table handle.
+#[derive(Debug, Default)]
+pub struct FragmentCache {
+    data: Mutex<HashMap<String, Arc<Vec<RecordBatch>>>>,
+    deletions: Mutex<HashMap<String, Arc<RoaringBitmap>>>,
+}
+
+impl FragmentCache {
+    fn data(&self, dir: &TableDir, meta: &FragmentMeta) -> Result<Arc<Vec<RecordBatch>>> {
+        if let Some(b) = self.data.lock().expect("cache lock").get(&meta.file) {
+            return Ok(b.clone());
+        }
+        let (_, batches) = open_fragment(&dir.data_dir().join(&meta.file), meta)?;
+        let b = Arc::new(batches);
+        self.data.lock().expect("cache lock").insert(meta.file.clone(), b.clone());
+        Ok(b)
+    }
+
+    fn deletions(&self, dir: &TableDir, meta: &FragmentMeta) -> Result<Option<Arc<RoaringBitmap>>> {
+        let Some(d) = &meta.deletion else { return Ok(None) };
+        if let Some(b) = self.deletions.lock().expect("cache lock").get(&d.file) {
+            return Ok(Some(b.clone()));
+        }
+        let bits = Arc::new(read_deletions(&dir.deletions_dir().join(&d.file), d)?);
+        self.deletions.lock().expect("cache lock").insert(d.file.clone(), bits.clone());
+        Ok(Some(bits))
+    }
+
+    /// Forgets files no longer referenced by `keep` (called when the handle moves versions).
+    pub fn retain(&self, keep: &Manifest) {
+        let files: std::collections::HashSet<&str> = keep.body.fragments.iter().map(|f| f.file.as_str()).collect();
+        let dels: std::collections::HashSet<&str> =
+            keep.body.fragments.iter().filter_map(|f| f.deletion.as_ref().map(|d| d.file.as_str())).collect();
+        self.data.lock().expect("cache lock").retain(|k, _| files.contains(k.as_str()));
+        self.deletions.lock().expect("cache lock").retain(|k, _| dels.contains(k.as_str()));
+    }
+}
+
+/// A version of a table, its fragments opened on first use.
+#[derive(Debug)]
+pub struct Snapshot {
+    pub manifest: Arc<Manifest>,
+    fragments: OnceLock<Vec<LoadedFragment>>,
+}
+
+impl Snapshot {
+    /// A snapshot of `manifest`; nothing is opened yet.
+    pub fn new(manifest: Manifest) -> Self {
+        Snapshot { manifest: Arc::new(manifest), fragments: OnceLock::new() }
+    }
+
+    /// The fragments, opening (and verifying) them on first call.
+    pub fn fragments(&self, dir: &TableDir, cache: &FragmentCache) -> Result<&[LoadedFragment]> {
+        if let Some(f) = self.fragments.get() {
+            return Ok(f);
+        }
+        let mut out = Vec::with_capacity(self.manifest.body.fragments.len());
+        for meta in &self.manifest.body.fragments {
+            let batches = cache.data(dir, meta)?;
+            let mut starts = Vec::with_capacity(batches.len());
+            let mut at = 0u32;
+            for b in batches.iter() {
+                starts.push(at);
+                at += b.num_rows() as u32;
+            }
+            out.push(LoadedFragment { meta: meta.clone(), batches, starts, deleted: cache.deletions(dir, meta)? });
+        }
+        Ok(self.fragments.get_or_init(|| out))
+    }
+}

@@ -1,0 +1,290 @@
+//! A table handle: pinned to a version for reads, always writing on top of the latest.
+
+use crate::commit::{commit, Change, Transaction};
+use crate::scan::{self, ScanRequest};
+use crate::search::{self, VectorQuery};
+use crate::snapshot::{FragmentCache, LoadedFragment, Snapshot};
+use crate::write::{plan_delete, plan_update, write_fragments, Assignment};
+use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
+use oxvec_core::{CancelToken, Error, Result};
+use oxvec_query::{Filter, ScalarValue};
+use oxvec_storage::{Manifest, TableDir};
+use std::sync::{Arc, RwLock};
+
+/// One row of `list_versions`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VersionInfo {
+    pub version: u64,
+    /// Microseconds since the Unix epoch.
+    pub timestamp_micros: i64,
+    pub operation: String,
+    pub rows: u64,
+}
+
+#[derive(Debug)]
+struct State {
+    snapshot: Arc<Snapshot>,
+    /// Set by `checkout(v)`: reads stay on `v` and writes are refused.
+    detached: bool,
+}
+
+/// A table of a [`crate::Database`].
+#[derive(Debug)]
+pub struct Table {
+    name: String,
+    dir: TableDir,
+    cache: FragmentCache,
+    state: RwLock<State>,
+}
+
+impl Table {
+    pub(crate) fn open(name: &str, dir: TableDir) -> Result<Table> {
+        let v = dir.latest_version()?.ok_or_else(|| Error::TableNotFound { name: name.to_string() })?;
+        Ok(Table::from_manifest(name, dir.clone(), dir.load_manifest(v)?))
+    }
+
+    pub(crate) fn from_manifest(name: &str, dir: TableDir, m: Manifest) -> Table {
+        Table {
+            name: name.to_string(),
+            dir,
+            cache: FragmentCache::default(),
+            state: RwLock::new(State { snapshot: Arc::new(Snapshot::new(m)), detached: false }),
+        }
+    }
+
+    /// The table's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The table's directory.
+    pub fn dir(&self) -> &TableDir {
+        &self.dir
+    }
+
+    fn snapshot(&self) -> Arc<Snapshot> {
+        self.state.read().expect("table lock").snapshot.clone()
+    }
+
+    fn set_snapshot(&self, m: Manifest, detached: bool) {
+        self.cache.retain(&m);
+        let mut st = self.state.write().expect("table lock");
+        st.snapshot = Arc::new(Snapshot::new(m));
+        st.detached = detached;
+    }
+
+    /// Runs `f` on the snapshot's opened fragments.
+    fn with_fragments<T>(&self, f: impl FnOnce(&Snapshot, &[LoadedFragment]) -> Result<T>) -> Result<T> {
+        let snap = self.snapshot();
+        let frags = snap.fragments(&self.dir, &self.cache)?;
+        f(&snap, frags)
+    }
+
+    /// Schema of the pinned version.
+    pub fn schema(&self) -> SchemaRef {
+        self.snapshot().manifest.schema.clone()
+    }
+
+    /// The pinned version number.
+    pub fn version(&self) -> u64 {
+        self.snapshot().manifest.version
+    }
+
+    /// Whether the handle is checked out at an older version.
+    pub fn is_detached(&self) -> bool {
+        self.state.read().expect("table lock").detached
+    }
+
+    /// Parses a filter against this table's schema.
+    pub fn compile_filter(&self, sql: &str, params: &[ScalarValue]) -> Result<Filter> {
+        Filter::compile(sql, params, &self.schema())
+    }
+
+    /// Live rows, optionally only those matching `filter`.
+    pub fn count_rows(&self, filter: Option<&Filter>, cancel: &CancelToken) -> Result<u64> {
+        match filter {
+            None => Ok(self.snapshot().manifest.live_rows()),
+            Some(f) => self.with_fragments(|_, frags| scan::count(frags, f, cancel)),
+        }
+    }
+
+    /// Reads rows. Returns the output schema with the batches (see [`scan::scan_schema`]).
+    pub fn scan(&self, req: &ScanRequest, cancel: &CancelToken) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+        self.with_fragments(|snap, frags| scan::scan(frags, &snap.manifest.schema, req, cancel))
+    }
+
+    /// Exact nearest-neighbour search; see [`search::search`] for the result layout.
+    pub fn search(&self, q: &VectorQuery, cancel: &CancelToken) -> Result<RecordBatch> {
+        self.with_fragments(|snap, frags| search::search(frags, &snap.manifest.schema, q, cancel))
+    }
+
+    /// Moves to the newest version before a write, refusing if checked out.
+    fn latest_for_write(&self) -> Result<Arc<Snapshot>> {
+        if self.is_detached() {
+            return Err(Error::invalid(format!(
+                "table '{}' is checked out at version {}; call checkout_latest() or restore() before writing",
+                self.name,
+                self.version()
+            )));
+        }
+        self.refresh()?;
+        Ok(self.snapshot())
+    }
+
+    /// Re-reads the newest version (a no-op when already there or checked out).
+    pub fn refresh(&self) -> Result<()> {
+        if self.is_detached() {
+            return Ok(());
+        }
+        let latest = self.dir.latest_version()?.ok_or_else(|| Error::TableNotFound { name: self.name.clone() })?;
+        if latest != self.version() {
+            self.set_snapshot(self.dir.load_manifest(latest)?, false);
+        }
+        Ok(())
+    }
+
+    fn commit_and_pin(&self, txn: &Transaction, schema_check: Option<&SchemaRef>, staged: &crate::write::Staged) -> Result<u64> {
+        match commit(&self.dir, txn, schema_check) {
+            Ok(m) => {
+                let v = m.version;
+                self.set_snapshot(m, false);
+                Ok(v)
+            }
+            Err(e) => {
+                staged.discard();
+                Err(e)
+            }
+        }
+    }
+
+    /// Appends rows as one new version. Returns the new version.
+    pub fn add(&self, batches: &mut dyn Iterator<Item = Result<RecordBatch>>, cancel: &CancelToken) -> Result<u64> {
+        let snap = self.latest_for_write()?;
+        let schema = snap.manifest.schema.clone();
+        let staged = write_fragments(&self.dir, &schema, batches, cancel)?;
+        if staged.fragments.is_empty() {
+            return Ok(snap.manifest.version);
+        }
+        if let Err(e) = cancel.check() {
+            staged.discard();
+            return Err(e);
+        }
+        let txn = Transaction {
+            operation: "append",
+            read_version: snap.manifest.version,
+            change: Change::Append { fragments: staged.fragments.clone() },
+        };
+        self.commit_and_pin(&txn, Some(&schema), &staged)
+    }
+
+    /// Replaces all rows (and the schema) as one new version.
+    pub fn overwrite(&self, schema: SchemaRef, batches: &mut dyn Iterator<Item = Result<RecordBatch>>, cancel: &CancelToken) -> Result<u64> {
+        let snap = self.latest_for_write()?;
+        let staged = write_fragments(&self.dir, &schema, batches, cancel)?;
+        let txn = Transaction {
+            operation: "overwrite",
+            read_version: snap.manifest.version,
+            change: Change::Replace { schema, fragments: staged.fragments.clone() },
+        };
+        self.commit_and_pin(&txn, None, &staged)
+    }
+
+    /// Deletes rows matching `filter`. Returns the number deleted (no version when zero).
+    pub fn delete(&self, filter: &Filter, cancel: &CancelToken) -> Result<u64> {
+        let snap = self.latest_for_write()?;
+        let frags = snap.fragments(&self.dir, &self.cache)?;
+        let plan = plan_delete(&self.dir, frags, filter, cancel)?;
+        if plan.rows == 0 {
+            return Ok(0);
+        }
+        let txn = Transaction {
+            operation: "delete",
+            read_version: snap.manifest.version,
+            change: Change::Modify { before: plan.before, after: plan.after, added: vec![] },
+        };
+        self.commit_and_pin(&txn, None, &plan.staged)?;
+        Ok(plan.rows)
+    }
+
+    /// Sets columns on rows matching `filter` (all rows when `None`). Returns rows updated.
+    pub fn update(&self, filter: Option<&Filter>, assignments: &[(String, Assignment)], cancel: &CancelToken) -> Result<u64> {
+        if assignments.is_empty() {
+            return Err(Error::invalid("update needs at least one column to set (values= or values_sql=)"));
+        }
+        let snap = self.latest_for_write()?;
+        let frags = snap.fragments(&self.dir, &self.cache)?;
+        let (plan, added) = plan_update(&self.dir, &snap.manifest.schema, frags, filter, assignments, cancel)?;
+        if plan.rows == 0 {
+            return Ok(0);
+        }
+        let mut staged = plan.staged;
+        staged.paths.extend(added.paths.iter().cloned());
+        let txn = Transaction {
+            operation: "update",
+            read_version: snap.manifest.version,
+            change: Change::Modify { before: plan.before, after: plan.after, added: added.fragments },
+        };
+        self.commit_and_pin(&txn, None, &staged)?;
+        Ok(plan.rows)
+    }
+
+    /// Every version of the table, oldest first.
+    pub fn list_versions(&self) -> Result<Vec<VersionInfo>> {
+        self.dir
+            .versions()?
+            .into_iter()
+            .map(|v| {
+                let m = self.dir.load_manifest(v)?;
+                Ok(VersionInfo {
+                    version: v,
+                    timestamp_micros: m.body.timestamp_micros,
+                    operation: m.body.operation.clone(),
+                    rows: m.live_rows(),
+                })
+            })
+            .collect()
+    }
+
+    /// Pins reads to `version`; writes are refused until `checkout_latest` or `restore`.
+    pub fn checkout(&self, version: u64) -> Result<()> {
+        let versions = self.dir.versions()?;
+        if !versions.contains(&version) {
+            return Err(Error::invalid(format!(
+                "table '{}' has no version {version}; versions are {:?}",
+                self.name, versions
+            )));
+        }
+        let latest = versions.last().copied() == Some(version);
+        self.set_snapshot(self.dir.load_manifest(version)?, !latest);
+        Ok(())
+    }
+
+    /// Returns to the newest version.
+    pub fn checkout_latest(&self) -> Result<()> {
+        self.state.write().expect("table lock").detached = false;
+        self.refresh()
+    }
+
+    /// Makes `version` (default: the checked-out one) the newest version, as a new commit.
+    pub fn restore(&self, version: Option<u64>) -> Result<u64> {
+        let target = match version {
+            Some(v) => {
+                if !self.dir.versions()?.contains(&v) {
+                    return Err(Error::invalid(format!("table '{}' has no version {v}", self.name)));
+                }
+                self.dir.load_manifest(v)?
+            }
+            None => (*self.snapshot().manifest).clone(),
+        };
+        let txn = Transaction {
+            operation: "restore",
+            read_version: target.version,
+            change: Change::Replace { schema: target.schema.clone(), fragments: target.body.fragments.clone() },
+        };
+        let m = commit(&self.dir, &txn, None)?;
+        let v = m.version;
+        self.set_snapshot(m, false);
+        Ok(v)
+    }
+}

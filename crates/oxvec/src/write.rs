@@ -1,0 +1,259 @@
+//! Preparing changes: writing new fragments (all-or-nothing, cleaned up on failure) and
+//! computing deletions and updates against a snapshot.
+
+use crate::ingest::conform;
+use crate::scan::live_mask;
+use crate::snapshot::LoadedFragment;
+use arrow::array::{Array, ArrayRef, RecordBatch, UInt32Array};
+use arrow::compute::{and, filter_record_batch};
+use arrow::datatypes::SchemaRef;
+use oxvec_core::{CancelToken, Error, Result};
+use oxvec_query::{evaluate, filter_mask, Filter};
+use oxvec_storage::{write_deletions, FragmentMeta, FragmentWriter, TableDir};
+use roaring::RoaringBitmap;
+use std::path::PathBuf;
+
+/// Rows per fragment file at most (row offsets are 32-bit; smaller files also spread
+/// search work and keep rewrites cheap).
+pub const MAX_FRAGMENT_ROWS: u64 = 1 << 20;
+
+/// Files written for a change that is not committed yet.
+#[derive(Debug, Default)]
+pub struct Staged {
+    pub fragments: Vec<FragmentMeta>,
+    pub paths: Vec<PathBuf>,
+    pub rows: u64,
+}
+
+impl Staged {
+    /// Removes every staged file: the change will not be committed.
+    pub fn discard(&self) {
+        for p in &self.paths {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+/// Writes `batches` (conformed to `schema`) as new fragments.
+///
+/// All-or-nothing: on any error (bad row, IO, Ctrl-C) the files written so far are removed
+/// and the error is returned.
+pub fn write_fragments(
+    dir: &TableDir,
+    schema: &SchemaRef,
+    batches: &mut dyn Iterator<Item = Result<RecordBatch>>,
+    cancel: &CancelToken,
+) -> Result<Staged> {
+    let mut staged = Staged::default();
+    let mut current: Option<FragmentWriter> = None;
+    let result = (|| -> Result<()> {
+        let mut row_base = 0usize;
+        for batch in batches {
+            cancel.check()?;
+            let batch = conform(&batch?, schema, row_base)?;
+            row_base += batch.num_rows();
+            let mut offset = 0usize;
+            while offset < batch.num_rows() {
+                if current.is_none() {
+                    let w = FragmentWriter::create(&dir.data_dir(), schema)?;
+                    staged.paths.push(w.path().to_path_buf());
+                    current = Some(w);
+                }
+                let w = current.as_mut().expect("writer just created");
+                let room = (MAX_FRAGMENT_ROWS - w.rows()) as usize;
+                let take = room.min(batch.num_rows() - offset);
+                w.write(&batch.slice(offset, take))?;
+                offset += take;
+                if w.rows() >= MAX_FRAGMENT_ROWS {
+                    staged.fragments.push(current.take().expect("writer present").finish()?);
+                }
+            }
+        }
+        if let Some(w) = current.take() {
+            if w.rows() > 0 {
+                staged.fragments.push(w.finish()?);
+            } else if let Some(p) = staged.paths.pop() {
+                drop(w);
+                let _ = std::fs::remove_file(p);
+            }
+        }
+        Ok(())
+    })();
+    drop(current);
+    match result {
+        Ok(()) => {
+            staged.rows = staged.fragments.iter().map(|f| f.num_rows).sum();
+            Ok(staged)
+        }
+        Err(e) => {
+            staged.discard();
+            Err(e)
+        }
+    }
+}
+
+/// A fragment's rows matching `filter` that are not already deleted, as fragment offsets,
+/// along with the filtered batches themselves when `keep_rows` is set.
+fn matching_rows(
+    frag: &LoadedFragment,
+    filter: Option<&Filter>,
+    keep_rows: bool,
+) -> Result<(RoaringBitmap, Vec<RecordBatch>)> {
+    let mut hits = RoaringBitmap::new();
+    let mut kept = Vec::new();
+    for (b, batch) in frag.batches.iter().enumerate() {
+        let live = live_mask(frag, b, batch.num_rows());
+        let mask = match filter {
+            Some(f) => and(&filter_mask(&f.expr, batch)?, &live).map_err(|e| Error::filter(e.to_string()))?,
+            None => live,
+        };
+        if mask.true_count() == 0 {
+            continue;
+        }
+        let start = frag.starts[b];
+        hits.extend(mask.values().set_indices().map(|i| start + i as u32));
+        if keep_rows {
+            kept.push(filter_record_batch(batch, &mask).map_err(|e| Error::invalid(e.to_string()))?);
+        }
+    }
+    Ok((hits, kept))
+}
+
+/// New metadata for a fragment after deleting `rows` more of it: `None` when nothing is left.
+fn with_deletions(dir: &TableDir, frag: &LoadedFragment, rows: &RoaringBitmap, staged: &mut Staged) -> Result<Option<FragmentMeta>> {
+    let mut all = frag.deleted.as_deref().cloned().unwrap_or_default();
+    all |= rows;
+    if all.len() >= frag.meta.num_rows {
+        return Ok(None);
+    }
+    let meta = write_deletions(&dir.deletions_dir(), &all)?;
+    staged.paths.push(dir.deletions_dir().join(&meta.file));
+    let mut out = frag.meta.clone();
+    out.deletion = Some(meta);
+    Ok(Some(out))
+}
+
+/// Deletion plan: the fragments touched, before and after, and the number of rows removed.
+pub struct DeletePlan {
+    pub before: Vec<FragmentMeta>,
+    pub after: Vec<Option<FragmentMeta>>,
+    pub staged: Staged,
+    pub rows: u64,
+}
+
+/// Computes and writes the deletion vectors for `DELETE WHERE filter`.
+pub fn plan_delete(dir: &TableDir, frags: &[LoadedFragment], filter: &Filter, cancel: &CancelToken) -> Result<DeletePlan> {
+    let mut plan = DeletePlan { before: vec![], after: vec![], staged: Staged::default(), rows: 0 };
+    let res = (|| -> Result<()> {
+        for frag in frags {
+            cancel.check()?;
+            let (hits, _) = matching_rows(frag, Some(filter), false)?;
+            if hits.is_empty() {
+                continue;
+            }
+            plan.rows += hits.len();
+            let after = with_deletions(dir, frag, &hits, &mut plan.staged)?;
+            plan.before.push(frag.meta.clone());
+            plan.after.push(after);
+        }
+        Ok(())
+    })();
+    if let Err(e) = res {
+        plan.staged.discard();
+        return Err(e);
+    }
+    Ok(plan)
+}
+
+/// A new value for a column in an update.
+#[derive(Debug, Clone)]
+pub enum Assignment {
+    /// A one-row array, broadcast to every updated row (and converted like input data).
+    Value(ArrayRef),
+    /// A SQL expression over the row's current values, e.g. `price * 1.1`.
+    Sql(String),
+}
+
+/// Computes an update: matched rows are rewritten into new fragments and deleted from their
+/// old ones, in one change.
+pub fn plan_update(
+    dir: &TableDir,
+    schema: &SchemaRef,
+    frags: &[LoadedFragment],
+    filter: Option<&Filter>,
+    assignments: &[(String, Assignment)],
+    cancel: &CancelToken,
+) -> Result<(DeletePlan, Staged)> {
+    let mut exprs = Vec::with_capacity(assignments.len());
+    for (col, a) in assignments {
+        if schema.field_with_name(col).is_err() {
+            let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+            return Err(Error::invalid(format!("cannot update unknown column '{col}'; the table has {names:?}")));
+        }
+        exprs.push(match a {
+            Assignment::Sql(sql) => Some(oxvec_query::parse_expr(sql, &[], schema)?),
+            Assignment::Value(v) if v.len() != 1 => {
+                return Err(Error::invalid(format!("update value for '{col}' must be a single value")))
+            }
+            Assignment::Value(_) => None,
+        });
+    }
+    let mut plan = DeletePlan { before: vec![], after: vec![], staged: Staged::default(), rows: 0 };
+    let mut rewritten: Vec<RecordBatch> = Vec::new();
+    let res = (|| -> Result<()> {
+        for frag in frags {
+            cancel.check()?;
+            let (hits, kept) = matching_rows(frag, filter, true)?;
+            if hits.is_empty() {
+                continue;
+            }
+            for batch in kept {
+                rewritten.push(assign(&batch, assignments, &exprs)?);
+            }
+            plan.rows += hits.len();
+            let after = with_deletions(dir, frag, &hits, &mut plan.staged)?;
+            plan.before.push(frag.meta.clone());
+            plan.after.push(after);
+        }
+        Ok(())
+    })();
+    if let Err(e) = res {
+        plan.staged.discard();
+        return Err(e);
+    }
+    let mut iter = rewritten.into_iter().map(Ok);
+    match write_fragments(dir, schema, &mut iter, cancel) {
+        Ok(added) => Ok((plan, added)),
+        Err(e) => {
+            plan.staged.discard();
+            Err(e)
+        }
+    }
+}
+
+fn assign(batch: &RecordBatch, assignments: &[(String, Assignment)], exprs: &[Option<oxvec_query::Expr>]) -> Result<RecordBatch> {
+    let n = batch.num_rows();
+    let schema = batch.schema();
+    let mut cols: Vec<ArrayRef> = batch.columns().to_vec();
+    for ((col, a), expr) in assignments.iter().zip(exprs) {
+        let idx = schema.index_of(col).map_err(|e| Error::invalid(e.to_string()))?;
+        let value = match (a, expr) {
+            (_, Some(e)) => evaluate(e, batch)?.into_array(n)?,
+            (Assignment::Value(v), None) => {
+                arrow::compute::take(v, &UInt32Array::from(vec![0u32; n]), None).map_err(|e| Error::invalid(e.to_string()))?
+            }
+            (Assignment::Sql(_), None) => unreachable!("SQL assignments are parsed up front"),
+        };
+        cols[idx] = value;
+    }
+    // The new columns may have other types than the table's: build a loose schema and let
+    // `conform` convert and validate them like any input.
+    let fields: Vec<arrow::datatypes::Field> = schema
+        .fields()
+        .iter()
+        .zip(&cols)
+        .map(|(f, c)| arrow::datatypes::Field::new(f.name(), c.data_type().clone(), true))
+        .collect();
+    let loose = std::sync::Arc::new(arrow::datatypes::Schema::new(fields));
+    RecordBatch::try_new(loose, cols).map_err(|e| Error::invalid(e.to_string()))
+}
