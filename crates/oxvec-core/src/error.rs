@@ -48,26 +48,38 @@ pub enum Error {
 impl Error {
     /// Shorthand for [`Error::Schema`].
     pub fn schema(message: impl Into<String>) -> Self {
-        Error::Schema { message: message.into() }
+        Error::Schema {
+            message: message.into(),
+        }
     }
 
     /// Shorthand for [`Error::InvalidInput`].
     pub fn invalid(message: impl Into<String>) -> Self {
-        Error::InvalidInput { message: message.into() }
+        Error::InvalidInput {
+            message: message.into(),
+        }
     }
 
     /// Shorthand for [`Error::Filter`].
     pub fn filter(message: impl Into<String>) -> Self {
-        Error::Filter { message: message.into() }
+        Error::Filter {
+            message: message.into(),
+        }
     }
 
     /// Shorthand for [`Error::CorruptFile`].
     pub fn corrupt(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
-        Error::CorruptFile { path: path.into(), message: message.into() }
+        Error::CorruptFile {
+            path: path.into(),
+            message: message.into(),
+        }
     }
 
     /// Wraps an IO error with the path it happened on.
     pub fn storage(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Storage { path: path.into(), source }
+        Error::Storage {
+            path: path.into(),
+            source,
+        }
     }
 }

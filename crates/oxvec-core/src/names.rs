@@ -9,12 +9,19 @@ const MAX_NAME_LEN: usize = 128;
 /// Anything else (empty, `/`, `\`, absolute paths, NUL, non-ASCII) is an
 /// [`Error::InvalidInput`] that names the offending character.
 pub fn validate_table_name(name: &str) -> Result<()> {
-    let reject = |why: String| Err(Error::invalid(format!("invalid table name {name:?}: {why}")));
+    let reject = |why: String| {
+        Err(Error::invalid(format!(
+            "invalid table name {name:?}: {why}"
+        )))
+    };
     if name.is_empty() {
         return reject("it is empty".into());
     }
     if name.len() > MAX_NAME_LEN {
-        return reject(format!("it has {} bytes, at most {MAX_NAME_LEN} are allowed", name.len()));
+        return reject(format!(
+            "it has {} bytes, at most {MAX_NAME_LEN} are allowed",
+            name.len()
+        ));
     }
     if name == "." || name == ".." {
         return reject("'.' and '..' are reserved".into());
@@ -22,9 +29,12 @@ pub fn validate_table_name(name: &str) -> Result<()> {
     let mut chars = name.chars();
     let first = chars.next().unwrap_or('_');
     if !(first.is_ascii_alphanumeric() || first == '_') {
-        return reject(format!("it must start with a letter, digit or '_', not {first:?}"));
+        return reject(format!(
+            "it must start with a letter, digit or '_', not {first:?}"
+        ));
     }
-    if let Some(bad) = chars.find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))) {
+    if let Some(bad) = chars.find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')))
+    {
         return reject(format!(
             "character {bad:?} is not allowed (use letters, digits, '_', '.', '-')"
         ));
@@ -46,7 +56,9 @@ mod tests {
     #[test]
     fn rejects_anything_that_could_escape() {
         let long = "x".repeat(129);
-        for bad in ["", ".", "..", "../x", "/etc", "a/b", "a\\b", ".hidden", "-x", "a\0b", "é", &long] {
+        for bad in [
+            "", ".", "..", "../x", "/etc", "a/b", "a\\b", ".hidden", "-x", "a\0b", "é", &long,
+        ] {
             assert!(validate_table_name(bad).is_err(), "{bad:?} accepted");
         }
     }

@@ -15,12 +15,17 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
 
 /// Inner product `a·b` and squared norm `b·b`, in one pass over `b`.
 pub fn dot_norm(a: &[f32], b: &[f32]) -> (f32, f32) {
-    a.iter().zip(b).fold((0.0, 0.0), |(d, n), (x, y)| (d + x * y, n + y * y))
+    a.iter()
+        .zip(b)
+        .fold((0.0, 0.0), |(d, n), (x, y)| (d + x * y, n + y * y))
 }
 
 /// Squared Euclidean distance to a half-precision row.
 pub fn l2_sq_f16(a: &[f32], b: &[f16]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| (x - y.to_f32()) * (x - y.to_f32())).sum()
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y.to_f32()) * (x - y.to_f32()))
+        .sum()
 }
 
 /// Inner product with a half-precision row.

@@ -47,16 +47,37 @@ macro_rules! batch_loops {
 }
 
 fn scalar_f32(metric: Metric, q: &[f32], qn: f32, rows: &[f32], out: &mut [f32]) {
-    batch_loops!(metric, q, qn, rows, out, scalar::l2_sq, scalar::dot, scalar::dot_norm)
+    batch_loops!(
+        metric,
+        q,
+        qn,
+        rows,
+        out,
+        scalar::l2_sq,
+        scalar::dot,
+        scalar::dot_norm
+    )
 }
 
 fn scalar_f16(metric: Metric, q: &[f32], qn: f32, rows: &[f16], out: &mut [f32]) {
-    batch_loops!(metric, q, qn, rows, out, scalar::l2_sq_f16, scalar::dot_f16, scalar::dot_norm_f16)
+    batch_loops!(
+        metric,
+        q,
+        qn,
+        rows,
+        out,
+        scalar::l2_sq_f16,
+        scalar::dot_f16,
+        scalar::dot_norm_f16
+    )
 }
 
 /// The scalar table, always available.
-pub static SCALAR: Kernels =
-    Kernels { name: "scalar", distances_f32: scalar_f32, distances_f16: scalar_f16 };
+pub static SCALAR: Kernels = Kernels {
+    name: "scalar",
+    distances_f32: scalar_f32,
+    distances_f16: scalar_f16,
+};
 
 #[cfg(target_arch = "x86_64")]
 mod x86;
@@ -149,11 +170,19 @@ mod tests {
                     let mut got = vec![0.0; 9];
                     (k.distances_f32)(metric, &q, qn, &rows, &mut got);
                     for (g, w) in got.iter().zip(&want) {
-                        assert!(close(*g, *w), "{} f32 {metric:?} dim {dim}: {g} vs {w}", k.name);
+                        assert!(
+                            close(*g, *w),
+                            "{} f32 {metric:?} dim {dim}: {g} vs {w}",
+                            k.name
+                        );
                     }
                     (k.distances_f16)(metric, &q, qn, &rows16, &mut got);
                     for (g, w) in got.iter().zip(&want16) {
-                        assert!(close(*g, *w), "{} f16 {metric:?} dim {dim}: {g} vs {w}", k.name);
+                        assert!(
+                            close(*g, *w),
+                            "{} f16 {metric:?} dim {dim}: {g} vs {w}",
+                            k.name
+                        );
                     }
                 }
             }

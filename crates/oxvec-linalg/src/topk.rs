@@ -16,7 +16,9 @@ impl Ord for Neighbor {
     /// Larger distance first (so the heap's top is the worst kept result); ties broken by id
     /// so results are deterministic.
     fn cmp(&self, other: &Self) -> Ordering {
-        self.distance.total_cmp(&other.distance).then(self.id.cmp(&other.id))
+        self.distance
+            .total_cmp(&other.distance)
+            .then(self.id.cmp(&other.id))
     }
 }
 
@@ -36,7 +38,10 @@ pub struct TopK {
 impl TopK {
     /// An empty selector for `k` results.
     pub fn new(k: usize) -> Self {
-        TopK { k, heap: BinaryHeap::with_capacity(k.min(1 << 16) + 1) }
+        TopK {
+            k,
+            heap: BinaryHeap::with_capacity(k.min(1 << 16) + 1),
+        }
     }
 
     /// The distance a candidate must beat to enter, `+inf` until `k` are held.
@@ -85,7 +90,10 @@ mod tests {
     #[test]
     fn keeps_the_k_smallest_in_order() {
         let mut t = TopK::new(3);
-        for (i, d) in [5.0, 1.0, 4.0, 2.0, 3.0, f32::NAN, 0.5].into_iter().enumerate() {
+        for (i, d) in [5.0, 1.0, 4.0, 2.0, 3.0, f32::NAN, 0.5]
+            .into_iter()
+            .enumerate()
+        {
             t.push(d, i as u64);
         }
         let got: Vec<u64> = t.into_sorted().iter().map(|n| n.id).collect();

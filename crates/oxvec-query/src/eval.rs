@@ -63,7 +63,11 @@ fn both_scalar(l: &Value, r: &Value) -> bool {
 }
 
 /// Runs a two-argument kernel on values that may each be an array or a scalar.
-fn apply2<T>(l: &Value, r: &Value, f: impl Fn(&dyn Datum, &dyn Datum) -> Result<T, ArrowError>) -> Result<T> {
+fn apply2<T>(
+    l: &Value,
+    r: &Value,
+    f: impl Fn(&dyn Datum, &dyn Datum) -> Result<T, ArrowError>,
+) -> Result<T> {
     let wrap = |v: &Value| -> Box<dyn Datum> {
         match v {
             Value::Array(a) => Box::new(a.clone()),
@@ -78,7 +82,10 @@ pub fn evaluate(expr: &Expr, batch: &RecordBatch) -> Result<Value> {
     let n = batch.num_rows();
     Ok(match expr {
         Expr::Column(name) => Value::Array(
-            batch.column_by_name(name).cloned().ok_or_else(|| Error::filter(format!("unknown column '{name}'")))?,
+            batch
+                .column_by_name(name)
+                .cloned()
+                .ok_or_else(|| Error::filter(format!("unknown column '{name}'")))?,
         ),
         Expr::Literal(v) => Value::Scalar(v.to_array(1)),
         Expr::Binary { left, op, right } => {
@@ -93,7 +100,10 @@ pub fn evaluate(expr: &Expr, batch: &RecordBatch) -> Result<Value> {
         Expr::Negate(e) => {
             let v = evaluate(e, batch)?;
             if !v.data_type().is_numeric() {
-                return Err(Error::filter(format!("cannot negate a value of type {}", v.data_type())));
+                return Err(Error::filter(format!(
+                    "cannot negate a value of type {}",
+                    v.data_type()
+                )));
             }
             v.map(numeric::neg(v.array()).map_err(arrow_err)?)
         }
@@ -107,7 +117,11 @@ pub fn evaluate(expr: &Expr, batch: &RecordBatch) -> Result<Value> {
             .map_err(arrow_err)?;
             v.map(Arc::new(out))
         }
-        Expr::InList { expr, list, negated } => {
+        Expr::InList {
+            expr,
+            list,
+            negated,
+        } => {
             let v = evaluate(expr, batch)?;
             let mut acc: Option<Value> = None;
             for item in list {
@@ -117,14 +131,20 @@ pub fn evaluate(expr: &Expr, batch: &RecordBatch) -> Result<Value> {
                     Some(prev) => binary(prev, BinaryOp::Or, eq, n)?,
                 });
             }
-            let out = acc.unwrap_or_else(|| Value::Scalar(Arc::new(BooleanArray::from(vec![false]))));
+            let out =
+                acc.unwrap_or_else(|| Value::Scalar(Arc::new(BooleanArray::from(vec![false]))));
             if *negated {
                 negate_bool(out)?
             } else {
                 out
             }
         }
-        Expr::Between { expr, low, high, negated } => {
+        Expr::Between {
+            expr,
+            low,
+            high,
+            negated,
+        } => {
             let v = evaluate(expr, batch)?;
             let ge = binary(v.clone(), BinaryOp::GtEq, evaluate(low, batch)?, n)?;
             let le = binary(v, BinaryOp::LtEq, evaluate(high, batch)?, n)?;
@@ -135,12 +155,23 @@ pub fn evaluate(expr: &Expr, batch: &RecordBatch) -> Result<Value> {
                 out
             }
         }
-        Expr::Like { expr, pattern, negated, case_insensitive } => {
+        Expr::Like {
+            expr,
+            pattern,
+            negated,
+            case_insensitive,
+        } => {
             let v = evaluate(expr, batch)?;
             let p = evaluate(pattern, batch)?;
             for (side, x) in [("LIKE operand", &v), ("LIKE pattern", &p)] {
-                if !matches!(x.data_type(), DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null) {
-                    return Err(Error::filter(format!("{side} must be a string, not {}", x.data_type())));
+                if !matches!(
+                    x.data_type(),
+                    DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null
+                ) {
+                    return Err(Error::filter(format!(
+                        "{side} must be a string, not {}",
+                        x.data_type()
+                    )));
                 }
             }
             let (v, p) = coerce(v, p, "LIKE")?;
@@ -168,15 +199,28 @@ fn negate_bool(v: Value) -> Result<Value> {
 /// The boolean array inside `v`; NULL literals become a NULL boolean.
 fn as_bool(v: &Value, ctx: &str) -> Result<BooleanArray> {
     match v.data_type() {
-        DataType::Boolean => Ok(v.array().as_any().downcast_ref::<BooleanArray>().cloned().unwrap_or_else(|| BooleanArray::from(Vec::<bool>::new()))),
+        DataType::Boolean => Ok(v
+            .array()
+            .as_any()
+            .downcast_ref::<BooleanArray>()
+            .cloned()
+            .unwrap_or_else(|| BooleanArray::from(Vec::<bool>::new()))),
         DataType::Null => Ok(BooleanArray::new_null(v.array().len())),
-        other => Err(Error::filter(format!("{ctx} needs a boolean operand, got {other}"))),
+        other => Err(Error::filter(format!(
+            "{ctx} needs a boolean operand, got {other}"
+        ))),
     }
 }
 
 fn binary(l: Value, op: BinaryOp, r: Value, n: usize) -> Result<Value> {
     let scalar_out = both_scalar(&l, &r);
-    let wrap = |a: ArrayRef| if scalar_out { Value::Scalar(a) } else { Value::Array(a) };
+    let wrap = |a: ArrayRef| {
+        if scalar_out {
+            Value::Scalar(a)
+        } else {
+            Value::Array(a)
+        }
+    };
     match op {
         BinaryOp::And | BinaryOp::Or => {
             let name = if op == BinaryOp::And { "AND" } else { "OR" };
@@ -190,7 +234,11 @@ fn binary(l: Value, op: BinaryOp, r: Value, n: usize) -> Result<Value> {
                     rb = as_bool(&Value::Array(r.map(Arc::new(rb)).into_array(n)?), name)?;
                 }
             }
-            let out = if op == BinaryOp::And { boolean::and_kleene(&lb, &rb) } else { boolean::or_kleene(&lb, &rb) };
+            let out = if op == BinaryOp::And {
+                boolean::and_kleene(&lb, &rb)
+            } else {
+                boolean::or_kleene(&lb, &rb)
+            };
             Ok(wrap(Arc::new(out.map_err(arrow_err)?)))
         }
         _ if op.is_comparison() => {
@@ -208,7 +256,10 @@ fn binary(l: Value, op: BinaryOp, r: Value, n: usize) -> Result<Value> {
         _ => {
             for x in [&l, &r] {
                 if !(x.data_type().is_numeric() || x.data_type() == &DataType::Null) {
-                    return Err(Error::filter(format!("arithmetic needs numbers, got {}", x.data_type())));
+                    return Err(Error::filter(format!(
+                        "arithmetic needs numbers, got {}",
+                        x.data_type()
+                    )));
                 }
             }
             let (l, r) = coerce(l, r, "combine")?;
@@ -229,7 +280,10 @@ fn is_string(t: &DataType) -> bool {
 }
 
 fn is_temporal(t: &DataType) -> bool {
-    matches!(t, DataType::Date32 | DataType::Date64 | DataType::Timestamp(_, _))
+    matches!(
+        t,
+        DataType::Date32 | DataType::Date64 | DataType::Timestamp(_, _)
+    )
 }
 
 /// The type two differently typed operands are both cast to, if any.
@@ -244,7 +298,11 @@ fn common_type(a: &DataType, b: &DataType) -> Option<DataType> {
         return Some(b.clone());
     }
     if is_temporal(a) && (is_string(b) || is_temporal(b)) {
-        return Some(if matches!(b, DataType::Timestamp(_, _)) { b.clone() } else { a.clone() });
+        return Some(if matches!(b, DataType::Timestamp(_, _)) {
+            b.clone()
+        } else {
+            a.clone()
+        });
     }
     if is_string(a) && is_string(b) {
         return Some(DataType::Utf8);
@@ -262,7 +320,10 @@ fn literal_fits(from: &DataType, to: &DataType) -> bool {
 }
 
 fn cast_value(v: &Value, to: &DataType) -> Result<Value> {
-    let opts = CastOptions { safe: false, ..Default::default() };
+    let opts = CastOptions {
+        safe: false,
+        ..Default::default()
+    };
     Ok(v.map(cast_with_options(v.array(), to, &opts).map_err(arrow_err)?))
 }
 

@@ -23,7 +23,10 @@ pub enum BinaryOp {
 impl BinaryOp {
     /// Whether the operator compares two values into a boolean.
     pub fn is_comparison(self) -> bool {
-        matches!(self, Self::Eq | Self::NotEq | Self::Lt | Self::LtEq | Self::Gt | Self::GtEq)
+        matches!(
+            self,
+            Self::Eq | Self::NotEq | Self::Lt | Self::LtEq | Self::Gt | Self::GtEq
+        )
     }
 }
 
@@ -32,13 +35,34 @@ impl BinaryOp {
 pub enum Expr {
     Column(String),
     Literal(ScalarValue),
-    Binary { left: Box<Expr>, op: BinaryOp, right: Box<Expr> },
+    Binary {
+        left: Box<Expr>,
+        op: BinaryOp,
+        right: Box<Expr>,
+    },
     Not(Box<Expr>),
     Negate(Box<Expr>),
-    IsNull { expr: Box<Expr>, negated: bool },
-    InList { expr: Box<Expr>, list: Vec<Expr>, negated: bool },
-    Between { expr: Box<Expr>, low: Box<Expr>, high: Box<Expr>, negated: bool },
-    Like { expr: Box<Expr>, pattern: Box<Expr>, negated: bool, case_insensitive: bool },
+    IsNull {
+        expr: Box<Expr>,
+        negated: bool,
+    },
+    InList {
+        expr: Box<Expr>,
+        list: Vec<Expr>,
+        negated: bool,
+    },
+    Between {
+        expr: Box<Expr>,
+        low: Box<Expr>,
+        high: Box<Expr>,
+        negated: bool,
+    },
+    Like {
+        expr: Box<Expr>,
+        pattern: Box<Expr>,
+        negated: bool,
+        case_insensitive: bool,
+    },
 }
 
 impl Expr {
@@ -66,7 +90,9 @@ impl Expr {
                 expr.visit_columns(out);
                 list.iter().for_each(|e| e.visit_columns(out));
             }
-            Expr::Between { expr, low, high, .. } => {
+            Expr::Between {
+                expr, low, high, ..
+            } => {
                 for e in [expr, low, high] {
                     e.visit_columns(out);
                 }

@@ -44,14 +44,20 @@ impl Filter {
                 "{sql:?} evaluates to {dt}, but a filter must be a boolean condition"
             )));
         }
-        Ok(Filter { expr, text: sql.to_string() })
+        Ok(Filter {
+            expr,
+            text: sql.to_string(),
+        })
     }
 }
 
 /// Parses `sql` into an expression (not necessarily boolean), binding `params`.
 pub fn parse_expr(sql: &str, params: &[ScalarValue], schema: &SchemaRef) -> Result<Expr> {
     if sql.len() > MAX_FILTER_LEN {
-        return Err(Error::filter(format!("filter is {} bytes, at most {MAX_FILTER_LEN}", sql.len())));
+        return Err(Error::filter(format!(
+            "filter is {} bytes, at most {MAX_FILTER_LEN}",
+            sql.len()
+        )));
     }
     if sql.trim().is_empty() {
         return Err(Error::filter("filter is empty"));
@@ -61,12 +67,22 @@ pub fn parse_expr(sql: &str, params: &[ScalarValue], schema: &SchemaRef) -> Resu
         .with_recursion_limit(MAX_DEPTH)
         .try_with_sql(sql)
         .map_err(|e| Error::filter(format!("{e} in {sql:?}")))?;
-    let ast = parser.parse_expr().map_err(|e| Error::filter(format!("{e} in {sql:?}")))?;
+    let ast = parser
+        .parse_expr()
+        .map_err(|e| Error::filter(format!("{e} in {sql:?}")))?;
     let rest = parser.peek_token();
     if rest.token != sqlparser::tokenizer::Token::EOF {
-        return Err(Error::filter(format!("unexpected '{}' after the expression in {sql:?}", rest.token)));
+        return Err(Error::filter(format!(
+            "unexpected '{}' after the expression in {sql:?}",
+            rest.token
+        )));
     }
-    let mut b = Binder { params, next_param: 0, schema, depth: 0 };
+    let mut b = Binder {
+        params,
+        next_param: 0,
+        schema,
+        depth: 0,
+    };
     let expr = b.convert(&ast)?;
     if b.next_param != params.len() {
         return Err(Error::filter(format!(
@@ -92,14 +108,19 @@ impl Binder<'_> {
             return Ok(Expr::Column(ident.value.clone()));
         }
         if ident.quote_style.is_none() {
-            let matches: Vec<_> =
-                fields.iter().filter(|f| f.name().eq_ignore_ascii_case(&ident.value)).collect();
+            let matches: Vec<_> = fields
+                .iter()
+                .filter(|f| f.name().eq_ignore_ascii_case(&ident.value))
+                .collect();
             if let [only] = matches.as_slice() {
                 return Ok(Expr::Column(only.name().clone()));
             }
         }
         let names: Vec<&str> = fields.iter().map(|f| f.name().as_str()).collect();
-        Err(Error::filter(format!("unknown column '{}'; the table has {:?}", ident.value, names)))
+        Err(Error::filter(format!(
+            "unknown column '{}'; the table has {:?}",
+            ident.value, names
+        )))
     }
 
     fn placeholder(&mut self, text: &str) -> Result<Expr> {
@@ -108,12 +129,19 @@ impl Binder<'_> {
             self.next_param - 1
         } else if let Some(n) = text.strip_prefix('$').and_then(|n| n.parse::<usize>().ok()) {
             self.next_param = self.next_param.max(n);
-            n.checked_sub(1).ok_or_else(|| Error::filter("parameters are numbered from $1"))?
+            n.checked_sub(1)
+                .ok_or_else(|| Error::filter("parameters are numbered from $1"))?
         } else {
-            return Err(Error::filter(format!("unsupported placeholder '{text}'; use ? or $1")));
+            return Err(Error::filter(format!(
+                "unsupported placeholder '{text}'; use ? or $1"
+            )));
         };
         let v = self.params.get(idx).ok_or_else(|| {
-            Error::filter(format!("placeholder {} has no parameter ({} given)", idx + 1, self.params.len()))
+            Error::filter(format!(
+                "placeholder {} has no parameter ({} given)",
+                idx + 1,
+                self.params.len()
+            ))
         })?;
         Ok(Expr::Literal(v.clone()))
     }
@@ -132,7 +160,9 @@ impl Binder<'_> {
     fn convert(&mut self, e: &ast::Expr) -> Result<Expr> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err(Error::filter(format!("expression nested deeper than {MAX_DEPTH} levels")));
+            return Err(Error::filter(format!(
+                "expression nested deeper than {MAX_DEPTH} levels"
+            )));
         }
         let out = self.convert_inner(e);
         self.depth -= 1;
@@ -233,22 +263,45 @@ fn parse_number(s: &str) -> Result<ScalarValue> {
             return Ok(ScalarValue::Int64(v));
         }
     }
-    s.parse::<f64>().map(ScalarValue::Float64).map_err(|_| Error::filter(format!("bad number {s}")))
+    s.parse::<f64>()
+        .map(ScalarValue::Float64)
+        .map_err(|_| Error::filter(format!("bad number {s}")))
 }
 
 fn typed_literal(dt: &ast::DataType, text: &str) -> Result<Expr> {
     let target = match dt {
         ast::DataType::Date => DataType::Date32,
-        ast::DataType::Timestamp(_, _) | ast::DataType::Datetime(_) => DataType::Timestamp(TimeUnit::Microsecond, None),
-        other => return Err(Error::filter(format!("typed literal {other} is not supported (DATE, TIMESTAMP are)"))),
+        ast::DataType::Timestamp(_, _) | ast::DataType::Datetime(_) => {
+            DataType::Timestamp(TimeUnit::Microsecond, None)
+        }
+        other => {
+            return Err(Error::filter(format!(
+                "typed literal {other} is not supported (DATE, TIMESTAMP are)"
+            )))
+        }
     };
     let arr = ScalarValue::Utf8(text.to_string()).to_array(1);
-    let cast = arrow::compute::cast_with_options(&arr, &target, &arrow::compute::CastOptions { safe: false, ..Default::default() })
-        .map_err(|e| Error::filter(format!("'{text}' is not a valid {dt}: {e}")))?;
+    let cast = arrow::compute::cast_with_options(
+        &arr,
+        &target,
+        &arrow::compute::CastOptions {
+            safe: false,
+            ..Default::default()
+        },
+    )
+    .map_err(|e| Error::filter(format!("'{text}' is not a valid {dt}: {e}")))?;
     Ok(Expr::Literal(match target {
-        DataType::Date32 => ScalarValue::Date32(cast.as_any().downcast_ref::<arrow::array::Date32Array>().map(|a| a.value(0)).unwrap_or_default()),
+        DataType::Date32 => ScalarValue::Date32(
+            cast.as_any()
+                .downcast_ref::<arrow::array::Date32Array>()
+                .map(|a| a.value(0))
+                .unwrap_or_default(),
+        ),
         _ => ScalarValue::TimestampMicros(
-            cast.as_any().downcast_ref::<arrow::array::TimestampMicrosecondArray>().map(|a| a.value(0)).unwrap_or_default(),
+            cast.as_any()
+                .downcast_ref::<arrow::array::TimestampMicrosecondArray>()
+                .map(|a| a.value(0))
+                .unwrap_or_default(),
         ),
     }))
 }

@@ -28,9 +28,13 @@ impl ScalarValue {
             ScalarValue::Bool(v) => Arc::new(BooleanArray::from(vec![*v; n])),
             ScalarValue::Int64(v) => Arc::new(Int64Array::from_value(*v, n)),
             ScalarValue::Float64(v) => Arc::new(Float64Array::from_value(*v, n)),
-            ScalarValue::Utf8(v) => Arc::new(StringArray::from_iter_values(std::iter::repeat_n(v, n))),
+            ScalarValue::Utf8(v) => {
+                Arc::new(StringArray::from_iter_values(std::iter::repeat_n(v, n)))
+            }
             ScalarValue::Date32(v) => Arc::new(Date32Array::from_value(*v, n)),
-            ScalarValue::TimestampMicros(v) => Arc::new(TimestampMicrosecondArray::from_value(*v, n)),
+            ScalarValue::TimestampMicros(v) => {
+                Arc::new(TimestampMicrosecondArray::from_value(*v, n))
+            }
         }
     }
 

@@ -1,4 +1,6 @@
-use arrow::array::{ArrayRef, BooleanArray, Date32Array, Float32Array, Int32Array, RecordBatch, StringArray};
+use arrow::array::{
+    ArrayRef, BooleanArray, Date32Array, Float32Array, Int32Array, RecordBatch, StringArray,
+};
 use arrow::datatypes::{DataType, Field, Schema};
 use oxvec_core::Error;
 use oxvec_query::{filter_mask, Filter, ScalarValue};
@@ -14,10 +16,34 @@ fn batch() -> RecordBatch {
     ]));
     let cols: Vec<ArrayRef> = vec![
         Arc::new(Int32Array::from(vec![1, 2, 3, 4, 5])),
-        Arc::new(Float32Array::from(vec![Some(0.5), Some(1.5), None, Some(3.5), Some(4.5)])),
-        Arc::new(StringArray::from(vec![Some("apple"), Some("banana"), Some("Cherry"), None, Some("apricot")])),
-        Arc::new(BooleanArray::from(vec![Some(true), Some(false), Some(true), None, Some(false)])),
-        Arc::new(Date32Array::from(vec![Some(0), Some(10), Some(20), Some(30), None])),
+        Arc::new(Float32Array::from(vec![
+            Some(0.5),
+            Some(1.5),
+            None,
+            Some(3.5),
+            Some(4.5),
+        ])),
+        Arc::new(StringArray::from(vec![
+            Some("apple"),
+            Some("banana"),
+            Some("Cherry"),
+            None,
+            Some("apricot"),
+        ])),
+        Arc::new(BooleanArray::from(vec![
+            Some(true),
+            Some(false),
+            Some(true),
+            None,
+            Some(false),
+        ])),
+        Arc::new(Date32Array::from(vec![
+            Some(0),
+            Some(10),
+            Some(20),
+            Some(30),
+            None,
+        ])),
     ];
     RecordBatch::try_new(schema, cols).unwrap()
 }
@@ -27,7 +53,10 @@ fn rows(sql: &str, params: &[ScalarValue]) -> Vec<i32> {
     let f = Filter::compile(sql, params, b.schema_ref()).unwrap_or_else(|e| panic!("{sql}: {e}"));
     let mask = filter_mask(&f.expr, &b).unwrap();
     let ids = b.column(0).as_any().downcast_ref::<Int32Array>().unwrap();
-    (0..b.num_rows()).filter(|&i| mask.value(i)).map(|i| ids.value(i)).collect()
+    (0..b.num_rows())
+        .filter(|&i| mask.value(i))
+        .map(|i| ids.value(i))
+        .collect()
 }
 
 #[test]
@@ -37,7 +66,11 @@ fn comparisons_and_logic() {
     assert_eq!(rows("id = 1 OR id = 5", &[]), vec![1, 5]);
     assert_eq!(rows("NOT (id = 1)", &[]), vec![2, 3, 4, 5]);
     assert_eq!(rows("id <> 3", &[]), vec![1, 2, 4, 5]);
-    assert_eq!(rows("id > 2.5", &[]), vec![3, 4, 5], "a fractional literal must not be truncated");
+    assert_eq!(
+        rows("id > 2.5", &[]),
+        vec![3, 4, 5],
+        "a fractional literal must not be truncated"
+    );
     assert_eq!(rows("score > 1", &[]), vec![2, 4, 5]);
     assert_eq!(rows("flag", &[]), vec![1, 3]);
     assert_eq!(rows("flag = false", &[]), vec![2, 5]);
@@ -76,9 +109,24 @@ fn dates_compare_with_strings_and_typed_literals() {
 
 #[test]
 fn parameters_are_bound_not_spliced() {
-    assert_eq!(rows("name = ?", &[ScalarValue::Utf8("x' OR '1'='1".into())]), Vec::<i32>::new());
-    assert_eq!(rows("id > ? AND name LIKE ?", &[ScalarValue::Int64(1), ScalarValue::Utf8("%an%".into())]), vec![2]);
-    assert_eq!(rows("id = $2 OR id = $1", &[ScalarValue::Int64(1), ScalarValue::Int64(2)]), vec![1, 2]);
+    assert_eq!(
+        rows("name = ?", &[ScalarValue::Utf8("x' OR '1'='1".into())]),
+        Vec::<i32>::new()
+    );
+    assert_eq!(
+        rows(
+            "id > ? AND name LIKE ?",
+            &[ScalarValue::Int64(1), ScalarValue::Utf8("%an%".into())]
+        ),
+        vec![2]
+    );
+    assert_eq!(
+        rows(
+            "id = $2 OR id = $1",
+            &[ScalarValue::Int64(1), ScalarValue::Int64(2)]
+        ),
+        vec![1, 2]
+    );
     assert_eq!(rows("score > ?", &[ScalarValue::Float64(2.0)]), vec![4, 5]);
 }
 
@@ -96,7 +144,11 @@ fn malformed_filters_are_typed_errors() {
     assert!(err("id >", &[]).contains("id >"));
     assert!(err("id = ?", &[]).contains("placeholder"));
     assert!(err("id = 1", &[ScalarValue::Int64(1)]).contains("parameter"));
-    assert!(err("name > 3", &[]).contains("cannot"), "{}", err("name > 3", &[]));
+    assert!(
+        err("name > 3", &[]).contains("cannot"),
+        "{}",
+        err("name > 3", &[])
+    );
     assert!(err("id + 1", &[]).contains("boolean"));
     assert!(err("id = 1; DROP TABLE x", &[]).contains("unexpected"));
     assert!(err("upper(name) = 'A'", &[]).contains("not supported"));

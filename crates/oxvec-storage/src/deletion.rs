@@ -22,24 +22,37 @@ pub struct DeletionMeta {
 /// Writes `rows` as a new deletion file in `dir` and fsyncs it and the directory.
 pub fn write_deletions(dir: &Path, rows: &RoaringBitmap) -> Result<DeletionMeta> {
     let mut bytes = Vec::with_capacity(rows.serialized_size());
-    rows.serialize_into(&mut bytes).expect("writing to a Vec cannot fail");
+    rows.serialize_into(&mut bytes)
+        .expect("writing to a Vec cannot fail");
     let file = format!("{}.bin", uuid::Uuid::new_v4().simple());
     let path = dir.join(&file);
     let crc32c = write_new_file(&path, &bytes)?;
     sync_dir(dir)?;
-    Ok(DeletionMeta { file, num_deleted: rows.len(), file_size: bytes.len() as u64, crc32c })
+    Ok(DeletionMeta {
+        file,
+        num_deleted: rows.len(),
+        file_size: bytes.len() as u64,
+        crc32c,
+    })
 }
 
 /// Reads and verifies a deletion file.
 pub fn read_deletions(path: &Path, meta: &DeletionMeta) -> Result<RoaringBitmap> {
     let bytes = read_capped(path, MAX_DELETION_FILE)?;
     if bytes.len() as u64 != meta.file_size {
-        return Err(Error::corrupt(path, format!("expected {} bytes, found {}", meta.file_size, bytes.len())));
+        return Err(Error::corrupt(
+            path,
+            format!("expected {} bytes, found {}", meta.file_size, bytes.len()),
+        ));
     }
     verify_crc(path, &bytes, meta.crc32c)?;
-    let rows = RoaringBitmap::deserialize_from(&bytes[..]).map_err(|e| Error::corrupt(path, e.to_string()))?;
+    let rows = RoaringBitmap::deserialize_from(&bytes[..])
+        .map_err(|e| Error::corrupt(path, e.to_string()))?;
     if rows.len() != meta.num_deleted {
-        return Err(Error::corrupt(path, "deleted row count differs from the manifest"));
+        return Err(Error::corrupt(
+            path,
+            "deleted row count differs from the manifest",
+        ));
     }
     Ok(rows)
 }

@@ -13,7 +13,11 @@ pub fn io_err(path: &Path) -> impl FnOnce(io::Error) -> Error + '_ {
 
 /// Creates `path` (which must not exist), writes `bytes`, fsyncs, and returns the CRC32C.
 pub fn write_new_file(path: &Path, bytes: &[u8]) -> Result<u32> {
-    let mut f = OpenOptions::new().write(true).create_new(true).open(path).map_err(io_err(path))?;
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(io_err(path))?;
     f.write_all(bytes).map_err(io_err(path))?;
     f.sync_all().map_err(io_err(path))?;
     Ok(crc32c::crc32c(bytes))
@@ -21,7 +25,9 @@ pub fn write_new_file(path: &Path, bytes: &[u8]) -> Result<u32> {
 
 /// fsyncs a directory so that entries created in it survive a power loss.
 pub fn sync_dir(dir: &Path) -> Result<()> {
-    File::open(dir).and_then(|d| d.sync_all()).map_err(io_err(dir))
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io_err(dir))
 }
 
 /// Publishes a fully written temp file at `dest` only if nothing is there yet.
@@ -52,7 +58,11 @@ pub struct ChecksumWriter<W: Write> {
 impl<W: Write> ChecksumWriter<W> {
     /// Wraps `inner`.
     pub fn new(inner: W) -> Self {
-        ChecksumWriter { inner, crc: 0, len: 0 }
+        ChecksumWriter {
+            inner,
+            crc: 0,
+            len: 0,
+        }
     }
 
     /// The checksum and length so far, and the inner writer.
@@ -78,7 +88,10 @@ impl<W: Write> Write for ChecksumWriter<W> {
 pub fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>> {
     let len = std::fs::metadata(path).map_err(io_err(path))?.len();
     if len > cap {
-        return Err(Error::corrupt(path, format!("file is {len} bytes, more than the {cap} allowed")));
+        return Err(Error::corrupt(
+            path,
+            format!("file is {len} bytes, more than the {cap} allowed"),
+        ));
     }
     std::fs::read(path).map_err(io_err(path))
 }

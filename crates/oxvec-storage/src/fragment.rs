@@ -56,11 +56,20 @@ impl FragmentWriter {
     pub fn create(data_dir: &Path, schema: &SchemaRef) -> Result<Self> {
         let file_name = format!("{}.arrow", crate::durable::new_id());
         let path = data_dir.join(&file_name);
-        let file = OpenOptions::new().write(true).create_new(true).open(&path).map_err(io_err(&path))?;
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(io_err(&path))?;
         let sink = ChecksumWriter::new(BufWriter::with_capacity(1 << 20, file));
         let writer = FileWriter::try_new(sink, schema)
             .map_err(|e| Error::storage(&path, std::io::Error::other(e)))?;
-        Ok(FragmentWriter { path, file_name, writer: Some(writer), rows: 0 })
+        Ok(FragmentWriter {
+            path,
+            file_name,
+            writer: Some(writer),
+            rows: 0,
+        })
     }
 
     /// Where the file is being written (for cleanup on failure).
@@ -76,7 +85,8 @@ impl FragmentWriter {
     /// Appends a batch.
     pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
         let w = self.writer.as_mut().expect("writer used after finish");
-        w.write(batch).map_err(|e| Error::storage(&self.path, std::io::Error::other(e)))?;
+        w.write(batch)
+            .map_err(|e| Error::storage(&self.path, std::io::Error::other(e)))?;
         self.rows += batch.num_rows() as u64;
         Ok(())
     }
@@ -86,10 +96,15 @@ impl FragmentWriter {
     pub fn finish(mut self) -> Result<FragmentMeta> {
         let path = self.path.clone();
         let mut w = self.writer.take().expect("finish called twice");
-        w.finish().map_err(|e| Error::storage(&path, std::io::Error::other(e)))?;
-        let sink = w.into_inner().map_err(|e| Error::storage(&path, std::io::Error::other(e)))?;
+        w.finish()
+            .map_err(|e| Error::storage(&path, std::io::Error::other(e)))?;
+        let sink = w
+            .into_inner()
+            .map_err(|e| Error::storage(&path, std::io::Error::other(e)))?;
         let (buf, crc, len) = sink.finish();
-        let file = buf.into_inner().map_err(|e| Error::storage(&path, e.into_error()))?;
+        let file = buf
+            .into_inner()
+            .map_err(|e| Error::storage(&path, e.into_error()))?;
         file.sync_all().map_err(io_err(&path))?;
         if let Some(dir) = path.parent() {
             sync_dir(dir)?;
@@ -112,7 +127,10 @@ pub fn open_fragment(path: &Path, meta: &FragmentMeta) -> Result<(SchemaRef, Vec
     let file = File::open(path).map_err(io_err(path))?;
     let len = file.metadata().map_err(io_err(path))?.len();
     if len != meta.file_size {
-        return Err(Error::corrupt(path, format!("expected {} bytes, found {len}", meta.file_size)));
+        return Err(Error::corrupt(
+            path,
+            format!("expected {} bytes, found {len}", meta.file_size),
+        ));
     }
     if len < 16 {
         return Err(Error::corrupt(path, "too short to be an Arrow IPC file"));
@@ -127,32 +145,38 @@ pub fn open_fragment(path: &Path, meta: &FragmentMeta) -> Result<(SchemaRef, Vec
     // SAFETY: `ptr` points at `mlen` readable bytes owned by `mmap`, which the buffer keeps
     // alive through the Arc.
     let buffer = unsafe { Buffer::from_custom_allocation(ptr, mlen, Arc::new(mmap)) };
-    let trailer: [u8; 10] = buffer[mlen - 10..].try_into().map_err(|_| bad("short trailer"))?;
+    let trailer: [u8; 10] = buffer[mlen - 10..]
+        .try_into()
+        .map_err(|_| bad("short trailer"))?;
     let footer_len = read_footer_length(trailer).map_err(|e| bad(&e.to_string()))?;
     if footer_len + 10 > mlen {
         return Err(bad("footer length exceeds file size"));
     }
-    let footer = root_as_footer(&buffer[mlen - 10 - footer_len..mlen - 10]).map_err(|e| bad(&e.to_string()))?;
+    let footer = root_as_footer(&buffer[mlen - 10 - footer_len..mlen - 10])
+        .map_err(|e| bad(&e.to_string()))?;
     let fb_schema = footer.schema().ok_or_else(|| bad("footer has no schema"))?;
     let schema = Arc::new(try_fb_to_schema(fb_schema).map_err(|e| bad(&e.to_string()))?);
     let mut decoder = FileDecoder::new(schema.clone(), footer.version());
     let block_range = |offset: i64, meta_len: i32, body_len: i64| -> Result<(usize, usize)> {
         let start = usize::try_from(offset).map_err(|_| bad("negative block offset"))?;
-        let size = usize::try_from(meta_len as i64 + body_len).map_err(|_| bad("negative block size"))?;
+        let size =
+            usize::try_from(meta_len as i64 + body_len).map_err(|_| bad("negative block size"))?;
         if start.checked_add(size).is_none_or(|end| end > mlen) {
             return Err(bad("block extends past the end of the file"));
         }
         Ok((start, size))
     };
     for block in footer.dictionaries().iter().flatten() {
-        let (start, size) = block_range(block.offset(), block.metaDataLength(), block.bodyLength())?;
+        let (start, size) =
+            block_range(block.offset(), block.metaDataLength(), block.bodyLength())?;
         decoder
             .read_dictionary(block, &buffer.slice_with_length(start, size))
             .map_err(|e| bad(&e.to_string()))?;
     }
     let mut batches = Vec::new();
     for block in footer.recordBatches().iter().flatten() {
-        let (start, size) = block_range(block.offset(), block.metaDataLength(), block.bodyLength())?;
+        let (start, size) =
+            block_range(block.offset(), block.metaDataLength(), block.bodyLength())?;
         if let Some(b) = decoder
             .read_record_batch(block, &buffer.slice_with_length(start, size))
             .map_err(|e| bad(&e.to_string()))?
@@ -162,7 +186,10 @@ pub fn open_fragment(path: &Path, meta: &FragmentMeta) -> Result<(SchemaRef, Vec
     }
     let rows: u64 = batches.iter().map(|b| b.num_rows() as u64).sum();
     if rows != meta.num_rows {
-        return Err(bad(&format!("manifest says {} rows, file holds {rows}", meta.num_rows)));
+        return Err(bad(&format!(
+            "manifest says {} rows, file holds {rows}",
+            meta.num_rows
+        )));
     }
     Ok((schema, batches))
 }

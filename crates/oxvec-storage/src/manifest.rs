@@ -44,7 +44,11 @@ pub struct ManifestBody {
 impl Manifest {
     /// Live rows across all fragments.
     pub fn live_rows(&self) -> u64 {
-        self.body.fragments.iter().map(FragmentMeta::live_rows).sum()
+        self.body
+            .fragments
+            .iter()
+            .map(FragmentMeta::live_rows)
+            .sum()
     }
 
     /// Serializes to the on-disk layout.
@@ -54,7 +58,8 @@ impl Manifest {
         {
             let mut w = StreamWriter::try_new(&mut schema_bytes, &self.schema)
                 .map_err(|e| Error::schema(format!("cannot encode schema: {e}")))?;
-            w.finish().map_err(|e| Error::schema(format!("cannot encode schema: {e}")))?;
+            w.finish()
+                .map_err(|e| Error::schema(format!("cannot encode schema: {e}")))?;
         }
         let mut out = Vec::with_capacity(8 + 12 + json.len() + schema_bytes.len());
         out.extend_from_slice(MAGIC);
@@ -80,22 +85,35 @@ impl Manifest {
         let stored = u32::from_le_bytes(crc_bytes.try_into().map_err(|_| bad("short checksum"))?);
         let actual = crc32c::crc32c(content);
         if stored != actual {
-            return Err(bad(&format!("checksum mismatch: stored {stored:08x}, computed {actual:08x}")));
+            return Err(bad(&format!(
+                "checksum mismatch: stored {stored:08x}, computed {actual:08x}"
+            )));
         }
         let mut at: usize = 8;
         let mut take = |n: usize| -> Result<&[u8]> {
-            let end = at.checked_add(n).filter(|&e| e <= content.len()).ok_or_else(|| bad("truncated"))?;
+            let end = at
+                .checked_add(n)
+                .filter(|&e| e <= content.len())
+                .ok_or_else(|| bad("truncated"))?;
             let s = &content[at..end];
             at = end;
             Ok(s)
         };
-        let json_len = u32::from_le_bytes(take(4)?.try_into().map_err(|_| bad("short length"))?) as usize;
-        let body: ManifestBody = serde_json::from_slice(take(json_len)?).map_err(|e| bad(&e.to_string()))?;
-        let schema_len = u32::from_le_bytes(take(4)?.try_into().map_err(|_| bad("short length"))?) as usize;
+        let json_len =
+            u32::from_le_bytes(take(4)?.try_into().map_err(|_| bad("short length"))?) as usize;
+        let body: ManifestBody =
+            serde_json::from_slice(take(json_len)?).map_err(|e| bad(&e.to_string()))?;
+        let schema_len =
+            u32::from_le_bytes(take(4)?.try_into().map_err(|_| bad("short length"))?) as usize;
         let schema_bytes = take(schema_len)?;
-        let reader = StreamReader::try_new(schema_bytes, None).map_err(|e| bad(&format!("schema: {e}")))?;
+        let reader =
+            StreamReader::try_new(schema_bytes, None).map_err(|e| bad(&format!("schema: {e}")))?;
         let schema: Arc<Schema> = reader.schema();
-        Ok(Manifest { version, schema, body })
+        Ok(Manifest {
+            version,
+            schema,
+            body,
+        })
     }
 }
 
@@ -135,7 +153,10 @@ mod tests {
             let mut b = bytes.clone();
             b[i / 8] ^= 1 << (i % 8);
             assert!(
-                matches!(Manifest::decode(3, &b, Path::new("x")), Err(Error::CorruptFile { .. })),
+                matches!(
+                    Manifest::decode(3, &b, Path::new("x")),
+                    Err(Error::CorruptFile { .. })
+                ),
                 "flip of bit {i} went unnoticed"
             );
         }

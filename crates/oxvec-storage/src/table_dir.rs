@@ -56,7 +56,12 @@ impl TableDir {
 
     /// Creates the directory layout (idempotent) and fsyncs the parents.
     pub fn create_layout(&self) -> Result<()> {
-        for d in [self.root.clone(), self.data_dir(), self.deletions_dir(), self.versions_dir()] {
+        for d in [
+            self.root.clone(),
+            self.data_dir(),
+            self.deletions_dir(),
+            self.versions_dir(),
+        ] {
             std::fs::create_dir_all(&d).map_err(io_err(&d))?;
         }
         sync_dir(&self.root)?;
@@ -115,7 +120,11 @@ impl TableDir {
         let dest = self.manifest_path(manifest.version);
         let won = publish_if_absent(&tmp, &dest)?;
         sync_dir(&dir)?;
-        Ok(if won { Publish::Committed } else { Publish::Lost })
+        Ok(if won {
+            Publish::Committed
+        } else {
+            Publish::Lost
+        })
     }
 }
 
@@ -157,7 +166,13 @@ mod tests {
         // No temp files are left behind.
         let leftovers: Vec<_> = std::fs::read_dir(t.versions_dir())
             .unwrap()
-            .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with(".tmp"))
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with(".tmp")
+            })
             .collect();
         assert!(leftovers.is_empty());
     }

@@ -21,10 +21,17 @@ pub enum Change {
     Append { fragments: Vec<FragmentMeta> },
     /// Replace the metadata of fragments (new deletion vectors) or remove them (`None`), and
     /// add new fragments. `before` holds each touched fragment as it was read, for rebase checks.
-    Modify { before: Vec<FragmentMeta>, after: Vec<Option<FragmentMeta>>, added: Vec<FragmentMeta> },
+    Modify {
+        before: Vec<FragmentMeta>,
+        after: Vec<Option<FragmentMeta>>,
+        added: Vec<FragmentMeta>,
+    },
     /// Replace everything: the schema and the fragments (overwrite, restore). `fragments` with
     /// id `u32::MAX` get fresh ids; others keep theirs.
-    Replace { schema: SchemaRef, fragments: Vec<FragmentMeta> },
+    Replace {
+        schema: SchemaRef,
+        fragments: Vec<FragmentMeta>,
+    },
 }
 
 /// A change and the version it was computed against.
@@ -36,7 +43,10 @@ pub struct Transaction {
 }
 
 fn now_micros() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or(0)
 }
 
 fn assign_ids(frags: &mut [FragmentMeta], next: &mut u32) {
@@ -47,7 +57,11 @@ fn assign_ids(frags: &mut [FragmentMeta], next: &mut u32) {
 }
 
 /// Applies `txn` on top of `base` (the latest version), or says why it cannot.
-fn apply(txn: &Transaction, base: &Manifest, schema_for_new: Option<&SchemaRef>) -> Result<Manifest> {
+fn apply(
+    txn: &Transaction,
+    base: &Manifest,
+    schema_for_new: Option<&SchemaRef>,
+) -> Result<Manifest> {
     let mut body = ManifestBody {
         timestamp_micros: now_micros(),
         operation: txn.operation.to_string(),
@@ -71,9 +85,16 @@ fn apply(txn: &Transaction, base: &Manifest, schema_for_new: Option<&SchemaRef>)
             assign_ids(&mut new, &mut body.next_fragment_id);
             body.fragments.extend(new);
         }
-        Change::Modify { before, after, added } => {
+        Change::Modify {
+            before,
+            after,
+            added,
+        } => {
             for (b, a) in before.iter().zip(after) {
-                let pos = body.fragments.iter().position(|f| f.id == b.id && f.file == b.file);
+                let pos = body
+                    .fragments
+                    .iter()
+                    .position(|f| f.id == b.id && f.file == b.file);
                 match pos {
                     Some(i) if body.fragments[i] == *b => match a {
                         Some(a) => body.fragments[i] = a.clone(),
@@ -96,10 +117,18 @@ fn apply(txn: &Transaction, base: &Manifest, schema_for_new: Option<&SchemaRef>)
             assign_ids(&mut new, &mut body.next_fragment_id);
             body.fragments.extend(new);
         }
-        Change::Replace { schema: s, fragments } => {
+        Change::Replace {
+            schema: s,
+            fragments,
+        } => {
             schema = s.clone();
             let mut frags = fragments.clone();
-            let max_kept = frags.iter().filter(|f| f.id != u32::MAX).map(|f| f.id + 1).max().unwrap_or(0);
+            let max_kept = frags
+                .iter()
+                .filter(|f| f.id != u32::MAX)
+                .map(|f| f.id + 1)
+                .max()
+                .unwrap_or(0);
             body.next_fragment_id = body.next_fragment_id.max(max_kept);
             for f in frags.iter_mut().filter(|f| f.id == u32::MAX) {
                 f.id = body.next_fragment_id;
@@ -108,7 +137,11 @@ fn apply(txn: &Transaction, base: &Manifest, schema_for_new: Option<&SchemaRef>)
             body.fragments = frags;
         }
     }
-    Ok(Manifest { version: base.version + 1, schema, body })
+    Ok(Manifest {
+        version: base.version + 1,
+        schema,
+        body,
+    })
 }
 
 fn uuid_v4() -> String {
@@ -117,7 +150,13 @@ fn uuid_v4() -> String {
 }
 
 /// Publishes the first version of a new table. Losing the race means the table exists.
-pub fn commit_create(dir: &TableDir, name: &str, schema: SchemaRef, mut fragments: Vec<FragmentMeta>, op: &'static str) -> Result<Manifest> {
+pub fn commit_create(
+    dir: &TableDir,
+    name: &str,
+    schema: SchemaRef,
+    mut fragments: Vec<FragmentMeta>,
+    op: &'static str,
+) -> Result<Manifest> {
     let mut next = 0;
     assign_ids(&mut fragments, &mut next);
     let m = Manifest {
@@ -134,16 +173,22 @@ pub fn commit_create(dir: &TableDir, name: &str, schema: SchemaRef, mut fragment
     };
     match dir.publish(&m)? {
         Publish::Committed => Ok(m),
-        Publish::Lost => Err(Error::TableExists { name: name.to_string() }),
+        Publish::Lost => Err(Error::TableExists {
+            name: name.to_string(),
+        }),
     }
 }
 
 /// Publishes `txn` as the next version, rebasing over concurrent commits when safe.
-pub fn commit(dir: &TableDir, txn: &Transaction, schema_for_new: Option<&SchemaRef>) -> Result<Manifest> {
+pub fn commit(
+    dir: &TableDir,
+    txn: &Transaction,
+    schema_for_new: Option<&SchemaRef>,
+) -> Result<Manifest> {
     for _ in 0..MAX_ATTEMPTS {
-        let latest = dir
-            .latest_version()?
-            .ok_or_else(|| Error::invalid(format!("table at {} has no versions", dir.root().display())))?;
+        let latest = dir.latest_version()?.ok_or_else(|| {
+            Error::invalid(format!("table at {} has no versions", dir.root().display()))
+        })?;
         let base = dir.load_manifest(latest)?;
         let next = apply(txn, &base, schema_for_new)?;
         if dir.publish(&next)? == Publish::Committed {
@@ -151,7 +196,9 @@ pub fn commit(dir: &TableDir, txn: &Transaction, schema_for_new: Option<&SchemaR
         }
     }
     Err(Error::CommitConflict {
-        message: format!("gave up after {MAX_ATTEMPTS} attempts: other writers kept committing first"),
+        message: format!(
+            "gave up after {MAX_ATTEMPTS} attempts: other writers kept committing first"
+        ),
         retryable: true,
     })
 }

@@ -36,7 +36,9 @@ impl Database {
             return Err(Error::invalid("database path is empty"));
         }
         if let Some(scheme) = path.split_once("://").map(|(s, _)| s) {
-            return Err(Error::invalid(format!("unsupported URI scheme '{scheme}://'; use a local path")));
+            return Err(Error::invalid(format!(
+                "unsupported URI scheme '{scheme}://'; use a local path"
+            )));
         }
         let root = PathBuf::from(path);
         std::fs::create_dir_all(&root).map_err(io_err(&root))?;
@@ -69,7 +71,9 @@ impl Database {
         for entry in std::fs::read_dir(&self.root).map_err(io_err(&self.root))? {
             let entry = entry.map_err(io_err(&self.root))?;
             let name = entry.file_name();
-            let Some(name) = name.to_str().and_then(|n| n.strip_suffix(TABLE_SUFFIX)) else { continue };
+            let Some(name) = name.to_str().and_then(|n| n.strip_suffix(TABLE_SUFFIX)) else {
+                continue;
+            };
             if validate_table_name(name).is_ok() && entry.file_type().is_ok_and(|t| t.is_dir()) {
                 if TableDir::new(entry.path()).latest_version()?.is_some() {
                     out.push(name.to_string());
@@ -97,7 +101,9 @@ impl Database {
     pub fn drop_table(&self, name: &str) -> Result<()> {
         let dir = self.table_dir(name)?;
         if dir.latest_version()?.is_none() {
-            return Err(Error::TableNotFound { name: name.to_string() });
+            return Err(Error::TableNotFound {
+                name: name.to_string(),
+            });
         }
         std::fs::remove_dir_all(dir.root()).map_err(io_err(dir.root()))?;
         oxvec_storage::durable::sync_dir(&self.root)
@@ -144,7 +150,11 @@ impl Database {
                     return Ok(t);
                 }
                 (CreateMode::Create, true) => return Table::open(name, dir),
-                (CreateMode::Create, false) => return Err(Error::TableExists { name: name.to_string() }),
+                (CreateMode::Create, false) => {
+                    return Err(Error::TableExists {
+                        name: name.to_string(),
+                    })
+                }
             }
         }
         let created_dir = !dir.root().exists();

@@ -5,8 +5,8 @@
 //! become vectors; ragged lists, NaN/Inf, nulls and wrong dimensions are refused.
 
 use arrow::array::{
-    Array, ArrayRef, AsArray, FixedSizeListArray, Float16Array, Float32Array, GenericListArray, OffsetSizeTrait,
-    RecordBatch, RecordBatchOptions,
+    Array, ArrayRef, AsArray, FixedSizeListArray, Float16Array, Float32Array, GenericListArray,
+    OffsetSizeTrait, RecordBatch, RecordBatchOptions,
 };
 use arrow::compute::{cast_with_options, CastOptions};
 use arrow::datatypes::{DataType, Field, FieldRef, Float16Type, Schema, SchemaRef};
@@ -26,7 +26,9 @@ pub fn is_vector_field(f: &Field) -> bool {
 /// The dimension of a vector type, `None` for anything else.
 pub fn vector_dim(t: &DataType) -> Option<usize> {
     match t {
-        DataType::FixedSizeList(item, d) if matches!(item.data_type(), DataType::Float32 | DataType::Float16) => {
+        DataType::FixedSizeList(item, d)
+            if matches!(item.data_type(), DataType::Float32 | DataType::Float16) =>
+        {
             Some(*d as usize)
         }
         _ => None,
@@ -43,7 +45,9 @@ fn vector_type(item: DataType, dim: i32) -> DataType {
 
 /// Length of the first non-null entry of a list column.
 fn first_len<O: OffsetSizeTrait>(a: &GenericListArray<O>) -> Option<usize> {
-    (0..a.len()).find(|&i| a.is_valid(i)).map(|i| a.value_length(i).as_usize())
+    (0..a.len())
+        .find(|&i| a.is_valid(i))
+        .map(|i| a.value_length(i).as_usize())
 }
 
 /// Schema of a new table from its first batch: float lists become vector columns.
@@ -53,7 +57,11 @@ pub fn infer_schema(schema: &Schema, first: Option<&RecordBatch>) -> Result<Sche
         let col = first.map(|b| b.column(i));
         let dt = match f.data_type() {
             DataType::FixedSizeList(item, d) if is_float(item.data_type()) => {
-                let item = if item.data_type() == &DataType::Float16 { DataType::Float16 } else { DataType::Float32 };
+                let item = if item.data_type() == &DataType::Float16 {
+                    DataType::Float16
+                } else {
+                    DataType::Float32
+                };
                 vector_type(item, *d)
             }
             DataType::List(item) | DataType::LargeList(item) if is_float(item.data_type()) => {
@@ -71,7 +79,11 @@ pub fn infer_schema(schema: &Schema, first: Option<&RecordBatch>) -> Result<Sche
                         f.name()
                     )));
                 };
-                let item = if item.data_type() == &DataType::Float16 { DataType::Float16 } else { DataType::Float32 };
+                let item = if item.data_type() == &DataType::Float16 {
+                    DataType::Float16
+                } else {
+                    DataType::Float32
+                };
                 vector_type(item, dim as i32)
             }
             other => other.clone(),
@@ -94,13 +106,21 @@ pub fn validate_schema(schema: &Schema) -> Result<()> {
             return Err(Error::schema("column names must not be empty"));
         }
         if RESERVED_COLUMNS.contains(&f.name().as_str()) {
-            return Err(Error::schema(format!("column name '{}' is reserved for query results", f.name())));
+            return Err(Error::schema(format!(
+                "column name '{}' is reserved for query results",
+                f.name()
+            )));
         }
         if !seen.insert(f.name().as_str()) {
-            return Err(Error::schema(format!("column '{}' appears twice", f.name())));
+            return Err(Error::schema(format!(
+                "column '{}' appears twice",
+                f.name()
+            )));
         }
         if let DataType::FixedSizeList(item, d) = f.data_type() {
-            if is_float(item.data_type()) && !matches!(item.data_type(), DataType::Float32 | DataType::Float16) {
+            if is_float(item.data_type())
+                && !matches!(item.data_type(), DataType::Float32 | DataType::Float16)
+            {
                 return Err(Error::schema(format!(
                     "vector column '{}' has {} items; use float32 or float16",
                     f.name(),
@@ -139,7 +159,9 @@ pub fn conform(batch: &RecordBatch, target: &SchemaRef, row_base: usize) -> Resu
     for tf in target.fields() {
         let col = match batch.column_by_name(tf.name()) {
             Some(c) => conform_column(c, tf, row_base)?,
-            None if tf.is_nullable() && !is_vector_field(tf) => arrow::array::new_null_array(tf.data_type(), batch.num_rows()),
+            None if tf.is_nullable() && !is_vector_field(tf) => {
+                arrow::array::new_null_array(tf.data_type(), batch.num_rows())
+            }
             None => {
                 return Err(Error::schema(format!(
                     "missing column '{}' (expected type {})",
@@ -158,8 +180,12 @@ pub fn conform(batch: &RecordBatch, target: &SchemaRef, row_base: usize) -> Resu
         }
         cols.push(col);
     }
-    RecordBatch::try_new_with_options(target.clone(), cols, &RecordBatchOptions::new().with_row_count(Some(batch.num_rows())))
-        .map_err(|e| Error::schema(e.to_string()))
+    RecordBatch::try_new_with_options(
+        target.clone(),
+        cols,
+        &RecordBatchOptions::new().with_row_count(Some(batch.num_rows())),
+    )
+    .map_err(|e| Error::schema(e.to_string()))
 }
 
 fn conform_column(col: &ArrayRef, target: &FieldRef, row_base: usize) -> Result<ArrayRef> {
@@ -174,37 +200,70 @@ fn conform_column(col: &ArrayRef, target: &FieldRef, row_base: usize) -> Result<
     let allowed = (from.is_integer() && to.is_integer())
         || (from.is_integer() && to.is_floating())
         || (from.is_floating() && to.is_floating())
-        || (matches!(from, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
-            && matches!(to, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View))
+        || (matches!(
+            from,
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+        ) && matches!(
+            to,
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+        ))
         || (matches!(from, DataType::Timestamp(_, _)) && matches!(to, DataType::Timestamp(_, _)))
-        || (matches!(from, DataType::Date32 | DataType::Date64) && matches!(to, DataType::Date32 | DataType::Date64))
+        || (matches!(from, DataType::Date32 | DataType::Date64)
+            && matches!(to, DataType::Date32 | DataType::Date64))
         || from == &DataType::Null;
     if !allowed {
-        return Err(Error::schema(format!("column '{name}': expected {to}, got {from}")));
+        return Err(Error::schema(format!(
+            "column '{name}': expected {to}, got {from}"
+        )));
     }
-    let opts = CastOptions { safe: false, ..Default::default() };
-    cast_with_options(col, to, &opts)
-        .map_err(|e| Error::invalid(format!("column '{name}': cannot convert {from} to {to}: {e}")))
+    let opts = CastOptions {
+        safe: false,
+        ..Default::default()
+    };
+    cast_with_options(col, to, &opts).map_err(|e| {
+        Error::invalid(format!(
+            "column '{name}': cannot convert {from} to {to}: {e}"
+        ))
+    })
 }
 
 /// Flattened float values and per-row (offset, length) for any list-like float column.
-fn conform_vectors(col: &ArrayRef, name: &str, dim: usize, target: &DataType, row_base: usize) -> Result<ArrayRef> {
+fn conform_vectors(
+    col: &ArrayRef,
+    name: &str,
+    dim: usize,
+    target: &DataType,
+    row_base: usize,
+) -> Result<ArrayRef> {
     let n = col.len();
     let (values, spans): (ArrayRef, Vec<(usize, usize)>) = match col.data_type() {
         DataType::FixedSizeList(_, d) => {
             let a = col.as_fixed_size_list();
             let d = *d as usize;
-            (a.values().clone(), (0..n).map(|i| (a.value_offset_at(i), d)).collect())
+            (
+                a.values().clone(),
+                (0..n).map(|i| (a.value_offset_at(i), d)).collect(),
+            )
         }
         DataType::List(_) => {
             let a = col.as_list::<i32>();
             let o = a.value_offsets();
-            (a.values().clone(), (0..n).map(|i| (o[i] as usize, (o[i + 1] - o[i]) as usize)).collect())
+            (
+                a.values().clone(),
+                (0..n)
+                    .map(|i| (o[i] as usize, (o[i + 1] - o[i]) as usize))
+                    .collect(),
+            )
         }
         DataType::LargeList(_) => {
             let a = col.as_list::<i64>();
             let o = a.value_offsets();
-            (a.values().clone(), (0..n).map(|i| (o[i] as usize, (o[i + 1] - o[i]) as usize)).collect())
+            (
+                a.values().clone(),
+                (0..n)
+                    .map(|i| (o[i] as usize, (o[i + 1] - o[i]) as usize))
+                    .collect(),
+            )
         }
         other => {
             return Err(Error::schema(format!(
@@ -219,7 +278,10 @@ fn conform_vectors(col: &ArrayRef, name: &str, dim: usize, target: &DataType, ro
         )));
     }
     if let Some(row) = (0..n).find(|&i| col.is_null(i)) {
-        return Err(Error::invalid(format!("column '{name}': row {} has a null vector", row_base + row)));
+        return Err(Error::invalid(format!(
+            "column '{name}': row {} has a null vector",
+            row_base + row
+        )));
     }
     if let Some((row, (_, len))) = spans.iter().enumerate().find(|(_, (_, len))| *len != dim) {
         return Err(Error::invalid(format!(
@@ -231,9 +293,15 @@ fn conform_vectors(col: &ArrayRef, name: &str, dim: usize, target: &DataType, ro
         DataType::FixedSizeList(item, _) => item.data_type().clone(),
         _ => DataType::Float32,
     };
-    let opts = CastOptions { safe: false, ..Default::default() };
-    let floats = cast_with_options(&values, &item, &opts)
-        .map_err(|e| Error::invalid(format!("column '{name}': cannot convert vector values to {item}: {e}")))?;
+    let opts = CastOptions {
+        safe: false,
+        ..Default::default()
+    };
+    let floats = cast_with_options(&values, &item, &opts).map_err(|e| {
+        Error::invalid(format!(
+            "column '{name}': cannot convert vector values to {item}: {e}"
+        ))
+    })?;
     // Gather the rows' spans into one contiguous buffer (a no-op copy for the common case of
     // an unsliced fixed-size list, but it also drops values hidden behind null slots).
     let contiguous = spans.first().is_none_or(|s| s.0 == 0)
@@ -242,13 +310,17 @@ fn conform_vectors(col: &ArrayRef, name: &str, dim: usize, target: &DataType, ro
     let floats = if contiguous {
         floats
     } else {
-        let idx: Vec<u64> = spans.iter().flat_map(|&(o, _)| (o..o + dim).map(|x| x as u64)).collect();
+        let idx: Vec<u64> = spans
+            .iter()
+            .flat_map(|&(o, _)| (o..o + dim).map(|x| x as u64))
+            .collect();
         arrow::compute::take(&floats, &arrow::array::UInt64Array::from(idx), None)
             .map_err(|e| Error::invalid(e.to_string()))?
     };
     check_finite(&floats, name, dim, row_base)?;
     let field = Arc::new(Field::new("item", item, true));
-    let fsl = FixedSizeListArray::try_new(field, dim as i32, floats, None).map_err(|e| Error::invalid(e.to_string()))?;
+    let fsl = FixedSizeListArray::try_new(field, dim as i32, floats, None)
+        .map_err(|e| Error::invalid(e.to_string()))?;
     Ok(Arc::new(fsl))
 }
 
@@ -262,9 +334,15 @@ fn check_finite(values: &ArrayRef, name: &str, dim: usize, row_base: usize) -> R
         )));
     }
     let bad = if let Some(f) = values.as_any().downcast_ref::<Float32Array>() {
-        f.values().iter().position(|v| !v.is_finite()).map(|i| (i, f.value(i) as f64))
+        f.values()
+            .iter()
+            .position(|v| !v.is_finite())
+            .map(|i| (i, f.value(i) as f64))
     } else if let Some(f) = values.as_any().downcast_ref::<Float16Array>() {
-        f.values().iter().position(|v| !v.is_finite()).map(|i| (i, f.value(i).to_f64()))
+        f.values()
+            .iter()
+            .position(|v| !v.is_finite())
+            .map(|i| (i, f.value(i).to_f64()))
     } else {
         let _ = Float16Type {};
         None

@@ -21,3 +21,8 @@ pub use scan::ScanRequest;
 pub use search::VectorQuery;
 pub use table::{Table, VersionInfo};
 pub use write::Assignment;
+
+/// Which SIMD kernels this CPU runs (`avx512`, `avx2`, `neon` or `scalar`).
+pub fn kernels_name() -> &'static str {
+    oxvec_linalg::kernels().name
+}

@@ -28,7 +28,9 @@ pub fn row_mask(frag: &LoadedFragment, b: usize, filter: Option<&Filter>) -> Res
     let live = live_mask(frag, b, batch.num_rows());
     match filter {
         None => Ok(live),
-        Some(f) => and(&filter_mask(&f.expr, batch)?, &live).map_err(|e| Error::filter(e.to_string())),
+        Some(f) => {
+            and(&filter_mask(&f.expr, batch)?, &live).map_err(|e| Error::filter(e.to_string()))
+        }
     }
 }
 
@@ -52,8 +54,11 @@ pub fn project(schema: &Schema, columns: Option<&[String]>) -> Result<Vec<usize>
             .iter()
             .map(|c| {
                 schema.index_of(c).map_err(|_| {
-                    let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-                    Error::invalid(format!("unknown column '{c}' in select; the table has {names:?}"))
+                    let names: Vec<&str> =
+                        schema.fields().iter().map(|f| f.name().as_str()).collect();
+                    Error::invalid(format!(
+                        "unknown column '{c}' in select; the table has {names:?}"
+                    ))
                 })
             })
             .collect(),
@@ -70,7 +75,12 @@ pub fn scan_schema(schema: &Schema, proj: &[usize], with_row_id: bool) -> Schema
 }
 
 /// Runs a scan. Batches follow the output schema `scan_schema(..)`.
-pub fn scan(frags: &[LoadedFragment], schema: &SchemaRef, req: &ScanRequest, cancel: &CancelToken) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+pub fn scan(
+    frags: &[LoadedFragment],
+    schema: &SchemaRef,
+    req: &ScanRequest,
+    cancel: &CancelToken,
+) -> Result<(SchemaRef, Vec<RecordBatch>)> {
     let proj = project(schema, req.columns.as_deref())?;
     let out_schema = scan_schema(schema, &proj, req.with_row_id);
     let mut out = Vec::new();
@@ -85,7 +95,8 @@ pub fn scan(frags: &[LoadedFragment], schema: &SchemaRef, req: &ScanRequest, can
             let mask = row_mask(frag, b, req.filter.as_ref())?;
             let mut cols: Vec<ArrayRef> = proj.iter().map(|&i| batch.column(i).clone()).collect();
             if req.with_row_id {
-                let ids = UInt64Array::from_iter_values((0..batch.num_rows()).map(|r| frag.row_id(b, r)));
+                let ids =
+                    UInt64Array::from_iter_values((0..batch.num_rows()).map(|r| frag.row_id(b, r)));
                 cols.push(Arc::new(ids));
             }
             let full = RecordBatch::try_new_with_options(
@@ -94,7 +105,8 @@ pub fn scan(frags: &[LoadedFragment], schema: &SchemaRef, req: &ScanRequest, can
                 &arrow::array::RecordBatchOptions::new().with_row_count(Some(batch.num_rows())),
             )
             .map_err(|e| Error::invalid(e.to_string()))?;
-            let mut part = filter_record_batch(&full, &mask).map_err(|e| Error::invalid(e.to_string()))?;
+            let mut part =
+                filter_record_batch(&full, &mask).map_err(|e| Error::invalid(e.to_string()))?;
             if skip > 0 {
                 let s = skip.min(part.num_rows());
                 part = part.slice(s, part.num_rows() - s);

@@ -8,7 +8,9 @@
 use crate::ingest::vector_dim;
 use crate::scan::{project, row_mask};
 use crate::snapshot::LoadedFragment;
-use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Float32Array, RecordBatch, UInt32Array, UInt64Array};
+use arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Float32Array, RecordBatch, UInt32Array, UInt64Array,
+};
 use arrow::datatypes::{DataType, Field, Float16Type, Float32Type, Schema, SchemaRef};
 use oxvec_core::{CancelToken, Error, Metric, Result};
 use oxvec_linalg::{kernels, TopK};
@@ -43,20 +45,31 @@ pub struct VectorQuery {
 /// Picks the vector column: the named one, or the only one.
 pub fn resolve_vector_column(schema: &Schema, name: Option<&str>) -> Result<(usize, usize)> {
     if let Some(n) = name {
-        let i = schema.index_of(n).map_err(|_| Error::invalid(format!("no column named '{n}'")))?;
+        let i = schema
+            .index_of(n)
+            .map_err(|_| Error::invalid(format!("no column named '{n}'")))?;
         let dim = vector_dim(schema.field(i).data_type()).ok_or_else(|| {
-            Error::invalid(format!("column '{n}' is {}, not a vector column", schema.field(i).data_type()))
+            Error::invalid(format!(
+                "column '{n}' is {}, not a vector column",
+                schema.field(i).data_type()
+            ))
         })?;
         return Ok((i, dim));
     }
-    let vecs: Vec<usize> =
-        (0..schema.fields().len()).filter(|&i| vector_dim(schema.field(i).data_type()).is_some()).collect();
+    let vecs: Vec<usize> = (0..schema.fields().len())
+        .filter(|&i| vector_dim(schema.field(i).data_type()).is_some())
+        .collect();
     match vecs.as_slice() {
         [i] => Ok((*i, vector_dim(schema.field(*i).data_type()).unwrap_or(0))),
         [] => Err(Error::invalid("the table has no vector column to search")),
         many => {
-            let names: Vec<&str> = many.iter().map(|&i| schema.field(i).name().as_str()).collect();
-            Err(Error::invalid(format!("the table has several vector columns {names:?}; pass vector_column=")))
+            let names: Vec<&str> = many
+                .iter()
+                .map(|&i| schema.field(i).name().as_str())
+                .collect();
+            Err(Error::invalid(format!(
+                "the table has several vector columns {names:?}; pass vector_column="
+            )))
         }
     }
 }
@@ -70,7 +83,12 @@ struct Task {
 
 /// The schema of search results: the projected columns, `_distance`, then optional
 /// `_rowid` and `query_index`.
-pub fn result_schema(schema: &Schema, proj: &[usize], with_row_id: bool, with_query_index: bool) -> SchemaRef {
+pub fn result_schema(
+    schema: &Schema,
+    proj: &[usize],
+    with_row_id: bool,
+    with_query_index: bool,
+) -> SchemaRef {
     let mut fields: Vec<Field> = proj.iter().map(|&i| schema.field(i).clone()).collect();
     fields.push(Field::new("_distance", DataType::Float32, false));
     if with_row_id {
@@ -83,10 +101,19 @@ pub fn result_schema(schema: &Schema, proj: &[usize], with_row_id: bool, with_qu
 }
 
 /// Runs an exact search. Results are sorted by query, then distance ascending.
-pub fn search(frags: &[LoadedFragment], schema: &SchemaRef, q: &VectorQuery, cancel: &CancelToken) -> Result<RecordBatch> {
+pub fn search(
+    frags: &[LoadedFragment],
+    schema: &SchemaRef,
+    q: &VectorQuery,
+    cancel: &CancelToken,
+) -> Result<RecordBatch> {
     let (col, dim) = resolve_vector_column(schema, q.column.as_deref())?;
     if q.num_queries == 0 || q.vectors.len() != q.num_queries * dim {
-        let got = if q.num_queries == 0 { 0 } else { q.vectors.len() / q.num_queries };
+        let got = if q.num_queries == 0 {
+            0
+        } else {
+            q.vectors.len() / q.num_queries
+        };
         return Err(Error::invalid(format!(
             "query vector has dimension {got}, but column '{}' has dimension {dim}",
             schema.field(col).name()
@@ -101,7 +128,10 @@ pub fn search(frags: &[LoadedFragment], schema: &SchemaRef, q: &VectorQuery, can
         )));
     }
     if q.k == 0 || q.k > MAX_K {
-        return Err(Error::invalid(format!("limit must be between 1 and {MAX_K}, got {}", q.k)));
+        return Err(Error::invalid(format!(
+            "limit must be between 1 and {MAX_K}, got {}",
+            q.k
+        )));
     }
     let proj = project(schema, q.columns.as_deref())?;
     let with_qi = q.with_query_index || q.num_queries > 1;
@@ -116,7 +146,12 @@ pub fn search(frags: &[LoadedFragment], schema: &SchemaRef, q: &VectorQuery, can
             let mut s = 0;
             while s < n {
                 let e = (s + BLOCK_ROWS).min(n);
-                tasks.push(Task { frag: fi, batch: bi, start: s, end: e });
+                tasks.push(Task {
+                    frag: fi,
+                    batch: bi,
+                    start: s,
+                    end: e,
+                });
                 s = e;
             }
         }
@@ -141,13 +176,19 @@ pub fn search(frags: &[LoadedFragment], schema: &SchemaRef, q: &VectorQuery, can
             frags.iter().map(per_frag).collect::<Result<_>>()?
         }
     };
-    let norms: Vec<f32> = q.vectors.chunks_exact(dim).map(|v| v.iter().map(|x| x * x).sum()).collect();
+    let norms: Vec<f32> = q
+        .vectors
+        .chunks_exact(dim)
+        .map(|v| v.iter().map(|x| x * x).sum())
+        .collect();
     let run = |t: &Task| -> Result<Vec<TopK>> {
         cancel.check()?;
         let frag = &frags[t.frag];
         let mask = masks[t.frag][t.batch].as_ref();
         let mut tops: Vec<TopK> = (0..q.num_queries).map(|_| TopK::new(q.k)).collect();
-        let allowed = mask.map_or(t.end - t.start, |m| m.slice(t.start, t.end - t.start).true_count());
+        let allowed = mask.map_or(t.end - t.start, |m| {
+            m.slice(t.start, t.end - t.start).true_count()
+        });
         if allowed == 0 {
             return Ok(tops);
         }
@@ -160,9 +201,16 @@ pub fn search(frags: &[LoadedFragment], schema: &SchemaRef, q: &VectorQuery, can
         }
         a
     };
-    let empty = || (0..q.num_queries).map(|_| TopK::new(q.k)).collect::<Vec<_>>();
+    let empty = || {
+        (0..q.num_queries)
+            .map(|_| TopK::new(q.k))
+            .collect::<Vec<_>>()
+    };
     let tops = if parallel {
-        tasks.par_iter().map(run).try_reduce(empty, |a, b| Ok(merge(a, b)))?
+        tasks
+            .par_iter()
+            .map(run)
+            .try_reduce(empty, |a, b| Ok(merge(a, b)))?
     } else {
         let mut acc = empty();
         for t in &tasks {
@@ -191,7 +239,9 @@ fn scan_block(
     let n = t.end - t.start;
     let range = (base + t.start * dim)..(base + t.end * dim);
     let mut dist = vec![0f32; n];
-    let compute = |qv: &[f32], qn: f32, rows: std::ops::Range<usize>, out: &mut [f32]| match fsl.value_type() {
+    let compute = |qv: &[f32], qn: f32, rows: std::ops::Range<usize>, out: &mut [f32]| match fsl
+        .value_type()
+    {
         DataType::Float16 => {
             let v = fsl.values().as_primitive::<Float16Type>().values();
             (k.distances_f16)(q.metric, qv, qn, &v[rows], out)
@@ -271,11 +321,16 @@ fn assemble(
     let mut cols: Vec<ArrayRef> = Vec::with_capacity(out_schema.fields().len());
     for &c in proj {
         if sources.is_empty() {
-            cols.push(arrow::array::new_empty_array(out_schema.field(cols.len()).data_type()));
+            cols.push(arrow::array::new_empty_array(
+                out_schema.field(cols.len()).data_type(),
+            ));
             continue;
         }
         let arrays: Vec<&dyn Array> = sources.iter().map(|b| b.column(c).as_ref()).collect();
-        cols.push(arrow::compute::interleave(&arrays, &picks).map_err(|e| Error::invalid(e.to_string()))?);
+        cols.push(
+            arrow::compute::interleave(&arrays, &picks)
+                .map_err(|e| Error::invalid(e.to_string()))?,
+        );
     }
     cols.push(Arc::new(Float32Array::from(dists)));
     if with_row_id {

@@ -49,27 +49,50 @@ impl FragmentCache {
         }
         let (_, batches) = open_fragment(&dir.data_dir().join(&meta.file), meta)?;
         let b = Arc::new(batches);
-        self.data.lock().expect("cache lock").insert(meta.file.clone(), b.clone());
+        self.data
+            .lock()
+            .expect("cache lock")
+            .insert(meta.file.clone(), b.clone());
         Ok(b)
     }
 
     fn deletions(&self, dir: &TableDir, meta: &FragmentMeta) -> Result<Option<Arc<RoaringBitmap>>> {
-        let Some(d) = &meta.deletion else { return Ok(None) };
+        let Some(d) = &meta.deletion else {
+            return Ok(None);
+        };
         if let Some(b) = self.deletions.lock().expect("cache lock").get(&d.file) {
             return Ok(Some(b.clone()));
         }
         let bits = Arc::new(read_deletions(&dir.deletions_dir().join(&d.file), d)?);
-        self.deletions.lock().expect("cache lock").insert(d.file.clone(), bits.clone());
+        self.deletions
+            .lock()
+            .expect("cache lock")
+            .insert(d.file.clone(), bits.clone());
         Ok(Some(bits))
     }
 
     /// Forgets files no longer referenced by `keep` (called when the handle moves versions).
     pub fn retain(&self, keep: &Manifest) {
-        let files: std::collections::HashSet<&str> = keep.body.fragments.iter().map(|f| f.file.as_str()).collect();
-        let dels: std::collections::HashSet<&str> =
-            keep.body.fragments.iter().filter_map(|f| f.deletion.as_ref().map(|d| d.file.as_str())).collect();
-        self.data.lock().expect("cache lock").retain(|k, _| files.contains(k.as_str()));
-        self.deletions.lock().expect("cache lock").retain(|k, _| dels.contains(k.as_str()));
+        let files: std::collections::HashSet<&str> = keep
+            .body
+            .fragments
+            .iter()
+            .map(|f| f.file.as_str())
+            .collect();
+        let dels: std::collections::HashSet<&str> = keep
+            .body
+            .fragments
+            .iter()
+            .filter_map(|f| f.deletion.as_ref().map(|d| d.file.as_str()))
+            .collect();
+        self.data
+            .lock()
+            .expect("cache lock")
+            .retain(|k, _| files.contains(k.as_str()));
+        self.deletions
+            .lock()
+            .expect("cache lock")
+            .retain(|k, _| dels.contains(k.as_str()));
     }
 }
 
@@ -83,7 +106,10 @@ pub struct Snapshot {
 impl Snapshot {
     /// A snapshot of `manifest`; nothing is opened yet.
     pub fn new(manifest: Manifest) -> Self {
-        Snapshot { manifest: Arc::new(manifest), fragments: OnceLock::new() }
+        Snapshot {
+            manifest: Arc::new(manifest),
+            fragments: OnceLock::new(),
+        }
     }
 
     /// The fragments, opening (and verifying) them on first call.
@@ -100,7 +126,12 @@ impl Snapshot {
                 starts.push(at);
                 at += b.num_rows() as u32;
             }
-            out.push(LoadedFragment { meta: meta.clone(), batches, starts, deleted: cache.deletions(dir, meta)? });
+            out.push(LoadedFragment {
+                meta: meta.clone(),
+                batches,
+                starts,
+                deleted: cache.deletions(dir, meta)?,
+            });
         }
         Ok(self.fragments.get_or_init(|| out))
     }

@@ -40,8 +40,14 @@ pub struct Table {
 
 impl Table {
     pub(crate) fn open(name: &str, dir: TableDir) -> Result<Table> {
-        let v = dir.latest_version()?.ok_or_else(|| Error::TableNotFound { name: name.to_string() })?;
-        Ok(Table::from_manifest(name, dir.clone(), dir.load_manifest(v)?))
+        let v = dir.latest_version()?.ok_or_else(|| Error::TableNotFound {
+            name: name.to_string(),
+        })?;
+        Ok(Table::from_manifest(
+            name,
+            dir.clone(),
+            dir.load_manifest(v)?,
+        ))
     }
 
     pub(crate) fn from_manifest(name: &str, dir: TableDir, m: Manifest) -> Table {
@@ -49,7 +55,10 @@ impl Table {
             name: name.to_string(),
             dir,
             cache: FragmentCache::default(),
-            state: RwLock::new(State { snapshot: Arc::new(Snapshot::new(m)), detached: false }),
+            state: RwLock::new(State {
+                snapshot: Arc::new(Snapshot::new(m)),
+                detached: false,
+            }),
         }
     }
 
@@ -75,7 +84,10 @@ impl Table {
     }
 
     /// Runs `f` on the snapshot's opened fragments.
-    fn with_fragments<T>(&self, f: impl FnOnce(&Snapshot, &[LoadedFragment]) -> Result<T>) -> Result<T> {
+    fn with_fragments<T>(
+        &self,
+        f: impl FnOnce(&Snapshot, &[LoadedFragment]) -> Result<T>,
+    ) -> Result<T> {
         let snap = self.snapshot();
         let frags = snap.fragments(&self.dir, &self.cache)?;
         f(&snap, frags)
@@ -110,7 +122,11 @@ impl Table {
     }
 
     /// Reads rows. Returns the output schema with the batches (see [`scan::scan_schema`]).
-    pub fn scan(&self, req: &ScanRequest, cancel: &CancelToken) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+    pub fn scan(
+        &self,
+        req: &ScanRequest,
+        cancel: &CancelToken,
+    ) -> Result<(SchemaRef, Vec<RecordBatch>)> {
         self.with_fragments(|snap, frags| scan::scan(frags, &snap.manifest.schema, req, cancel))
     }
 
@@ -137,14 +153,24 @@ impl Table {
         if self.is_detached() {
             return Ok(());
         }
-        let latest = self.dir.latest_version()?.ok_or_else(|| Error::TableNotFound { name: self.name.clone() })?;
+        let latest = self
+            .dir
+            .latest_version()?
+            .ok_or_else(|| Error::TableNotFound {
+                name: self.name.clone(),
+            })?;
         if latest != self.version() {
             self.set_snapshot(self.dir.load_manifest(latest)?, false);
         }
         Ok(())
     }
 
-    fn commit_and_pin(&self, txn: &Transaction, schema_check: Option<&SchemaRef>, staged: &crate::write::Staged) -> Result<u64> {
+    fn commit_and_pin(
+        &self,
+        txn: &Transaction,
+        schema_check: Option<&SchemaRef>,
+        staged: &crate::write::Staged,
+    ) -> Result<u64> {
         match commit(&self.dir, txn, schema_check) {
             Ok(m) => {
                 let v = m.version;
@@ -159,7 +185,11 @@ impl Table {
     }
 
     /// Appends rows as one new version. Returns the new version.
-    pub fn add(&self, batches: &mut dyn Iterator<Item = Result<RecordBatch>>, cancel: &CancelToken) -> Result<u64> {
+    pub fn add(
+        &self,
+        batches: &mut dyn Iterator<Item = Result<RecordBatch>>,
+        cancel: &CancelToken,
+    ) -> Result<u64> {
         let snap = self.latest_for_write()?;
         let schema = snap.manifest.schema.clone();
         let staged = write_fragments(&self.dir, &schema, batches, cancel)?;
@@ -173,19 +203,29 @@ impl Table {
         let txn = Transaction {
             operation: "append",
             read_version: snap.manifest.version,
-            change: Change::Append { fragments: staged.fragments.clone() },
+            change: Change::Append {
+                fragments: staged.fragments.clone(),
+            },
         };
         self.commit_and_pin(&txn, Some(&schema), &staged)
     }
 
     /// Replaces all rows (and the schema) as one new version.
-    pub fn overwrite(&self, schema: SchemaRef, batches: &mut dyn Iterator<Item = Result<RecordBatch>>, cancel: &CancelToken) -> Result<u64> {
+    pub fn overwrite(
+        &self,
+        schema: SchemaRef,
+        batches: &mut dyn Iterator<Item = Result<RecordBatch>>,
+        cancel: &CancelToken,
+    ) -> Result<u64> {
         let snap = self.latest_for_write()?;
         let staged = write_fragments(&self.dir, &schema, batches, cancel)?;
         let txn = Transaction {
             operation: "overwrite",
             read_version: snap.manifest.version,
-            change: Change::Replace { schema, fragments: staged.fragments.clone() },
+            change: Change::Replace {
+                schema,
+                fragments: staged.fragments.clone(),
+            },
         };
         self.commit_and_pin(&txn, None, &staged)
     }
@@ -201,20 +241,38 @@ impl Table {
         let txn = Transaction {
             operation: "delete",
             read_version: snap.manifest.version,
-            change: Change::Modify { before: plan.before, after: plan.after, added: vec![] },
+            change: Change::Modify {
+                before: plan.before,
+                after: plan.after,
+                added: vec![],
+            },
         };
         self.commit_and_pin(&txn, None, &plan.staged)?;
         Ok(plan.rows)
     }
 
     /// Sets columns on rows matching `filter` (all rows when `None`). Returns rows updated.
-    pub fn update(&self, filter: Option<&Filter>, assignments: &[(String, Assignment)], cancel: &CancelToken) -> Result<u64> {
+    pub fn update(
+        &self,
+        filter: Option<&Filter>,
+        assignments: &[(String, Assignment)],
+        cancel: &CancelToken,
+    ) -> Result<u64> {
         if assignments.is_empty() {
-            return Err(Error::invalid("update needs at least one column to set (values= or values_sql=)"));
+            return Err(Error::invalid(
+                "update needs at least one column to set (values= or values_sql=)",
+            ));
         }
         let snap = self.latest_for_write()?;
         let frags = snap.fragments(&self.dir, &self.cache)?;
-        let (plan, added) = plan_update(&self.dir, &snap.manifest.schema, frags, filter, assignments, cancel)?;
+        let (plan, added) = plan_update(
+            &self.dir,
+            &snap.manifest.schema,
+            frags,
+            filter,
+            assignments,
+            cancel,
+        )?;
         if plan.rows == 0 {
             return Ok(0);
         }
@@ -223,7 +281,11 @@ impl Table {
         let txn = Transaction {
             operation: "update",
             read_version: snap.manifest.version,
-            change: Change::Modify { before: plan.before, after: plan.after, added: added.fragments },
+            change: Change::Modify {
+                before: plan.before,
+                after: plan.after,
+                added: added.fragments,
+            },
         };
         self.commit_and_pin(&txn, None, &staged)?;
         Ok(plan.rows)
@@ -271,7 +333,10 @@ impl Table {
         let target = match version {
             Some(v) => {
                 if !self.dir.versions()?.contains(&v) {
-                    return Err(Error::invalid(format!("table '{}' has no version {v}", self.name)));
+                    return Err(Error::invalid(format!(
+                        "table '{}' has no version {v}",
+                        self.name
+                    )));
                 }
                 self.dir.load_manifest(v)?
             }
@@ -280,7 +345,10 @@ impl Table {
         let txn = Transaction {
             operation: "restore",
             read_version: target.version,
-            change: Change::Replace { schema: target.schema.clone(), fragments: target.body.fragments.clone() },
+            change: Change::Replace {
+                schema: target.schema.clone(),
+                fragments: target.body.fragments.clone(),
+            },
         };
         let m = commit(&self.dir, &txn, None)?;
         let v = m.version;

@@ -65,7 +65,9 @@ pub fn write_fragments(
                 w.write(&batch.slice(offset, take))?;
                 offset += take;
                 if w.rows() >= MAX_FRAGMENT_ROWS {
-                    staged.fragments.push(current.take().expect("writer present").finish()?);
+                    staged
+                        .fragments
+                        .push(current.take().expect("writer present").finish()?);
                 }
             }
         }
@@ -104,7 +106,8 @@ fn matching_rows(
     for (b, batch) in frag.batches.iter().enumerate() {
         let live = live_mask(frag, b, batch.num_rows());
         let mask = match filter {
-            Some(f) => and(&filter_mask(&f.expr, batch)?, &live).map_err(|e| Error::filter(e.to_string()))?,
+            Some(f) => and(&filter_mask(&f.expr, batch)?, &live)
+                .map_err(|e| Error::filter(e.to_string()))?,
             None => live,
         };
         if mask.true_count() == 0 {
@@ -113,14 +116,21 @@ fn matching_rows(
         let start = frag.starts[b];
         hits.extend(mask.values().set_indices().map(|i| start + i as u32));
         if keep_rows {
-            kept.push(filter_record_batch(batch, &mask).map_err(|e| Error::invalid(e.to_string()))?);
+            kept.push(
+                filter_record_batch(batch, &mask).map_err(|e| Error::invalid(e.to_string()))?,
+            );
         }
     }
     Ok((hits, kept))
 }
 
 /// New metadata for a fragment after deleting `rows` more of it: `None` when nothing is left.
-fn with_deletions(dir: &TableDir, frag: &LoadedFragment, rows: &RoaringBitmap, staged: &mut Staged) -> Result<Option<FragmentMeta>> {
+fn with_deletions(
+    dir: &TableDir,
+    frag: &LoadedFragment,
+    rows: &RoaringBitmap,
+    staged: &mut Staged,
+) -> Result<Option<FragmentMeta>> {
     let mut all = frag.deleted.as_deref().cloned().unwrap_or_default();
     all |= rows;
     if all.len() >= frag.meta.num_rows {
@@ -142,8 +152,18 @@ pub struct DeletePlan {
 }
 
 /// Computes and writes the deletion vectors for `DELETE WHERE filter`.
-pub fn plan_delete(dir: &TableDir, frags: &[LoadedFragment], filter: &Filter, cancel: &CancelToken) -> Result<DeletePlan> {
-    let mut plan = DeletePlan { before: vec![], after: vec![], staged: Staged::default(), rows: 0 };
+pub fn plan_delete(
+    dir: &TableDir,
+    frags: &[LoadedFragment],
+    filter: &Filter,
+    cancel: &CancelToken,
+) -> Result<DeletePlan> {
+    let mut plan = DeletePlan {
+        before: vec![],
+        after: vec![],
+        staged: Staged::default(),
+        rows: 0,
+    };
     let res = (|| -> Result<()> {
         for frag in frags {
             cancel.check()?;
@@ -188,17 +208,26 @@ pub fn plan_update(
     for (col, a) in assignments {
         if schema.field_with_name(col).is_err() {
             let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-            return Err(Error::invalid(format!("cannot update unknown column '{col}'; the table has {names:?}")));
+            return Err(Error::invalid(format!(
+                "cannot update unknown column '{col}'; the table has {names:?}"
+            )));
         }
         exprs.push(match a {
             Assignment::Sql(sql) => Some(oxvec_query::parse_expr(sql, &[], schema)?),
             Assignment::Value(v) if v.len() != 1 => {
-                return Err(Error::invalid(format!("update value for '{col}' must be a single value")))
+                return Err(Error::invalid(format!(
+                    "update value for '{col}' must be a single value"
+                )))
             }
             Assignment::Value(_) => None,
         });
     }
-    let mut plan = DeletePlan { before: vec![], after: vec![], staged: Staged::default(), rows: 0 };
+    let mut plan = DeletePlan {
+        before: vec![],
+        after: vec![],
+        staged: Staged::default(),
+        rows: 0,
+    };
     let mut rewritten: Vec<RecordBatch> = Vec::new();
     let res = (|| -> Result<()> {
         for frag in frags {
@@ -231,16 +260,23 @@ pub fn plan_update(
     }
 }
 
-fn assign(batch: &RecordBatch, assignments: &[(String, Assignment)], exprs: &[Option<oxvec_query::Expr>]) -> Result<RecordBatch> {
+fn assign(
+    batch: &RecordBatch,
+    assignments: &[(String, Assignment)],
+    exprs: &[Option<oxvec_query::Expr>],
+) -> Result<RecordBatch> {
     let n = batch.num_rows();
     let schema = batch.schema();
     let mut cols: Vec<ArrayRef> = batch.columns().to_vec();
     for ((col, a), expr) in assignments.iter().zip(exprs) {
-        let idx = schema.index_of(col).map_err(|e| Error::invalid(e.to_string()))?;
+        let idx = schema
+            .index_of(col)
+            .map_err(|e| Error::invalid(e.to_string()))?;
         let value = match (a, expr) {
             (_, Some(e)) => evaluate(e, batch)?.into_array(n)?,
             (Assignment::Value(v), None) => {
-                arrow::compute::take(v, &UInt32Array::from(vec![0u32; n]), None).map_err(|e| Error::invalid(e.to_string()))?
+                arrow::compute::take(v, &UInt32Array::from(vec![0u32; n]), None)
+                    .map_err(|e| Error::invalid(e.to_string()))?
             }
             (Assignment::Sql(_), None) => unreachable!("SQL assignments are parsed up front"),
         };

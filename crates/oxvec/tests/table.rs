@@ -1,6 +1,10 @@
-use arrow::array::{AsArray, FixedSizeListArray, Float32Array, Int64Array, RecordBatch, StringArray};
+use arrow::array::{
+    AsArray, FixedSizeListArray, Float32Array, Int64Array, RecordBatch, StringArray,
+};
 use arrow::datatypes::{DataType, Field, Float32Type, Int64Type, Schema, SchemaRef};
-use oxvec::{Assignment, CancelToken, CreateMode, Database, Error, Metric, ScanRequest, VectorQuery};
+use oxvec::{
+    Assignment, CancelToken, CreateMode, Database, Error, Metric, ScanRequest, VectorQuery,
+};
 use std::sync::Arc;
 
 const DIM: usize = 8;
@@ -21,16 +25,46 @@ fn schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
         Field::new("id", DataType::Int64, false),
         Field::new("tag", DataType::Utf8, true),
-        Field::new("vec", DataType::FixedSizeList(Arc::new(Field::new("item", DataType::Float32, true)), DIM as i32), false),
+        Field::new(
+            "vec",
+            DataType::FixedSizeList(
+                Arc::new(Field::new("item", DataType::Float32, true)),
+                DIM as i32,
+            ),
+            false,
+        ),
     ]))
 }
 
 fn batch(start: i64, n: usize) -> RecordBatch {
     let ids: Vec<i64> = (start..start + n as i64).collect();
-    let tags: Vec<String> = ids.iter().map(|i| if i % 2 == 0 { "even".into() } else { "odd".into() }).collect();
+    let tags: Vec<String> = ids
+        .iter()
+        .map(|i| {
+            if i % 2 == 0 {
+                "even".into()
+            } else {
+                "odd".into()
+            }
+        })
+        .collect();
     let vals = Float32Array::from(rand_vals(start as u64 + 1, n * DIM));
-    let vec = FixedSizeListArray::try_new(Arc::new(Field::new("item", DataType::Float32, true)), DIM as i32, Arc::new(vals), None).unwrap();
-    RecordBatch::try_new(schema(), vec![Arc::new(Int64Array::from(ids)), Arc::new(StringArray::from(tags)), Arc::new(vec)]).unwrap()
+    let vec = FixedSizeListArray::try_new(
+        Arc::new(Field::new("item", DataType::Float32, true)),
+        DIM as i32,
+        Arc::new(vals),
+        None,
+    )
+    .unwrap();
+    RecordBatch::try_new(
+        schema(),
+        vec![
+            Arc::new(Int64Array::from(ids)),
+            Arc::new(StringArray::from(tags)),
+            Arc::new(vec),
+        ],
+    )
+    .unwrap()
 }
 
 fn listing(p: &std::path::Path) -> Vec<String> {
@@ -53,7 +87,11 @@ fn walk(p: &std::path::Path) -> Vec<String> {
 }
 
 fn ids_of(b: &RecordBatch) -> Vec<i64> {
-    b.column_by_name("id").unwrap().as_primitive::<Int64Type>().values().to_vec()
+    b.column_by_name("id")
+        .unwrap()
+        .as_primitive::<Int64Type>()
+        .values()
+        .to_vec()
 }
 
 fn query(v: Vec<f32>, k: usize) -> VectorQuery {
@@ -76,10 +114,16 @@ fn create_add_search_delete_update_and_time_travel() {
     let db = Database::connect(tmp.path().to_str().unwrap()).unwrap();
     let c = CancelToken::new();
     let mut data = vec![Ok(batch(0, 500))].into_iter();
-    let t = db.create_table("docs", None, Some(&mut data), CreateMode::Create, false, &c).unwrap();
+    let t = db
+        .create_table("docs", None, Some(&mut data), CreateMode::Create, false, &c)
+        .unwrap();
     assert_eq!(t.version(), 1);
     assert_eq!(db.table_names().unwrap(), vec!["docs"]);
-    t.add(&mut vec![Ok(batch(500, 300)), Ok(batch(800, 200))].into_iter(), &c).unwrap();
+    t.add(
+        &mut vec![Ok(batch(500, 300)), Ok(batch(800, 200))].into_iter(),
+        &c,
+    )
+    .unwrap();
     assert_eq!(t.version(), 2);
     assert_eq!(t.count_rows(None, &c).unwrap(), 1000);
 
@@ -89,54 +133,106 @@ fn create_add_search_delete_update_and_time_travel() {
     let mut all: Vec<(f32, i64)> = Vec::new();
     for (start, n) in [(0, 500), (500, 300), (800, 200)] {
         let b = batch(start, n);
-        let v = b.column(2).as_fixed_size_list().values().as_primitive::<Float32Type>().values().to_vec();
+        let v = b
+            .column(2)
+            .as_fixed_size_list()
+            .values()
+            .as_primitive::<Float32Type>()
+            .values()
+            .to_vec();
         for (i, row) in v.chunks(DIM).enumerate() {
-            all.push((row.iter().zip(&q).map(|(a, b)| (a - b) * (a - b)).sum(), start + i as i64));
+            all.push((
+                row.iter().zip(&q).map(|(a, b)| (a - b) * (a - b)).sum(),
+                start + i as i64,
+            ));
         }
     }
     all.sort_by(|a, b| a.0.total_cmp(&b.0));
     let want: Vec<i64> = all[..10].iter().map(|x| x.1).collect();
     assert_eq!(ids_of(&res), want);
-    let d = res.column_by_name("_distance").unwrap().as_primitive::<Float32Type>();
+    let d = res
+        .column_by_name("_distance")
+        .unwrap()
+        .as_primitive::<Float32Type>();
     assert!((d.value(0) - all[0].0).abs() < 1e-5);
 
     // Filtered search only returns matching rows, and k of them.
     let mut fq = query(q.clone(), 10);
-    fq.filter = Some(t.compile_filter("tag = ? AND id < 100", &[oxvec::ScalarValue::Utf8("odd".into())]).unwrap());
+    fq.filter = Some(
+        t.compile_filter(
+            "tag = ? AND id < 100",
+            &[oxvec::ScalarValue::Utf8("odd".into())],
+        )
+        .unwrap(),
+    );
     let res = t.search(&fq, &c).unwrap();
     assert_eq!(res.num_rows(), 10);
     assert!(ids_of(&res).iter().all(|i| i % 2 == 1 && *i < 100));
 
     // Delete: gone from count, scan and search.
     let nearest = want[0];
-    let f = t.compile_filter(&format!("id = {nearest} OR id >= 900"), &[]).unwrap();
+    let f = t
+        .compile_filter(&format!("id = {nearest} OR id >= 900"), &[])
+        .unwrap();
     assert_eq!(t.delete(&f, &c).unwrap(), 101);
     assert_eq!(t.version(), 3);
     assert_eq!(t.count_rows(None, &c).unwrap(), 899);
     let res = t.search(&query(q.clone(), 10), &c).unwrap();
     assert!(!ids_of(&res).contains(&nearest));
-    let after: Vec<i64> = all.iter().map(|x| x.1).filter(|&i| i != nearest && i < 900).take(10).collect();
+    let after: Vec<i64> = all
+        .iter()
+        .map(|x| x.1)
+        .filter(|&i| i != nearest && i < 900)
+        .take(10)
+        .collect();
     assert_eq!(ids_of(&res), after);
 
     // Update with a literal and with SQL.
     let f = t.compile_filter("id < 3", &[]).unwrap();
     let n = t
-        .update(Some(&f), &[("tag".into(), Assignment::Value(Arc::new(StringArray::from(vec!["new"])))), ("id".into(), Assignment::Sql("id + 10000".into()))], &c)
+        .update(
+            Some(&f),
+            &[
+                (
+                    "tag".into(),
+                    Assignment::Value(Arc::new(StringArray::from(vec!["new"]))),
+                ),
+                ("id".into(), Assignment::Sql("id + 10000".into())),
+            ],
+            &c,
+        )
         .unwrap();
     assert_eq!(n, 3);
     assert_eq!(t.count_rows(None, &c).unwrap(), 899);
     let f = t.compile_filter("tag = 'new'", &[]).unwrap();
-    let (_, b) = t.scan(&ScanRequest { filter: Some(f), ..Default::default() }, &c).unwrap();
+    let (_, b) = t
+        .scan(
+            &ScanRequest {
+                filter: Some(f),
+                ..Default::default()
+            },
+            &c,
+        )
+        .unwrap();
     let mut got: Vec<i64> = b.iter().flat_map(ids_of).collect();
     got.sort();
     assert_eq!(got, vec![10000, 10001, 10002]);
 
     // Time travel.
     let versions = t.list_versions().unwrap();
-    assert_eq!(versions.iter().map(|v| v.operation.as_str()).collect::<Vec<_>>(), ["create", "append", "delete", "update"]);
+    assert_eq!(
+        versions
+            .iter()
+            .map(|v| v.operation.as_str())
+            .collect::<Vec<_>>(),
+        ["create", "append", "delete", "update"]
+    );
     t.checkout(1).unwrap();
     assert_eq!(t.count_rows(None, &c).unwrap(), 500);
-    assert!(matches!(t.delete(&t.compile_filter("id = 1", &[]).unwrap(), &c), Err(Error::InvalidInput { .. })));
+    assert!(matches!(
+        t.delete(&t.compile_filter("id = 1", &[]).unwrap(), &c),
+        Err(Error::InvalidInput { .. })
+    ));
     t.checkout_latest().unwrap();
     assert_eq!(t.count_rows(None, &c).unwrap(), 899);
     assert_eq!(t.restore(Some(2)).unwrap(), 5);
@@ -153,39 +249,91 @@ fn bad_input_writes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let db = Database::connect(tmp.path().to_str().unwrap()).unwrap();
     let c = CancelToken::new();
-    let t = db.create_table("t", None, Some(&mut vec![Ok(batch(0, 10))].into_iter()), CreateMode::Create, false, &c).unwrap();
+    let t = db
+        .create_table(
+            "t",
+            None,
+            Some(&mut vec![Ok(batch(0, 10))].into_iter()),
+            CreateMode::Create,
+            false,
+            &c,
+        )
+        .unwrap();
     let before = listing(tmp.path());
 
     // NaN in a vector, in the second batch: the first batch's file must be cleaned up.
     let mut bad = batch(10, 5);
     let mut vals = rand_vals(1, 5 * DIM);
     vals[3 * DIM + 2] = f32::NAN;
-    let vec = FixedSizeListArray::try_new(Arc::new(Field::new("item", DataType::Float32, true)), DIM as i32, Arc::new(Float32Array::from(vals)), None).unwrap();
-    bad = RecordBatch::try_new(schema(), vec![bad.column(0).clone(), bad.column(1).clone(), Arc::new(vec)]).unwrap();
-    let err = t.add(&mut vec![Ok(batch(100, 5)), Ok(bad)].into_iter(), &c).unwrap_err();
+    let vec = FixedSizeListArray::try_new(
+        Arc::new(Field::new("item", DataType::Float32, true)),
+        DIM as i32,
+        Arc::new(Float32Array::from(vals)),
+        None,
+    )
+    .unwrap();
+    bad = RecordBatch::try_new(
+        schema(),
+        vec![bad.column(0).clone(), bad.column(1).clone(), Arc::new(vec)],
+    )
+    .unwrap();
+    let err = t
+        .add(&mut vec![Ok(batch(100, 5)), Ok(bad)].into_iter(), &c)
+        .unwrap_err();
     let msg = err.to_string();
     assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");
-    assert!(msg.contains("'vec'") && msg.contains("row 8") && msg.contains("NaN"), "{msg}");
+    assert!(
+        msg.contains("'vec'") && msg.contains("row 8") && msg.contains("NaN"),
+        "{msg}"
+    );
     assert_eq!(t.version(), 1);
     assert_eq!(listing(tmp.path()), before);
 
     // Wrong dimension on create: no directory appears.
-    let small = Arc::new(Schema::new(vec![Field::new("v", DataType::FixedSizeList(Arc::new(Field::new("item", DataType::Float32, true)), 3), false)]));
-    let v = FixedSizeListArray::try_new(Arc::new(Field::new("item", DataType::Float32, true)), 3, Arc::new(Float32Array::from(vec![1.0; 6])), None).unwrap();
+    let small = Arc::new(Schema::new(vec![Field::new(
+        "v",
+        DataType::FixedSizeList(Arc::new(Field::new("item", DataType::Float32, true)), 3),
+        false,
+    )]));
+    let v = FixedSizeListArray::try_new(
+        Arc::new(Field::new("item", DataType::Float32, true)),
+        3,
+        Arc::new(Float32Array::from(vec![1.0; 6])),
+        None,
+    )
+    .unwrap();
     let b = RecordBatch::try_new(small.clone(), vec![Arc::new(v)]).unwrap();
-    let err = db.create_table("x", Some(schema()), Some(&mut vec![Ok(b)].into_iter()), CreateMode::Create, false, &c).unwrap_err();
+    let err = db
+        .create_table(
+            "x",
+            Some(schema()),
+            Some(&mut vec![Ok(b)].into_iter()),
+            CreateMode::Create,
+            false,
+            &c,
+        )
+        .unwrap_err();
     assert!(matches!(err, Error::Schema { .. }), "{err:?}");
     assert_eq!(listing(tmp.path()), before);
 
     // Invalid names never touch the disk.
     for name in ["..", "../x", "/abs", "a/b", ""] {
-        assert!(matches!(db.create_table(name, Some(schema()), None, CreateMode::Create, false, &c), Err(Error::InvalidInput { .. })));
+        assert!(matches!(
+            db.create_table(name, Some(schema()), None, CreateMode::Create, false, &c),
+            Err(Error::InvalidInput { .. })
+        ));
     }
     assert_eq!(listing(tmp.path()), before);
 
     // Creating an existing table.
-    assert!(matches!(db.create_table("t", Some(schema()), None, CreateMode::Create, false, &c), Err(Error::TableExists { .. })));
-    assert!(matches!(db.open_table("nope"), Err(Error::TableNotFound { .. })));
+    assert!(matches!(
+        db.create_table("t", Some(schema()), None, CreateMode::Create, false, &c),
+        Err(Error::TableExists { .. })
+    ));
+    assert!(matches!(
+        db.open_table("nope"),
+        Err(Error::TableNotFound { .. })
+    ));
 }
 
 #[test]
@@ -193,9 +341,22 @@ fn corrupt_fragment_is_reported() {
     let tmp = tempfile::tempdir().unwrap();
     let db = Database::connect(tmp.path().to_str().unwrap()).unwrap();
     let c = CancelToken::new();
-    db.create_table("t", None, Some(&mut vec![Ok(batch(0, 100))].into_iter()), CreateMode::Create, false, &c).unwrap();
+    db.create_table(
+        "t",
+        None,
+        Some(&mut vec![Ok(batch(0, 100))].into_iter()),
+        CreateMode::Create,
+        false,
+        &c,
+    )
+    .unwrap();
     let data = tmp.path().join("t.oxvec/data");
-    let file = std::fs::read_dir(&data).unwrap().next().unwrap().unwrap().path();
+    let file = std::fs::read_dir(&data)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     let mut bytes = std::fs::read(&file).unwrap();
     let mid = bytes.len() / 2;
     bytes[mid] ^= 1;
@@ -212,7 +373,16 @@ fn cancelled_add_leaves_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let db = Database::connect(tmp.path().to_str().unwrap()).unwrap();
     let c = CancelToken::new();
-    let t = db.create_table("t", None, Some(&mut vec![Ok(batch(0, 10))].into_iter()), CreateMode::Create, false, &c).unwrap();
+    let t = db
+        .create_table(
+            "t",
+            None,
+            Some(&mut vec![Ok(batch(0, 10))].into_iter()),
+            CreateMode::Create,
+            false,
+            &c,
+        )
+        .unwrap();
     let before = listing(tmp.path());
     let cancel = CancelToken::new();
     let mut n = 0;

@@ -21,7 +21,10 @@ unsafe fn l2(a: &[f32], b: &[f32]) -> f32 {
             }
             i += 16;
         }
-        let mut s = vaddvq_f32(vaddq_f32(vaddq_f32(acc[0], acc[1]), vaddq_f32(acc[2], acc[3])));
+        let mut s = vaddvq_f32(vaddq_f32(
+            vaddq_f32(acc[0], acc[1]),
+            vaddq_f32(acc[2], acc[3]),
+        ));
         for k in i..n {
             let d = a[k] - b[k];
             s += d * d;
@@ -49,8 +52,14 @@ unsafe fn dot_norm<const NORM: bool>(a: &[f32], b: &[f32]) -> (f32, f32) {
             }
             i += 16;
         }
-        let mut d = vaddvq_f32(vaddq_f32(vaddq_f32(acc[0], acc[1]), vaddq_f32(acc[2], acc[3])));
-        let mut m = vaddvq_f32(vaddq_f32(vaddq_f32(nacc[0], nacc[1]), vaddq_f32(nacc[2], nacc[3])));
+        let mut d = vaddvq_f32(vaddq_f32(
+            vaddq_f32(acc[0], acc[1]),
+            vaddq_f32(acc[2], acc[3]),
+        ));
+        let mut m = vaddvq_f32(vaddq_f32(
+            vaddq_f32(nacc[0], nacc[1]),
+            vaddq_f32(nacc[2], nacc[3]),
+        ));
         for k in i..n {
             d += a[k] * b[k];
             m += b[k] * b[k];
@@ -84,8 +93,11 @@ fn neon_f32(m: Metric, q: &[f32], qn: f32, rows: &[f32], out: &mut [f32]) {
     unsafe { batch(m, q, qn, rows, out) }
 }
 
-static NEON_TABLE: Kernels =
-    Kernels { name: "neon", distances_f32: neon_f32 as BatchF32, distances_f16: scalar_f16 as BatchF16 };
+static NEON_TABLE: Kernels = Kernels {
+    name: "neon",
+    distances_f32: neon_f32 as BatchF32,
+    distances_f16: scalar_f16 as BatchF16,
+};
 
 /// The NEON table (NEON is always present on aarch64).
 pub fn neon_kernels() -> &'static Kernels {

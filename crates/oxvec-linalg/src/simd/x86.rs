@@ -55,7 +55,10 @@ mod avx2 {
         unsafe {
             while i + 32 <= n {
                 for (j, lane) in acc.iter_mut().enumerate() {
-                    let d = _mm256_sub_ps(_mm256_loadu_ps(pa.add(i + 8 * j)), T::load8(pb.add(i + 8 * j)));
+                    let d = _mm256_sub_ps(
+                        _mm256_loadu_ps(pa.add(i + 8 * j)),
+                        T::load8(pb.add(i + 8 * j)),
+                    );
                     *lane = _mm256_fmadd_ps(d, d, *lane);
                 }
                 i += 32;
@@ -65,7 +68,10 @@ mod avx2 {
                 acc[0] = _mm256_fmadd_ps(d, d, acc[0]);
                 i += 8;
             }
-            let mut s = hsum(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])));
+            let mut s = hsum(_mm256_add_ps(
+                _mm256_add_ps(acc[0], acc[1]),
+                _mm256_add_ps(acc[2], acc[3]),
+            ));
             for k in i..n {
                 let d = a[k] - b[k].widen();
                 s += d * d;
@@ -101,8 +107,14 @@ mod avx2 {
                 }
                 i += 8;
             }
-            let mut d = hsum(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])));
-            let mut m = hsum(_mm256_add_ps(_mm256_add_ps(nacc[0], nacc[1]), _mm256_add_ps(nacc[2], nacc[3])));
+            let mut d = hsum(_mm256_add_ps(
+                _mm256_add_ps(acc[0], acc[1]),
+                _mm256_add_ps(acc[2], acc[3]),
+            ));
+            let mut m = hsum(_mm256_add_ps(
+                _mm256_add_ps(nacc[0], nacc[1]),
+                _mm256_add_ps(nacc[2], nacc[3]),
+            ));
             for k in i..n {
                 let y = b[k].widen();
                 d += a[k] * y;
@@ -171,7 +183,10 @@ mod avx512 {
         unsafe {
             while i + 64 <= n {
                 for (j, lane) in acc.iter_mut().enumerate() {
-                    let d = _mm512_sub_ps(_mm512_loadu_ps(pa.add(i + 16 * j)), T::load16(pb.add(i + 16 * j)));
+                    let d = _mm512_sub_ps(
+                        _mm512_loadu_ps(pa.add(i + 16 * j)),
+                        T::load16(pb.add(i + 16 * j)),
+                    );
                     *lane = _mm512_fmadd_ps(d, d, *lane);
                 }
                 i += 64;
@@ -183,10 +198,16 @@ mod avx512 {
             }
             if i < n {
                 let m: __mmask16 = (1u16 << (n - i)) - 1;
-                let d = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, pa.add(i)), T::load_tail(pb.add(i), m));
+                let d = _mm512_sub_ps(
+                    _mm512_maskz_loadu_ps(m, pa.add(i)),
+                    T::load_tail(pb.add(i), m),
+                );
                 acc[1] = _mm512_fmadd_ps(d, d, acc[1]);
             }
-            _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])))
+            _mm512_reduce_add_ps(_mm512_add_ps(
+                _mm512_add_ps(acc[0], acc[1]),
+                _mm512_add_ps(acc[2], acc[3]),
+            ))
         }
     }
 
@@ -225,8 +246,14 @@ mod avx512 {
                     nacc[1] = _mm512_fmadd_ps(y, y, nacc[1]);
                 }
             }
-            let d = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])));
-            let m = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(nacc[0], nacc[1]), _mm512_add_ps(nacc[2], nacc[3])));
+            let d = _mm512_reduce_add_ps(_mm512_add_ps(
+                _mm512_add_ps(acc[0], acc[1]),
+                _mm512_add_ps(acc[2], acc[3]),
+            ));
+            let m = _mm512_reduce_add_ps(_mm512_add_ps(
+                _mm512_add_ps(nacc[0], nacc[1]),
+                _mm512_add_ps(nacc[2], nacc[3]),
+            ));
             (d, m)
         }
     }
@@ -283,8 +310,10 @@ static AVX512_TABLE: Kernels = Kernels {
 
 /// The AVX2+FMA+F16C table, if this CPU has those features.
 pub fn avx2_kernels() -> Option<&'static Kernels> {
-    (is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") && is_x86_feature_detected!("f16c"))
-        .then_some(&AVX2_TABLE)
+    (is_x86_feature_detected!("avx2")
+        && is_x86_feature_detected!("fma")
+        && is_x86_feature_detected!("f16c"))
+    .then_some(&AVX2_TABLE)
 }
 
 /// The AVX-512 (F, BW, VL) table, if this CPU has those features.

@@ -1,0 +1,100 @@
+//! Arrow across the Python boundary through the Arrow PyCapsule interface: any object with
+//! `__arrow_c_stream__` comes in without copies, and results go out as an object with
+//! `__arrow_c_stream__`, so pyarrow, Polars and DuckDB can all read them and pyarrow is not
+//! needed to consume them.
+
+use arrow::array::{RecordBatch, RecordBatchIterator};
+use arrow::datatypes::SchemaRef;
+use arrow::ffi_stream::{FFI_ArrowArrayStream, RecordBatchStreamReader};
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::PyCapsule;
+use std::ffi::CStr;
+
+const STREAM_CAPSULE: &CStr = c"arrow_array_stream";
+
+/// Takes ownership of the Arrow stream exported by `obj.__arrow_c_stream__()`.
+pub fn import_stream(obj: &Bound<'_, PyAny>) -> PyResult<RecordBatchStreamReader> {
+    if !obj.hasattr("__arrow_c_stream__")? {
+        return Err(PyTypeError::new_err(format!(
+            "expected an Arrow stream (an object with __arrow_c_stream__), got {}",
+            obj.get_type().name()?
+        )));
+    }
+    let capsule = obj.call_method0("__arrow_c_stream__")?;
+    let capsule = capsule.cast::<PyCapsule>()?;
+    let ptr = capsule.pointer_checked(Some(STREAM_CAPSULE))?;
+    // SAFETY: the capsule was checked to carry an `ArrowArrayStream` under the protocol's
+    // name. `from_raw` moves the struct out and leaves a released one behind, which is how
+    // the protocol transfers ownership; the capsule's destructor then has nothing to free.
+    let stream =
+        unsafe { FFI_ArrowArrayStream::from_raw(ptr.as_ptr() as *mut FFI_ArrowArrayStream) };
+    RecordBatchStreamReader::try_new(stream)
+        .map_err(|e| PyTypeError::new_err(format!("invalid Arrow stream: {e}")))
+}
+
+/// A query result held in Rust and exported on demand.
+#[pyclass(name = "ArrowStream", module = "oxvec._oxvec", frozen)]
+pub struct PyArrowStream {
+    schema: SchemaRef,
+    batches: Vec<RecordBatch>,
+}
+
+impl PyArrowStream {
+    pub fn new(schema: SchemaRef, batches: Vec<RecordBatch>) -> Self {
+        PyArrowStream { schema, batches }
+    }
+}
+
+#[pymethods]
+impl PyArrowStream {
+    /// Exports the result as an Arrow C stream capsule (may be called more than once).
+    #[pyo3(signature = (requested_schema=None))]
+    fn __arrow_c_stream__<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyCapsule>> {
+        let _ = requested_schema; // We always export our own schema; the protocol allows it.
+        let reader = RecordBatchIterator::new(
+            self.batches.clone().into_iter().map(Ok),
+            self.schema.clone(),
+        );
+        let stream = FFI_ArrowArrayStream::new(Box::new(reader));
+        PyCapsule::new_with_value(py, stream, STREAM_CAPSULE)
+    }
+
+    /// Rows in the result.
+    #[getter]
+    fn num_rows(&self) -> usize {
+        self.batches.iter().map(|b| b.num_rows()).sum()
+    }
+}
+
+const SCHEMA_CAPSULE: &CStr = c"arrow_schema";
+
+/// Reads a schema from any object with `__arrow_c_schema__` (a pyarrow Schema, say).
+pub fn import_schema(obj: &Bound<'_, PyAny>) -> PyResult<SchemaRef> {
+    if !obj.hasattr("__arrow_c_schema__")? {
+        return Err(PyTypeError::new_err(format!(
+            "expected an Arrow schema (an object with __arrow_c_schema__), got {}",
+            obj.get_type().name()?
+        )));
+    }
+    let capsule = obj.call_method0("__arrow_c_schema__")?;
+    let capsule = capsule.cast::<PyCapsule>()?;
+    let ptr = capsule.pointer_checked(Some(SCHEMA_CAPSULE))?;
+    // SAFETY: checked to be an `ArrowSchema` capsule; we only borrow it (the schema is copied
+    // into Rust types), and the capsule keeps it alive for the duration of the borrow.
+    let ffi = unsafe { &*(ptr.as_ptr() as *const arrow::ffi::FFI_ArrowSchema) };
+    let schema = arrow::datatypes::Schema::try_from(ffi)
+        .map_err(|e| PyTypeError::new_err(format!("invalid Arrow schema: {e}")))?;
+    Ok(std::sync::Arc::new(schema))
+}
+
+/// An imported stream as the engine's batch iterator.
+pub fn batches(
+    reader: RecordBatchStreamReader,
+) -> impl Iterator<Item = oxvec::Result<RecordBatch>> + Send {
+    reader.map(|r| r.map_err(|e| oxvec::Error::invalid(format!("reading input data: {e}"))))
+}

@@ -1,0 +1,80 @@
+//! Python values to engine values.
+
+use oxvec::ScalarValue;
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyDate, PyDateTime, PyFloat, PyInt, PyString};
+
+/// Days from 0001-01-01 (`date.toordinal() == 1`) to 1970-01-01.
+const UNIX_EPOCH_ORDINAL: i64 = 719_163;
+
+/// Converts a filter parameter: bool, int, float, str, None, datetime.date, datetime.datetime.
+pub fn scalar(v: &Bound<'_, PyAny>) -> PyResult<ScalarValue> {
+    if v.is_none() {
+        return Ok(ScalarValue::Null);
+    }
+    if v.is_instance_of::<PyBool>() {
+        return Ok(ScalarValue::Bool(v.extract()?));
+    }
+    if v.is_instance_of::<PyInt>() {
+        return Ok(ScalarValue::Int64(v.extract()?));
+    }
+    if v.is_instance_of::<PyFloat>() {
+        return Ok(ScalarValue::Float64(v.extract()?));
+    }
+    if v.is_instance_of::<PyString>() {
+        return Ok(ScalarValue::Utf8(v.extract()?));
+    }
+    if v.is_instance_of::<PyDateTime>() {
+        if !v.getattr("tzinfo")?.is_none() {
+            let ts: f64 = v.call_method0("timestamp")?.extract()?;
+            return Ok(ScalarValue::TimestampMicros((ts * 1e6).round() as i64));
+        }
+        let days: i64 = v.call_method0("toordinal")?.extract::<i64>()? - UNIX_EPOCH_ORDINAL;
+        let h: i64 = v.getattr("hour")?.extract()?;
+        let m: i64 = v.getattr("minute")?.extract()?;
+        let s: i64 = v.getattr("second")?.extract()?;
+        let us: i64 = v.getattr("microsecond")?.extract()?;
+        return Ok(ScalarValue::TimestampMicros(
+            ((days * 24 + h) * 60 + m) * 60_000_000 + s * 1_000_000 + us,
+        ));
+    }
+    if v.is_instance_of::<PyDate>() {
+        let days: i64 = v.call_method0("toordinal")?.extract::<i64>()? - UNIX_EPOCH_ORDINAL;
+        return Ok(ScalarValue::Date32(days as i32));
+    }
+    // numpy scalars and similar: fall back on their Python equivalents.
+    if v.hasattr("item")? {
+        let item = v.call_method0("item")?;
+        if !item.is(v) {
+            return scalar(&item);
+        }
+    }
+    Err(PyTypeError::new_err(format!(
+        "filter parameters must be bool, int, float, str, None, date or datetime, not {}",
+        v.get_type().name()?
+    )))
+}
+
+/// Converts an optional list of parameters.
+pub fn params(v: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<ScalarValue>> {
+    match v {
+        None => Ok(vec![]),
+        Some(v) if v.is_none() => Ok(vec![]),
+        Some(v) => {
+            if v.is_instance_of::<PyString>() {
+                return Err(PyTypeError::new_err(
+                    "params must be a list or tuple of values, not a string",
+                ));
+            }
+            v.try_iter()?.map(|x| scalar(&x?)).collect()
+        }
+    }
+}
+
+/// Reads query vectors from little-endian float32 bytes.
+pub fn f32_from_bytes(b: &[u8]) -> Vec<f32> {
+    b.chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect()
+}

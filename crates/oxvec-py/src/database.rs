@@ -1,0 +1,84 @@
+//! `oxvec._oxvec.Database`.
+
+use crate::arrow_ffi::{batches, import_schema, import_stream};
+use crate::runtime::{run, Cost};
+use crate::table::PyTable;
+use oxvec::{CreateMode, Database};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use std::sync::Arc;
+
+/// A directory of tables.
+#[pyclass(name = "Database", module = "oxvec._oxvec", frozen)]
+pub struct PyDatabase {
+    inner: Arc<Database>,
+}
+
+#[pymethods]
+impl PyDatabase {
+    #[new]
+    fn new(py: Python<'_>, uri: String) -> PyResult<Self> {
+        let db = run(py, Cost::Quick, |_| Database::connect(&uri))?;
+        Ok(PyDatabase {
+            inner: Arc::new(db),
+        })
+    }
+
+    #[getter]
+    fn uri(&self) -> String {
+        self.inner.root().display().to_string()
+    }
+
+    fn table_names(&self, py: Python<'_>) -> PyResult<Vec<String>> {
+        let db = self.inner.clone();
+        run(py, Cost::Quick, move |_| db.table_names())
+    }
+
+    fn contains(&self, py: Python<'_>, name: String) -> PyResult<bool> {
+        let db = self.inner.clone();
+        run(py, Cost::Quick, move |_| db.contains(&name))
+    }
+
+    fn open_table(&self, py: Python<'_>, name: String) -> PyResult<PyTable> {
+        let db = self.inner.clone();
+        let t = run(py, Cost::Quick, move |_| db.open_table(&name))?;
+        Ok(PyTable::new(t))
+    }
+
+    fn drop_table(&self, py: Python<'_>, name: String) -> PyResult<()> {
+        let db = self.inner.clone();
+        run(py, Cost::Long, move |_| db.drop_table(&name))
+    }
+
+    #[pyo3(signature = (name, data=None, schema=None, mode="create", exist_ok=false))]
+    fn create_table(
+        &self,
+        py: Python<'_>,
+        name: String,
+        data: Option<Bound<'_, PyAny>>,
+        schema: Option<Bound<'_, PyAny>>,
+        mode: &str,
+        exist_ok: bool,
+    ) -> PyResult<PyTable> {
+        let mode = match mode {
+            "create" => CreateMode::Create,
+            "overwrite" => CreateMode::Overwrite,
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "mode must be 'create' or 'overwrite', not {other:?}"
+                )))
+            }
+        };
+        let schema = schema.map(|s| import_schema(&s)).transpose()?;
+        let reader = data.map(|d| import_stream(&d)).transpose()?;
+        let db = self.inner.clone();
+        let t = run(py, Cost::Long, move |cancel| {
+            let mut it = reader.map(batches);
+            let it = it
+                .as_mut()
+                .map(|i| i as &mut dyn Iterator<Item = oxvec::Result<_>>);
+            db.create_table(&name, schema, it, mode, exist_ok, cancel)
+        })?;
+        Ok(PyTable::new(t))
+    }
+}

@@ -1,0 +1,82 @@
+//! The one place engine errors become Python exceptions.
+//!
+//! The classes live in `oxvec/exceptions.py`, where each can also subclass the natural builtin
+//! (`KeyError`, `ValueError`, `OSError`); they are looked up once and cached.
+
+use oxvec::Error;
+use pyo3::exceptions::PyKeyboardInterrupt;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::PyType;
+
+macro_rules! exception_cache {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[allow(non_upper_case_globals)]
+            static $name: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+        )*
+    };
+}
+
+exception_cache!(
+    TableNotFoundError,
+    TableExistsError,
+    SchemaError,
+    InvalidInputError,
+    FilterError,
+    CommitConflictError,
+    CorruptFileError,
+    StorageError,
+);
+
+fn raise(py: Python<'_>, cell: &'static PyOnceLock<Py<PyType>>, name: &str, msg: String) -> PyErr {
+    match cell.import(py, "oxvec.exceptions", name) {
+        Ok(ty) => match ty.call1((msg,)) {
+            Ok(inst) => PyErr::from_value(inst),
+            Err(e) => e,
+        },
+        Err(e) => e,
+    }
+}
+
+/// Converts an engine error into the matching `oxvec` exception.
+pub fn to_py_err(e: Error) -> PyErr {
+    Python::attach(|py| {
+        let msg = e.to_string();
+        match e {
+            Error::TableNotFound { .. } => {
+                raise(py, &TableNotFoundError, "TableNotFoundError", msg)
+            }
+            Error::TableExists { .. } => raise(py, &TableExistsError, "TableExistsError", msg),
+            Error::Schema { .. } => raise(py, &SchemaError, "SchemaError", msg),
+            Error::InvalidInput { .. } => raise(py, &InvalidInputError, "InvalidInputError", msg),
+            Error::Filter { .. } => raise(py, &FilterError, "FilterError", msg),
+            Error::CommitConflict { retryable, .. } => {
+                let err = raise(py, &CommitConflictError, "CommitConflictError", msg);
+                let _ = err.value(py).setattr("retryable", retryable);
+                err
+            }
+            Error::CorruptFile { ref path, .. } => {
+                let err = raise(py, &CorruptFileError, "CorruptFileError", msg.clone());
+                let _ = err.value(py).setattr("path", path.display().to_string());
+                err
+            }
+            Error::Storage {
+                ref path,
+                ref source,
+            } => {
+                let errno = source.raw_os_error().unwrap_or(0);
+                let ty = StorageError.import(py, "oxvec.exceptions", "StorageError");
+                match ty
+                    .and_then(|t| t.call1((errno, source.to_string(), path.display().to_string())))
+                {
+                    Ok(inst) => PyErr::from_value(inst),
+                    Err(err) => err,
+                }
+            }
+            Error::Interrupted => {
+                PyKeyboardInterrupt::new_err("oxvec operation interrupted; nothing was committed")
+            }
+        }
+    })
+}

@@ -1,0 +1,247 @@
+//! `oxvec._oxvec.Table`.
+
+use crate::arrow_ffi::{batches, import_stream, PyArrowStream};
+use crate::convert::f32_from_bytes;
+use crate::runtime::{run, Cost};
+use oxvec::{Assignment, Metric, ScanRequest, Table, VectorQuery};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict};
+use std::sync::Arc;
+
+/// Work (rows x floats) above which a call runs on a cancellable worker thread.
+const LONG_WORK: usize = 1 << 21;
+
+/// A versioned table.
+#[pyclass(name = "Table", module = "oxvec._oxvec", frozen)]
+pub struct PyTable {
+    inner: Arc<Table>,
+}
+
+impl PyTable {
+    pub fn new(t: Table) -> Self {
+        PyTable { inner: Arc::new(t) }
+    }
+
+    fn cost(&self, work_per_row: usize) -> Cost {
+        let rows = self
+            .inner
+            .count_rows(None, &oxvec::CancelToken::new())
+            .unwrap_or(u64::MAX) as usize;
+        if rows.saturating_mul(work_per_row) >= LONG_WORK {
+            Cost::Long
+        } else {
+            Cost::Quick
+        }
+    }
+}
+
+#[pymethods]
+impl PyTable {
+    #[getter]
+    fn name(&self) -> String {
+        self.inner.name().to_string()
+    }
+
+    #[getter]
+    fn version(&self) -> u64 {
+        self.inner.version()
+    }
+
+    #[getter]
+    fn path(&self) -> String {
+        self.inner.dir().root().display().to_string()
+    }
+
+    #[getter]
+    fn is_detached(&self) -> bool {
+        self.inner.is_detached()
+    }
+
+    /// The schema, as an empty Arrow stream (read `.schema` on the consumer side).
+    fn schema_stream(&self) -> PyArrowStream {
+        PyArrowStream::new(self.inner.schema(), vec![])
+    }
+
+    #[pyo3(signature = (filter=None, params=None))]
+    fn count_rows(
+        &self,
+        py: Python<'_>,
+        filter: Option<String>,
+        params: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<u64> {
+        let p = crate::convert::params(params.as_ref())?;
+        let t = self.inner.clone();
+        let cost = if filter.is_some() {
+            self.cost(1)
+        } else {
+            Cost::Quick
+        };
+        run(py, cost, move |c| {
+            let f = filter.map(|s| t.compile_filter(&s, &p)).transpose()?;
+            t.count_rows(f.as_ref(), c)
+        })
+    }
+
+    fn add(&self, py: Python<'_>, data: Bound<'_, PyAny>) -> PyResult<u64> {
+        let reader = import_stream(&data)?;
+        let t = self.inner.clone();
+        run(py, Cost::Long, move |c| t.add(&mut batches(reader), c))
+    }
+
+    #[pyo3(signature = (filter, params=None))]
+    fn delete(
+        &self,
+        py: Python<'_>,
+        filter: String,
+        params: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<u64> {
+        let p = crate::convert::params(params.as_ref())?;
+        let t = self.inner.clone();
+        run(py, Cost::Long, move |c| {
+            let f = t.compile_filter(&filter, &p)?;
+            t.delete(&f, c)
+        })
+    }
+
+    /// `values` is a one-row Arrow stream of new values; `values_sql` maps columns to SQL.
+    #[pyo3(signature = (filter=None, params=None, values=None, values_sql=None))]
+    fn update(
+        &self,
+        py: Python<'_>,
+        filter: Option<String>,
+        params: Option<Bound<'_, PyAny>>,
+        values: Option<Bound<'_, PyAny>>,
+        values_sql: Option<Bound<'_, PyDict>>,
+    ) -> PyResult<u64> {
+        let p = crate::convert::params(params.as_ref())?;
+        let mut assignments: Vec<(String, Assignment)> = Vec::new();
+        if let Some(v) = values {
+            let reader = import_stream(&v)?;
+            let rows: Vec<_> = py
+                .detach(|| batches(reader).collect::<oxvec::Result<Vec<_>>>())
+                .map_err(crate::error::to_py_err)?;
+            let batch = arrow::compute::concat_batches(
+                &rows
+                    .first()
+                    .map(|b| b.schema())
+                    .unwrap_or_else(|| Arc::new(arrow::datatypes::Schema::empty())),
+                &rows,
+            )
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+            if batch.num_rows() != 1 {
+                return Err(PyValueError::new_err(
+                    "values must describe exactly one row of new values",
+                ));
+            }
+            for (f, col) in batch.schema().fields().iter().zip(batch.columns()) {
+                assignments.push((f.name().clone(), Assignment::Value(col.clone())));
+            }
+        }
+        if let Some(d) = values_sql {
+            for (k, v) in d.iter() {
+                assignments.push((k.extract()?, Assignment::Sql(v.extract()?)));
+            }
+        }
+        let t = self.inner.clone();
+        run(py, Cost::Long, move |c| {
+            let f = filter.map(|s| t.compile_filter(&s, &p)).transpose()?;
+            t.update(f.as_ref(), &assignments, c)
+        })
+    }
+
+    #[pyo3(signature = (filter=None, params=None, columns=None, limit=None, offset=0, with_row_id=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn scan(
+        &self,
+        py: Python<'_>,
+        filter: Option<String>,
+        params: Option<Bound<'_, PyAny>>,
+        columns: Option<Vec<String>>,
+        limit: Option<usize>,
+        offset: usize,
+        with_row_id: bool,
+    ) -> PyResult<PyArrowStream> {
+        let p = crate::convert::params(params.as_ref())?;
+        let t = self.inner.clone();
+        let cost = self.cost(4);
+        let (schema, out) = run(py, cost, move |c| {
+            let filter = filter.map(|s| t.compile_filter(&s, &p)).transpose()?;
+            t.scan(
+                &ScanRequest {
+                    filter,
+                    columns,
+                    limit,
+                    offset,
+                    with_row_id,
+                },
+                c,
+            )
+        })?;
+        Ok(PyArrowStream::new(schema, out))
+    }
+
+    /// Exact search. `vectors` holds `num_queries` float32 vectors, little-endian, row-major.
+    #[pyo3(signature = (vectors, num_queries, column=None, metric="l2", k=10, filter=None, params=None, columns=None, with_row_id=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn search(
+        &self,
+        py: Python<'_>,
+        vectors: Bound<'_, PyBytes>,
+        num_queries: usize,
+        column: Option<String>,
+        metric: &str,
+        k: usize,
+        filter: Option<String>,
+        params: Option<Bound<'_, PyAny>>,
+        columns: Option<Vec<String>>,
+        with_row_id: bool,
+    ) -> PyResult<PyArrowStream> {
+        let metric = Metric::parse(metric).map_err(crate::error::to_py_err)?;
+        let p = crate::convert::params(params.as_ref())?;
+        let vectors = f32_from_bytes(vectors.as_bytes());
+        let cost = self.cost(vectors.len());
+        let t = self.inner.clone();
+        let batch = run(py, cost, move |c| {
+            let filter = filter.map(|s| t.compile_filter(&s, &p)).transpose()?;
+            let q = VectorQuery {
+                column,
+                vectors,
+                num_queries,
+                metric,
+                k,
+                filter,
+                columns,
+                with_row_id,
+                with_query_index: false,
+            };
+            t.search(&q, c)
+        })?;
+        Ok(PyArrowStream::new(batch.schema(), vec![batch]))
+    }
+
+    /// `(version, timestamp_micros, operation, rows)` for every version, oldest first.
+    fn list_versions(&self, py: Python<'_>) -> PyResult<Vec<(u64, i64, String, u64)>> {
+        let t = self.inner.clone();
+        let v = run(py, Cost::Quick, move |_| t.list_versions())?;
+        Ok(v.into_iter()
+            .map(|v| (v.version, v.timestamp_micros, v.operation, v.rows))
+            .collect())
+    }
+
+    fn checkout(&self, py: Python<'_>, version: u64) -> PyResult<()> {
+        let t = self.inner.clone();
+        run(py, Cost::Quick, move |_| t.checkout(version))
+    }
+
+    fn checkout_latest(&self, py: Python<'_>) -> PyResult<()> {
+        let t = self.inner.clone();
+        run(py, Cost::Quick, move |_| t.checkout_latest())
+    }
+
+    #[pyo3(signature = (version=None))]
+    fn restore(&self, py: Python<'_>, version: Option<u64>) -> PyResult<u64> {
+        let t = self.inner.clone();
+        run(py, Cost::Quick, move |_| t.restore(version))
+    }
+}

@@ -1,0 +1,115 @@
+"""Turning whatever the user hands us into an Arrow stream for the engine.
+
+Objects that speak the Arrow PyCapsule interface (pyarrow, Polars, DuckDB, ...) pass through
+untouched, so no copy is made. Everything else (pandas, lists of dicts, Pydantic models,
+iterables of record batches) is converted with pyarrow. Vector columns are recognised in Rust.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pyarrow as pa
+
+from .exceptions import InvalidInputError
+
+__all__ = ["to_stream", "to_schema", "one_row"]
+
+
+def _is_pydantic_model(obj: Any) -> bool:
+    return hasattr(obj, "model_dump") and hasattr(type(obj), "model_fields")
+
+
+def _from_rows(rows: list[Any], schema: pa.Schema | None) -> pa.Table:
+    if rows and _is_pydantic_model(rows[0]):
+        rows = [r.model_dump() for r in rows]
+    if rows and not isinstance(rows[0], Mapping):
+        raise InvalidInputError(
+            f"expected a list of dicts or Pydantic models, got a list of {type(rows[0]).__name__}"
+        )
+    try:
+        return pa.Table.from_pylist(rows, schema=_loose(schema) if schema is not None else None)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
+        raise InvalidInputError(f"cannot convert rows to Arrow: {e}") from e
+
+
+def _loose(schema: pa.Schema) -> pa.Schema:
+    """The schema with vector columns relaxed to plain lists, so ragged or wrong-length input
+    reaches the engine, which reports the row and dimension precisely."""
+    fields = []
+    for f in schema:
+        if pa.types.is_fixed_size_list(f.type):
+            fields.append(pa.field(f.name, pa.list_(pa.float64()), True))
+        else:
+            fields.append(f.with_nullable(True))
+    return pa.schema(fields)
+
+
+def to_schema(schema: Any) -> pa.Schema | None:
+    """A pyarrow schema from a pyarrow schema or a Pydantic model class."""
+    if schema is None:
+        return None
+    if isinstance(schema, pa.Schema):
+        return schema
+    if isinstance(schema, type) and hasattr(schema, "model_fields"):
+        from .pydantic import to_arrow_schema
+
+        return to_arrow_schema(schema)
+    if hasattr(schema, "__arrow_c_schema__"):
+        return pa.schema(schema)
+    raise TypeError(f"schema must be a pyarrow.Schema or a Pydantic model class, not {schema!r}")
+
+
+def to_stream(data: Any, schema: pa.Schema | None = None) -> Any:
+    """Any accepted data as an object with ``__arrow_c_stream__``."""
+    if isinstance(data, (pa.Table, pa.RecordBatchReader)):
+        return data
+    if isinstance(data, pa.RecordBatch):
+        return pa.Table.from_batches([data])
+    if hasattr(data, "__arrow_c_stream__"):
+        return data
+    mod = type(data).__module__
+    if mod.startswith("pandas") and hasattr(data, "columns"):
+        try:
+            return pa.Table.from_pandas(data, preserve_index=False)
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
+            raise InvalidInputError(f"cannot convert the DataFrame to Arrow: {e}") from e
+    if isinstance(data, dict):
+        raise InvalidInputError("pass a list of dicts (one per row), not a single dict")
+    if _is_pydantic_model(data):
+        return _from_rows([data], schema)
+    if isinstance(data, (list, tuple)):
+        if data and isinstance(data[0], pa.RecordBatch):
+            return pa.Table.from_batches(list(data))
+        return _from_rows(list(data), schema)
+    if isinstance(data, Iterable):
+        it = iter(data)
+        first = next(it, None)
+        if first is None:
+            raise InvalidInputError("the iterable of record batches is empty")
+        if not isinstance(first, pa.RecordBatch):
+            raise InvalidInputError(
+                f"an iterable must yield pyarrow.RecordBatch, got {type(first).__name__}"
+            )
+
+        def chained() -> Iterable[pa.RecordBatch]:
+            yield first
+            yield from it
+
+        return pa.RecordBatchReader.from_batches(first.schema, chained())
+    raise InvalidInputError(
+        f"unsupported data type {type(data).__name__}: pass a pyarrow Table/RecordBatch/"
+        "RecordBatchReader, an Arrow stream, a pandas or Polars DataFrame, a list of dicts or "
+        "Pydantic models, or an iterable of record batches"
+    )
+
+
+def one_row(values: Mapping[str, Any]) -> pa.Table:
+    """A one-row table of new values for ``update``."""
+    if not isinstance(values, Mapping) or not values:
+        raise InvalidInputError("values must be a non-empty dict of column -> new value")
+    try:
+        return pa.Table.from_pylist([dict(values)])
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
+        raise InvalidInputError(f"cannot convert update values: {e}") from e

@@ -1,0 +1,130 @@
+"""Databases: a directory of tables."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Literal
+
+from . import _data
+from ._oxvec import Database as _Database
+from .table import Table
+
+__all__ = ["Database", "connect"]
+
+
+class Database:
+    """A directory holding oxvec tables. Create one with :func:`connect`.
+
+    Examples
+    --------
+    >>> import oxvec, tempfile
+    >>> db = oxvec.connect(tempfile.mkdtemp())
+    >>> tbl = db.create_table("docs", [{"id": 1, "vector": [0.1, 0.2]}])
+    >>> db.table_names()
+    ['docs']
+    >>> "docs" in db
+    True
+    """
+
+    __slots__ = ("_inner",)
+
+    def __init__(self, uri: str | os.PathLike[str]) -> None:
+        self._inner = _Database(os.fspath(uri))
+
+    @property
+    def uri(self) -> str:
+        """The absolute path of the database directory."""
+        return self._inner.uri
+
+    def __repr__(self) -> str:
+        return f"oxvec.Database({self.uri!r})"
+
+    def table_names(self) -> list[str]:
+        """Names of all tables, sorted."""
+        return self._inner.table_names()
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self._inner.contains(name)
+
+    def open_table(self, name: str) -> Table:
+        """Opens table ``name`` at its newest version.
+
+        Raises
+        ------
+        TableNotFoundError
+            If there is no such table.
+        """
+        return Table._wrap(self._inner.open_table(name))
+
+    def drop_table(self, name: str) -> None:
+        """Deletes table ``name`` and every version of it.
+
+        Raises
+        ------
+        TableNotFoundError
+            If there is no such table.
+        """
+        self._inner.drop_table(name)
+
+    def create_table(
+        self,
+        name: str,
+        data: Any = None,
+        *,
+        schema: Any = None,
+        mode: Literal["create", "overwrite"] = "create",
+        exist_ok: bool = False,
+    ) -> Table:
+        """Creates a table from data, a schema, or both.
+
+        Parameters
+        ----------
+        name
+            Letters, digits, ``_``, ``.`` and ``-``; at most 128 characters.
+        data
+            A pyarrow Table, RecordBatch or RecordBatchReader, any object with
+            ``__arrow_c_stream__`` (Polars, DuckDB), a pandas DataFrame, a list of dicts or of
+            Pydantic models, or an iterable of record batches. Columns of equal-length float
+            lists (or numpy arrays) become vector columns.
+        schema
+            A pyarrow schema or a Pydantic model class. Inferred from ``data`` when omitted.
+        mode
+            ``"create"`` fails if the table exists (unless ``exist_ok``); ``"overwrite"``
+            replaces its contents as a new version.
+        exist_ok
+            With ``mode="create"``, open an existing table instead of failing.
+
+        Returns
+        -------
+        Table
+
+        Raises
+        ------
+        TableExistsError, SchemaError, InvalidInputError
+            Nothing is written when any of these is raised.
+
+        Examples
+        --------
+        >>> import oxvec, tempfile
+        >>> db = oxvec.connect(tempfile.mkdtemp())
+        >>> tbl = db.create_table("t", [{"id": i, "vector": [float(i), 1.0]} for i in range(3)])
+        >>> tbl.schema.field("vector").type
+        FixedSizeListType(fixed_size_list<item: float>[2])
+        """
+        arrow_schema = _data.to_schema(schema)
+        stream = None if data is None else _data.to_stream(data, arrow_schema)
+        inner = self._inner.create_table(name, stream, arrow_schema, mode, exist_ok)
+        return Table._wrap(inner)
+
+
+def connect(uri: str | os.PathLike[str]) -> Database:
+    """Opens the database at ``uri`` (a local directory, created if missing).
+
+    Examples
+    --------
+    >>> import oxvec, tempfile
+    >>> db = oxvec.connect(tempfile.mkdtemp())
+    >>> db.table_names()
+    []
+    """
+    return Database(uri)

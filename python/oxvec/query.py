@@ -1,0 +1,139 @@
+"""The query builder: ``tbl.search(vec).where(...).select(...).limit(k).to_arrow()``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow as pa
+
+from .exceptions import InvalidInputError
+
+if TYPE_CHECKING:
+    import pandas
+    import polars
+
+    from ._oxvec import Table as _Table
+
+__all__ = ["Query"]
+
+_DEFAULT_K = 10
+
+
+class Query:
+    """A search being built. Each method returns the query, so calls chain.
+
+    Results of a vector search carry ``_distance`` (ascending; squared L2, ``1 - cosine``
+    or ``1 - dot``), plus ``query_index`` when several query vectors were given.
+    With no vector, the query is a filtered scan.
+
+    Examples
+    --------
+    >>> import oxvec, tempfile
+    >>> db = oxvec.connect(tempfile.mkdtemp())
+    >>> rows = [{"id": i, "kind": "a" if i % 2 else "b", "vector": [float(i), 1.0]} for i in range(6)]
+    >>> tbl = db.create_table("t", rows)
+    >>> tbl.search([4.2, 1.0]).where("kind = ?", ["a"]).select(["id"]).limit(2).to_list()
+    [{'id': 5, '_distance': 0.6400003433227539}, {'id': 3, '_distance': 1.440000057220459}]
+    >>> tbl.search().where("id < 2").to_arrow().num_rows
+    2
+    """
+
+    __slots__ = ("_columns", "_filter", "_k", "_metric", "_params", "_row_id", "_table",
+                 "_vector", "_vector_column")
+
+    def __init__(self, table: _Table, vector: Any, vector_column: str | None) -> None:
+        self._table = table
+        self._vector = vector
+        self._vector_column = vector_column
+        self._metric = "l2"
+        self._filter: str | None = None
+        self._params: Sequence[Any] | None = None
+        self._columns: list[str] | None = None
+        self._k: int | None = None
+        self._row_id = False
+
+    def metric(self, metric: str) -> Query:
+        """``"l2"`` (default), ``"cosine"`` or ``"dot"``."""
+        self._metric = metric
+        return self
+
+    distance_type = metric
+
+    def where(self, sql: str, params: Sequence[Any] | None = None) -> Query:
+        """Keeps rows for which the SQL condition holds; ``?`` placeholders bind ``params``."""
+        self._filter = sql
+        self._params = params
+        return self
+
+    def select(self, columns: Sequence[str]) -> Query:
+        """Returns only these columns (plus ``_distance`` and friends)."""
+        if isinstance(columns, str):
+            columns = [columns]
+        self._columns = list(columns)
+        return self
+
+    def limit(self, k: int) -> Query:
+        """At most ``k`` results (per query vector). Default 10 for vector search, all rows
+        for a scan."""
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k <= 0:
+            raise InvalidInputError(f"limit must be a positive integer, got {k!r}")
+        self._k = int(k)
+        return self
+
+    def with_row_id(self, enabled: bool = True) -> Query:
+        """Adds ``_rowid``, a stable id of each row within its version."""
+        self._row_id = enabled
+        return self
+
+    def _execute(self) -> Any:
+        if self._vector is None:
+            return self._table.scan(
+                self._filter, self._params, self._columns, self._k, 0, self._row_id
+            )
+        try:
+            q = np.asarray(self._vector, dtype="<f4")
+        except (TypeError, ValueError) as e:
+            raise InvalidInputError(f"query vector must be numeric: {e}") from e
+        if q.ndim == 1:
+            nq = 1
+        elif q.ndim == 2:
+            nq = q.shape[0]
+        else:
+            raise InvalidInputError(f"query must be 1-D or 2-D, got shape {q.shape}")
+        if q.size == 0:
+            raise InvalidInputError("query vector is empty")
+        return self._table.search(
+            np.ascontiguousarray(q).tobytes(),
+            nq,
+            self._vector_column,
+            self._metric,
+            self._k or _DEFAULT_K,
+            self._filter,
+            self._params,
+            self._columns,
+            self._row_id,
+        )
+
+    def to_arrow(self) -> pa.Table:
+        """Runs the query; results as a pyarrow Table."""
+        return pa.RecordBatchReader.from_stream(self._execute()).read_all()
+
+    def to_pandas(self) -> pandas.DataFrame:
+        """Runs the query; results as a pandas DataFrame."""
+        return self.to_arrow().to_pandas()
+
+    def to_polars(self) -> polars.DataFrame:
+        """Runs the query; results as a Polars DataFrame."""
+        import polars as pl
+
+        return pl.from_arrow(self.to_arrow())  # type: ignore[return-value]
+
+    def to_list(self) -> list[dict[str, Any]]:
+        """Runs the query; results as a list of dicts."""
+        return self.to_arrow().to_pylist()
+
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
+        """Runs the query and exports the result through the Arrow PyCapsule interface."""
+        return self._execute().__arrow_c_stream__(requested_schema)

@@ -1,0 +1,201 @@
+"""Tables: versioned sets of rows with vector search, filters and time travel."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from . import _data
+from .query import Query
+
+if TYPE_CHECKING:
+    import pandas
+    import polars
+
+    from ._oxvec import Table as _Table
+
+__all__ = ["Table"]
+
+
+def _read(stream: Any) -> pa.Table:
+    return pa.RecordBatchReader.from_stream(stream).read_all()
+
+
+class Table:
+    """A table of an oxvec database. Get one from ``Database.create_table`` or ``open_table``.
+
+    Reads see the version the handle is on (``version``); writes always go on top of the
+    newest version and move the handle there. ``checkout(v)`` pins reads to an older version.
+
+    Examples
+    --------
+    >>> import oxvec, tempfile
+    >>> db = oxvec.connect(tempfile.mkdtemp())
+    >>> tbl = db.create_table("t", [{"id": i, "vector": [float(i), 0.0]} for i in range(5)])
+    >>> len(tbl), tbl.version
+    (5, 1)
+    >>> tbl.delete("id >= 3")
+    2
+    >>> tbl.search([0.9, 0.0]).limit(2).to_list()[0]["id"]
+    1
+    """
+
+    __slots__ = ("_inner", "_schema", "_schema_version")
+
+    _inner: _Table
+
+    @classmethod
+    def _wrap(cls, inner: _Table) -> Table:
+        t = object.__new__(cls)
+        t._inner = inner
+        t._schema = None
+        t._schema_version = -1
+        return t
+
+    def __repr__(self) -> str:
+        return f"oxvec.Table({self.name!r}, version={self.version})"
+
+    @property
+    def name(self) -> str:
+        """The table's name."""
+        return self._inner.name
+
+    @property
+    def version(self) -> int:
+        """The version this handle reads."""
+        return self._inner.version
+
+    @property
+    def schema(self) -> pa.Schema:
+        """The Arrow schema of the current version."""
+        v = self._inner.version
+        if self._schema is None or self._schema_version != v:
+            self._schema = pa.RecordBatchReader.from_stream(self._inner.schema_stream()).schema
+            self._schema_version = v
+        return self._schema
+
+    def __len__(self) -> int:
+        return self._inner.count_rows()
+
+    def count_rows(self, filter: str | None = None, params: Sequence[Any] | None = None) -> int:
+        """Number of rows, or of rows matching ``filter``.
+
+        Examples
+        --------
+        >>> import oxvec, tempfile
+        >>> tbl = oxvec.connect(tempfile.mkdtemp()).create_table("t", [{"x": i} for i in range(10)])
+        >>> tbl.count_rows("x % 2 = ?", [0])
+        5
+        """
+        return self._inner.count_rows(filter, params)
+
+    def add(self, data: Any) -> None:
+        """Appends rows as one new version (all of them, or none on error).
+
+        Accepts the same data as ``Database.create_table``; columns are matched by name and
+        converted to the table's types.
+
+        Raises
+        ------
+        SchemaError, InvalidInputError
+            Nothing is written when either is raised.
+        """
+        self._inner.add(_data.to_stream(data, self.schema))
+
+    def delete(self, where: str, params: Sequence[Any] | None = None) -> int:
+        """Deletes rows matching the SQL condition ``where``; returns how many.
+
+        Pass user values as ``params`` bound to ``?`` placeholders, never by formatting them
+        into the string: ``tbl.delete("id = ?", [user_id])``.
+        """
+        return self._inner.delete(where, params)
+
+    def update(
+        self,
+        where: str | None = None,
+        values: Mapping[str, Any] | None = None,
+        values_sql: Mapping[str, str] | None = None,
+        *,
+        params: Sequence[Any] | None = None,
+    ) -> int:
+        """Sets columns on the rows matching ``where`` (all rows if ``None``); returns how many.
+
+        Parameters
+        ----------
+        where
+            SQL condition; ``?`` placeholders are bound from ``params``.
+        values
+            Column -> new Python value.
+        values_sql
+            Column -> SQL expression over the row, e.g. ``{"price": "price * 1.1"}``.
+
+        Examples
+        --------
+        >>> import oxvec, tempfile
+        >>> tbl = oxvec.connect(tempfile.mkdtemp()).create_table("t", [{"id": 1, "n": 1}])
+        >>> tbl.update("id = 1", values_sql={"n": "n + 41"})
+        1
+        >>> tbl.to_arrow()["n"].to_pylist()
+        [42]
+        """
+        stream = None if values is None else _data.one_row(values)
+        return self._inner.update(where, params, stream, dict(values_sql) if values_sql else None)
+
+    def head(self, n: int = 5) -> pa.Table:
+        """The first ``n`` rows."""
+        return _read(self._inner.scan(limit=n))
+
+    def to_arrow(self) -> pa.Table:
+        """Every row as a pyarrow Table."""
+        return _read(self._inner.scan())
+
+    def to_pandas(self) -> pandas.DataFrame:
+        """Every row as a pandas DataFrame."""
+        return self.to_arrow().to_pandas()
+
+    def to_polars(self) -> polars.DataFrame:
+        """Every row as a Polars DataFrame."""
+        import polars as pl
+
+        return pl.from_arrow(self.to_arrow())  # type: ignore[return-value]
+
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
+        """Arrow PyCapsule export, so ``pl.DataFrame(tbl)`` or DuckDB can read the table."""
+        return self._inner.scan().__arrow_c_stream__(requested_schema)
+
+    def search(self, vector: Any = None, *, vector_column: str | None = None) -> Query:
+        """Starts a query: nearest neighbours of ``vector``, or a filtered scan if ``None``.
+
+        ``vector`` may be one vector (list or 1-D array) or a 2-D array of many queries; the
+        results then carry ``query_index``. See :class:`oxvec.Query`.
+        """
+        return Query(self._inner, vector, vector_column)
+
+    def list_versions(self) -> list[dict[str, Any]]:
+        """Every version: ``version``, ``timestamp`` (UTC datetime), ``operation``, ``rows``."""
+        return [
+            {
+                "version": v,
+                "timestamp": datetime.datetime.fromtimestamp(ts / 1e6, tz=datetime.timezone.utc),
+                "operation": op,
+                "rows": rows,
+            }
+            for v, ts, op, rows in self._inner.list_versions()
+        ]
+
+    def checkout(self, version: int) -> None:
+        """Pins reads to ``version``. Writes are refused until ``checkout_latest`` or
+        ``restore``."""
+        self._inner.checkout(version)
+
+    def checkout_latest(self) -> None:
+        """Moves to the newest version (also picks up other writers' commits)."""
+        self._inner.checkout_latest()
+
+    def restore(self, version: int | None = None) -> int:
+        """Makes ``version`` (default: the checked-out one) the newest version again, as a new
+        commit; returns the new version number."""
+        return self._inner.restore(version)
