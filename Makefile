@@ -41,7 +41,7 @@ stubtest: build-ci
 	$(BIN)/python -m mypy.stubtest oxvec._oxvec
 
 py-test: build-ci
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -q
 
 test: lint rust-test stubtest py-test
 

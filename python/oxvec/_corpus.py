@@ -12,6 +12,7 @@ import importlib
 import inspect
 import math
 import re
+import warnings
 import zlib
 from collections import Counter
 from typing import Any
@@ -22,18 +23,103 @@ __all__ = ["DEFAULT_DIM", "Embedder", "stdlib_docs"]
 
 DEFAULT_DIM = 384
 
-_MODULES = (
-    "abc argparse array asyncio base64 bisect bz2 calendar cmath codecs collections "
-    "colorsys configparser contextlib copy csv dataclasses datetime decimal difflib "
-    "email.message enum fnmatch fractions ftplib functools getpass gettext glob gzip hashlib "
-    "heapq hmac html html.parser http.client http.cookies imaplib inspect io ipaddress "
-    "itertools json locale logging lzma math mimetypes mmap numbers operator os os.path "
-    "pathlib platform poplib pprint queue random re sched secrets select selectors shlex "
-    "shutil signal smtplib socket sqlite3 statistics string struct subprocess tarfile "
-    "tempfile textwrap threading time timeit tokenize traceback types typing unicodedata "
-    "unittest urllib.parse urllib.request uuid warnings wave weakref xml.etree.ElementTree "
-    "zipfile zlib"
-).split()
+_MODULES = [
+    "abc",
+    "argparse",
+    "array",
+    "asyncio",
+    "base64",
+    "bisect",
+    "bz2",
+    "calendar",
+    "cmath",
+    "codecs",
+    "collections",
+    "colorsys",
+    "configparser",
+    "contextlib",
+    "copy",
+    "csv",
+    "dataclasses",
+    "datetime",
+    "decimal",
+    "difflib",
+    "email.message",
+    "enum",
+    "fnmatch",
+    "fractions",
+    "ftplib",
+    "functools",
+    "getpass",
+    "gettext",
+    "glob",
+    "gzip",
+    "hashlib",
+    "heapq",
+    "hmac",
+    "html",
+    "html.parser",
+    "http.client",
+    "http.cookies",
+    "imaplib",
+    "inspect",
+    "io",
+    "ipaddress",
+    "itertools",
+    "json",
+    "locale",
+    "logging",
+    "lzma",
+    "math",
+    "mimetypes",
+    "mmap",
+    "numbers",
+    "operator",
+    "os",
+    "os.path",
+    "pathlib",
+    "platform",
+    "poplib",
+    "pprint",
+    "queue",
+    "random",
+    "re",
+    "sched",
+    "secrets",
+    "select",
+    "selectors",
+    "shlex",
+    "shutil",
+    "signal",
+    "smtplib",
+    "socket",
+    "sqlite3",
+    "statistics",
+    "string",
+    "struct",
+    "subprocess",
+    "tarfile",
+    "tempfile",
+    "textwrap",
+    "threading",
+    "time",
+    "timeit",
+    "tokenize",
+    "traceback",
+    "types",
+    "typing",
+    "unicodedata",
+    "unittest",
+    "urllib.parse",
+    "urllib.request",
+    "uuid",
+    "warnings",
+    "wave",
+    "weakref",
+    "xml.etree.ElementTree",
+    "zipfile",
+    "zlib",
+]
 
 _WORD = re.compile(r"[a-z][a-z0-9]+")
 
@@ -44,12 +130,19 @@ def _first_paragraph(doc: str) -> str:
 
 def stdlib_docs(limit: int | None = None) -> list[dict[str, Any]]:
     """Rows ``{id, name, module, kind, doc, doc_len}`` for documented stdlib objects."""
+    with warnings.catch_warnings():
+        # Some stdlib members warn when touched (deprecated aliases); we only read docstrings.
+        warnings.simplefilter("ignore")
+        return _collect(limit)
+
+
+def _collect(limit: int | None) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     seen: set[str] = set()
     for modname in _MODULES:
         try:
             mod = importlib.import_module(modname)
-        except Exception:  # noqa: BLE001 - an optional stdlib module may be missing
+        except Exception:
             continue
         members = []
         for name, obj in sorted(vars(mod).items()):
@@ -69,18 +162,90 @@ def stdlib_docs(limit: int | None = None) -> list[dict[str, Any]]:
                 continue
             seen.add(full)
             text = _first_paragraph(doc)
-            rows.append({"id": len(rows), "name": full, "module": modname, "kind": kind,
-                         "doc": text, "doc_len": len(doc)})
+            rows.append(
+                {
+                    "id": len(rows),
+                    "name": full,
+                    "module": modname,
+                    "kind": kind,
+                    "doc": text,
+                    "doc_len": len(doc),
+                }
+            )
             if limit is not None and len(rows) >= limit:
                 return rows
     return rows
 
 
 _STOP = frozenset(
-    "a an and are as at be by can for from if in into is it its of on or that the this to "
-    "was were will with which when where who than then there these those not no any all "
-    "each such only other same some may must should would could also object objects "
-    "return returns returned value values given none true false default optional".split()
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "can",
+        "for",
+        "from",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "that",
+        "the",
+        "this",
+        "to",
+        "was",
+        "were",
+        "will",
+        "with",
+        "which",
+        "when",
+        "where",
+        "who",
+        "than",
+        "then",
+        "there",
+        "these",
+        "those",
+        "not",
+        "no",
+        "any",
+        "all",
+        "each",
+        "such",
+        "only",
+        "other",
+        "same",
+        "some",
+        "may",
+        "must",
+        "should",
+        "would",
+        "could",
+        "also",
+        "object",
+        "objects",
+        "return",
+        "returns",
+        "returned",
+        "value",
+        "values",
+        "given",
+        "none",
+        "true",
+        "false",
+        "default",
+        "optional",
+    ]
 )
 
 

@@ -28,22 +28,14 @@ def _from_rows(rows: list[Any], schema: pa.Schema | None) -> pa.Table:
         raise InvalidInputError(
             f"expected a list of dicts or Pydantic models, got a list of {type(rows[0]).__name__}"
         )
+    # Types are inferred, never forced to the table schema here: a schema would silently drop
+    # unknown keys and fill missing ones. The engine converts to the table's types and names
+    # the column and row of anything that does not fit.
+    del schema
     try:
-        return pa.Table.from_pylist(rows, schema=_loose(schema) if schema is not None else None)
+        return pa.Table.from_pylist(rows)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
         raise InvalidInputError(f"cannot convert rows to Arrow: {e}") from e
-
-
-def _loose(schema: pa.Schema) -> pa.Schema:
-    """The schema with vector columns relaxed to plain lists, so ragged or wrong-length input
-    reaches the engine, which reports the row and dimension precisely."""
-    fields = []
-    for f in schema:
-        if pa.types.is_fixed_size_list(f.type):
-            fields.append(pa.field(f.name, pa.list_(pa.float64()), True))
-        else:
-            fields.append(f.with_nullable(True))
-    return pa.schema(fields)
 
 
 def to_schema(schema: Any) -> pa.Schema | None:

@@ -30,7 +30,9 @@ def demo(path: str | None) -> int:
     from oxvec._corpus import Embedder, stdlib_docs
 
     root = path or tempfile.mkdtemp(prefix="oxvec-demo-")
-    print(f"oxvec {oxvec.__version__} demo  (SIMD kernels: {oxvec.simd_kernels()}, database: {root})")
+    print(
+        f"oxvec {oxvec.__version__} demo  (SIMD kernels: {oxvec.simd_kernels()}, database: {root})"
+    )
     t0 = time.perf_counter()
     rows = stdlib_docs()
     texts = [f"{r['name']} {r['name']} {r['doc']}" for r in rows]
@@ -38,19 +40,27 @@ def demo(path: str | None) -> int:
     vecs = emb.embed(texts)
     for r, v in zip(rows, vecs):
         r["vector"] = v
-    print(f"\n1. Dataset: {len(rows)} documented functions and classes of Python's standard "
-          f"library, embedded to {emb.dim}-d vectors in {_ms(time.perf_counter() - t0)}")
+    print(
+        f"\n1. Dataset: {len(rows)} documented functions and classes of Python's standard "
+        f"library, embedded to {emb.dim}-d vectors in {_ms(time.perf_counter() - t0)}"
+    )
 
     db = oxvec.connect(root)
     t0 = time.perf_counter()
     tbl = db.create_table("stdlib", rows, mode="overwrite")
     dt = time.perf_counter() - t0
-    print(f"2. create_table: {len(tbl)} rows in {_ms(dt)} ({len(tbl) / dt:,.0f} rows/s, fsynced), "
-          f"version {tbl.version}")
+    print(
+        f"2. create_table: {len(tbl)} rows in {_ms(dt)} ({len(tbl) / dt:,.0f} rows/s, fsynced), "
+        f"version {tbl.version}"
+    )
 
     print("\n3. Vector search (cosine), top 3:")
-    for text in ["read a file line by line", "parse json text into objects",
-                 "compress bytes with gzip", "run a shell command and capture its output"]:
+    for text in [
+        "read a file line by line",
+        "parse json text into objects",
+        "compress bytes with gzip",
+        "run a shell command and capture its output",
+    ]:
         q = emb.embed([text])[0]
         t0 = time.perf_counter()
         hits = tbl.search(q).metric("cosine").select(["name", "doc"]).limit(3).to_list()
@@ -58,12 +68,19 @@ def demo(path: str | None) -> int:
         _show(hits)
 
     q = emb.embed(["create a temporary directory"])[0]
-    print("\n4. Filtered search: 'create a temporary directory' WHERE kind = 'function' "
-          "AND module IN ('os', 'shutil', 'tempfile'):")
+    print(
+        "\n4. Filtered search: 'create a temporary directory' WHERE kind = 'function' "
+        "AND module IN ('os', 'shutil', 'tempfile'):"
+    )
     t0 = time.perf_counter()
-    hits = (tbl.search(q).metric("cosine")
-            .where("kind = ? AND module IN ('os', 'shutil', 'tempfile')", ["function"])
-            .select(["name", "doc"]).limit(3).to_list())
+    hits = (
+        tbl.search(q)
+        .metric("cosine")
+        .where("kind = ? AND module IN ('os', 'shutil', 'tempfile')", ["function"])
+        .select(["name", "doc"])
+        .limit(3)
+        .to_list()
+    )
     print(f"  ({_ms(time.perf_counter() - t0)})")
     _show(hits)
 
@@ -71,15 +88,19 @@ def demo(path: str | None) -> int:
     t0 = time.perf_counter()
     res = tbl.search(queries).metric("cosine").select(["id"]).limit(10).to_arrow()
     dt = time.perf_counter() - t0
-    print(f"\n5. Batched exact search: 1000 queries x {len(tbl)} rows in {_ms(dt)} "
-          f"({1000 / dt:,.0f} queries/s), {res.num_rows} results")
+    print(
+        f"\n5. Batched exact search: 1000 queries x {len(tbl)} rows in {_ms(dt)} "
+        f"({1000 / dt:,.0f} queries/s), {res.num_rows} results"
+    )
     lat = []
     for v in queries[:300]:
         t0 = time.perf_counter()
         tbl.search(v).limit(10).to_arrow()
         lat.append(time.perf_counter() - t0)
-    print(f"   Single-query latency, k=10: median {_ms(float(np.median(lat)))}, "
-          f"p99 {_ms(float(np.quantile(lat, 0.99)))}")
+    print(
+        f"   Single-query latency, k=10: median {_ms(float(np.median(lat)))}, "
+        f"p99 {_ms(float(np.quantile(lat, 0.99)))}"
+    )
 
     print("\n6. Writes are versions; time travel:")
     n_del = tbl.delete("module = ?", ["os"])
@@ -87,13 +108,18 @@ def demo(path: str | None) -> int:
     n_up = tbl.update("module = 'json'", values_sql={"doc_len": "doc_len * 10"})
     print(f"  update module = 'json' (doc_len * 10): {n_up} rows -> version {tbl.version}")
     tbl.checkout(1)
-    print(f"  checkout(1): {len(tbl)} rows, os functions present: {tbl.count_rows('module = ?', ['os'])}")
+    print(
+        f"  checkout(1): {len(tbl)} rows, "
+        f"os functions present: {tbl.count_rows('module = ?', ['os'])}"
+    )
     tbl.checkout_latest()
     v = tbl.restore(1)
     print(f"  restore(1): now version {v} with {len(tbl)} rows")
     for row in tbl.list_versions():
-        print(f"    v{row['version']:<3} {row['operation']:<10} {row['rows']:>6} rows  "
-              f"{row['timestamp']:%Y-%m-%d %H:%M:%S} UTC")
+        print(
+            f"    v{row['version']:<3} {row['operation']:<10} {row['rows']:>6} rows  "
+            f"{row['timestamp']:%Y-%m-%d %H:%M:%S} UTC"
+        )
 
     print("\n7. oxvec info:")
     info(root)

@@ -32,16 +32,28 @@ class Query:
     --------
     >>> import oxvec, tempfile
     >>> db = oxvec.connect(tempfile.mkdtemp())
-    >>> rows = [{"id": i, "kind": "a" if i % 2 else "b", "vector": [float(i), 1.0]} for i in range(6)]
+    >>> rows = [
+    ...     {"id": i, "kind": "a" if i % 2 else "b", "vector": [float(i), 1.0]} for i in range(6)
+    ... ]
     >>> tbl = db.create_table("t", rows)
-    >>> tbl.search([4.2, 1.0]).where("kind = ?", ["a"]).select(["id"]).limit(2).to_list()
-    [{'id': 5, '_distance': 0.6400003433227539}, {'id': 3, '_distance': 1.440000057220459}]
+    >>> hits = tbl.search([4.2, 1.0]).where("kind = ?", ["a"]).select(["id"]).limit(2).to_list()
+    >>> [(h["id"], round(h["_distance"], 2)) for h in hits]
+    [(5, 0.64), (3, 1.44)]
     >>> tbl.search().where("id < 2").to_arrow().num_rows
     2
     """
 
-    __slots__ = ("_columns", "_filter", "_k", "_metric", "_params", "_row_id", "_table",
-                 "_vector", "_vector_column")
+    __slots__ = (
+        "_columns",
+        "_filter",
+        "_k",
+        "_metric",
+        "_params",
+        "_row_id",
+        "_table",
+        "_vector",
+        "_vector_column",
+    )
 
     def __init__(self, table: _Table, vector: Any, vector_column: str | None) -> None:
         self._table = table

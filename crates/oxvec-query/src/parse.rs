@@ -33,7 +33,7 @@ impl Filter {
         // so the check cannot drift from what evaluation accepts.
         let empty = RecordBatch::new_empty(schema.clone());
         let out = evaluate(&expr, &empty).map_err(|e| match e {
-            Error::Filter { message } => Error::filter(format!("{message} in {sql:?}")),
+            Error::Filter { message } => Error::filter(format!("{message} in {}", quoted(sql))),
             other => other,
         })?;
         let dt = match &out {
@@ -41,7 +41,8 @@ impl Filter {
         };
         if !matches!(dt, DataType::Boolean | DataType::Null) {
             return Err(Error::filter(format!(
-                "{sql:?} evaluates to {dt}, but a filter must be a boolean condition"
+                "{} evaluates to {dt}, but a filter must be a boolean condition",
+                quoted(sql)
             )));
         }
         Ok(Filter {
@@ -66,15 +67,16 @@ pub fn parse_expr(sql: &str, params: &[ScalarValue], schema: &SchemaRef) -> Resu
     let mut parser = Parser::new(&dialect)
         .with_recursion_limit(MAX_DEPTH)
         .try_with_sql(sql)
-        .map_err(|e| Error::filter(format!("{e} in {sql:?}")))?;
+        .map_err(|e| Error::filter(format!("{e} in {}", quoted(sql))))?;
     let ast = parser
         .parse_expr()
-        .map_err(|e| Error::filter(format!("{e} in {sql:?}")))?;
+        .map_err(|e| Error::filter(format!("{e} in {}", quoted(sql))))?;
     let rest = parser.peek_token();
     if rest.token != sqlparser::tokenizer::Token::EOF {
         return Err(Error::filter(format!(
-            "unexpected '{}' after the expression in {sql:?}",
-            rest.token
+            "unexpected '{}' after the expression in {}",
+            rest.token,
+            quoted(sql)
         )));
     }
     let mut b = Binder {
@@ -86,7 +88,8 @@ pub fn parse_expr(sql: &str, params: &[ScalarValue], schema: &SchemaRef) -> Resu
     let expr = b.convert(&ast)?;
     if b.next_param != params.len() {
         return Err(Error::filter(format!(
-            "{sql:?} has {} placeholder(s) but {} parameter(s) were given",
+            "{} has {} placeholder(s) but {} parameter(s) were given",
+            quoted(sql),
             b.next_param,
             params.len()
         )));
@@ -254,6 +257,17 @@ impl Binder<'_> {
                 )))
             }
         })
+    }
+}
+
+/// The filter text for an error message, shortened so a huge input stays readable.
+fn quoted(sql: &str) -> String {
+    const SHOWN: usize = 120;
+    if sql.chars().count() <= SHOWN {
+        format!("{sql:?}")
+    } else {
+        let head: String = sql.chars().take(SHOWN).collect();
+        format!("{head:?}... ({} bytes)", sql.len())
     }
 }
 

@@ -74,10 +74,11 @@ impl Database {
             let Some(name) = name.to_str().and_then(|n| n.strip_suffix(TABLE_SUFFIX)) else {
                 continue;
             };
-            if validate_table_name(name).is_ok() && entry.file_type().is_ok_and(|t| t.is_dir()) {
-                if TableDir::new(entry.path()).latest_version()?.is_some() {
-                    out.push(name.to_string());
-                }
+            if validate_table_name(name).is_ok()
+                && entry.file_type().is_ok_and(|t| t.is_dir())
+                && TableDir::new(entry.path()).latest_version()?.is_some()
+            {
+                out.push(name.to_string());
             }
         }
         out.sort();

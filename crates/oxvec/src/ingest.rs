@@ -86,6 +86,9 @@ pub fn infer_schema(schema: &Schema, first: Option<&RecordBatch>) -> Result<Sche
                 };
                 vector_type(item, dim as i32)
             }
+            // View types are normalised: not every Arrow consumer handles them yet.
+            DataType::Utf8View => DataType::Utf8,
+            DataType::BinaryView => DataType::Binary,
             other => other.clone(),
         };
         fields.push(Field::new(f.name(), dt, f.is_nullable()).with_metadata(f.metadata().clone()));
@@ -150,7 +153,7 @@ pub fn conform(batch: &RecordBatch, target: &SchemaRef, row_base: usize) -> Resu
             return Err(Error::schema(format!(
                 "unexpected column '{}' (type {}); the table has {:?}",
                 f.name(),
-                f.data_type(),
+                type_name(f.data_type()),
                 names
             )));
         }
@@ -166,7 +169,7 @@ pub fn conform(batch: &RecordBatch, target: &SchemaRef, row_base: usize) -> Resu
                 return Err(Error::schema(format!(
                     "missing column '{}' (expected type {})",
                     tf.name(),
-                    tf.data_type()
+                    type_name(tf.data_type())
                 )))
             }
         };
@@ -210,10 +213,19 @@ fn conform_column(col: &ArrayRef, target: &FieldRef, row_base: usize) -> Result<
         || (matches!(from, DataType::Timestamp(_, _)) && matches!(to, DataType::Timestamp(_, _)))
         || (matches!(from, DataType::Date32 | DataType::Date64)
             && matches!(to, DataType::Date32 | DataType::Date64))
+        || (matches!(
+            from,
+            DataType::Binary | DataType::LargeBinary | DataType::BinaryView
+        ) && matches!(
+            to,
+            DataType::Binary | DataType::LargeBinary | DataType::BinaryView
+        ))
         || from == &DataType::Null;
     if !allowed {
         return Err(Error::schema(format!(
-            "column '{name}': expected {to}, got {from}"
+            "column '{name}': expected {}, got {}",
+            type_name(to),
+            type_name(from)
         )));
     }
     let opts = CastOptions {
@@ -267,14 +279,16 @@ fn conform_vectors(
         }
         other => {
             return Err(Error::schema(format!(
-                "column '{name}': expected vectors ({target}), got {other}"
+                "column '{name}': expected vectors ({}), got {}",
+                type_name(target),
+                type_name(other)
             )))
         }
     };
     if !values.data_type().is_numeric() && values.data_type() != &DataType::Null {
         return Err(Error::schema(format!(
             "column '{name}': vectors must hold numbers, got {}",
-            values.data_type()
+            type_name(values.data_type())
         )));
     }
     if let Some(row) = (0..n).find(|&i| col.is_null(i)) {
@@ -355,4 +369,35 @@ fn check_finite(values: &ArrayRef, name: &str, dim: usize, row_base: usize) -> R
         )));
     }
     Ok(())
+}
+
+/// A type's name as Python users know it from pyarrow (`int64`, `string`, `float`, ...).
+pub fn type_name(t: &DataType) -> String {
+    match t {
+        DataType::Utf8 => "string".into(),
+        DataType::LargeUtf8 => "large_string".into(),
+        DataType::Utf8View => "string_view".into(),
+        DataType::Float16 => "halffloat".into(),
+        DataType::Float32 => "float".into(),
+        DataType::Float64 => "double".into(),
+        DataType::Boolean => "bool".into(),
+        DataType::FixedSizeList(item, d) => {
+            format!("fixed_size_list<{}>[{d}]", type_name(item.data_type()))
+        }
+        DataType::List(item) => format!("list<{}>", type_name(item.data_type())),
+        DataType::LargeList(item) => format!("large_list<{}>", type_name(item.data_type())),
+        DataType::Timestamp(unit, tz) => {
+            let u = match unit {
+                arrow::datatypes::TimeUnit::Second => "s",
+                arrow::datatypes::TimeUnit::Millisecond => "ms",
+                arrow::datatypes::TimeUnit::Microsecond => "us",
+                arrow::datatypes::TimeUnit::Nanosecond => "ns",
+            };
+            match tz {
+                Some(tz) => format!("timestamp[{u}, tz={tz}]"),
+                None => format!("timestamp[{u}]"),
+            }
+        }
+        other => other.to_string().to_lowercase(),
+    }
 }

@@ -2,7 +2,6 @@
 
 use crate::snapshot::LoadedFragment;
 use arrow::array::{ArrayRef, BooleanArray, RecordBatch, UInt64Array};
-use arrow::buffer::BooleanBuffer;
 use arrow::compute::{and, filter_record_batch};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use oxvec_core::{CancelToken, Error, Result};
@@ -19,7 +18,7 @@ pub fn live_mask(frag: &LoadedFragment, b: usize, len: usize) -> BooleanArray {
             bits.set_bit((off - start) as usize, false);
         }
     }
-    BooleanArray::new(BooleanBuffer::from(bits.finish()), None)
+    BooleanArray::new(bits.finish(), None)
 }
 
 /// Rows of batch `b` that are live and pass `filter`.

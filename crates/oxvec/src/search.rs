@@ -109,11 +109,7 @@ pub fn search(
 ) -> Result<RecordBatch> {
     let (col, dim) = resolve_vector_column(schema, q.column.as_deref())?;
     if q.num_queries == 0 || q.vectors.len() != q.num_queries * dim {
-        let got = if q.num_queries == 0 {
-            0
-        } else {
-            q.vectors.len() / q.num_queries
-        };
+        let got = q.vectors.len().checked_div(q.num_queries).unwrap_or(0);
         return Err(Error::invalid(format!(
             "query vector has dimension {got}, but column '{}' has dimension {dim}",
             schema.field(col).name()

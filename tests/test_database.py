@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import oxvec
+import pytest
+from conftest import listing, make_rows, make_table
+
+
+def test_connect_creates_directory(tmp_path: Path) -> None:
+    target = tmp_path / "a" / "b"
+    db = oxvec.connect(target)
+    assert target.is_dir()
+    assert db.table_names() == []
+    assert db.uri == str(target.resolve())
+    assert oxvec.connect(str(target)).uri == db.uri
+    assert oxvec.connect(f"file://{target}").uri == db.uri
+
+
+def test_connect_rejects_remote_uris() -> None:
+    with pytest.raises(oxvec.InvalidInputError, match="s3://"):
+        oxvec.connect("s3://bucket/x")
+
+
+def test_create_open_list_contains_drop(db: oxvec.Database) -> None:
+    t = db.create_table("docs", make_rows(10))
+    assert t.name == "docs" and t.version == 1 and len(t) == 10
+    db.create_table("other", make_table(3))
+    assert db.table_names() == ["docs", "other"]
+    assert "docs" in db and "nope" not in db and 3 not in db
+    again = db.open_table("docs")
+    assert len(again) == 10 and again.schema == t.schema
+    db.drop_table("docs")
+    assert db.table_names() == ["other"]
+    with pytest.raises(oxvec.TableNotFoundError):
+        db.open_table("docs")
+    with pytest.raises(KeyError):
+        db.drop_table("docs")
+
+
+def test_create_existing(db: oxvec.Database) -> None:
+    db.create_table("t", make_rows(5))
+    with pytest.raises(oxvec.TableExistsError, match="'t' already exists"):
+        db.create_table("t", make_rows(5))
+    t = db.create_table("t", make_rows(7), exist_ok=True)
+    assert len(t) == 5
+    t = db.create_table("t", make_rows(7), mode="overwrite")
+    assert len(t) == 7 and t.version == 2
+    assert [v["operation"] for v in t.list_versions()] == ["create", "overwrite"]
+    t.checkout(1)
+    assert len(t) == 5
+    with pytest.raises(ValueError, match="mode"):
+        db.create_table("t", make_rows(1), mode="append")  # type: ignore[arg-type]
+
+
+def test_create_from_schema_only(db: oxvec.Database) -> None:
+    import pyarrow as pa
+
+    schema = pa.schema([pa.field("id", pa.int64()), pa.field("v", pa.list_(pa.float32(), 4))])
+    t = db.create_table("empty", schema=schema)
+    assert len(t) == 0 and t.schema == schema
+    assert t.search([0, 0, 0, 1]).to_arrow().num_rows == 0
+    t.add([{"id": 1, "v": [0, 0, 0, 1]}])
+    assert t.search([0, 0, 0, 1]).to_list()[0]["id"] == 1
+
+
+def test_create_needs_data_or_schema(db: oxvec.Database) -> None:
+    with pytest.raises(oxvec.SchemaError, match="data or a schema"):
+        db.create_table("t")
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["", ".", "..", "../evil", "/abs", "a/b", "a\\b", ".hidden", "-dash", "x" * 129, "sp ace", "é"],
+)
+def test_invalid_table_names_touch_nothing(db: oxvec.Database, tmp_path: Path, name: str) -> None:
+    before = listing(tmp_path)
+    with pytest.raises(oxvec.InvalidInputError, match="invalid table name"):
+        db.create_table(name, make_rows(2))
+    with pytest.raises(ValueError):
+        db.open_table(name)
+    assert listing(tmp_path) == before
+
+
+def test_symlinked_table_is_refused(db: oxvec.Database, tmp_path: Path) -> None:
+    outside = oxvec.connect(tmp_path / "outside")
+    outside.create_table("t", make_rows(2))
+    (Path(db.uri) / "t.oxvec").symlink_to(Path(outside.uri) / "t.oxvec")
+    with pytest.raises(oxvec.InvalidInputError, match="symbolic link"):
+        db.open_table("t")
+    with pytest.raises(oxvec.InvalidInputError, match="symbolic link"):
+        db.drop_table("t")
+    assert len(outside.open_table("t")) == 2
+
+
+def test_error_hierarchy() -> None:
+    assert issubclass(oxvec.TableNotFoundError, KeyError)
+    for cls in (
+        oxvec.TableExistsError,
+        oxvec.SchemaError,
+        oxvec.InvalidInputError,
+        oxvec.FilterError,
+    ):
+        assert issubclass(cls, ValueError)
+    assert issubclass(oxvec.StorageError, OSError)
+    for cls in (
+        oxvec.TableNotFoundError,
+        oxvec.TableExistsError,
+        oxvec.SchemaError,
+        oxvec.InvalidInputError,
+        oxvec.FilterError,
+        oxvec.CommitConflictError,
+        oxvec.CorruptFileError,
+        oxvec.StorageError,
+    ):
+        assert issubclass(cls, oxvec.OxvecError)
