@@ -27,13 +27,12 @@ from pathlib import Path
 
 os.environ.setdefault("RUST_LOG", "error")  # LanceDB logs a deprecation warning per query
 
-import faiss  # noqa: E402
-import lancedb  # noqa: E402
-import numpy as np  # noqa: E402
-import pyarrow as pa  # noqa: E402
-from datasets import docs_minilm, synthetic  # noqa: E402
-
-import oxvec  # noqa: E402
+import faiss
+import lancedb
+import numpy as np
+import oxvec
+import pyarrow as pa
+from datasets import docs_minilm, synthetic
 
 K = 10
 RESULTS = Path(__file__).parent / "results"
@@ -248,10 +247,12 @@ def report(results: dict) -> str:
             "|---|---:|---:|---:|---:|---:|---:|",
         ]
         for name, v in libs.items():
+            single = ox["single_qps"] / v["single_qps"]
+            ingest = ox["ingest_rows_s"] / v["ingest_rows_s"]
+            batch = v.get("batch_qps", float("nan"))
             lines.append(
-                f"| {name} | {v['ingest_rows_s']:,.0f} | {v['single_qps']:,.1f} | {v['recall']:.3f} | "
-                f"{v.get('batch_qps', float('nan')):,.1f} | {ox['single_qps'] / v['single_qps']:.2f}x | "
-                f"{ox['ingest_rows_s'] / v['ingest_rows_s']:.2f}x |"
+                f"| {name} | {v['ingest_rows_s']:,.0f} | {v['single_qps']:,.1f} | "
+                f"{v['recall']:.3f} | {batch:,.1f} | {single:.2f}x | {ingest:.2f}x |"
             )
         lines.append("")
     for ds, lat in results["latency_us"].items():
