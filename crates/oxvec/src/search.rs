@@ -21,7 +21,7 @@ use std::sync::Arc;
 /// Rows per unit of work.
 const BLOCK_ROWS: usize = 4096;
 /// Below this many multiply-adds (rows x dim x queries) a search runs on the calling thread.
-const PARALLEL_MIN_FLOPS: usize = 4 << 20;
+const PARALLEL_MIN_FLOPS: usize = 1 << 20;
 /// Largest k accepted.
 pub const MAX_K: usize = 1 << 20;
 
