@@ -10,7 +10,7 @@ use half::f16;
 use oxvec_core::Metric;
 use std::sync::OnceLock;
 
-use crate::{cosine_from_parts, scalar};
+use crate::scalar;
 
 /// Batch kernel over f32 rows: distances from `query` to every `query.len()`-wide row of `rows`.
 /// `query_norm_sq` is `query·query` (used by cosine only).
@@ -27,6 +27,9 @@ pub struct Kernels {
     pub distances_f16: BatchF16,
 }
 
+/// The loop every batch kernel runs: one per metric, the per-row kernels passed in. Each
+/// instruction set invokes it inside its own `#[target_feature]` function so that the per-row
+/// kernels inline into the loop.
 macro_rules! batch_loops {
     ($metric:expr, $q:expr, $qn:expr, $rows:expr, $out:expr, $l2:path, $dot:path, $dn:path) => {{
         let dim = $q.len();
@@ -40,7 +43,7 @@ macro_rules! batch_loops {
             Metric::Dot => pairs.for_each(|(r, o)| *o = 1.0 - $dot($q, r)),
             Metric::Cosine => pairs.for_each(|(r, o)| {
                 let (d, n) = $dn($q, r);
-                *o = cosine_from_parts(d, $qn, n)
+                *o = $crate::cosine_from_parts(d, $qn, n)
             }),
         }
     }};

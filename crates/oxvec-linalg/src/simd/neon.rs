@@ -2,7 +2,6 @@
 //! NEON intrinsics are not stable Rust yet.
 
 use super::{scalar_f16, BatchF16, BatchF32, Kernels};
-use crate::cosine_from_parts;
 use oxvec_core::Metric;
 use std::arch::aarch64::*;
 
@@ -68,24 +67,15 @@ unsafe fn dot_norm<const NORM: bool>(a: &[f32], b: &[f32]) -> (f32, f32) {
     }
 }
 
+#[inline]
+#[target_feature(enable = "neon")]
+unsafe fn dot(a: &[f32], b: &[f32]) -> f32 {
+    unsafe { dot_norm::<false>(a, b).0 }
+}
+
 #[target_feature(enable = "neon")]
 unsafe fn batch(metric: Metric, q: &[f32], qn: f32, rows: &[f32], out: &mut [f32]) {
-    let dim = q.len();
-    if dim == 0 {
-        out.iter_mut().for_each(|o| *o = 0.0);
-        return;
-    }
-    let pairs = rows.chunks_exact(dim).zip(out.iter_mut());
-    unsafe {
-        match metric {
-            Metric::L2 => pairs.for_each(|(r, o)| *o = l2(q, r)),
-            Metric::Dot => pairs.for_each(|(r, o)| *o = 1.0 - dot_norm::<false>(q, r).0),
-            Metric::Cosine => pairs.for_each(|(r, o)| {
-                let (d, n) = dot_norm::<true>(q, r);
-                *o = cosine_from_parts(d, qn, n)
-            }),
-        }
-    }
+    unsafe { batch_loops!(metric, q, qn, rows, out, l2, dot, dot_norm::<true>) }
 }
 
 fn neon_f32(m: Metric, q: &[f32], qn: f32, rows: &[f32], out: &mut [f32]) {

@@ -2,7 +2,6 @@
 //! checked for its features, which is what makes the `unsafe` calls below sound.
 
 use super::{BatchF16, BatchF32, Kernels};
-use crate::cosine_from_parts;
 use half::f16;
 use oxvec_core::Metric;
 use std::arch::x86_64::*;
@@ -124,23 +123,25 @@ mod avx2 {
         }
     }
 
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c")]
+    unsafe fn dot<T: Lanes>(a: &[f32], b: &[T]) -> f32 {
+        unsafe { dot_norm::<T, false>(a, b).0 }
+    }
+
     #[target_feature(enable = "avx2,fma,f16c")]
     pub unsafe fn batch<T: Lanes>(metric: Metric, q: &[f32], qn: f32, rows: &[T], out: &mut [f32]) {
-        let dim = q.len();
-        if dim == 0 {
-            out.iter_mut().for_each(|o| *o = 0.0);
-            return;
-        }
-        let pairs = rows.chunks_exact(dim).zip(out.iter_mut());
         unsafe {
-            match metric {
-                Metric::L2 => pairs.for_each(|(r, o)| *o = l2(q, r)),
-                Metric::Dot => pairs.for_each(|(r, o)| *o = 1.0 - dot_norm::<T, false>(q, r).0),
-                Metric::Cosine => pairs.for_each(|(r, o)| {
-                    let (d, n) = dot_norm::<T, true>(q, r);
-                    *o = cosine_from_parts(d, qn, n)
-                }),
-            }
+            batch_loops!(
+                metric,
+                q,
+                qn,
+                rows,
+                out,
+                l2::<T>,
+                dot::<T>,
+                dot_norm::<T, true>
+            )
         }
     }
 }
@@ -258,23 +259,25 @@ mod avx512 {
         }
     }
 
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+    unsafe fn dot<T: Lanes>(a: &[f32], b: &[T]) -> f32 {
+        unsafe { dot_norm::<T, false>(a, b).0 }
+    }
+
     #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
     pub unsafe fn batch<T: Lanes>(metric: Metric, q: &[f32], qn: f32, rows: &[T], out: &mut [f32]) {
-        let dim = q.len();
-        if dim == 0 {
-            out.iter_mut().for_each(|o| *o = 0.0);
-            return;
-        }
-        let pairs = rows.chunks_exact(dim).zip(out.iter_mut());
         unsafe {
-            match metric {
-                Metric::L2 => pairs.for_each(|(r, o)| *o = l2(q, r)),
-                Metric::Dot => pairs.for_each(|(r, o)| *o = 1.0 - dot_norm::<T, false>(q, r).0),
-                Metric::Cosine => pairs.for_each(|(r, o)| {
-                    let (d, n) = dot_norm::<T, true>(q, r);
-                    *o = cosine_from_parts(d, qn, n)
-                }),
-            }
+            batch_loops!(
+                metric,
+                q,
+                qn,
+                rows,
+                out,
+                l2::<T>,
+                dot::<T>,
+                dot_norm::<T, true>
+            )
         }
     }
 }
