@@ -69,7 +69,7 @@ def docs_minilm(n: int) -> tuple[np.ndarray, list[str]]:
 
     sentences = doc_sentences(n)
     t0 = time.perf_counter()
-    vecs = MiniLM().encode(sentences)
+    vecs = MiniLM().encode(sentences, progress=True)
     print(f"  embedded {len(sentences)} sentences with MiniLM in {time.perf_counter() - t0:.0f} s")
     np.save(vec_path, vecs)
     txt_path.write_text("\n".join(s.replace("\n", " ") for s in sentences))

@@ -6,7 +6,7 @@ QPS (one query per call through each library's Python API), batched QPS, the lat
 k=10 query on a 1,000-row table, and recall@10 of each library against a float64 numpy ground
 truth. Prints ratios oxvec / other. Every timing is the median of ``--repeat`` runs.
 
-    python benchmarks/exact_search.py                      # 1M x 128 synthetic + 50k MiniLM
+    python benchmarks/exact_search.py                      # 1M x 128 synthetic + 20k MiniLM
     python benchmarks/exact_search.py --rows 200000 --real 10000 --repeat 3   # quicker
 """
 
@@ -268,7 +268,7 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--rows", type=int, default=1_000_000)
     p.add_argument("--dim", type=int, default=128)
-    p.add_argument("--real", type=int, default=50_000, help="MiniLM sentences (0 to skip)")
+    p.add_argument("--real", type=int, default=20_000, help="MiniLM sentences (0 to skip)")
     p.add_argument("--queries", type=int, default=100)
     p.add_argument("--batch", type=int, default=100)
     p.add_argument("--lance-queries", type=int, default=10)

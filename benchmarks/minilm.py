@@ -151,7 +151,7 @@ class MiniLM:
         x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
         h = self.heads
         d = x.shape[-1] // h
-        neg = (1.0 - mask[:, None, None, :]) * -1e9
+        neg = (1.0 - mask[:, None, None, :]) * np.float32(-1e9)
         for i in range(self.layers):
             p = f"encoder.layer.{i}."
 
@@ -161,7 +161,7 @@ class MiniLM:
             q = lin(x, "attention.self.query").reshape(b, n, h, d).transpose(0, 2, 1, 3)
             k = lin(x, "attention.self.key").reshape(b, n, h, d).transpose(0, 2, 3, 1)
             v = lin(x, "attention.self.value").reshape(b, n, h, d).transpose(0, 2, 1, 3)
-            att = q @ k / np.sqrt(d) + neg
+            att = q @ k * np.float32(1.0 / np.sqrt(d)) + neg
             att = np.exp(att - att.max(-1, keepdims=True))
             att /= att.sum(-1, keepdims=True)
             ctx = (att @ v).transpose(0, 2, 1, 3).reshape(b, n, h * d)
@@ -171,16 +171,17 @@ class MiniLM:
                 w[p + "attention.output.LayerNorm.bias"],
             )
             inner = lin(x, "intermediate.dense")
-            inner = 0.5 * inner * (1.0 + _erf(inner / np.sqrt(2.0)))
+            inner = 0.5 * inner * (1.0 + _erf(inner * np.float32(1.0 / np.sqrt(2.0))))
             x = _layer_norm(
                 x + lin(inner, "output.dense"),
                 w[p + "output.LayerNorm.weight"],
                 w[p + "output.LayerNorm.bias"],
             )
+        assert x.dtype == np.float32, x.dtype  # numpy 2 promotes on float64 scalars
         pooled = (x * mask[..., None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1)
         return pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
 
-    def encode(self, texts: list[str], batch: int = 64) -> np.ndarray:
+    def encode(self, texts: list[str], batch: int = 64, progress: bool = False) -> np.ndarray:
         toks = [self.tokenize(t) for t in texts]
         order = np.argsort([len(t) for t in toks])
         out = np.zeros(
@@ -195,6 +196,8 @@ class MiniLM:
                 ids[r, : len(toks[i])] = toks[i]
                 mask[r, : len(toks[i])] = 1
             out[idx] = self._forward(ids, mask)
+            if progress and (s // batch) % 50 == 0:
+                print(f"    {s + len(idx)}/{len(texts)} sentences", flush=True)
         return out
 
 

@@ -100,11 +100,39 @@ pub fn result_schema(
     Arc::new(Schema::new(fields))
 }
 
+/// Appends the squared L2 norm of every vector of `col` (a vector column) to `out`.
+pub fn squared_norms(col: &ArrayRef, out: &mut Vec<f32>) {
+    let fsl = col.as_fixed_size_list();
+    let dim = fsl.value_length() as usize;
+    let base = fsl.value_offset_at(0);
+    let range = base..base + fsl.len() * dim;
+    match fsl.value_type() {
+        DataType::Float16 => {
+            let v = &fsl.values().as_primitive::<Float16Type>().values()[range];
+            out.extend(
+                v.chunks_exact(dim)
+                    .map(|r| r.iter().map(|x| x.to_f32() * x.to_f32()).sum::<f32>()),
+            );
+        }
+        _ => {
+            let v = &fsl.values().as_primitive::<Float32Type>().values()[range];
+            out.extend(
+                v.chunks_exact(dim)
+                    .map(|r| r.iter().map(|x| x * x).sum::<f32>()),
+            );
+        }
+    }
+}
+
 /// Runs an exact search. Results are sorted by query, then distance ascending.
+///
+/// `norms`, when given (cosine only), holds each fragment's squared vector norms by offset;
+/// cosine then needs only the dot-product kernel.
 pub fn search(
     frags: &[LoadedFragment],
     schema: &SchemaRef,
     q: &VectorQuery,
+    norms: Option<&[std::sync::Arc<Vec<f32>>]>,
     cancel: &CancelToken,
 ) -> Result<RecordBatch> {
     let (col, dim) = resolve_vector_column(schema, q.column.as_deref())?;
@@ -172,7 +200,7 @@ pub fn search(
             frags.iter().map(per_frag).collect::<Result<_>>()?
         }
     };
-    let norms: Vec<f32> = q
+    let qnorms: Vec<f32> = q
         .vectors
         .chunks_exact(dim)
         .map(|v| v.iter().map(|x| x * x).sum())
@@ -188,7 +216,10 @@ pub fn search(
         if allowed == 0 {
             return Ok(tops);
         }
-        scan_block(frag, t, col, dim, q, &norms, mask, allowed, &mut tops);
+        let row_norms = norms.map(|n| &n[t.frag][frag.starts[t.batch] as usize..]);
+        scan_block(
+            frag, t, col, dim, q, &qnorms, row_norms, mask, allowed, &mut tops,
+        );
         Ok(tops)
     };
     let merge = |mut a: Vec<TopK>, b: Vec<TopK>| {
@@ -224,12 +255,18 @@ fn scan_block(
     col: usize,
     dim: usize,
     q: &VectorQuery,
-    norms: &[f32],
+    qnorms: &[f32],
+    row_norms: Option<&[f32]>,
     mask: Option<&BooleanArray>,
     allowed: usize,
     tops: &mut [TopK],
 ) {
     let k = kernels();
+    // With cached row norms, cosine runs the cheaper dot kernel and is finished below.
+    let kernel_metric = match (q.metric, row_norms) {
+        (Metric::Cosine, Some(_)) => Metric::Dot,
+        (m, _) => m,
+    };
     let fsl = frag.batches[t.batch].column(col).as_fixed_size_list();
     let base = fsl.value_offset_at(0);
     let n = t.end - t.start;
@@ -240,11 +277,11 @@ fn scan_block(
     {
         DataType::Float16 => {
             let v = fsl.values().as_primitive::<Float16Type>().values();
-            (k.distances_f16)(q.metric, qv, qn, &v[rows], out)
+            (k.distances_f16)(kernel_metric, qv, qn, &v[rows], out)
         }
         _ => {
             let v = fsl.values().as_primitive::<Float32Type>().values();
-            (k.distances_f32)(q.metric, qv, qn, &v[rows], out)
+            (k.distances_f32)(kernel_metric, qv, qn, &v[rows], out)
         }
     };
     // A selective mask is cheaper to serve row by row than by computing the whole block.
@@ -255,12 +292,21 @@ fn scan_block(
             let m = mask.expect("sparse implies a mask").slice(t.start, n);
             for j in m.values().set_indices() {
                 let r = base + (t.start + j) * dim;
-                compute(qv, norms[qi], r..r + dim, &mut dist[..1]);
+                compute(qv, qnorms[qi], r..r + dim, &mut dist[..1]);
+                if let Some(rn) = row_norms {
+                    dist[0] = cosine_from_dot_distance(dist[0], qnorms[qi], rn[t.start + j]);
+                }
                 top.push(dist[0], frag.row_id(t.batch, t.start + j));
             }
             continue;
         }
-        compute(qv, norms[qi], range.clone(), &mut dist);
+        compute(qv, qnorms[qi], range.clone(), &mut dist);
+        if let Some(rn) = row_norms {
+            let rn = &rn[t.start..t.end];
+            for (d, &n) in dist.iter_mut().zip(rn) {
+                *d = cosine_from_dot_distance(*d, qnorms[qi], n);
+            }
+        }
         match mask {
             None => {
                 for (j, &d) in dist.iter().enumerate() {
@@ -278,6 +324,12 @@ fn scan_block(
             }
         }
     }
+}
+
+/// Cosine distance from the dot kernel's output (`1 - a·b`) and the two squared norms.
+#[inline]
+fn cosine_from_dot_distance(dot_distance: f32, qn: f32, rn: f32) -> f32 {
+    oxvec_linalg::cosine_from_parts(1.0 - dot_distance, qn, rn)
 }
 
 /// Gathers result rows from the fragments into one batch.

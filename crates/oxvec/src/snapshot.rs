@@ -40,6 +40,9 @@ impl LoadedFragment {
 pub struct FragmentCache {
     data: Mutex<HashMap<String, Arc<Vec<RecordBatch>>>>,
     deletions: Mutex<HashMap<String, Arc<RoaringBitmap>>>,
+    /// Squared L2 norms of a fragment's vectors, by (file, column): cosine search reads them
+    /// instead of recomputing every row's norm for every query.
+    norms: Mutex<HashMap<(String, usize), Arc<Vec<f32>>>>,
 }
 
 impl FragmentCache {
@@ -69,6 +72,24 @@ impl FragmentCache {
             .expect("cache lock")
             .insert(d.file.clone(), bits.clone());
         Ok(Some(bits))
+    }
+
+    /// Squared norms of every vector in column `col` of `frag`, indexed by fragment offset.
+    pub fn norms(&self, frag: &LoadedFragment, col: usize) -> Arc<Vec<f32>> {
+        let key = (frag.meta.file.clone(), col);
+        if let Some(n) = self.norms.lock().expect("cache lock").get(&key) {
+            return n.clone();
+        }
+        let mut out = Vec::with_capacity(frag.meta.num_rows as usize);
+        for batch in frag.batches.iter() {
+            crate::search::squared_norms(batch.column(col), &mut out);
+        }
+        let n = Arc::new(out);
+        self.norms
+            .lock()
+            .expect("cache lock")
+            .insert(key, n.clone());
+        n
     }
 
     /// Forgets files no longer referenced by `keep` (called when the handle moves versions).

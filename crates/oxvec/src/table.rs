@@ -132,7 +132,22 @@ impl Table {
 
     /// Exact nearest-neighbour search; see [`search::search`] for the result layout.
     pub fn search(&self, q: &VectorQuery, cancel: &CancelToken) -> Result<RecordBatch> {
-        self.with_fragments(|snap, frags| search::search(frags, &snap.manifest.schema, q, cancel))
+        self.with_fragments(|snap, frags| {
+            let schema = &snap.manifest.schema;
+            let norms = if q.metric == oxvec_core::Metric::Cosine {
+                let (col, _) = search::resolve_vector_column(schema, q.column.as_deref())?;
+                use rayon::prelude::*;
+                Some(
+                    frags
+                        .par_iter()
+                        .map(|f| self.cache.norms(f, col))
+                        .collect::<Vec<_>>(),
+                )
+            } else {
+                None
+            };
+            search::search(frags, schema, q, norms.as_deref(), cancel)
+        })
     }
 
     /// Moves to the newest version before a write, refusing if checked out.
