@@ -37,14 +37,26 @@ macro_rules! batch_loops {
             $out.iter_mut().for_each(|o| *o = 0.0);
             return;
         }
+        // Plain `for` loops, not closures: a closure does not inherit the caller's
+        // `#[target_feature]`, which would stop the per-row kernel from inlining.
         let pairs = $rows.chunks_exact(dim).zip($out.iter_mut());
         match $metric {
-            Metric::L2 => pairs.for_each(|(r, o)| *o = $l2($q, r)),
-            Metric::Dot => pairs.for_each(|(r, o)| *o = 1.0 - $dot($q, r)),
-            Metric::Cosine => pairs.for_each(|(r, o)| {
-                let (d, n) = $dn($q, r);
-                *o = $crate::cosine_from_parts(d, $qn, n)
-            }),
+            Metric::L2 => {
+                for (r, o) in pairs {
+                    *o = $l2($q, r);
+                }
+            }
+            Metric::Dot => {
+                for (r, o) in pairs {
+                    *o = 1.0 - $dot($q, r);
+                }
+            }
+            Metric::Cosine => {
+                for (r, o) in pairs {
+                    let (d, n) = $dn($q, r);
+                    *o = $crate::cosine_from_parts(d, $qn, n);
+                }
+            }
         }
     }};
 }

@@ -9,8 +9,9 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 use std::sync::Arc;
 
-/// Work (rows x floats) above which a call runs on a cancellable worker thread.
-const LONG_WORK: usize = 1 << 21;
+/// Work (rows x floats) above which a call runs on a cancellable worker thread: about 50 ms
+/// of scanning. Below it, spawning the thread would cost more than Ctrl-C is worth.
+const LONG_WORK: usize = 1 << 26;
 
 /// A versioned table.
 #[pyclass(name = "Table", module = "oxvec._oxvec", frozen)]

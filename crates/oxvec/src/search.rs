@@ -1,6 +1,6 @@
 //! Exact (brute-force) vector search over a snapshot: the ground truth for every index.
 //!
-//! Work is split into blocks of rows; each block runs the dispatched SIMD batch kernel for
+//! Work is split into blocks of about 1 MiB of vectors; each block runs the dispatched SIMD batch kernel for
 //! every query and keeps a bounded heap per query. Blocks run in parallel on rayon when the
 //! work is large enough to pay for it, and serially otherwise, so a query on a small table
 //! stays in the microseconds. Deleted and filtered-out rows are never candidates.
@@ -18,8 +18,10 @@ use oxvec_query::Filter;
 use rayon::prelude::*;
 use std::sync::Arc;
 
-/// Rows per unit of work.
-const BLOCK_ROWS: usize = 4096;
+/// Bytes of vectors per unit of work: small enough that blocks spread evenly over the cores
+/// (a 20k-row table must not be 5 blocks on 2 cores), large enough to amortise each block's
+/// heap and buffer.
+const BLOCK_BYTES: usize = 1 << 20;
 /// Below this many multiply-adds (rows x dim x queries) a search runs on the calling thread.
 const PARALLEL_MIN_FLOPS: usize = 1 << 20;
 /// Largest k accepted.
@@ -167,9 +169,10 @@ pub fn search(
         for (bi, batch) in frag.batches.iter().enumerate() {
             let n = batch.num_rows();
             total_rows += n;
+            let block_rows = (BLOCK_BYTES / (dim * 4)).clamp(256, 16_384);
             let mut s = 0;
             while s < n {
-                let e = (s + BLOCK_ROWS).min(n);
+                let e = (s + block_rows).min(n);
                 tasks.push(Task {
                     frag: fi,
                     batch: bi,

@@ -136,10 +136,11 @@ impl Table {
             let schema = &snap.manifest.schema;
             let norms = if q.metric == oxvec_core::Metric::Cosine {
                 let (col, _) = search::resolve_vector_column(schema, q.column.as_deref())?;
-                use rayon::prelude::*;
+                // Cached after the first cosine query; a parallel map here would cost a pool
+                // wake-up on every query for a lookup.
                 Some(
                     frags
-                        .par_iter()
+                        .iter()
                         .map(|f| self.cache.norms(f, col))
                         .collect::<Vec<_>>(),
                 )
