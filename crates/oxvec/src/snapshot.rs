@@ -35,6 +35,9 @@ impl LoadedFragment {
     }
 }
 
+/// Squared vector norms keyed by (fragment file, column index).
+type NormsByColumn = HashMap<(String, usize), Arc<Vec<f32>>>;
+
 /// Opened files shared by every snapshot of one table handle.
 #[derive(Debug, Default)]
 pub struct FragmentCache {
@@ -42,7 +45,7 @@ pub struct FragmentCache {
     deletions: Mutex<HashMap<String, Arc<RoaringBitmap>>>,
     /// Squared L2 norms of a fragment's vectors, by (file, column): cosine search reads them
     /// instead of recomputing every row's norm for every query.
-    norms: Mutex<HashMap<(String, usize), Arc<Vec<f32>>>>,
+    norms: Mutex<NormsByColumn>,
 }
 
 impl FragmentCache {
