@@ -151,12 +151,16 @@ pub struct DeletePlan {
     pub rows: u64,
 }
 
-/// Computes and writes the deletion vectors for `DELETE WHERE filter`.
-pub fn plan_delete(
+/// Deletes the live rows matching `filter` (all live rows when `None`) from every fragment,
+/// writing new deletion vectors, and hands each fragment's matched rows to `on_rows` when
+/// `keep_rows` is set. On error every file written is removed.
+fn delete_matching(
     dir: &TableDir,
     frags: &[LoadedFragment],
-    filter: &Filter,
+    filter: Option<&Filter>,
+    keep_rows: bool,
     cancel: &CancelToken,
+    mut on_rows: impl FnMut(Vec<RecordBatch>) -> Result<()>,
 ) -> Result<DeletePlan> {
     let mut plan = DeletePlan {
         before: vec![],
@@ -167,10 +171,11 @@ pub fn plan_delete(
     let res = (|| -> Result<()> {
         for frag in frags {
             cancel.check()?;
-            let (hits, _) = matching_rows(frag, Some(filter), false)?;
+            let (hits, kept) = matching_rows(frag, filter, keep_rows)?;
             if hits.is_empty() {
                 continue;
             }
+            on_rows(kept)?;
             plan.rows += hits.len();
             let after = with_deletions(dir, frag, &hits, &mut plan.staged)?;
             plan.before.push(frag.meta.clone());
@@ -183,6 +188,16 @@ pub fn plan_delete(
         return Err(e);
     }
     Ok(plan)
+}
+
+/// Computes and writes the deletion vectors for `DELETE WHERE filter`.
+pub fn plan_delete(
+    dir: &TableDir,
+    frags: &[LoadedFragment],
+    filter: &Filter,
+    cancel: &CancelToken,
+) -> Result<DeletePlan> {
+    delete_matching(dir, frags, Some(filter), false, cancel, |_| Ok(()))
 }
 
 /// A new value for a column in an update.
@@ -222,34 +237,13 @@ pub fn plan_update(
             Assignment::Value(_) => None,
         });
     }
-    let mut plan = DeletePlan {
-        before: vec![],
-        after: vec![],
-        staged: Staged::default(),
-        rows: 0,
-    };
     let mut rewritten: Vec<RecordBatch> = Vec::new();
-    let res = (|| -> Result<()> {
-        for frag in frags {
-            cancel.check()?;
-            let (hits, kept) = matching_rows(frag, filter, true)?;
-            if hits.is_empty() {
-                continue;
-            }
-            for batch in kept {
-                rewritten.push(assign(&batch, assignments, &exprs)?);
-            }
-            plan.rows += hits.len();
-            let after = with_deletions(dir, frag, &hits, &mut plan.staged)?;
-            plan.before.push(frag.meta.clone());
-            plan.after.push(after);
+    let plan = delete_matching(dir, frags, filter, true, cancel, |kept| {
+        for batch in kept {
+            rewritten.push(assign(&batch, assignments, &exprs)?);
         }
         Ok(())
-    })();
-    if let Err(e) = res {
-        plan.staged.discard();
-        return Err(e);
-    }
+    })?;
     let mut iter = rewritten.into_iter().map(Ok);
     match write_fragments(dir, schema, &mut iter, cancel) {
         Ok(added) => Ok((plan, added)),
