@@ -21,7 +21,7 @@ def _is_pydantic_model(obj: Any) -> bool:
     return hasattr(obj, "model_dump") and hasattr(type(obj), "model_fields")
 
 
-def _from_rows(rows: list[Any], schema: pa.Schema | None) -> pa.Table:
+def _from_rows(rows: list[Any]) -> pa.Table:
     if rows and _is_pydantic_model(rows[0]):
         rows = [r.model_dump() for r in rows]
     if rows and not isinstance(rows[0], Mapping):
@@ -31,7 +31,6 @@ def _from_rows(rows: list[Any], schema: pa.Schema | None) -> pa.Table:
     # Types are inferred, never forced to the table schema here: a schema would silently drop
     # unknown keys and fill missing ones. The engine converts to the table's types and names
     # the column and row of anything that does not fit.
-    del schema
     try:
         return pa.Table.from_pylist(rows)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
@@ -53,7 +52,7 @@ def to_schema(schema: Any) -> pa.Schema | None:
     raise TypeError(f"schema must be a pyarrow.Schema or a Pydantic model class, not {schema!r}")
 
 
-def to_stream(data: Any, schema: pa.Schema | None = None) -> Any:
+def to_stream(data: Any) -> Any:
     """Any accepted data as an object with ``__arrow_c_stream__``."""
     if isinstance(data, (pa.Table, pa.RecordBatchReader)):
         return data
@@ -70,11 +69,11 @@ def to_stream(data: Any, schema: pa.Schema | None = None) -> Any:
     if isinstance(data, dict):
         raise InvalidInputError("pass a list of dicts (one per row), not a single dict")
     if _is_pydantic_model(data):
-        return _from_rows([data], schema)
+        return _from_rows([data])
     if isinstance(data, (list, tuple)):
         if data and isinstance(data[0], pa.RecordBatch):
             return pa.Table.from_batches(list(data))
-        return _from_rows(list(data), schema)
+        return _from_rows(list(data))
     if isinstance(data, Iterable):
         it = iter(data)
         first = next(it, None)

@@ -112,7 +112,7 @@ class Database:
         FixedSizeListType(fixed_size_list<item: float>[2])
         """
         arrow_schema = _data.to_schema(schema)
-        stream = None if data is None else _data.to_stream(data, arrow_schema)
+        stream = None if data is None else _data.to_stream(data)
         inner = self._inner.create_table(name, stream, arrow_schema, mode, exist_ok)
         return Table._wrap(inner)
 

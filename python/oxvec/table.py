@@ -103,7 +103,7 @@ class Table:
         SchemaError, InvalidInputError
             Nothing is written when either is raised.
         """
-        self._inner.add(_data.to_stream(data, self.schema))
+        self._inner.add(_data.to_stream(data))
 
     def delete(self, where: str, params: Sequence[Any] | None = None) -> int:
         """Deletes rows matching the SQL condition ``where``; returns how many.

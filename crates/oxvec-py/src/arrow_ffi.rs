@@ -13,17 +13,29 @@ use std::ffi::CStr;
 
 const STREAM_CAPSULE: &CStr = c"arrow_array_stream";
 
-/// Takes ownership of the Arrow stream exported by `obj.__arrow_c_stream__()`.
-pub fn import_stream(obj: &Bound<'_, PyAny>) -> PyResult<RecordBatchStreamReader> {
-    if !obj.hasattr("__arrow_c_stream__")? {
+/// Calls an Arrow PyCapsule protocol method (`__arrow_c_stream__`, `__arrow_c_schema__`) and
+/// returns the capsule, which owns the exported struct and must outlive any use of the
+/// pointer, with the pointer checked against the protocol's capsule name.
+fn protocol_capsule<'py>(
+    obj: &Bound<'py, PyAny>,
+    method: &str,
+    name: &'static CStr,
+    what: &str,
+) -> PyResult<(Bound<'py, PyCapsule>, std::ptr::NonNull<std::ffi::c_void>)> {
+    if !obj.hasattr(method)? {
         return Err(PyTypeError::new_err(format!(
-            "expected an Arrow stream (an object with __arrow_c_stream__), got {}",
+            "expected an Arrow {what} (an object with {method}), got {}",
             obj.get_type().name()?
         )));
     }
-    let capsule = obj.call_method0("__arrow_c_stream__")?;
-    let capsule = capsule.cast::<PyCapsule>()?;
-    let ptr = capsule.pointer_checked(Some(STREAM_CAPSULE))?;
+    let capsule = obj.call_method0(method)?.cast_into::<PyCapsule>()?;
+    let ptr = capsule.pointer_checked(Some(name))?;
+    Ok((capsule, ptr))
+}
+
+/// Takes ownership of the Arrow stream exported by `obj.__arrow_c_stream__()`.
+pub fn import_stream(obj: &Bound<'_, PyAny>) -> PyResult<RecordBatchStreamReader> {
+    let (_capsule, ptr) = protocol_capsule(obj, "__arrow_c_stream__", STREAM_CAPSULE, "stream")?;
     // SAFETY: the capsule was checked to carry an `ArrowArrayStream` under the protocol's
     // name. `from_raw` moves the struct out and leaves a released one behind, which is how
     // the protocol transfers ownership; the capsule's destructor then has nothing to free.
@@ -75,15 +87,7 @@ const SCHEMA_CAPSULE: &CStr = c"arrow_schema";
 
 /// Reads a schema from any object with `__arrow_c_schema__` (a pyarrow Schema, say).
 pub fn import_schema(obj: &Bound<'_, PyAny>) -> PyResult<SchemaRef> {
-    if !obj.hasattr("__arrow_c_schema__")? {
-        return Err(PyTypeError::new_err(format!(
-            "expected an Arrow schema (an object with __arrow_c_schema__), got {}",
-            obj.get_type().name()?
-        )));
-    }
-    let capsule = obj.call_method0("__arrow_c_schema__")?;
-    let capsule = capsule.cast::<PyCapsule>()?;
-    let ptr = capsule.pointer_checked(Some(SCHEMA_CAPSULE))?;
+    let (_capsule, ptr) = protocol_capsule(obj, "__arrow_c_schema__", SCHEMA_CAPSULE, "schema")?;
     // SAFETY: checked to be an `ArrowSchema` capsule; we only borrow it (the schema is copied
     // into Rust types), and the capsule keeps it alive for the duration of the borrow.
     let ffi = unsafe { &*(ptr.as_ptr() as *const arrow::ffi::FFI_ArrowSchema) };

@@ -28,9 +28,5 @@ fn _oxvec(m: &Bound<'_, PyModule>) -> PyResult<()> {
 /// Name of the distance kernels chosen for this CPU (`avx512`, `avx2`, `neon` or `scalar`).
 #[pyfunction]
 fn simd_kernels() -> &'static str {
-    oxvec_linalg_name()
-}
-
-fn oxvec_linalg_name() -> &'static str {
     oxvec::kernels_name()
 }

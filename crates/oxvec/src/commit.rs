@@ -7,6 +7,7 @@
 
 use arrow::datatypes::SchemaRef;
 use oxvec_core::{Error, Result};
+use oxvec_storage::durable::new_id;
 use oxvec_storage::manifest::ManifestBody;
 use oxvec_storage::{FragmentMeta, Manifest, Publish, TableDir};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -65,7 +66,7 @@ fn apply(
     let mut body = ManifestBody {
         timestamp_micros: now_micros(),
         operation: txn.operation.to_string(),
-        transaction_id: uuid_v4(),
+        transaction_id: new_id(),
         read_version: txn.read_version,
         next_fragment_id: base.body.next_fragment_id,
         fragments: base.body.fragments.clone(),
@@ -144,11 +145,6 @@ fn apply(
     })
 }
 
-fn uuid_v4() -> String {
-    // Reuses the storage crate's uuid dependency through a fresh fragment-style name.
-    oxvec_storage::durable::new_id()
-}
-
 /// Publishes the first version of a new table. Losing the race means the table exists.
 pub fn commit_create(
     dir: &TableDir,
@@ -165,7 +161,7 @@ pub fn commit_create(
         body: ManifestBody {
             timestamp_micros: now_micros(),
             operation: op.to_string(),
-            transaction_id: uuid_v4(),
+            transaction_id: new_id(),
             read_version: 0,
             next_fragment_id: next,
             fragments,

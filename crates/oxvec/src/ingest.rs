@@ -9,7 +9,7 @@ use arrow::array::{
     OffsetSizeTrait, RecordBatch, RecordBatchOptions,
 };
 use arrow::compute::{cast_with_options, CastOptions};
-use arrow::datatypes::{DataType, Field, FieldRef, Float16Type, Schema, SchemaRef};
+use arrow::datatypes::{DataType, Field, FieldRef, Schema, SchemaRef};
 use oxvec_core::{Error, Result};
 use std::sync::Arc;
 
@@ -358,7 +358,6 @@ fn check_finite(values: &ArrayRef, name: &str, dim: usize, row_base: usize) -> R
             .position(|v| !v.is_finite())
             .map(|i| (i, f.value(i).to_f64()))
     } else {
-        let _ = Float16Type {};
         None
     };
     if let Some((i, v)) = bad {
