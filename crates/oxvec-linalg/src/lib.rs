@@ -1,12 +1,17 @@
-//! oxvec-linalg: distance kernels and top-k selection.
+//! oxvec-linalg: distance kernels, quantizers (SQ8, PQ, RaBitQ), k-means and top-k selection.
 //!
 //! Every kernel has a scalar reference in [`scalar`] and SIMD versions (AVX2+FMA, AVX-512 on
 //! x86-64; NEON on aarch64) chosen once at run time by [`kernels`]. The SIMD paths are tested
 //! against the reference on random inputs of awkward lengths. Pure functions only: no IO, no
-//! Arrow, no threads.
+//! Arrow. k-means assignment and PQ training run on rayon.
 
+pub mod kmeans;
+pub mod pq;
+pub mod rabitq;
+pub mod rng;
 pub mod scalar;
 mod simd;
+pub mod sq8;
 mod topk;
 
 pub use simd::{kernels, Kernels};

@@ -40,3 +40,8 @@ pub fn dot_norm_f16(a: &[f32], b: &[f16]) -> (f32, f32) {
         (d + x * y, n + y * y)
     })
 }
+
+/// Inner product of f32 weights with u8 codes (the SQ8 asymmetric distance core).
+pub fn dot_u8(w: &[f32], c: &[u8]) -> f32 {
+    w.iter().zip(c).map(|(x, &y)| x * y as f32).sum()
+}

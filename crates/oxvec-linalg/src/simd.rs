@@ -17,6 +17,8 @@ use crate::scalar;
 pub type BatchF32 = fn(Metric, &[f32], f32, &[f32], &mut [f32]);
 /// Batch kernel over f16 rows; the query stays f32.
 pub type BatchF16 = fn(Metric, &[f32], f32, &[f16], &mut [f32]);
+/// Inner product of f32 weights with one row of u8 codes.
+pub type DotU8 = fn(&[f32], &[u8]) -> f32;
 
 /// One instruction set's kernels.
 #[derive(Debug)]
@@ -25,6 +27,8 @@ pub struct Kernels {
     pub name: &'static str,
     pub distances_f32: BatchF32,
     pub distances_f16: BatchF16,
+    /// `w·c` for u8 codes `c`: scalar-quantized (SQ8) distances reduce to this.
+    pub dot_u8: DotU8,
 }
 
 /// The loop every batch kernel runs: one per metric, the per-row kernels passed in. Each
@@ -92,6 +96,7 @@ pub static SCALAR: Kernels = Kernels {
     name: "scalar",
     distances_f32: scalar_f32,
     distances_f16: scalar_f16,
+    dot_u8: scalar::dot_u8,
 };
 
 #[cfg(target_arch = "x86_64")]
@@ -200,6 +205,26 @@ mod tests {
                         );
                     }
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn u8_paths_match_the_scalar_reference() {
+        for dim in [1, 7, 15, 16, 17, 31, 32, 33, 64, 100, 128, 129, 384] {
+            let w = values(dim as u64 + 5, dim);
+            let c: Vec<u8> = values(dim as u64 + 7, dim)
+                .iter()
+                .map(|x| ((x + 1.0) * 127.9) as u8)
+                .collect();
+            let want = scalar::dot_u8(&w, &c);
+            for k in all_tables() {
+                let got = (k.dot_u8)(&w, &c);
+                assert!(
+                    close(got, want),
+                    "{} dot_u8 dim {dim}: {got} vs {want}",
+                    k.name
+                );
             }
         }
     }

@@ -87,6 +87,7 @@ static NEON_TABLE: Kernels = Kernels {
     name: "neon",
     distances_f32: neon_f32 as BatchF32,
     distances_f16: scalar_f16 as BatchF16,
+    dot_u8: crate::scalar::dot_u8,
 };
 
 /// The NEON table (NEON is always present on aarch64).

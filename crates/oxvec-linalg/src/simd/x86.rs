@@ -375,6 +375,88 @@ mod avx512 {
     }
 }
 
+/// `w·c` with AVX2: 8 codes widened to f32 per step.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn dot_u8_avx2_impl(w: &[f32], c: &[u8]) -> f32 {
+    let n = w.len().min(c.len());
+    let (pw, pc) = (w.as_ptr(), c.as_ptr());
+    let mut acc0 = _mm256_setzero_ps();
+    let mut acc1 = _mm256_setzero_ps();
+    let mut i = 0;
+    // SAFETY: every load reads inside `[0, n)` of both slices.
+    unsafe {
+        while i + 16 <= n {
+            let c0 = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64(
+                pc.add(i) as *const __m128i
+            )));
+            let c1 = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64(
+                pc.add(i + 8) as *const __m128i
+            )));
+            acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(pw.add(i)), c0, acc0);
+            acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(pw.add(i + 8)), c1, acc1);
+            i += 16;
+        }
+        let s = _mm256_add_ps(acc0, acc1);
+        let s4 = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps::<1>(s));
+        let s4 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+        let s4 = _mm_add_ss(s4, _mm_shuffle_ps::<0b01>(s4, s4));
+        let mut sum = _mm_cvtss_f32(s4);
+        while i < n {
+            sum += *pw.add(i) * *pc.add(i) as f32;
+            i += 1;
+        }
+        sum
+    }
+}
+
+/// `w·c` with AVX-512: 16 codes widened to f32 per step, two accumulators.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+unsafe fn dot_u8_avx512_impl(w: &[f32], c: &[u8]) -> f32 {
+    let n = w.len().min(c.len());
+    let (pw, pc) = (w.as_ptr(), c.as_ptr());
+    let mut acc0 = _mm512_setzero_ps();
+    let mut acc1 = _mm512_setzero_ps();
+    let mut i = 0;
+    // SAFETY: every load reads inside `[0, n)` of both slices; the tail uses masked loads.
+    unsafe {
+        while i + 32 <= n {
+            let c0 = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128(
+                pc.add(i) as *const __m128i
+            )));
+            let c1 = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128(
+                pc.add(i + 16) as *const __m128i
+            )));
+            acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(pw.add(i)), c0, acc0);
+            acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(pw.add(i + 16)), c1, acc1);
+            i += 32;
+        }
+        while i < n {
+            let left = (n - i).min(16);
+            let m: __mmask16 = if left == 16 {
+                0xffff
+            } else {
+                (1u16 << left) - 1
+            };
+            let c0 = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(
+                m,
+                pc.add(i) as *const i8,
+            )));
+            acc0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, pw.add(i)), c0, acc0);
+            i += left;
+        }
+        _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1))
+    }
+}
+
+fn dot_u8_avx2(w: &[f32], c: &[u8]) -> f32 {
+    // SAFETY: only reachable through AVX2_TABLE (avx2 and fma checked).
+    unsafe { dot_u8_avx2_impl(w, c) }
+}
+fn dot_u8_avx512(w: &[f32], c: &[u8]) -> f32 {
+    // SAFETY: only reachable through AVX512_TABLE (avx512f/bw/vl checked).
+    unsafe { dot_u8_avx512_impl(w, c) }
+}
+
 fn avx2_f32(m: Metric, q: &[f32], qn: f32, rows: &[f32], out: &mut [f32]) {
     // SAFETY: this function is only reachable through AVX2_TABLE, handed out by
     // `avx2_kernels` after checking avx2, fma and f16c.
@@ -397,11 +479,13 @@ static AVX2_TABLE: Kernels = Kernels {
     name: "avx2",
     distances_f32: avx2_f32 as BatchF32,
     distances_f16: avx2_f16 as BatchF16,
+    dot_u8: dot_u8_avx2,
 };
 static AVX512_TABLE: Kernels = Kernels {
     name: "avx512",
     distances_f32: avx512_f32 as BatchF32,
     distances_f16: avx512_f16 as BatchF16,
+    dot_u8: dot_u8_avx512,
 };
 
 /// The AVX2+FMA+F16C table, if this CPU has those features.

@@ -1,0 +1,128 @@
+//! Scalar quantization to one byte per dimension (SQ8).
+//!
+//! Each dimension is mapped linearly from its trained `[min, max]` to `0..=255`. Distances stay
+//! asymmetric: the query keeps full precision and is folded into per-dimension weights once,
+//! so a distance to a code is one `f32 x u8` inner product ([`crate::Kernels::dot_u8`]).
+
+use crate::kernels;
+
+/// Per-dimension linear quantizer: `x ≈ min + scale * code`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sq8 {
+    pub min: Vec<f32>,
+    pub scale: Vec<f32>,
+}
+
+/// A query folded into the quantizer: `q·x ≈ bias + weights·code`.
+#[derive(Debug, Clone)]
+pub struct Sq8Query {
+    pub weights: Vec<f32>,
+    pub bias: f32,
+    /// `q·q`.
+    pub norm_sq: f32,
+}
+
+impl Sq8Query {
+    /// `q·x` for the vector behind `code`.
+    #[inline]
+    pub fn dot(&self, code: &[u8]) -> f32 {
+        self.bias + (kernels().dot_u8)(&self.weights, code)
+    }
+}
+
+impl Sq8 {
+    /// Learns each dimension's range from `data` (row-major, `dim` wide).
+    pub fn train(data: &[f32], dim: usize) -> Sq8 {
+        let mut lo = vec![f32::INFINITY; dim];
+        let mut hi = vec![f32::NEG_INFINITY; dim];
+        for row in data.chunks_exact(dim) {
+            for ((l, h), &x) in lo.iter_mut().zip(hi.iter_mut()).zip(row) {
+                *l = l.min(x);
+                *h = h.max(x);
+            }
+        }
+        let scale = lo
+            .iter_mut()
+            .zip(&hi)
+            .map(|(l, &h)| {
+                if !l.is_finite() {
+                    *l = 0.0;
+                    return 0.0;
+                }
+                (h - *l) / 255.0
+            })
+            .collect();
+        Sq8 { min: lo, scale }
+    }
+
+    pub fn dim(&self) -> usize {
+        self.min.len()
+    }
+
+    /// Writes the code of `v` into `out` and returns the squared norm of the decoded vector.
+    /// Values outside the trained range are clamped.
+    pub fn encode(&self, v: &[f32], out: &mut [u8]) -> f32 {
+        let mut norm = 0.0;
+        for (((o, &x), &lo), &s) in out.iter_mut().zip(v).zip(&self.min).zip(&self.scale) {
+            let c = if s > 0.0 {
+                ((x - lo) / s).round().clamp(0.0, 255.0)
+            } else {
+                0.0
+            };
+            *o = c as u8;
+            let back = lo + s * c;
+            norm += back * back;
+        }
+        norm
+    }
+
+    /// The vector a code stands for.
+    pub fn decode(&self, code: &[u8], out: &mut [f32]) {
+        for (((o, &c), &lo), &s) in out.iter_mut().zip(code).zip(&self.min).zip(&self.scale) {
+            *o = lo + s * c as f32;
+        }
+    }
+
+    /// Folds a query into weights for [`Sq8Query::dot`].
+    pub fn prepare(&self, q: &[f32]) -> Sq8Query {
+        Sq8Query {
+            weights: q.iter().zip(&self.scale).map(|(x, s)| x * s).collect(),
+            bias: q.iter().zip(&self.min).map(|(x, m)| x * m).sum(),
+            norm_sq: q.iter().map(|x| x * x).sum(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::SplitMix64;
+
+    #[test]
+    fn inner_products_are_close_to_exact() {
+        let dim = 37;
+        let mut r = SplitMix64::new(3);
+        let data: Vec<f32> = (0..dim * 200).map(|_| r.gaussian() as f32).collect();
+        let sq = Sq8::train(&data, dim);
+        let mut code = vec![0u8; dim];
+        let q: Vec<f32> = (0..dim).map(|_| r.gaussian() as f32).collect();
+        let pq = sq.prepare(&q);
+        for row in data.chunks_exact(dim).take(50) {
+            sq.encode(row, &mut code);
+            let exact: f32 = q.iter().zip(row).map(|(a, b)| a * b).sum();
+            let approx = pq.dot(&code);
+            assert!((exact - approx).abs() < 0.15, "{exact} vs {approx}");
+        }
+    }
+
+    #[test]
+    fn constant_dimensions_and_out_of_range_values_are_safe() {
+        let sq = Sq8::train(&[1.0, 5.0, 1.0, 6.0], 2);
+        let mut code = [0u8; 2];
+        sq.encode(&[1.0, 100.0], &mut code);
+        assert_eq!(code, [0, 255]);
+        let mut back = [0.0; 2];
+        sq.decode(&code, &mut back);
+        assert_eq!(back, [1.0, 6.0]);
+    }
+}
