@@ -1,0 +1,176 @@
+//! Recall calibration: at build time, sampled rows are searched both exactly and through the
+//! index at a ladder of settings (`ef` for HNSW, `nprobes` for IVF), with the same re-ranking
+//! a real query gets. The measured curve lets a query ask for a recall (`target_recall`)
+//! instead of a knob, and picks the default setting.
+//!
+//! Queries are sampled rows moved by about their nearest-neighbour distance in a random
+//! direction: near the data, as real queries are, but not on it.
+
+use crate::space::{exact, Space};
+use crate::{prepare_all, SearchKnobs, VectorIndex};
+use oxvec_core::{CancelToken, Result};
+use oxvec_linalg::rng::SplitMix64;
+use oxvec_linalg::TopK;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Queries sampled for calibration.
+const SAMPLES: usize = 200;
+/// Recall is measured at this k.
+pub const CAL_K: usize = 10;
+
+/// One index's measured recall curve.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Calibration {
+    /// `ef` or `nprobes`.
+    pub param: String,
+    /// (setting, recall@10) in increasing setting order.
+    pub points: Vec<(usize, f32)>,
+}
+
+impl Calibration {
+    /// The smallest setting measured to reach `target`, else the best measured one.
+    pub fn param_for(&self, target: f32) -> Option<usize> {
+        self.points
+            .iter()
+            .find(|p| p.1 >= target)
+            .or_else(|| self.points.iter().max_by(|a, b| a.1.total_cmp(&b.1)))
+            .map(|p| p.0)
+    }
+}
+
+fn ladder(index: &VectorIndex) -> (String, Vec<usize>) {
+    match index.index_type {
+        crate::IndexType::Hnsw => (
+            "ef".into(),
+            vec![
+                10, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024,
+            ],
+        ),
+        _ => {
+            let k = match &index.inner {
+                crate::Inner::Ivf(i) => i.params.num_partitions,
+                _ => 1,
+            };
+            let mut v: Vec<usize> = [
+                1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512,
+            ]
+            .into_iter()
+            .filter(|&p| p < k)
+            .collect();
+            v.push(k);
+            ("nprobes".into(), v)
+        }
+    }
+}
+
+/// Measures `index` (built over `vectors`, raw, node order) against exact search.
+pub fn calibrate(
+    index: &VectorIndex,
+    vectors: &[f32],
+    cancel: &CancelToken,
+) -> Result<Calibration> {
+    let dim = index.dim;
+    let n = vectors.len() / dim;
+    let (param, steps) = ladder(index);
+    if n <= CAL_K {
+        return Ok(Calibration {
+            param,
+            points: steps.into_iter().map(|s| (s, 1.0)).collect(),
+        });
+    }
+    let space = Space::for_metric(index.metric);
+    let prepared = prepare_all(index.metric, vectors, dim);
+    let mut rng = SplitMix64::new(0xCA11);
+    let picks = rng.sample(n, SAMPLES);
+    // Queries sit near the data, not on it: each sampled row is moved by about the distance
+    // to its own nearest neighbour, in a random direction.
+    let nn: Vec<f32> = picks
+        .par_iter()
+        .map(|&qi| {
+            let q = &prepared[qi * dim..(qi + 1) * dim];
+            let mut best = f32::INFINITY;
+            for (j, v) in prepared.chunks_exact(dim).enumerate() {
+                if j != qi {
+                    best = best.min(l2(q, v));
+                }
+            }
+            best.sqrt()
+        })
+        .collect();
+    let queries: Vec<f32> = picks
+        .iter()
+        .zip(&nn)
+        .flat_map(|(&qi, &d)| {
+            let noise: Vec<f32> = (0..dim).map(|_| rng.gaussian() as f32).collect();
+            let len = noise.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
+            let d = if d.is_finite() { d } else { 0.0 };
+            prepared[qi * dim..(qi + 1) * dim]
+                .iter()
+                .zip(noise)
+                .map(move |(&x, g)| x + g * d / len)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let queries = prepare_all(index.metric, &queries, dim);
+    let truth: Vec<Vec<u32>> = queries
+        .par_chunks(dim)
+        .map(|q| {
+            cancel.check()?;
+            let mut top = TopK::new(CAL_K);
+            for (j, v) in prepared.chunks_exact(dim).enumerate() {
+                top.push(exact(space, q, v), j as u64);
+            }
+            Ok(top
+                .into_sorted()
+                .into_iter()
+                .map(|nb| nb.id as u32)
+                .collect())
+        })
+        .collect::<Result<_>>()?;
+    let mut points = Vec::new();
+    for s in steps {
+        cancel.check()?;
+        let knobs = match index.index_type {
+            crate::IndexType::Hnsw => SearchKnobs {
+                ef: Some(s),
+                ..Default::default()
+            },
+            _ => SearchKnobs {
+                nprobes: Some(s),
+                ..Default::default()
+            },
+        };
+        let hits: usize = queries
+            .par_chunks(dim)
+            .zip(&truth)
+            .map(|(q, t)| -> Result<usize> {
+                let cands = index.candidates(q, CAL_K, &knobs, None, None)?;
+                let mut top = TopK::new(CAL_K);
+                for c in cands {
+                    let v = &prepared[c.1 as usize * dim..(c.1 as usize + 1) * dim];
+                    top.push(exact(space, q, v), c.1 as u64);
+                }
+                let got: Vec<u32> = top
+                    .into_sorted()
+                    .into_iter()
+                    .map(|nb| nb.id as u32)
+                    .collect();
+                Ok(got.iter().filter(|g| t.contains(g)).count())
+            })
+            .collect::<Result<Vec<_>>>()?
+            .into_iter()
+            .sum();
+        let total: usize = truth.iter().map(Vec::len).sum();
+        let recall = hits as f32 / total.max(1) as f32;
+        points.push((s, recall));
+        if recall >= 0.999 {
+            break;
+        }
+    }
+    Ok(Calibration { param, points })
+}
+
+fn l2(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
+}

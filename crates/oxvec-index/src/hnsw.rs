@@ -1,0 +1,250 @@
+//! HNSW over SQ8 codes: the graph index.
+//!
+//! Built in parallel by [`build::Builder`], written as sections of an index file and searched
+//! in place from the memory map ([`Frozen`]). Search returns the `ef` best nodes by SQ8
+//! distance; the caller re-ranks them with the full vectors.
+
+pub mod build;
+pub mod layer;
+
+use crate::file::{FileWriter, IndexFile};
+use crate::filter::NodeFilter;
+use crate::space::Space;
+use crate::visited::with_visited;
+use layer::{greedy, search_layer, Graph, Scored};
+use oxvec_core::{Error, Result};
+use oxvec_linalg::sq8::{Sq8, Sq8Query};
+use serde::{Deserialize, Serialize};
+
+/// Build parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct HnswParams {
+    /// Neighbours per node on upper layers (twice that on layer 0).
+    pub m: usize,
+    pub ef_construction: usize,
+    pub seed: u64,
+}
+
+impl Default for HnswParams {
+    fn default() -> Self {
+        HnswParams {
+            m: 16,
+            ef_construction: 150,
+            seed: 42,
+        }
+    }
+}
+
+/// Distance from a prepared query to a code with decoded squared norm `norm`.
+#[inline]
+pub fn node_distance(space: Space, q: &Sq8Query, code: &[u8], norm: f32) -> f32 {
+    let dot = q.dot(code);
+    match space {
+        Space::L2 => (q.norm_sq + norm - 2.0 * dot).max(0.0),
+        Space::Ip => 1.0 - dot,
+    }
+}
+
+/// The header fields of an HNSW file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Meta {
+    n: usize,
+    dim: usize,
+    space: String,
+    params: HnswParams,
+    entry: u32,
+    max_level: u8,
+}
+
+/// A built graph, viewed in place (from a file or from a builder's arrays).
+#[derive(Debug)]
+pub struct Frozen<'a> {
+    pub n: usize,
+    pub dim: usize,
+    pub space: Space,
+    pub params: HnswParams,
+    pub m0: usize,
+    pub entry: u32,
+    pub max_level: u8,
+    pub sq: Sq8,
+    pub codes: &'a [u8],
+    pub norms: &'a [f32],
+    pub levels: &'a [u8],
+    pub links0: &'a [u32],
+    pub upper_off: &'a [u32],
+    pub upper: &'a [u32],
+}
+
+fn space_name(s: Space) -> &'static str {
+    match s {
+        Space::L2 => "l2",
+        Space::Ip => "ip",
+    }
+}
+
+/// Writes a finished builder as index-file sections (`row_ids` maps node -> table row id).
+pub fn write(b: &build::Builder, row_ids: &[u64], w: &mut FileWriter) -> serde_json::Value {
+    let links0: Vec<u32> = b
+        .links0
+        .iter()
+        .map(|a| a.load(std::sync::atomic::Ordering::Relaxed))
+        .collect();
+    let upper: Vec<u32> = b
+        .upper
+        .iter()
+        .map(|a| a.load(std::sync::atomic::Ordering::Relaxed))
+        .collect();
+    let (entry, max_level) = b.entry();
+    w.section("codes", &b.codes)
+        .section("norms", &b.norms)
+        .section("levels", &b.levels)
+        .section("links0", &links0)
+        .section("upper_off", &b.upper_off)
+        .section("upper", &upper)
+        .section("sq_min", &b.sq.min)
+        .section("sq_scale", &b.sq.scale)
+        .section("row_ids", row_ids);
+    serde_json::to_value(Meta {
+        n: b.levels.len(),
+        dim: b.dim,
+        space: space_name(b.space).into(),
+        params: b.params,
+        entry,
+        max_level,
+    })
+    .expect("plain struct serializes")
+}
+
+impl<'a> Frozen<'a> {
+    /// Views the graph stored in `f` (checking every section's checksum on first use).
+    pub fn open(f: &'a IndexFile) -> Result<Frozen<'a>> {
+        let bad = |m: &str| Error::corrupt(f.path(), m.to_string());
+        let meta: Meta = serde_json::from_value(f.header.meta.clone())
+            .map_err(|e| bad(&format!("bad HNSW header: {e}")))?;
+        let space = match meta.space.as_str() {
+            "l2" => Space::L2,
+            "ip" => Space::Ip,
+            _ => return Err(bad("unknown space")),
+        };
+        let m0 = meta.params.m * 2;
+        let fr = Frozen {
+            n: meta.n,
+            dim: meta.dim,
+            space,
+            params: meta.params,
+            m0,
+            entry: meta.entry,
+            max_level: meta.max_level,
+            sq: Sq8 {
+                min: f.get::<f32>("sq_min")?.to_vec(),
+                scale: f.get::<f32>("sq_scale")?.to_vec(),
+            },
+            codes: f.get("codes")?,
+            norms: f.get("norms")?,
+            levels: f.get("levels")?,
+            links0: f.get("links0")?,
+            upper_off: f.get("upper_off")?,
+            upper: f.get("upper")?,
+        };
+        // Every length and pointer checked once, so search can index without re-checking.
+        let n = fr.n;
+        let ok = fr.codes.len() == n * fr.dim
+            && fr.norms.len() == n
+            && fr.levels.len() == n
+            && fr.links0.len() == n * (m0 + 1)
+            && fr.upper_off.len() == n
+            && fr.sq.min.len() == fr.dim
+            && fr.sq.scale.len() == fr.dim
+            && (n == 0 || (fr.entry as usize) < n)
+            && fr.params.m >= 2;
+        if !ok {
+            return Err(bad("HNSW sections do not agree on the node count"));
+        }
+        for i in 0..n {
+            let l = fr.levels[i] as usize;
+            let end = fr.upper_off[i] as usize + l * (fr.params.m + 1);
+            if l > fr.max_level as usize || end > fr.upper.len() {
+                return Err(bad("HNSW upper layer offsets out of range"));
+            }
+        }
+        Ok(fr)
+    }
+
+    /// The `ef` nearest allowed nodes to the prepared query `v`, sorted, in index space.
+    pub fn search(&self, v: &[f32], ef: usize, filter: Option<&NodeFilter>) -> Vec<Scored> {
+        if self.n == 0 || filter.is_some_and(|f| f.count() == 0) {
+            return Vec::new();
+        }
+        let q = self.sq.prepare(v);
+        let view = FrozenView { g: self, q: &q };
+        let mut buf = Vec::with_capacity(self.m0);
+        let mut cur = Scored(view.distance(self.entry), self.entry);
+        for l in (1..=self.max_level as usize).rev() {
+            cur = greedy(&view, cur, l, &mut buf);
+        }
+        with_visited(self.n, |vis| {
+            search_layer(&view, &[cur], ef.max(1), 0, filter, vis, &mut buf)
+        })
+    }
+}
+
+struct FrozenView<'a, 'g> {
+    g: &'a Frozen<'g>,
+    q: &'a Sq8Query,
+}
+
+impl Graph for FrozenView<'_, '_> {
+    #[inline]
+    fn neighbors(&self, node: u32, level: usize, out: &mut Vec<u32>) {
+        out.clear();
+        let g = self.g;
+        let s = if level == 0 {
+            &g.links0[node as usize * (g.m0 + 1)..(node as usize + 1) * (g.m0 + 1)]
+        } else {
+            if g.levels[node as usize] as usize <= level - 1 {
+                return;
+            }
+            let w = g.params.m + 1;
+            let at = g.upper_off[node as usize] as usize + (level - 1) * w;
+            &g.upper[at..at + w]
+        };
+        let cnt = (s[0] as usize).min(s.len() - 1);
+        out.extend(s[1..=cnt].iter().copied().filter(|&x| (x as usize) < g.n));
+    }
+
+    #[inline]
+    fn distance(&self, node: u32) -> f32 {
+        let g = self.g;
+        let i = node as usize;
+        node_distance(
+            g.space,
+            self.q,
+            &g.codes[i * g.dim..(i + 1) * g.dim],
+            g.norms[i],
+        )
+    }
+
+    #[inline]
+    fn prefetch(&self, node: u32) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let i = node as usize;
+            if i < self.g.n {
+                let p = self.g.codes[i * self.g.dim..].as_ptr() as *const i8;
+                // SAFETY: a prefetch of a valid address has no observable effect.
+                unsafe {
+                    std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p);
+                    if self.g.dim > 64 {
+                        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                            p.add(64),
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.g.n
+    }
+}

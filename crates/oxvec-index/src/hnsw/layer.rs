@@ -1,0 +1,115 @@
+//! The one graph walk both the builder and the frozen index use: best-first search of one
+//! layer, optionally returning only nodes a [`NodeFilter`] allows.
+
+use crate::filter::NodeFilter;
+use crate::visited::Visited;
+use std::cmp::{Ordering, Reverse};
+use std::collections::BinaryHeap;
+
+/// A node and its distance; ordered by distance, then node.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scored(pub f32, pub u32);
+
+impl Eq for Scored {}
+impl Ord for Scored {
+    fn cmp(&self, o: &Self) -> Ordering {
+        self.0.total_cmp(&o.0).then(self.1.cmp(&o.1))
+    }
+}
+impl PartialOrd for Scored {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+
+/// What a layer search needs from a graph.
+pub trait Graph {
+    /// Appends the neighbours of `node` at `level` to `out` (cleared first).
+    fn neighbors(&self, node: u32, level: usize, out: &mut Vec<u32>);
+    /// Distance from the prepared query to `node`.
+    fn distance(&self, node: u32) -> f32;
+    /// Hints that `node`'s vector will be read soon.
+    fn prefetch(&self, _node: u32) {}
+    fn len(&self) -> usize;
+}
+
+/// Greedy descent through one upper layer: follows any closer neighbour until none is.
+pub fn greedy<G: Graph>(g: &G, mut cur: Scored, level: usize, buf: &mut Vec<u32>) -> Scored {
+    loop {
+        let mut moved = false;
+        g.neighbors(cur.1, level, buf);
+        for &nb in buf.iter() {
+            let d = g.distance(nb);
+            if d < cur.0 {
+                cur = Scored(d, nb);
+                moved = true;
+            }
+        }
+        if !moved {
+            return cur;
+        }
+    }
+}
+
+/// Best-first search of `level` from `entry`, keeping `ef` results. With a filter, every node
+/// is walked through but only allowed ones are kept, so the walk can cross regions the filter
+/// excludes. Returns results sorted by distance.
+pub fn search_layer<G: Graph>(
+    g: &G,
+    entry: &[Scored],
+    ef: usize,
+    level: usize,
+    filter: Option<&NodeFilter>,
+    visited: &mut Visited,
+    buf: &mut Vec<u32>,
+) -> Vec<Scored> {
+    let mut candidates: BinaryHeap<Reverse<Scored>> = BinaryHeap::with_capacity(ef * 2);
+    let mut results: BinaryHeap<Scored> = BinaryHeap::with_capacity(ef + 1);
+    let allowed = |n: u32| filter.is_none_or(|f| f.allows(n));
+    for &e in entry {
+        if visited.insert(e.1) {
+            candidates.push(Reverse(e));
+            if allowed(e.1) {
+                results.push(e);
+            }
+        }
+    }
+    while results.len() > ef {
+        results.pop();
+    }
+    while let Some(Reverse(c)) = candidates.pop() {
+        let worst = if results.len() >= ef {
+            results.peek().map_or(f32::INFINITY, |s| s.0)
+        } else {
+            f32::INFINITY
+        };
+        if c.0 > worst {
+            break;
+        }
+        g.neighbors(c.1, level, buf);
+        for &nb in buf.iter() {
+            g.prefetch(nb);
+        }
+        for &nb in buf.iter() {
+            if !visited.insert(nb) {
+                continue;
+            }
+            let d = g.distance(nb);
+            let worst = if results.len() >= ef {
+                results.peek().map_or(f32::INFINITY, |s| s.0)
+            } else {
+                f32::INFINITY
+            };
+            if d < worst {
+                candidates.push(Reverse(Scored(d, nb)));
+                if allowed(nb) {
+                    results.push(Scored(d, nb));
+                    if results.len() > ef {
+                        results.pop();
+                    }
+                }
+            }
+        }
+    }
+    results.into_sorted_vec()
+}
