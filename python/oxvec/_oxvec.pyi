@@ -67,13 +67,35 @@ class Table:
         vectors: bytes,
         num_queries: int,
         column: str | None = None,
-        metric: str = "l2",
+        metric: str | None = None,
         k: int = 10,
         filter: str | None = None,
         params: Sequence[Any] | None = None,
         columns: list[str] | None = None,
         with_row_id: bool = False,
+        ef: int | None = None,
+        nprobes: int | None = None,
+        refine_factor: int | None = None,
+        target_recall: float | None = None,
+        bypass_vector_index: bool = False,
     ) -> ArrowStream: ...
+    def create_index(
+        self,
+        column: str | None = None,
+        index_type: str = "HNSW",
+        metric: str = "cosine",
+        replace: bool = True,
+        m: int | None = None,
+        ef_construction: int | None = None,
+        num_partitions: int | None = None,
+        num_sub_vectors: int | None = None,
+        num_bits: int | None = None,
+        progress: bool = False,
+    ) -> str: ...
+    def optimize(self, progress: bool = False) -> int: ...
+    def list_indices(self) -> list[tuple[str, str, str, str]]: ...
+    def index_stats(self, name: str) -> str: ...
+    def drop_index(self, name: str) -> int: ...
     def list_versions(self) -> list[tuple[int, int, str, int]]: ...
     def checkout(self, version: int) -> None: ...
     def checkout_latest(self) -> None: ...

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime
+import json
+import sys
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pyarrow as pa
 
 from . import _data
+from .exceptions import InvalidInputError
 from .query import Query
 
 if TYPE_CHECKING:
@@ -199,3 +203,109 @@ class Table:
         """Makes ``version`` (default: the checked-out one) the newest version again, as a new
         commit; returns the new version number."""
         return self._inner.restore(version)
+
+    def create_index(
+        self,
+        column: str | None = None,
+        *,
+        index_type: str = "HNSW",
+        metric: str = "cosine",
+        replace: bool = True,
+        progress: bool | None = None,
+        **params: Any,
+    ) -> str:
+        """Builds an approximate nearest-neighbour index on a vector column.
+
+        The build uses every core and releases the GIL; Ctrl-C stops it and leaves the table
+        unchanged. At the end the index measures its own recall against exact search on
+        sampled queries, so searches can ask for a recall (:meth:`Query.target_recall`);
+        by default they get about 0.97 recall@10.
+
+        Parameters
+        ----------
+        column
+            The vector column; may be omitted when the table has exactly one.
+        index_type
+            ``"HNSW"`` (graph over 8-bit scalar-quantized vectors, re-ranked with the full
+            ones: the fastest), ``"IVF_PQ"`` (product-quantized partitions), or ``"IVF_RQ"``
+            (RaBitQ 1-bit codes: about 1/20 of the vectors' memory, for tables larger than
+            RAM).
+        metric
+            ``"cosine"``, ``"l2"`` or ``"dot"``; searches use it unless they set another.
+        replace
+            Rebuild an existing index on the column (else that is an error).
+        progress
+            Draw a progress bar on stderr; default: when stderr is a terminal.
+        **params
+            HNSW: ``m`` (16), ``ef_construction`` (150). IVF: ``num_partitions``
+            (sqrt(rows)), IVF_PQ ``num_sub_vectors`` (dim/8), ``num_bits`` (8 for PQ, 1 for
+            RQ).
+
+        Returns
+        -------
+        str
+            The index's name, ``<column>_idx``.
+
+        Raises
+        ------
+        InvalidInputError
+            Unknown index type, metric or parameter, or an empty table.
+
+        Examples
+        --------
+        >>> import oxvec, numpy as np, tempfile
+        >>> db = oxvec.connect(tempfile.mkdtemp())
+        >>> vecs = np.random.default_rng(1).random((3000, 32), dtype="float32")
+        >>> tbl = db.create_table("docs", {"id": np.arange(3000), "vector": vecs})
+        >>> tbl.create_index(metric="l2", m=8)
+        'vector_idx'
+        >>> tbl.search(vecs[7]).limit(1).to_list()[0]["id"]
+        7
+        >>> tbl.list_indices()[0]["index_type"]
+        'HNSW'
+        """
+        allowed = {"m", "ef_construction", "num_partitions", "num_sub_vectors", "num_bits"}
+        unknown = set(params) - allowed
+        if unknown:
+            raise InvalidInputError(
+                f"unknown index parameter(s) {sorted(unknown)}; expected some of {sorted(allowed)}"
+            )
+        for k, v in params.items():
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v <= 0:
+                raise InvalidInputError(f"{k} must be a positive integer, got {v!r}")
+        if progress is None:
+            progress = sys.stderr.isatty()
+        return self._inner.create_index(
+            column,
+            index_type,
+            metric,
+            replace,
+            progress=bool(progress),
+            **{k: int(v) for k, v in params.items()},
+        )
+
+    def list_indices(self) -> list[dict[str, str]]:
+        """The vector indexes of this version: ``name``, ``index_type``, ``column``,
+        ``metric``."""
+        return [
+            {"name": n, "index_type": t, "column": c, "metric": m}
+            for n, t, c, m in self._inner.list_indices()
+        ]
+
+    def index_stats(self, name: str) -> dict[str, Any]:
+        """What an index holds: type, parameters, indexed and unindexed rows, size on disk
+        and in memory, build time, and the calibrated recall curve
+        (``calibration["points"]``: ``[setting, recall@10]`` pairs)."""
+        return json.loads(self._inner.index_stats(name))
+
+    def drop_index(self, name: str) -> None:
+        """Removes an index in a new version (older versions keep it)."""
+        self._inner.drop_index(name)
+
+    def optimize(self, *, progress: bool | None = None) -> int:
+        """Folds rows added since each index was built into it, without retraining, as one
+        new version. Returns how many rows were added to indexes. Unindexed rows are
+        searchable before this (exactly); afterwards they are searched through the index."""
+        if progress is None:
+            progress = sys.stderr.isatty()
+        return self._inner.optimize(bool(progress))

@@ -159,7 +159,9 @@ impl IndexFile {
             .map_err(|e| bad(format!("index header is not valid JSON: {e}")))?;
         for s in &header.sections {
             let end = s.offset.checked_add(s.len);
-            if s.offset as usize % ALIGN != 0 || end.is_none_or(|e| e > map.len() as u64) {
+            if !(s.offset as usize).is_multiple_of(ALIGN)
+                || end.is_none_or(|e| e > map.len() as u64)
+            {
                 return Err(bad(format!("section '{}' lies outside the file", s.name)));
             }
         }
@@ -223,6 +225,11 @@ pub fn cast<T: Pod>(bytes: &[u8]) -> Option<&[T]> {
     (pre.is_empty() && post.is_empty()).then_some(mid)
 }
 
+/// The bytes of a `Pod` slice (for checksums).
+pub fn bytes_of<T: Pod>(v: &[T]) -> &[u8] {
+    as_bytes(v)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,9 +260,4 @@ mod tests {
         std::fs::write(&p, &bad).unwrap();
         assert!(IndexFile::open(&p, bytes.len() as u64, crc).is_err());
     }
-}
-
-/// The bytes of a `Pod` slice (for checksums).
-pub fn bytes_of<T: Pod>(v: &[T]) -> &[u8] {
-    as_bytes(v)
 }

@@ -12,7 +12,7 @@ impl NodeFilter {
     /// Every node of `n` allowed.
     pub fn all(n: usize) -> Self {
         let mut bits = vec![u64::MAX; n.div_ceil(64)];
-        if n % 64 != 0 {
+        if !n.is_multiple_of(64) {
             if let Some(last) = bits.last_mut() {
                 *last = (1u64 << (n % 64)) - 1;
             }

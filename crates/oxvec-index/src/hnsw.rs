@@ -201,7 +201,7 @@ impl Graph for FrozenView<'_, '_> {
         let s = if level == 0 {
             &g.links0[node as usize * (g.m0 + 1)..(node as usize + 1) * (g.m0 + 1)]
         } else {
-            if g.levels[node as usize] as usize <= level - 1 {
+            if (g.levels[node as usize] as usize) < level {
                 return;
             }
             let w = g.params.m + 1;
@@ -242,9 +242,5 @@ impl Graph for FrozenView<'_, '_> {
                 }
             }
         }
-    }
-
-    fn len(&self) -> usize {
-        self.g.n
     }
 }

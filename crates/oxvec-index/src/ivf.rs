@@ -92,10 +92,10 @@ pub fn resolve_params(
                 // About 8 dimensions per byte, the usual accuracy/size balance.
                 (1..=dim)
                     .rev()
-                    .find(|&m| dim % m == 0 && dim / m >= 8)
+                    .find(|&m| dim.is_multiple_of(m) && dim / m >= 8)
                     .unwrap_or(1)
             });
-            if subs == 0 || dim % subs != 0 {
+            if subs == 0 || !dim.is_multiple_of(subs) {
                 return Err(Error::invalid(format!(
                     "num_sub_vectors must divide the vector dimension {dim}, got {subs}"
                 )));
@@ -388,7 +388,7 @@ impl Ivf {
         if k == 0
             || meta.dim == 0
             || (meta.params.codec == Codec::Pq
-                && meta.dim % meta.params.num_sub_vectors.max(1) != 0)
+                && !meta.dim.is_multiple_of(meta.params.num_sub_vectors.max(1)))
         {
             return Err(bad("IVF header parameters are inconsistent".into()));
         }

@@ -100,6 +100,7 @@ pub const DEFAULT_RECALL: f32 = 0.97;
 
 /// Builds an index over `vectors` (raw, row-major, `dim` wide; node `i` is `row_ids[i]`).
 /// Returns the file bytes and the header CRC the manifest records.
+#[allow(clippy::too_many_arguments)]
 pub fn build(
     index_type: IndexType,
     metric: Metric,

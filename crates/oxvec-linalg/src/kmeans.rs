@@ -23,7 +23,7 @@ impl Default for KMeansOptions {
         KMeansOptions {
             iterations: 12,
             max_points_per_centroid: 128,
-            seed: 0x6f78_7665_63,
+            seed: 0x006f_7876_6563,
         }
     }
 }

@@ -34,7 +34,7 @@ impl ProductQuantizer {
         seed: u64,
         cancel: &CancelToken,
     ) -> Result<Self> {
-        if m == 0 || dim % m != 0 {
+        if m == 0 || !dim.is_multiple_of(m) {
             return Err(Error::invalid(format!(
                 "num_sub_vectors must divide the vector dimension {dim}, got {m}"
             )));

@@ -30,6 +30,20 @@ where
     T: Send,
     F: FnOnce(&CancelToken) -> oxvec::Result<T> + Send,
 {
+    run_reporting(py, cost, None, f)
+}
+
+/// [`run`], calling `report` on every signal poll of a long call (for progress bars).
+pub fn run_reporting<T, F>(
+    py: Python<'_>,
+    cost: Cost,
+    report: Option<&(dyn Fn(bool) + Sync)>,
+    f: F,
+) -> PyResult<T>
+where
+    T: Send,
+    F: FnOnce(&CancelToken) -> oxvec::Result<T> + Send,
+{
     let token = CancelToken::new();
     if cost == Cost::Quick {
         let out = py.detach(|| f(&token));
@@ -45,8 +59,16 @@ where
             });
             loop {
                 match rx.recv_timeout(SIGNAL_POLL) {
-                    Ok(r) => return r,
+                    Ok(r) => {
+                        if let Some(rep) = report {
+                            rep(true);
+                        }
+                        return r;
+                    }
                     Err(mpsc::RecvTimeoutError::Timeout) => {
+                        if let Some(rep) = report {
+                            rep(false);
+                        }
                         if interrupt.is_none() {
                             if let Err(e) = Python::attach(|py| py.check_signals()) {
                                 interrupt = Some(e);

@@ -2,11 +2,15 @@
 
 use crate::arrow_ffi::{batches, import_stream, PyArrowStream};
 use crate::convert::f32_from_bytes;
-use crate::runtime::{run, Cost};
-use oxvec::{Assignment, Metric, ScanRequest, Table, VectorQuery};
+use crate::runtime::{run, run_reporting, Cost};
+use oxvec::{
+    Assignment, BuildOptions, IndexRequest, IndexType, Metric, Progress, ScanRequest, SearchKnobs,
+    Table, VectorQuery,
+};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
+use std::io::Write;
 use std::sync::Arc;
 
 /// Work (rows x floats) above which a call runs on a cancellable worker thread: about 50 ms
@@ -182,8 +186,9 @@ impl PyTable {
         Ok(PyArrowStream::new(schema, out))
     }
 
-    /// Exact search. `vectors` holds `num_queries` float32 vectors, little-endian, row-major.
-    #[pyo3(signature = (vectors, num_queries, column=None, metric="l2", k=10, filter=None, params=None, columns=None, with_row_id=false))]
+    /// Vector search (indexed when the column has an index, else exact). `vectors` holds
+    /// `num_queries` float32 vectors, little-endian, row-major.
+    #[pyo3(signature = (vectors, num_queries, column=None, metric=None, k=10, filter=None, params=None, columns=None, with_row_id=false, ef=None, nprobes=None, refine_factor=None, target_recall=None, bypass_vector_index=false))]
     #[allow(clippy::too_many_arguments)]
     fn search(
         &self,
@@ -191,17 +196,39 @@ impl PyTable {
         vectors: Bound<'_, PyBytes>,
         num_queries: usize,
         column: Option<String>,
-        metric: &str,
+        metric: Option<&str>,
         k: usize,
         filter: Option<String>,
         params: Option<Bound<'_, PyAny>>,
         columns: Option<Vec<String>>,
         with_row_id: bool,
+        ef: Option<usize>,
+        nprobes: Option<usize>,
+        refine_factor: Option<usize>,
+        target_recall: Option<f32>,
+        bypass_vector_index: bool,
     ) -> PyResult<PyArrowStream> {
-        let metric = Metric::parse(metric).map_err(crate::error::to_py_err)?;
+        let metric = metric
+            .map(Metric::parse)
+            .transpose()
+            .map_err(crate::error::to_py_err)?;
+        if let Some(r) = target_recall {
+            if !(r > 0.0 && r <= 1.0) {
+                return Err(PyValueError::new_err(format!(
+                    "target_recall must be in (0, 1], got {r}"
+                )));
+            }
+        }
         let p = crate::convert::params(params.as_ref())?;
         let vectors = f32_from_bytes(vectors.as_bytes());
-        let cost = self.cost(vectors.len());
+        // An indexed search touches a small part of the table: never worth a worker thread
+        // for one query.
+        let indexed = !bypass_vector_index && self.inner.has_indices();
+        let cost = if indexed && num_queries <= 16 {
+            Cost::Quick
+        } else {
+            self.cost(vectors.len())
+        };
         let t = self.inner.clone();
         let batch = run(py, cost, move |c| {
             let filter = filter.map(|s| t.compile_filter(&s, &p)).transpose()?;
@@ -215,6 +242,13 @@ impl PyTable {
                 columns,
                 with_row_id,
                 with_query_index: false,
+                knobs: SearchKnobs {
+                    ef,
+                    nprobes,
+                    refine_factor,
+                    target_recall,
+                },
+                bypass_index: bypass_vector_index,
             };
             t.search(&q, c)
         })?;
@@ -244,5 +278,113 @@ impl PyTable {
     fn restore(&self, py: Python<'_>, version: Option<u64>) -> PyResult<u64> {
         let t = self.inner.clone();
         run(py, Cost::Quick, move |_| t.restore(version))
+    }
+
+    /// Builds an ANN index; returns the index's name.
+    #[pyo3(signature = (column=None, index_type="HNSW", metric="cosine", replace=true, m=None, ef_construction=None, num_partitions=None, num_sub_vectors=None, num_bits=None, progress=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn create_index(
+        &self,
+        py: Python<'_>,
+        column: Option<String>,
+        index_type: &str,
+        metric: &str,
+        replace: bool,
+        m: Option<usize>,
+        ef_construction: Option<usize>,
+        num_partitions: Option<usize>,
+        num_sub_vectors: Option<usize>,
+        num_bits: Option<usize>,
+        progress: bool,
+    ) -> PyResult<String> {
+        let req = IndexRequest {
+            column,
+            index_type: IndexType::parse(index_type).map_err(crate::error::to_py_err)?,
+            metric: Metric::parse(metric).map_err(crate::error::to_py_err)?,
+            replace,
+            options: BuildOptions {
+                m,
+                ef_construction,
+                num_partitions,
+                num_sub_vectors,
+                num_bits,
+                seed: None,
+            },
+        };
+        let label = format!("building {}", req.index_type.name());
+        self.long_with_progress(py, progress, &label, move |t, prog, c| {
+            t.create_index(&req, prog, c).map(|m| m.name)
+        })
+    }
+
+    /// Folds rows added since each index was built into it; returns the rows folded.
+    #[pyo3(signature = (progress=false))]
+    fn optimize(&self, py: Python<'_>, progress: bool) -> PyResult<u64> {
+        self.long_with_progress(py, progress, "optimizing", |t, prog, c| {
+            t.optimize_indices(prog, c)
+        })
+    }
+
+    /// `(name, index_type, column, metric)` of every index.
+    fn list_indices(&self) -> Vec<(String, String, String, String)> {
+        self.inner
+            .list_indices()
+            .into_iter()
+            .map(|i| (i.name, i.index_type, i.column, i.metric))
+            .collect()
+    }
+
+    /// The index's statistics as a JSON string.
+    fn index_stats(&self, py: Python<'_>, name: String) -> PyResult<String> {
+        let t = self.inner.clone();
+        run(py, Cost::Quick, move |_| {
+            t.index_stats(&name).map(|v| v.to_string())
+        })
+    }
+
+    fn drop_index(&self, py: Python<'_>, name: String) -> PyResult<u64> {
+        let t = self.inner.clone();
+        run(py, Cost::Quick, move |_| t.drop_index(&name))
+    }
+}
+
+impl PyTable {
+    /// Runs a long index operation, drawing a progress bar on stderr when asked.
+    fn long_with_progress<T: Send>(
+        &self,
+        py: Python<'_>,
+        show: bool,
+        label: &str,
+        f: impl FnOnce(&Table, &Progress, &oxvec::CancelToken) -> oxvec::Result<T> + Send,
+    ) -> PyResult<T> {
+        let t = self.inner.clone();
+        let prog = Arc::new(Progress::default());
+        let worker_prog = prog.clone();
+        let started = std::time::Instant::now();
+        let draw = |done_now: bool| {
+            use std::sync::atomic::Ordering::Relaxed;
+            let total = prog.total.load(Relaxed).max(1);
+            let done = if done_now {
+                total
+            } else {
+                prog.done.load(Relaxed).min(total)
+            };
+            let width = 30;
+            let fill = (done * width / total) as usize;
+            let mut err = std::io::stderr().lock();
+            let _ = write!(
+                err,
+                "\r{label} [{}{}] {done}/{total} rows {:.1}s",
+                "#".repeat(fill),
+                " ".repeat(width as usize - fill),
+                started.elapsed().as_secs_f64()
+            );
+            if done_now {
+                let _ = writeln!(err);
+            }
+            let _ = err.flush();
+        };
+        let report: Option<&(dyn Fn(bool) + Sync)> = if show { Some(&draw) } else { None };
+        run_reporting(py, Cost::Long, report, move |c| f(&t, &worker_prog, c))
     }
 }

@@ -16,5 +16,5 @@ pub mod table_dir;
 
 pub use deletion::{read_deletions, write_deletions, DeletionMeta};
 pub use fragment::{open_fragment, FragmentMeta, FragmentWriter};
-pub use manifest::Manifest;
+pub use manifest::{IndexMeta, Manifest};
 pub use table_dir::{Publish, TableDir};

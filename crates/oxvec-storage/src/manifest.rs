@@ -39,6 +39,36 @@ pub struct ManifestBody {
     /// Next unused fragment id.
     pub next_fragment_id: u32,
     pub fragments: Vec<FragmentMeta>,
+    /// Vector indexes of this version (absent in manifests written before indexes existed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub indices: Vec<IndexMeta>,
+}
+
+/// A vector index as recorded in a manifest. The index file itself is opaque here.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IndexMeta {
+    /// Unique within a version; `<column>_idx` unless named.
+    pub name: String,
+    /// `HNSW`, `IVF_PQ`, `IVF_RQ`.
+    pub index_type: String,
+    pub column: String,
+    pub metric: String,
+    /// File name under `indices/`.
+    pub file: String,
+    pub file_size: u64,
+    /// CRC32C of the file's header; each section carries its own in the header.
+    pub header_crc32c: u32,
+    /// Fragments whose rows (live at build or fold time) are in the index.
+    pub fragment_ids: Vec<u32>,
+    /// Nodes in the index, deleted rows included until the next rebuild.
+    pub num_nodes: u64,
+    /// Build options as given.
+    pub params: serde_json::Value,
+    /// Measured recall curve (see oxvec-index's calibration).
+    pub calibration: serde_json::Value,
+    /// Seconds the build (or last fold) took.
+    pub build_seconds: f64,
+    pub created_micros: i64,
 }
 
 impl Manifest {
@@ -133,6 +163,7 @@ mod tests {
                 read_version: 2,
                 next_fragment_id: 5,
                 fragments: vec![],
+                indices: vec![],
             },
         }
     }

@@ -44,6 +44,11 @@ impl TableDir {
         self.root.join("deletions")
     }
 
+    /// Where index files live (created by the first index build).
+    pub fn indices_dir(&self) -> PathBuf {
+        self.root.join("indices")
+    }
+
     /// Where manifests live.
     pub fn versions_dir(&self) -> PathBuf {
         self.root.join("versions")
@@ -146,6 +151,7 @@ mod tests {
                 read_version: v - 1,
                 next_fragment_id: 0,
                 fragments: vec![],
+                indices: vec![],
             },
         }
     }

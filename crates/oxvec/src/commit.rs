@@ -9,7 +9,7 @@ use arrow::datatypes::SchemaRef;
 use oxvec_core::{Error, Result};
 use oxvec_storage::durable::new_id;
 use oxvec_storage::manifest::ManifestBody;
-use oxvec_storage::{FragmentMeta, Manifest, Publish, TableDir};
+use oxvec_storage::{FragmentMeta, IndexMeta, Manifest, Publish, TableDir};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// How many times a commit re-reads the latest version after losing a publish race.
@@ -32,7 +32,19 @@ pub enum Change {
     Replace {
         schema: SchemaRef,
         fragments: Vec<FragmentMeta>,
+        indices: Vec<IndexMeta>,
     },
+    /// Create, replace or drop (`after: None`) indexes by name; `before` is what was read,
+    /// so a concurrent change to the same index is a conflict.
+    Indices { changes: Vec<IndexChange> },
+}
+
+/// One index's change within [`Change::Indices`].
+#[derive(Debug, Clone)]
+pub struct IndexChange {
+    pub name: String,
+    pub before: Option<IndexMeta>,
+    pub after: Option<IndexMeta>,
 }
 
 /// A change and the version it was computed against.
@@ -70,6 +82,7 @@ fn apply(
         read_version: txn.read_version,
         next_fragment_id: base.body.next_fragment_id,
         fragments: base.body.fragments.clone(),
+        indices: base.body.indices.clone(),
     };
     let mut schema = base.schema.clone();
     match &txn.change {
@@ -118,10 +131,41 @@ fn apply(
             assign_ids(&mut new, &mut body.next_fragment_id);
             body.fragments.extend(new);
         }
+        Change::Indices { changes } => {
+            for IndexChange {
+                name,
+                before,
+                after,
+            } in changes
+            {
+                let pos = body.indices.iter().position(|i| &i.name == name);
+                let current = pos.map(|p| &body.indices[p]);
+                // An index is identified by its file: JSON round trips may perturb float fields.
+                if current.map(|c| &c.file) != before.as_ref().map(|b| &b.file) {
+                    return Err(Error::CommitConflict {
+                    message: format!(
+                        "index '{name}' was changed by a concurrent commit (read at version {}, now {})",
+                        txn.read_version, base.version
+                    ),
+                    retryable: true,
+                });
+                }
+                match (pos, after) {
+                    (Some(p), Some(a)) => body.indices[p] = a.clone(),
+                    (Some(p), None) => {
+                        body.indices.remove(p);
+                    }
+                    (None, Some(a)) => body.indices.push(a.clone()),
+                    (None, None) => {}
+                }
+            }
+        }
         Change::Replace {
             schema: s,
             fragments,
+            indices,
         } => {
+            body.indices = indices.clone();
             schema = s.clone();
             let mut frags = fragments.clone();
             let max_kept = frags
@@ -165,6 +209,7 @@ pub fn commit_create(
             read_version: 0,
             next_fragment_id: next,
             fragments,
+            indices: Vec::new(),
         },
     };
     match dir.publish(&m)? {

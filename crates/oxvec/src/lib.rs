@@ -5,6 +5,7 @@
 //! and time travel. Everything here is usable from Rust alone; the Python bindings live in
 //! `oxvec-py` and add nothing but conversions.
 
+mod ann;
 mod commit;
 mod database;
 pub mod ingest;
@@ -16,10 +17,12 @@ pub mod write;
 
 pub use database::{CreateMode, Database};
 pub use oxvec_core::{CancelToken, Error, Metric, Result};
+pub use oxvec_index::{BuildOptions, IndexType, SearchKnobs};
 pub use oxvec_query::{Filter, ScalarValue};
+pub use oxvec_storage::IndexMeta;
 pub use scan::ScanRequest;
 pub use search::VectorQuery;
-pub use table::{Table, VersionInfo};
+pub use table::{IndexRequest, Progress, Table, VersionInfo};
 pub use write::Assignment;
 
 /// Which SIMD kernels this CPU runs (`avx512`, `avx2`, `neon` or `scalar`).

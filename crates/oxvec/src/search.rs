@@ -35,13 +35,38 @@ pub struct VectorQuery {
     /// `num_queries` query vectors, row-major.
     pub vectors: Vec<f32>,
     pub num_queries: usize,
-    pub metric: Metric,
+    /// `None`: the index's metric when an index is used, else L2.
+    pub metric: Option<Metric>,
     pub k: usize,
     pub filter: Option<Filter>,
     pub columns: Option<Vec<String>>,
     pub with_row_id: bool,
     /// Adds `query_index: uint32` (always set for multi-query searches).
     pub with_query_index: bool,
+    /// Index search knobs (ignored by exact search).
+    pub knobs: oxvec_index::SearchKnobs,
+    /// Search exactly even when an index exists.
+    pub bypass_index: bool,
+}
+
+impl VectorQuery {
+    /// The metric exact search uses.
+    pub fn metric(&self) -> Metric {
+        self.metric.unwrap_or(Metric::L2)
+    }
+}
+
+/// Row masks per fragment and batch (`None`: every row counts).
+pub(crate) type Masks = Vec<Vec<Option<BooleanArray>>>;
+
+/// What every search path needs, validated once.
+pub(crate) struct Prepared {
+    pub col: usize,
+    pub dim: usize,
+    pub proj: Vec<usize>,
+    pub out_schema: SchemaRef,
+    pub with_qi: bool,
+    pub qnorms: Vec<f32>,
 }
 
 /// Picks the vector column: the named one, or the only one.
@@ -137,6 +162,22 @@ pub fn search(
     norms: Option<&[std::sync::Arc<Vec<f32>>]>,
     cancel: &CancelToken,
 ) -> Result<RecordBatch> {
+    let p = prepare(schema, q)?;
+    let parallel = is_parallel(frags, &p, q);
+    let masks = row_masks(frags, q, parallel, &|_| true)?;
+    let tops = exact_tops(frags, &|_| true, &p, q, norms, &masks, cancel)?;
+    assemble(
+        frags,
+        &p.out_schema,
+        &p.proj,
+        tops,
+        q.with_row_id,
+        p.with_qi,
+    )
+}
+
+/// Validates a query against the schema.
+pub(crate) fn prepare(schema: &SchemaRef, q: &VectorQuery) -> Result<Prepared> {
     let (col, dim) = resolve_vector_column(schema, q.column.as_deref())?;
     if q.num_queries == 0 || q.vectors.len() != q.num_queries * dim {
         let got = q.vectors.len().checked_div(q.num_queries).unwrap_or(0);
@@ -162,10 +203,71 @@ pub fn search(
     let proj = project(schema, q.columns.as_deref())?;
     let with_qi = q.with_query_index || q.num_queries > 1;
     let out_schema = result_schema(schema, &proj, q.with_row_id, with_qi);
+    let qnorms: Vec<f32> = q
+        .vectors
+        .chunks_exact(dim)
+        .map(|v| v.iter().map(|x| x * x).sum())
+        .collect();
+    Ok(Prepared {
+        col,
+        dim,
+        proj,
+        out_schema,
+        with_qi,
+        qnorms,
+    })
+}
+
+/// Whether exact search over `frags` is worth spreading over the cores.
+pub(crate) fn is_parallel(frags: &[LoadedFragment], p: &Prepared, q: &VectorQuery) -> bool {
+    let rows: usize = frags.iter().map(|f| f.meta.num_rows as usize).sum();
+    rows * p.dim * q.num_queries >= PARALLEL_MIN_FLOPS
+}
+
+/// Deletion and filter masks of the fragments `include` accepts (others get `None`).
+pub(crate) fn row_masks(
+    frags: &[LoadedFragment],
+    q: &VectorQuery,
+    parallel: bool,
+    include: &(dyn Fn(&LoadedFragment) -> bool + Sync),
+) -> Result<Masks> {
+    let per_frag = |frag: &LoadedFragment| -> Result<Vec<Option<BooleanArray>>> {
+        (0..frag.batches.len())
+            .map(|b| {
+                if !include(frag) || (q.filter.is_none() && frag.deleted.is_none()) {
+                    Ok(None)
+                } else {
+                    row_mask(frag, b, q.filter.as_ref()).map(Some)
+                }
+            })
+            .collect()
+    };
+    if parallel && q.filter.is_some() {
+        frags.par_iter().map(per_frag).collect()
+    } else {
+        frags.iter().map(per_frag).collect()
+    }
+}
+
+/// Exact top-k of every query over the fragments `include` accepts.
+pub(crate) fn exact_tops(
+    frags: &[LoadedFragment],
+    include: &(dyn Fn(&LoadedFragment) -> bool + Sync),
+    p: &Prepared,
+    q: &VectorQuery,
+    norms: Option<&[std::sync::Arc<Vec<f32>>]>,
+    masks: &Masks,
+    cancel: &CancelToken,
+) -> Result<Vec<TopK>> {
+    let (col, dim) = (p.col, p.dim);
+    let qnorms = &p.qnorms;
 
     let mut tasks = Vec::new();
     let mut total_rows = 0usize;
     for (fi, frag) in frags.iter().enumerate() {
+        if !include(frag) {
+            continue;
+        }
         for (bi, batch) in frag.batches.iter().enumerate() {
             let n = batch.num_rows();
             total_rows += n;
@@ -184,30 +286,6 @@ pub fn search(
         }
     }
     let parallel = total_rows * dim * q.num_queries >= PARALLEL_MIN_FLOPS;
-    // Row masks (deletions and filter) per batch, computed once; `None` when every row counts.
-    let masks: Vec<Vec<Option<BooleanArray>>> = {
-        let per_frag = |frag: &LoadedFragment| -> Result<Vec<Option<BooleanArray>>> {
-            (0..frag.batches.len())
-                .map(|b| {
-                    if q.filter.is_none() && frag.deleted.is_none() {
-                        Ok(None)
-                    } else {
-                        row_mask(frag, b, q.filter.as_ref()).map(Some)
-                    }
-                })
-                .collect()
-        };
-        if parallel && q.filter.is_some() {
-            frags.par_iter().map(per_frag).collect::<Result<_>>()?
-        } else {
-            frags.iter().map(per_frag).collect::<Result<_>>()?
-        }
-    };
-    let qnorms: Vec<f32> = q
-        .vectors
-        .chunks_exact(dim)
-        .map(|v| v.iter().map(|x| x * x).sum())
-        .collect();
     let run = |t: &Task| -> Result<Vec<TopK>> {
         cancel.check()?;
         let frag = &frags[t.frag];
@@ -221,7 +299,7 @@ pub fn search(
         }
         let row_norms = norms.map(|n| &n[t.frag][frag.starts[t.batch] as usize..]);
         scan_block(
-            frag, t, col, dim, q, &qnorms, row_norms, mask, allowed, &mut tops,
+            frag, t, col, dim, q, qnorms, row_norms, mask, allowed, &mut tops,
         );
         Ok(tops)
     };
@@ -236,19 +314,18 @@ pub fn search(
             .map(|_| TopK::new(q.k))
             .collect::<Vec<_>>()
     };
-    let tops = if parallel {
+    if parallel {
         tasks
             .par_iter()
             .map(run)
-            .try_reduce(empty, |a, b| Ok(merge(a, b)))?
+            .try_reduce(empty, |a, b| Ok(merge(a, b)))
     } else {
         let mut acc = empty();
         for t in &tasks {
             acc = merge(acc, run(t)?);
         }
-        acc
-    };
-    assemble(frags, &out_schema, &proj, tops, q.with_row_id, with_qi)
+        Ok(acc)
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -266,7 +343,7 @@ fn scan_block(
 ) {
     let k = kernels();
     // With cached row norms, cosine runs the cheaper dot kernel and is finished below.
-    let kernel_metric = match (q.metric, row_norms) {
+    let kernel_metric = match (q.metric(), row_norms) {
         (Metric::Cosine, Some(_)) => Metric::Dot,
         (m, _) => m,
     };
@@ -336,7 +413,7 @@ fn cosine_from_dot_distance(dot_distance: f32, qn: f32, rn: f32) -> f32 {
 }
 
 /// Gathers result rows from the fragments into one batch.
-fn assemble(
+pub(crate) fn assemble(
     frags: &[LoadedFragment],
     out_schema: &SchemaRef,
     proj: &[usize],

@@ -6,7 +6,8 @@
 
 use arrow::array::RecordBatch;
 use oxvec_core::Result;
-use oxvec_storage::{open_fragment, read_deletions, FragmentMeta, Manifest, TableDir};
+use oxvec_index::{Calibration, NodeFilter, VectorIndex};
+use oxvec_storage::{open_fragment, read_deletions, FragmentMeta, IndexMeta, Manifest, TableDir};
 use roaring::RoaringBitmap;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -46,6 +47,7 @@ pub struct FragmentCache {
     /// Squared L2 norms of a fragment's vectors, by (file, column): cosine search reads them
     /// instead of recomputing every row's norm for every query.
     norms: Mutex<NormsByColumn>,
+    indices: Mutex<IndexFiles>,
 }
 
 impl FragmentCache {
@@ -117,6 +119,12 @@ impl FragmentCache {
             .lock()
             .expect("cache lock")
             .retain(|k, _| dels.contains(k.as_str()));
+        let idx: std::collections::HashSet<&str> =
+            keep.body.indices.iter().map(|i| i.file.as_str()).collect();
+        self.indices
+            .lock()
+            .expect("cache lock")
+            .retain(|k, _| idx.contains(k.as_str()));
     }
 }
 
@@ -125,6 +133,7 @@ impl FragmentCache {
 pub struct Snapshot {
     pub manifest: Arc<Manifest>,
     fragments: OnceLock<Vec<LoadedFragment>>,
+    indices: OnceLock<Vec<Arc<OpenIndex>>>,
 }
 
 impl Snapshot {
@@ -133,6 +142,7 @@ impl Snapshot {
         Snapshot {
             manifest: Arc::new(manifest),
             fragments: OnceLock::new(),
+            indices: OnceLock::new(),
         }
     }
 
@@ -158,5 +168,114 @@ impl Snapshot {
             });
         }
         Ok(self.fragments.get_or_init(|| out))
+    }
+}
+
+/// An index of a snapshot, opened (header only) on first use.
+#[derive(Debug)]
+pub struct OpenIndex {
+    pub meta: IndexMeta,
+    pub index: Arc<VectorIndex>,
+    pub calibration: Option<Calibration>,
+    /// Fragment id -> node of each row offset (`u32::MAX`: not in the index); shared by every
+    /// snapshot using the same index file.
+    reverse: ReverseMap,
+    /// Nodes whose rows are live in this snapshot, when some are not (`None`: all are).
+    live: OnceLock<Option<Arc<NodeFilter>>>,
+}
+
+impl OpenIndex {
+    /// The row-offset -> node map of every fragment in `frags` the index covers.
+    pub fn reverse(&self, frags: &[LoadedFragment]) -> Result<&HashMap<u32, Vec<u32>>> {
+        if let Some(r) = self.reverse.get() {
+            return Ok(r);
+        }
+        let rows = self.index.row_ids()?;
+        let sizes: HashMap<u32, usize> = frags
+            .iter()
+            .map(|f| (f.meta.id, f.meta.num_rows as usize))
+            .collect();
+        let mut map: HashMap<u32, Vec<u32>> = HashMap::new();
+        for (node, &row) in rows.iter().enumerate() {
+            let (fid, off) = ((row >> 32) as u32, (row & 0xffff_ffff) as usize);
+            let Some(&size) = sizes.get(&fid) else {
+                continue;
+            };
+            if off < size {
+                map.entry(fid).or_insert_with(|| vec![u32::MAX; size])[off] = node as u32;
+            }
+        }
+        Ok(self.reverse.get_or_init(|| map))
+    }
+
+    /// Live-node filter of this snapshot without a query filter (cached).
+    pub fn live(
+        &self,
+        compute: impl FnOnce() -> Result<Option<NodeFilter>>,
+    ) -> Result<Option<Arc<NodeFilter>>> {
+        if let Some(l) = self.live.get() {
+            return Ok(l.clone());
+        }
+        let l = compute()?.map(Arc::new);
+        Ok(self.live.get_or_init(|| l).clone())
+    }
+}
+
+/// Fragment id -> node of each row offset, filled on first use.
+type ReverseMap = Arc<OnceLock<HashMap<u32, Vec<u32>>>>;
+/// Opened index files by file name, with their reverse maps.
+type IndexFiles = HashMap<String, (Arc<VectorIndex>, ReverseMap)>;
+
+impl FragmentCache {
+    fn index(&self, dir: &TableDir, meta: &IndexMeta) -> Result<(Arc<VectorIndex>, ReverseMap)> {
+        if let Some(i) = self.indices.lock().expect("cache lock").get(&meta.file) {
+            return Ok(i.clone());
+        }
+        let idx = Arc::new(VectorIndex::open(
+            &dir.indices_dir().join(&meta.file),
+            meta.file_size,
+            meta.header_crc32c,
+        )?);
+        let entry = (idx, Arc::new(OnceLock::new()));
+        self.indices
+            .lock()
+            .expect("cache lock")
+            .insert(meta.file.clone(), entry.clone());
+        Ok(entry)
+    }
+}
+
+impl Snapshot {
+    /// The index on `column`, if this version has one.
+    pub fn index_on(
+        &self,
+        dir: &TableDir,
+        cache: &FragmentCache,
+        column: &str,
+    ) -> Result<Option<Arc<OpenIndex>>> {
+        Ok(self
+            .indices(dir, cache)?
+            .iter()
+            .find(|i| i.meta.column == column)
+            .cloned())
+    }
+
+    /// Every index of this version, opened.
+    pub fn indices(&self, dir: &TableDir, cache: &FragmentCache) -> Result<&[Arc<OpenIndex>]> {
+        if let Some(i) = self.indices.get() {
+            return Ok(i);
+        }
+        let mut out = Vec::new();
+        for meta in &self.manifest.body.indices {
+            let (index, reverse) = cache.index(dir, meta)?;
+            out.push(Arc::new(OpenIndex {
+                meta: meta.clone(),
+                index,
+                calibration: serde_json::from_value(meta.calibration.clone()).ok(),
+                reverse,
+                live: OnceLock::new(),
+            }));
+        }
+        Ok(self.indices.get_or_init(|| out))
     }
 }

@@ -1,5 +1,8 @@
 //! A table handle: pinned to a version for reads, always writing on top of the latest.
 
+mod indexes;
+pub use indexes::{IndexRequest, Progress};
+
 use crate::commit::{commit, Change, Transaction};
 use crate::scan::{self, ScanRequest};
 use crate::search::{self, VectorQuery};
@@ -103,6 +106,11 @@ impl Table {
         self.snapshot().manifest.version
     }
 
+    /// Whether the pinned version has any vector index.
+    pub fn has_indices(&self) -> bool {
+        !self.snapshot().manifest.body.indices.is_empty()
+    }
+
     /// Whether the handle is checked out at an older version.
     pub fn is_detached(&self) -> bool {
         self.state.read().expect("table lock").detached
@@ -130,11 +138,25 @@ impl Table {
         self.with_fragments(|snap, frags| scan::scan(frags, &snap.manifest.schema, req, cancel))
     }
 
-    /// Exact nearest-neighbour search; see [`search::search`] for the result layout.
+    /// Nearest-neighbour search: through the column's index when it has one (and the query's
+    /// metric, if set, is the index's), else exact; see [`search::search`] for the result
+    /// layout.
     pub fn search(&self, q: &VectorQuery, cancel: &CancelToken) -> Result<RecordBatch> {
         self.with_fragments(|snap, frags| {
             let schema = &snap.manifest.schema;
-            let norms = if q.metric == oxvec_core::Metric::Cosine {
+            let index = if q.bypass_index {
+                None
+            } else {
+                let (col, _) = search::resolve_vector_column(schema, q.column.as_deref())?;
+                snap.index_on(&self.dir, &self.cache, schema.field(col).name())?
+            };
+            let index = index.filter(|i| q.metric.is_none_or(|m| m.name() == i.meta.metric));
+            let mut q = q.clone();
+            if let Some(i) = &index {
+                q.metric = Some(oxvec_core::Metric::parse(&i.meta.metric)?);
+            }
+            let q = &q;
+            let norms = if q.metric() == oxvec_core::Metric::Cosine {
                 let (col, _) = search::resolve_vector_column(schema, q.column.as_deref())?;
                 // Cached after the first cosine query; a parallel map here would cost a pool
                 // wake-up on every query for a lookup.
@@ -147,7 +169,10 @@ impl Table {
             } else {
                 None
             };
-            search::search(frags, schema, q, norms.as_deref(), cancel)
+            match &index {
+                Some(i) => crate::ann::search(frags, schema, q, i, norms.as_deref(), cancel),
+                None => search::search(frags, schema, q, norms.as_deref(), cancel),
+            }
         })
     }
 
@@ -241,6 +266,7 @@ impl Table {
             change: Change::Replace {
                 schema,
                 fragments: staged.fragments.clone(),
+                indices: Vec::new(),
             },
         };
         self.commit_and_pin(&txn, None, &staged)
@@ -364,6 +390,7 @@ impl Table {
             change: Change::Replace {
                 schema: target.schema.clone(),
                 fragments: target.body.fragments.clone(),
+                indices: target.body.indices.clone(),
             },
         };
         let m = commit(&self.dir, &txn, None)?;

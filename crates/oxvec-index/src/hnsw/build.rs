@@ -320,7 +320,4 @@ impl Graph for BuildView<'_> {
     fn distance(&self, node: u32) -> f32 {
         self.b.dist(self.q, node)
     }
-    fn len(&self) -> usize {
-        self.b.levels.len()
-    }
 }

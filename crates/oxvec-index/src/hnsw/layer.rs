@@ -30,7 +30,6 @@ pub trait Graph {
     fn distance(&self, node: u32) -> f32;
     /// Hints that `node`'s vector will be read soon.
     fn prefetch(&self, _node: u32) {}
-    fn len(&self) -> usize;
 }
 
 /// Greedy descent through one upper layer: follows any closer neighbour until none is.

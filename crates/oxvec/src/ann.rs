@@ -1,0 +1,199 @@
+//! Indexed vector search: candidates from the ANN index, re-ranked with the full vectors,
+//! merged with an exact scan of the rows the index does not cover.
+//!
+//! Deleted rows and filter misses are excluded through a node filter, so they are never
+//! returned. The planner measures the filter's selectivity first: when few rows match, exact
+//! search over just those rows is both faster and exact, so it is used instead of the index.
+
+use crate::search::{
+    assemble, exact_tops, is_parallel, prepare, row_masks, Masks, Prepared, VectorQuery,
+};
+use crate::snapshot::{LoadedFragment, OpenIndex};
+use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::datatypes::{DataType, Float16Type, Float32Type, SchemaRef};
+use oxvec_core::{CancelToken, Result};
+use oxvec_index::NodeFilter;
+use oxvec_linalg::{kernels, TopK};
+use rayon::prelude::*;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+/// A filter matching at most this many rows x dimensions is served by exact search.
+const EXACT_MAX_FLOPS: usize = 6 << 20;
+/// ... as is one matching under this fraction of the indexed rows.
+const EXACT_MAX_FRACTION: f32 = 0.02;
+
+/// Runs `q` through `idx` (whose metric `q.metric` must be).
+pub fn search(
+    frags: &[LoadedFragment],
+    schema: &SchemaRef,
+    q: &VectorQuery,
+    idx: &OpenIndex,
+    norms: Option<&[Arc<Vec<f32>>]>,
+    cancel: &CancelToken,
+) -> Result<RecordBatch> {
+    let p = prepare(schema, q)?;
+    let covered: HashSet<u32> = idx.meta.fragment_ids.iter().copied().collect();
+    let parallel = is_parallel(frags, &p, q);
+    // Without a filter, covered fragments need no masks: their deletions are in the cached
+    // node filter.
+    let masks = if q.filter.is_some() {
+        row_masks(frags, q, parallel, &|_| true)?
+    } else {
+        row_masks(frags, q, parallel, &|f| !covered.contains(&f.meta.id))?
+    };
+    let nf = node_filter(frags, idx, q.filter.is_some(), &masks, &covered)?;
+    if q.filter.is_some() {
+        let allowed = nf.as_ref().map_or(idx.index.len, |f| f.count());
+        let fraction = allowed as f32 / idx.index.len.max(1) as f32;
+        if allowed * p.dim <= EXACT_MAX_FLOPS || fraction < EXACT_MAX_FRACTION {
+            let tops = exact_tops(frags, &|_| true, &p, q, norms, &masks, cancel)?;
+            return assemble(
+                frags,
+                &p.out_schema,
+                &p.proj,
+                tops,
+                q.with_row_id,
+                p.with_qi,
+            );
+        }
+    }
+    let uncovered = |f: &LoadedFragment| !covered.contains(&f.meta.id);
+    let mut tops = if frags.iter().any(uncovered) {
+        exact_tops(frags, &uncovered, &p, q, norms, &masks, cancel)?
+    } else {
+        (0..q.num_queries).map(|_| TopK::new(q.k)).collect()
+    };
+    let pos: HashMap<u32, usize> = frags
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.meta.id, i))
+        .collect();
+    let rows = idx.index.row_ids()?;
+    let one = |qi: usize| -> Result<TopK> {
+        cancel.check()?;
+        let qv = &q.vectors[qi * p.dim..(qi + 1) * p.dim];
+        let cands =
+            idx.index
+                .candidates(qv, q.k, &q.knobs, idx.calibration.as_ref(), nf.as_deref())?;
+        let mut top = TopK::new(q.k);
+        let mut buf = Vec::new();
+        let mut d = [0f32];
+        for c in cands {
+            let Some(&row) = rows.get(c.1 as usize) else {
+                continue;
+            };
+            let Some(&fi) = pos.get(&((row >> 32) as u32)) else {
+                continue;
+            };
+            let frag = &frags[fi];
+            let off = (row & 0xffff_ffff) as u32;
+            if nf.is_none() && frag.is_deleted(off) {
+                continue;
+            }
+            if let Some(v) = vector_at(frag, &p, off, &mut buf) {
+                (kernels().distances_f32)(q.metric(), qv, p.qnorms[qi], v, &mut d);
+                top.push(d[0], row);
+            }
+        }
+        Ok(top)
+    };
+    let ann: Vec<TopK> = if q.num_queries > 1 {
+        (0..q.num_queries)
+            .into_par_iter()
+            .map(one)
+            .collect::<Result<_>>()?
+    } else {
+        vec![one(0)?]
+    };
+    for (t, a) in tops.iter_mut().zip(ann) {
+        t.merge(a);
+    }
+    assemble(
+        frags,
+        &p.out_schema,
+        &p.proj,
+        tops,
+        q.with_row_id,
+        p.with_qi,
+    )
+}
+
+/// The full-precision vector of row `off` of `frag` (f16 widened into `buf`).
+fn vector_at<'a>(
+    frag: &'a LoadedFragment,
+    p: &Prepared,
+    off: u32,
+    buf: &'a mut Vec<f32>,
+) -> Option<&'a [f32]> {
+    let b = frag.starts.partition_point(|&s| s <= off).checked_sub(1)?;
+    let row = (off - frag.starts[b]) as usize;
+    let fsl = frag.batches[b].column(p.col).as_fixed_size_list();
+    if row >= fsl.len() {
+        return None;
+    }
+    let at = fsl.value_offset_at(0) + row * p.dim;
+    match fsl.value_type() {
+        DataType::Float16 => {
+            let v = &fsl.values().as_primitive::<Float16Type>().values()[at..at + p.dim];
+            buf.clear();
+            buf.extend(v.iter().map(|x| x.to_f32()));
+            Some(buf.as_slice())
+        }
+        _ => Some(&fsl.values().as_primitive::<Float32Type>().values()[at..at + p.dim]),
+    }
+}
+
+/// Which index nodes may be returned: `None` when every node's row is live and no filter is
+/// set (the common case, cached per snapshot).
+fn node_filter(
+    frags: &[LoadedFragment],
+    idx: &OpenIndex,
+    has_filter: bool,
+    masks: &Masks,
+    covered: &HashSet<u32>,
+) -> Result<Option<Arc<NodeFilter>>> {
+    let compute = || -> Result<Option<NodeFilter>> {
+        let present: HashSet<u32> = frags.iter().map(|f| f.meta.id).collect();
+        let all_present = covered.iter().all(|id| present.contains(id));
+        let any_deleted = frags
+            .iter()
+            .any(|f| covered.contains(&f.meta.id) && f.deleted.is_some());
+        if !has_filter
+            && all_present
+            && !any_deleted
+            && idx.meta.num_nodes as usize == idx.index.len
+        {
+            return Ok(None);
+        }
+        let reverse = idx.reverse(frags)?;
+        let mut nf = NodeFilter::none(idx.index.len);
+        for (fi, frag) in frags.iter().enumerate() {
+            let Some(rev) = reverse.get(&frag.meta.id) else {
+                continue;
+            };
+            for (b, batch) in frag.batches.iter().enumerate() {
+                let start = frag.starts[b] as usize;
+                let mut set = |j: usize| {
+                    if let Some(&node) = rev.get(start + j) {
+                        if node != u32::MAX {
+                            nf.set(node, true);
+                        }
+                    }
+                };
+                match (&masks[fi][b], has_filter) {
+                    (Some(m), true) => m.values().set_indices().for_each(&mut set),
+                    _ => (0..batch.num_rows())
+                        .filter(|&j| !frag.is_deleted((start + j) as u32))
+                        .for_each(&mut set),
+                }
+            }
+        }
+        Ok(Some(nf))
+    };
+    if has_filter {
+        Ok(compute()?.map(Arc::new))
+    } else {
+        idx.live(compute)
+    }
+}

@@ -1,0 +1,331 @@
+//! Index management on a table: build, list, describe, drop, and fold new rows in.
+
+use super::Table;
+use crate::commit::{commit, Change, IndexChange, Transaction};
+use crate::ingest::vector_dim;
+use crate::search::resolve_vector_column;
+use crate::snapshot::LoadedFragment;
+use arrow::array::{Array, AsArray};
+use arrow::datatypes::{DataType, Float16Type, Float32Type};
+use oxvec_core::{CancelToken, Error, Metric, Result};
+use oxvec_index::{build, calibrate, BuildOptions, IndexType, VectorIndex};
+use oxvec_storage::durable::{new_id, sync_dir, write_new_file};
+use oxvec_storage::IndexMeta;
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::Instant;
+
+/// What `create_index` builds.
+#[derive(Debug, Clone)]
+pub struct IndexRequest {
+    /// The vector column; found automatically when the table has exactly one.
+    pub column: Option<String>,
+    pub index_type: IndexType,
+    pub metric: Metric,
+    /// Replace an existing index on the column (else that is an error).
+    pub replace: bool,
+    pub options: BuildOptions,
+}
+
+/// Progress of a long index operation, read by the Python progress bar.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub done: AtomicU64,
+    pub total: AtomicU64,
+}
+
+/// Live vectors of the fragments `include` accepts, widened to f32, with their row ids.
+fn gather(
+    frags: &[LoadedFragment],
+    col: usize,
+    dim: usize,
+    include: &dyn Fn(&LoadedFragment) -> bool,
+) -> (Vec<f32>, Vec<u64>, Vec<u32>) {
+    let mut vecs = Vec::new();
+    let mut ids = Vec::new();
+    let mut used = Vec::new();
+    for f in frags.iter().filter(|f| include(f)) {
+        used.push(f.meta.id);
+        for (b, batch) in f.batches.iter().enumerate() {
+            let fsl = batch.column(col).as_fixed_size_list();
+            let base = fsl.value_offset_at(0);
+            for r in 0..fsl.len() {
+                let off = f.starts[b] + r as u32;
+                if f.is_deleted(off) {
+                    continue;
+                }
+                let at = base + r * dim;
+                match fsl.value_type() {
+                    DataType::Float16 => vecs.extend(
+                        fsl.values().as_primitive::<Float16Type>().values()[at..at + dim]
+                            .iter()
+                            .map(|x| x.to_f32()),
+                    ),
+                    _ => vecs.extend_from_slice(
+                        &fsl.values().as_primitive::<Float32Type>().values()[at..at + dim],
+                    ),
+                }
+                ids.push(f.row_id(b, r));
+            }
+        }
+    }
+    (vecs, ids, used)
+}
+
+fn now_micros() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or(0)
+}
+
+impl Table {
+    /// Writes an index file; returns its name and the path to remove if the commit fails.
+    fn write_index_file(&self, bytes: &[u8]) -> Result<(String, PathBuf)> {
+        let dir = self.dir.indices_dir();
+        if !dir.exists() {
+            std::fs::create_dir_all(&dir).map_err(|e| Error::storage(&dir, e))?;
+            sync_dir(self.dir.root())?;
+        }
+        let file = format!("{}.idx", new_id());
+        let path = dir.join(&file);
+        write_new_file(&path, bytes)?;
+        sync_dir(&dir)?;
+        Ok((file, path))
+    }
+
+    /// Builds a vector index over every live row and commits it as a new version.
+    pub fn create_index(
+        &self,
+        req: &IndexRequest,
+        progress: &Progress,
+        cancel: &CancelToken,
+    ) -> Result<IndexMeta> {
+        let snap = self.latest_for_write()?;
+        let frags = snap.fragments(&self.dir, &self.cache)?;
+        let schema = snap.manifest.schema.clone();
+        let (col, dim) = resolve_vector_column(&schema, req.column.as_deref())?;
+        let column = schema.field(col).name().clone();
+        let name = format!("{column}_idx");
+        let before = snap
+            .manifest
+            .body
+            .indices
+            .iter()
+            .find(|i| i.name == name)
+            .cloned();
+        if before.is_some() && !req.replace {
+            return Err(Error::invalid(format!(
+                "column '{column}' already has an index '{name}'; pass replace=True to rebuild it"
+            )));
+        }
+        let started = Instant::now();
+        let (vectors, ids, used) = gather(frags, col, dim, &|_| true);
+        if ids.is_empty() {
+            return Err(Error::invalid(format!(
+                "table '{}' has no rows to index",
+                self.name
+            )));
+        }
+        progress.total.store(ids.len() as u64, Relaxed);
+        let (bytes, crc) = build(
+            req.index_type,
+            req.metric,
+            dim,
+            &vectors,
+            &ids,
+            &req.options,
+            &progress.done,
+            cancel,
+        )?;
+        let (file, path) = self.write_index_file(&bytes)?;
+        let result = (|| {
+            let index = VectorIndex::open(&path, bytes.len() as u64, crc)?;
+            drop(bytes);
+            let cal = calibrate(&index, &vectors, cancel)?;
+            let meta = IndexMeta {
+                name: name.clone(),
+                index_type: req.index_type.name().into(),
+                column,
+                metric: req.metric.name().into(),
+                file: file.clone(),
+                file_size: std::fs::metadata(&path)
+                    .map_err(|e| Error::storage(&path, e))?
+                    .len(),
+                header_crc32c: crc,
+                fragment_ids: used,
+                num_nodes: ids.len() as u64,
+                params: serde_json::to_value(&req.options).unwrap_or_default(),
+                calibration: serde_json::to_value(&cal).unwrap_or_default(),
+                build_seconds: started.elapsed().as_secs_f64(),
+                created_micros: now_micros(),
+            };
+            cancel.check()?;
+            let txn = Transaction {
+                operation: "create_index",
+                read_version: snap.manifest.version,
+                change: Change::Indices {
+                    changes: vec![IndexChange {
+                        name,
+                        before,
+                        after: Some(meta.clone()),
+                    }],
+                },
+            };
+            let m = commit(&self.dir, &txn, None)?;
+            self.set_snapshot(m, false);
+            Ok(meta)
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_file(&path);
+        }
+        result
+    }
+
+    /// The indexes of the pinned version.
+    pub fn list_indices(&self) -> Vec<IndexMeta> {
+        self.snapshot().manifest.body.indices.clone()
+    }
+
+    /// Describes index `name` as JSON: its record, indexed and unindexed rows, sizes.
+    pub fn index_stats(&self, name: &str) -> Result<serde_json::Value> {
+        let snap = self.snapshot();
+        let meta = snap
+            .manifest
+            .body
+            .indices
+            .iter()
+            .find(|i| i.name == name)
+            .cloned()
+            .ok_or_else(|| self.no_index(name))?;
+        let covered: HashSet<u32> = meta.fragment_ids.iter().copied().collect();
+        let (mut indexed, mut unindexed) = (0u64, 0u64);
+        for f in &snap.manifest.body.fragments {
+            if covered.contains(&f.id) {
+                indexed += f.live_rows();
+            } else {
+                unindexed += f.live_rows();
+            }
+        }
+        let open = snap.index_on(&self.dir, &self.cache, &meta.column)?;
+        let memory = open.as_ref().map_or(0, |o| o.index.size_bytes());
+        let params = open.as_ref().map(|o| o.index.params()).unwrap_or_default();
+        Ok(serde_json::json!({
+            "name": meta.name,
+            "index_type": meta.index_type,
+            "column": meta.column,
+            "metric": meta.metric,
+            "params": params,
+            "num_indexed_rows": indexed,
+            "num_unindexed_rows": unindexed,
+            "num_nodes": meta.num_nodes,
+            "size_on_disk": meta.file_size,
+            "size_in_memory": memory,
+            "calibration": meta.calibration,
+            "build_seconds": meta.build_seconds,
+        }))
+    }
+
+    fn no_index(&self, name: &str) -> Error {
+        let have: Vec<String> = self.list_indices().into_iter().map(|i| i.name).collect();
+        Error::invalid(format!(
+            "table '{}' has no index named '{name}'; its indexes are {have:?}",
+            self.name
+        ))
+    }
+
+    /// Removes index `name` in a new version (its file stays for older versions).
+    pub fn drop_index(&self, name: &str) -> Result<u64> {
+        let snap = self.latest_for_write()?;
+        let before = snap
+            .manifest
+            .body
+            .indices
+            .iter()
+            .find(|i| i.name == name)
+            .cloned()
+            .ok_or_else(|| self.no_index(name))?;
+        let txn = Transaction {
+            operation: "drop_index",
+            read_version: snap.manifest.version,
+            change: Change::Indices {
+                changes: vec![IndexChange {
+                    name: name.to_string(),
+                    before: Some(before),
+                    after: None,
+                }],
+            },
+        };
+        let m = commit(&self.dir, &txn, None)?;
+        let v = m.version;
+        self.set_snapshot(m, false);
+        Ok(v)
+    }
+
+    /// Folds rows added since each index was built into it (no retraining), as one new
+    /// version. Returns how many rows were added to indexes.
+    pub fn optimize_indices(&self, progress: &Progress, cancel: &CancelToken) -> Result<u64> {
+        let snap = self.latest_for_write()?;
+        let frags = snap.fragments(&self.dir, &self.cache)?;
+        let schema = snap.manifest.schema.clone();
+        let mut changes = Vec::new();
+        let mut written = Vec::new();
+        let mut folded = 0u64;
+        let result = (|| {
+            for meta in &snap.manifest.body.indices {
+                let started = Instant::now();
+                let covered: HashSet<u32> = meta.fragment_ids.iter().copied().collect();
+                let col = schema.index_of(&meta.column).map_err(|_| {
+                    Error::schema(format!("indexed column '{}' is missing", meta.column))
+                })?;
+                let dim = vector_dim(schema.field(col).data_type()).unwrap_or(0);
+                let (vectors, ids, used) =
+                    gather(frags, col, dim, &|f| !covered.contains(&f.meta.id));
+                if ids.is_empty() {
+                    continue;
+                }
+                progress.total.fetch_add(ids.len() as u64, Relaxed);
+                let open = snap
+                    .index_on(&self.dir, &self.cache, &meta.column)?
+                    .ok_or_else(|| self.no_index(&meta.name))?;
+                let (bytes, crc) = open.index.extend(&vectors, &ids, &progress.done, cancel)?;
+                let (file, path) = self.write_index_file(&bytes)?;
+                written.push(path);
+                let mut after = meta.clone();
+                after.file = file;
+                after.file_size = bytes.len() as u64;
+                after.header_crc32c = crc;
+                after.fragment_ids.extend(used);
+                after.num_nodes += ids.len() as u64;
+                after.build_seconds = started.elapsed().as_secs_f64();
+                folded += ids.len() as u64;
+                changes.push(IndexChange {
+                    name: meta.name.clone(),
+                    before: Some(meta.clone()),
+                    after: Some(after),
+                });
+            }
+            if changes.is_empty() {
+                return Ok(0);
+            }
+            cancel.check()?;
+            let txn = Transaction {
+                operation: "optimize",
+                read_version: snap.manifest.version,
+                change: Change::Indices {
+                    changes: std::mem::take(&mut changes),
+                },
+            };
+            let m = commit(&self.dir, &txn, None)?;
+            self.set_snapshot(m, false);
+            Ok(folded)
+        })();
+        if result.is_err() {
+            for p in written {
+                let _ = std::fs::remove_file(p);
+            }
+        }
+        result
+    }
+}
