@@ -11,7 +11,7 @@ DEPS := $(VENV)/.deps-installed
 export VIRTUAL_ENV := $(VENV)
 export PATH := $(BIN):$(PATH)
 
-.PHONY: demo test build build-ci lint rust-test py-test stubtest bench clean
+.PHONY: demo test build build-ci lint rust-test py-test stubtest bench bench-ann clean
 
 $(DEPS): requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,11 @@ test: lint rust-test stubtest py-test
 bench: build
 	$(BIN)/python -m pip install -q -r benchmarks/requirements.txt
 	$(BIN)/python benchmarks/exact_search.py
+
+# ANN indexes against hnswlib, FAISS, usearch and LanceDB (1M clustered + MiniLM; long).
+bench-ann: build
+	$(BIN)/python -m pip install -q -r benchmarks/requirements.txt
+	$(BIN)/python benchmarks/ann_search.py
 
 clean:
 	cargo clean

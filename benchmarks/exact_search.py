@@ -32,7 +32,7 @@ import lancedb
 import numpy as np
 import oxvec
 import pyarrow as pa
-from datasets import docs_minilm, synthetic
+from bench_data import docs_minilm, synthetic
 
 K = 10
 RESULTS = Path(__file__).parent / "results"

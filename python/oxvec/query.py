@@ -108,7 +108,7 @@ class Query:
         >>> import oxvec, numpy as np, tempfile
         >>> rng = np.random.default_rng(0)
         >>> db = oxvec.connect(tempfile.mkdtemp())
-        >>> tbl = db.create_table("t", {"vector": rng.random((2000, 16), dtype="float32")})
+        >>> tbl = db.create_table("t", [{"vector": v} for v in rng.random((2000, 16))])
         >>> tbl.create_index(index_type="HNSW", metric="l2")
         'vector_idx'
         >>> len(tbl.search(rng.random(16)).target_recall(0.99).limit(5).to_list())

@@ -256,7 +256,7 @@ class Table:
         >>> import oxvec, numpy as np, tempfile
         >>> db = oxvec.connect(tempfile.mkdtemp())
         >>> vecs = np.random.default_rng(1).random((3000, 32), dtype="float32")
-        >>> tbl = db.create_table("docs", {"id": np.arange(3000), "vector": vecs})
+        >>> tbl = db.create_table("docs", [{"id": i, "vector": v} for i, v in enumerate(vecs)])
         >>> tbl.create_index(metric="l2", m=8)
         'vector_idx'
         >>> tbl.search(vecs[7]).limit(1).to_list()[0]["id"]

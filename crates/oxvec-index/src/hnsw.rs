@@ -116,8 +116,16 @@ pub fn write(b: &build::Builder, row_ids: &[u64], w: &mut FileWriter) -> serde_j
 }
 
 impl<'a> Frozen<'a> {
-    /// Views the graph stored in `f` (checking every section's checksum on first use).
+    /// Views the graph stored in `f` and checks that its sections agree (a full pass over
+    /// the node table: do it once per file, then use [`Frozen::view`]).
     pub fn open(f: &'a IndexFile) -> Result<Frozen<'a>> {
+        let fr = Self::view(f)?;
+        fr.validate(f)?;
+        Ok(fr)
+    }
+
+    /// Views the graph stored in `f` without the full consistency pass.
+    pub fn view(f: &'a IndexFile) -> Result<Frozen<'a>> {
         let bad = |m: &str| Error::corrupt(f.path(), m.to_string());
         let meta: Meta = serde_json::from_value(f.header.meta.clone())
             .map_err(|e| bad(&format!("bad HNSW header: {e}")))?;
@@ -146,7 +154,14 @@ impl<'a> Frozen<'a> {
             upper_off: f.get("upper_off")?,
             upper: f.get("upper")?,
         };
-        // Every length and pointer checked once, so search can index without re-checking.
+        Ok(fr)
+    }
+
+    /// Every length and offset checked, so search can index without re-checking.
+    fn validate(&self, f: &IndexFile) -> Result<()> {
+        let bad = |m: &str| Error::corrupt(f.path(), m.to_string());
+        let fr = self;
+        let m0 = fr.m0;
         let n = fr.n;
         let ok = fr.codes.len() == n * fr.dim
             && fr.norms.len() == n
@@ -167,7 +182,7 @@ impl<'a> Frozen<'a> {
                 return Err(bad("HNSW upper layer offsets out of range"));
             }
         }
-        Ok(fr)
+        Ok(())
     }
 
     /// The `ef` nearest allowed nodes to the prepared query `v`, sorted, in index space.

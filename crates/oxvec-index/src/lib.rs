@@ -277,7 +277,7 @@ impl VectorIndex {
                 }
             }
         }
-        Frozen::open(f).map(Some)
+        Frozen::view(f).map(Some)
     }
 
     /// Table row id of every node (`u64::MAX` marks a node whose row is gone).

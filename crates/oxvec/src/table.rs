@@ -144,17 +144,16 @@ impl Table {
     pub fn search(&self, q: &VectorQuery, cancel: &CancelToken) -> Result<RecordBatch> {
         self.with_fragments(|snap, frags| {
             let schema = &snap.manifest.schema;
-            let index = if q.bypass_index {
-                None
-            } else {
-                let (col, _) = search::resolve_vector_column(schema, q.column.as_deref())?;
-                snap.index_on(&self.dir, &self.cache, schema.field(col).name())?
-            };
-            let index = index.filter(|i| q.metric.is_none_or(|m| m.name() == i.meta.metric));
+            let (col, _) = search::resolve_vector_column(schema, q.column.as_deref())?;
+            let index = snap.index_on(&self.dir, &self.cache, schema.field(col).name())?;
             let mut q = q.clone();
-            if let Some(i) = &index {
+            // The index's metric is the column's default, bypassed or not, so an exact
+            // check of an indexed search compares like with like.
+            if let (None, Some(i)) = (q.metric, &index) {
                 q.metric = Some(oxvec_core::Metric::parse(&i.meta.metric)?);
             }
+            let index = index
+                .filter(|i| !q.bypass_index && q.metric.is_some_and(|m| m.name() == i.meta.metric));
             let q = &q;
             let norms = if q.metric() == oxvec_core::Metric::Cosine {
                 let (col, _) = search::resolve_vector_column(schema, q.column.as_deref())?;
