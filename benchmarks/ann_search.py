@@ -24,15 +24,15 @@ from pathlib import Path
 # Before lancedb is imported: its Rust logger reads this once.
 os.environ.setdefault("RUST_LOG", "error")
 
-import numpy as np  # noqa: E402
-import pyarrow as pa  # noqa: E402
-from bench_data import clustered, docs_minilm  # noqa: E402
-from exact_search import machine  # noqa: E402
+import numpy as np
+import pyarrow as pa
+from bench_data import clustered, docs_minilm
+from exact_search import machine
 
 K = 10
 M, EF_CONSTRUCTION = 16, 150
-EFS = [10, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384]
-PROBES = [2, 4, 8, 16, 32, 64, 128]
+EFS = (10, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384)
+PROBES = (2, 4, 8, 16, 32, 64, 128)
 RESULTS = Path(__file__).parent / "results"
 
 
@@ -65,7 +65,7 @@ def recall(got, truth):
 class Lib:
     name = ""
     knob = ""
-    settings: list[int] = []
+    settings: tuple[int, ...] = ()
 
     def build(self, data, metric, root): ...
     def set(self, s): ...
@@ -89,12 +89,10 @@ def arrow_table(data):
 
 
 class Oxvec(Lib):
-    knob_name = {"HNSW": "ef", "IVF_PQ": "nprobes", "IVF_RQ": "nprobes"}
-
     def __init__(self, index_type):
         self.index_type = index_type
         self.name = f"oxvec {index_type}"
-        self.knob = self.knob_name[index_type]
+        self.knob = "ef" if index_type == "HNSW" else "nprobes"
         self.settings = EFS if index_type == "HNSW" else PROBES
         self.setting = None
 
@@ -246,7 +244,7 @@ class Usearch(Lib):
 
 
 class Lance(Lib):
-    knob, settings = "nprobes", [8, 16, 32, 64, 128]
+    knob, settings = "nprobes", (8, 16, 32, 64, 128)
 
     def __init__(self, index_type):
         self.index_type = index_type

@@ -77,7 +77,8 @@ def test_every_index_reaches_its_recall(
     assert points and all(0.0 <= r <= 1.0 for _, r in points)
     if index_type == "IVF_RQ":
         # 1 bit per dimension plus 20 bytes per row (ids, two factors): at 32 dimensions
-        # that and the rotation is about a quarter of the float32 vectors (1/13 at 128, see BENCHMARKS.md).
+        # that and the rotation are about a quarter of the float32 vectors (1/13 at 128
+        # dimensions, see BENCHMARKS.md).
         assert stats["size_in_memory"] <= N * DIM * 4 / 3
 
 
