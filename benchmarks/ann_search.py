@@ -31,7 +31,7 @@ from exact_search import machine
 
 K = 10
 M, EF_CONSTRUCTION = 16, 150
-EFS = (10, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384)
+EFS = (10, 12, 16, 20, 24, 32, 40, 48, 64, 80, 96, 128, 160, 192, 256, 384)
 PROBES = (2, 4, 8, 16, 32, 64, 128)
 RESULTS = Path(__file__).parent / "results"
 

@@ -89,13 +89,14 @@ pub fn calibrate(
         .par_iter()
         .map(|&qi| {
             let q = &prepared[qi * dim..(qi + 1) * dim];
-            let mut best = f32::INFINITY;
-            for (j, v) in prepared.chunks_exact(dim).enumerate() {
-                if j != qi {
-                    best = best.min(l2(q, v));
-                }
-            }
-            best.sqrt()
+            let mut d = vec![0f32; n];
+            distances(Space::L2, q, &prepared, &mut d);
+            d[qi] = f32::INFINITY;
+            d.iter()
+                .copied()
+                .fold(f32::INFINITY, f32::min)
+                .max(0.0)
+                .sqrt()
         })
         .collect();
     let queries: Vec<f32> = picks
@@ -118,8 +119,12 @@ pub fn calibrate(
         .map(|q| {
             cancel.check()?;
             let mut top = TopK::new(CAL_K);
-            for (j, v) in prepared.chunks_exact(dim).enumerate() {
-                top.push(exact(space, q, v), j as u64);
+            let mut d = vec![0f32; n];
+            distances(space, q, &prepared, &mut d);
+            for (j, &x) in d.iter().enumerate() {
+                if x < top.threshold() {
+                    top.push(x, j as u64);
+                }
             }
             Ok(top
                 .into_sorted()
@@ -171,6 +176,11 @@ pub fn calibrate(
     Ok(Calibration { param, points })
 }
 
-fn l2(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
+/// Index-space distances from `q` to every row of `rows`, with the SIMD batch kernel.
+fn distances(space: Space, q: &[f32], rows: &[f32], out: &mut [f32]) {
+    let metric = match space {
+        Space::L2 => oxvec_core::Metric::L2,
+        Space::Ip => oxvec_core::Metric::Dot,
+    };
+    (oxvec_linalg::kernels().distances_f32)(metric, q, 0.0, rows, out);
 }

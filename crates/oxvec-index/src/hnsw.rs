@@ -66,7 +66,7 @@ pub struct Frozen<'a> {
     pub m0: usize,
     pub entry: u32,
     pub max_level: u8,
-    pub sq: Sq8,
+    pub sq: &'a Sq8,
     pub codes: &'a [u8],
     pub norms: &'a [f32],
     pub levels: &'a [u8],
@@ -115,17 +115,22 @@ pub fn write(b: &build::Builder, row_ids: &[u64], w: &mut FileWriter) -> serde_j
     .expect("plain struct serializes")
 }
 
-impl<'a> Frozen<'a> {
-    /// Views the graph stored in `f` and checks that its sections agree (a full pass over
-    /// the node table: do it once per file, then use [`Frozen::view`]).
-    pub fn open(f: &'a IndexFile) -> Result<Frozen<'a>> {
-        let fr = Self::view(f)?;
-        fr.validate(f)?;
-        Ok(fr)
-    }
+/// The small, parsed part of an HNSW file: read once per opened file.
+#[derive(Debug, Clone)]
+pub struct HnswHeader {
+    pub n: usize,
+    pub dim: usize,
+    pub space: Space,
+    pub params: HnswParams,
+    pub m0: usize,
+    pub entry: u32,
+    pub max_level: u8,
+    pub sq: Sq8,
+}
 
-    /// Views the graph stored in `f` without the full consistency pass.
-    pub fn view(f: &'a IndexFile) -> Result<Frozen<'a>> {
+impl HnswHeader {
+    /// Parses the header of `f` and checks the graph's sections agree with it.
+    pub fn read(f: &IndexFile) -> Result<HnswHeader> {
         let bad = |m: &str| Error::corrupt(f.path(), m.to_string());
         let meta: Meta = serde_json::from_value(f.header.meta.clone())
             .map_err(|e| bad(&format!("bad HNSW header: {e}")))?;
@@ -134,27 +139,43 @@ impl<'a> Frozen<'a> {
             "ip" => Space::Ip,
             _ => return Err(bad("unknown space")),
         };
-        let m0 = meta.params.m * 2;
-        let fr = Frozen {
+        let h = HnswHeader {
             n: meta.n,
             dim: meta.dim,
             space,
             params: meta.params,
-            m0,
+            m0: meta.params.m * 2,
             entry: meta.entry,
             max_level: meta.max_level,
             sq: Sq8 {
                 min: f.get::<f32>("sq_min")?.to_vec(),
                 scale: f.get::<f32>("sq_scale")?.to_vec(),
             },
+        };
+        Frozen::view(f, &h)?.validate(f)?;
+        Ok(h)
+    }
+}
+
+impl<'a> Frozen<'a> {
+    /// Views the graph stored in `f` whose header `h` was read (and checked) before.
+    pub fn view(f: &'a IndexFile, h: &'a HnswHeader) -> Result<Frozen<'a>> {
+        Ok(Frozen {
+            n: h.n,
+            dim: h.dim,
+            space: h.space,
+            params: h.params,
+            m0: h.m0,
+            entry: h.entry,
+            max_level: h.max_level,
+            sq: &h.sq,
             codes: f.get("codes")?,
             norms: f.get("norms")?,
             levels: f.get("levels")?,
             links0: f.get("links0")?,
             upper_off: f.get("upper_off")?,
             upper: f.get("upper")?,
-        };
-        Ok(fr)
+        })
     }
 
     /// Every length and offset checked, so search can index without re-checking.
@@ -248,11 +269,15 @@ impl Graph for FrozenView<'_, '_> {
                 let p = self.g.codes[i * self.g.dim..].as_ptr() as *const i8;
                 // SAFETY: a prefetch of a valid address has no observable effect.
                 unsafe {
-                    std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p);
-                    if self.g.dim > 64 {
+                    std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                        self.g.norms.as_ptr().add(i) as *const i8,
+                    );
+                    let mut at = 0;
+                    while at < self.g.dim {
                         std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
-                            p.add(64),
+                            p.add(at),
                         );
+                        at += 64;
                     }
                 }
             }

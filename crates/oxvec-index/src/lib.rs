@@ -209,7 +209,10 @@ pub fn prepare_all(metric: Metric, vectors: &[f32], dim: usize) -> Vec<f32> {
 
 #[derive(Debug)]
 enum Inner {
-    Hnsw(IndexFile, OnceLock<std::result::Result<(), String>>),
+    Hnsw(
+        IndexFile,
+        OnceLock<std::result::Result<hnsw::HnswHeader, String>>,
+    ),
     Ivf(Ivf),
 }
 
@@ -263,21 +266,14 @@ impl VectorIndex {
     }
 
     fn hnsw(&self) -> Result<Option<Frozen<'_>>> {
-        let Inner::Hnsw(f, checked) = &self.inner else {
+        let Inner::Hnsw(f, header) = &self.inner else {
             return Ok(None);
         };
-        match checked.get() {
-            Some(Ok(())) => {}
-            Some(Err(m)) => return Err(Error::corrupt(f.path(), m.clone())),
-            None => {
-                let r = Frozen::open(f).map(|_| ()).map_err(|e| e.to_string());
-                let r = checked.get_or_init(|| r).clone();
-                if let Err(m) = r {
-                    return Err(Error::corrupt(f.path(), m));
-                }
-            }
+        let h = header.get_or_init(|| hnsw::HnswHeader::read(f).map_err(|e| e.to_string()));
+        match h {
+            Ok(h) => Frozen::view(f, h).map(Some),
+            Err(m) => Err(Error::corrupt(f.path(), m.clone())),
         }
-        Frozen::view(f).map(Some)
     }
 
     /// Table row id of every node (`u64::MAX` marks a node whose row is gone).

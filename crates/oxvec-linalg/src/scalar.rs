@@ -45,3 +45,8 @@ pub fn dot_norm_f16(a: &[f32], b: &[f16]) -> (f32, f32) {
 pub fn dot_u8(w: &[f32], c: &[u8]) -> f32 {
     w.iter().zip(c).map(|(x, &y)| x * y as f32).sum()
 }
+
+/// Integer inner product of i8 weights with u8 codes (the VNNI path's reference).
+pub fn dot_u8i8(w: &[i8], c: &[u8]) -> i32 {
+    w.iter().zip(c).map(|(&x, &y)| x as i32 * y as i32).sum()
+}

@@ -14,19 +14,30 @@ pub struct Sq8 {
 }
 
 /// A query folded into the quantizer: `q·x ≈ bias + weights·code`.
+///
+/// Where the CPU has an integer byte-product instruction (AVX-512 VNNI) the weights are also
+/// quantized to i8 with one scale, and `weights·code` is computed in integers: a distance of
+/// 128 dimensions is then two instructions. The extra error is about 1/254 of the largest
+/// weight per dimension, small against SQ8's own, and results are re-ranked exactly anyway.
 #[derive(Debug, Clone)]
 pub struct Sq8Query {
     pub weights: Vec<f32>,
     pub bias: f32,
     /// `q·q`.
     pub norm_sq: f32,
+    weights_i8: Vec<i8>,
+    scale_i8: f32,
+    int_dot: Option<crate::simd::DotU8I8>,
 }
 
 impl Sq8Query {
     /// `q·x` for the vector behind `code`.
     #[inline]
     pub fn dot(&self, code: &[u8]) -> f32 {
-        self.bias + (kernels().dot_u8)(&self.weights, code)
+        match self.int_dot {
+            Some(f) => self.bias + self.scale_i8 * f(&self.weights_i8, code) as f32,
+            None => self.bias + (kernels().dot_u8)(&self.weights, code),
+        }
     }
 }
 
@@ -85,10 +96,34 @@ impl Sq8 {
 
     /// Folds a query into weights for [`Sq8Query::dot`].
     pub fn prepare(&self, q: &[f32]) -> Sq8Query {
+        self.prepare_with(q, kernels().dot_u8i8)
+    }
+
+    /// [`Self::prepare`] without the integer weights: cheaper to make, for queries that are
+    /// used for a handful of distances only.
+    pub fn prepare_float(&self, q: &[f32]) -> Sq8Query {
+        self.prepare_with(q, None)
+    }
+
+    fn prepare_with(&self, q: &[f32], int_dot: Option<crate::simd::DotU8I8>) -> Sq8Query {
+        let weights: Vec<f32> = q.iter().zip(&self.scale).map(|(x, s)| x * s).collect();
+        let max = weights.iter().fold(0f32, |m, w| m.max(w.abs()));
+        let scale_i8 = if max > 0.0 { max / 127.0 } else { 1.0 };
+        let weights_i8 = if int_dot.is_some() {
+            weights
+                .iter()
+                .map(|w| (w / scale_i8).round().clamp(-127.0, 127.0) as i8)
+                .collect()
+        } else {
+            Vec::new()
+        };
         Sq8Query {
-            weights: q.iter().zip(&self.scale).map(|(x, s)| x * s).collect(),
             bias: q.iter().zip(&self.min).map(|(x, m)| x * m).sum(),
             norm_sq: q.iter().map(|x| x * x).sum(),
+            weights,
+            weights_i8,
+            scale_i8,
+            int_dot,
         }
     }
 }

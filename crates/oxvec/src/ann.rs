@@ -79,19 +79,25 @@ pub fn search(
         let mut top = TopK::new(q.k);
         let mut buf = Vec::new();
         let mut d = [0f32];
-        for c in cands {
+        // Locate every candidate's row first and start loading them all: the re-rank reads
+        // rows scattered over the table, and overlapping those misses is most of its cost.
+        let mut located: Vec<(u64, usize, u32)> = Vec::with_capacity(cands.len());
+        for c in &cands {
             let Some(&row) = rows.get(c.1 as usize) else {
                 continue;
             };
             let Some(&fi) = pos.get(&((row >> 32) as u32)) else {
                 continue;
             };
-            let frag = &frags[fi];
             let off = (row & 0xffff_ffff) as u32;
-            if nf.is_none() && frag.is_deleted(off) {
+            if nf.is_none() && frags[fi].is_deleted(off) {
                 continue;
             }
-            if let Some(v) = vector_at(frag, &p, off, &mut buf) {
+            prefetch_row(&frags[fi], &p, off);
+            located.push((row, fi, off));
+        }
+        for (row, fi, off) in located {
+            if let Some(v) = vector_at(&frags[fi], &p, off, &mut buf) {
                 (kernels().distances_f32)(q.metric(), qv, p.qnorms[qi], v, &mut d);
                 top.push(d[0], row);
             }
@@ -117,6 +123,50 @@ pub fn search(
         q.with_row_id,
         p.with_qi,
     )
+}
+
+/// Starts loading the vector of row `off` of `frag` into the cache.
+fn prefetch_row(frag: &LoadedFragment, p: &Prepared, off: u32) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let Some(b) = frag.starts.partition_point(|&s| s <= off).checked_sub(1) else {
+            return;
+        };
+        let row = (off - frag.starts[b]) as usize;
+        let fsl = frag.batches[b].column(p.col).as_fixed_size_list();
+        if row >= fsl.len() {
+            return;
+        }
+        let at = fsl.value_offset_at(0) + row * p.dim;
+        let (base, start, end) = match fsl.value_type() {
+            DataType::Float16 => {
+                let v = fsl.values().as_primitive::<Float16Type>().values();
+                (
+                    v.as_ptr() as *const u8,
+                    at * 2,
+                    (at + p.dim).min(v.len()) * 2,
+                )
+            }
+            _ => {
+                let v = fsl.values().as_primitive::<Float32Type>().values();
+                (
+                    v.as_ptr() as *const u8,
+                    at * 4,
+                    (at + p.dim).min(v.len()) * 4,
+                )
+            }
+        };
+        let mut at = start;
+        while at < end {
+            // SAFETY: `at` lies inside the buffer; a prefetch has no observable effect.
+            unsafe {
+                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                    base.add(at) as *const i8
+                )
+            };
+            at += 64;
+        }
+    }
 }
 
 /// The full-precision vector of row `off` of `frag` (f16 widened into `buf`).

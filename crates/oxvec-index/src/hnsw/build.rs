@@ -154,7 +154,7 @@ impl Builder {
     fn query_of(&self, node: u32) -> Sq8Query {
         let mut v = vec![0f32; self.dim];
         self.sq.decode(self.code(node), &mut v);
-        self.sq.prepare(&v)
+        self.sq.prepare_float(&v)
     }
 
     fn dist(&self, q: &Sq8Query, node: u32) -> f32 {
@@ -167,17 +167,19 @@ impl Builder {
         if cands.len() <= max {
             return cands.iter().map(|s| s.1).collect();
         }
-        let mut kept: Vec<u32> = Vec::with_capacity(max);
+        // Each kept neighbour is prepared once as a query; a candidate is then compared with
+        // it from that side (the distance is symmetric), so preparing costs `max`, not the
+        // number of candidates examined.
+        let mut kept: Vec<(u32, Sq8Query)> = Vec::with_capacity(max);
         for c in cands {
             if kept.len() >= max {
                 break;
             }
-            let q = self.query_of(c.1);
-            if kept.iter().all(|&k| self.dist(&q, k) >= c.0) {
-                kept.push(c.1);
+            if kept.iter().all(|(_, q)| self.dist(q, c.1) >= c.0) {
+                kept.push((c.1, self.query_of(c.1)));
             }
         }
-        kept
+        kept.into_iter().map(|(k, _)| k).collect()
     }
 
     /// Adds `new` to `node`'s list at `level`, pruning with the heuristic when full.

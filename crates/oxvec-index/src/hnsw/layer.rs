@@ -86,13 +86,13 @@ pub fn search_layer<G: Graph>(
             break;
         }
         g.neighbors(c.1, level, buf);
+        // Keep only unvisited neighbours and start fetching their vectors before the first
+        // distance, so the memory loads overlap.
+        buf.retain(|&nb| visited.insert(nb));
         for &nb in buf.iter() {
             g.prefetch(nb);
         }
         for &nb in buf.iter() {
-            if !visited.insert(nb) {
-                continue;
-            }
             let d = g.distance(nb);
             let worst = if results.len() >= ef {
                 results.peek().map_or(f32::INFINITY, |s| s.0)

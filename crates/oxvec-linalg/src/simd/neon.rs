@@ -88,6 +88,7 @@ static NEON_TABLE: Kernels = Kernels {
     distances_f32: neon_f32 as BatchF32,
     distances_f16: scalar_f16 as BatchF16,
     dot_u8: crate::scalar::dot_u8,
+    dot_u8i8: None,
 };
 
 /// The NEON table (NEON is always present on aarch64).

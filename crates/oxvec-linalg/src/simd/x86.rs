@@ -448,6 +448,46 @@ unsafe fn dot_u8_avx512_impl(w: &[f32], c: &[u8]) -> f32 {
     }
 }
 
+/// `w·c` with AVX-512 VNNI: 64 byte products per `vpdpbusd`.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni")]
+unsafe fn dot_u8i8_vnni_impl(w: &[i8], c: &[u8]) -> i32 {
+    let n = w.len().min(c.len());
+    let (pw, pc) = (w.as_ptr(), c.as_ptr());
+    let mut acc0 = _mm512_setzero_si512();
+    let mut acc1 = _mm512_setzero_si512();
+    let mut i = 0;
+    // SAFETY: full loads stay inside `[0, n)`; the tail uses a masked load.
+    unsafe {
+        while i + 128 <= n {
+            let c0 = _mm512_loadu_si512(pc.add(i) as *const _);
+            let w0 = _mm512_loadu_si512(pw.add(i) as *const _);
+            let c1 = _mm512_loadu_si512(pc.add(i + 64) as *const _);
+            let w1 = _mm512_loadu_si512(pw.add(i + 64) as *const _);
+            acc0 = _mm512_dpbusd_epi32(acc0, c0, w0);
+            acc1 = _mm512_dpbusd_epi32(acc1, c1, w1);
+            i += 128;
+        }
+        while i < n {
+            let left = (n - i).min(64);
+            let m: __mmask64 = if left == 64 {
+                u64::MAX
+            } else {
+                (1u64 << left) - 1
+            };
+            let c0 = _mm512_maskz_loadu_epi8(m, pc.add(i) as *const i8);
+            let w0 = _mm512_maskz_loadu_epi8(m, pw.add(i));
+            acc0 = _mm512_dpbusd_epi32(acc0, c0, w0);
+            i += left;
+        }
+        _mm512_reduce_add_epi32(_mm512_add_epi32(acc0, acc1))
+    }
+}
+
+fn dot_u8i8_vnni(w: &[i8], c: &[u8]) -> i32 {
+    // SAFETY: only reachable through AVX512_VNNI_TABLE (avx512f/bw/vl/vnni checked).
+    unsafe { dot_u8i8_vnni_impl(w, c) }
+}
+
 fn dot_u8_avx2(w: &[f32], c: &[u8]) -> f32 {
     // SAFETY: only reachable through AVX2_TABLE (avx2 and fma checked).
     unsafe { dot_u8_avx2_impl(w, c) }
@@ -480,13 +520,28 @@ static AVX2_TABLE: Kernels = Kernels {
     distances_f32: avx2_f32 as BatchF32,
     distances_f16: avx2_f16 as BatchF16,
     dot_u8: dot_u8_avx2,
+    dot_u8i8: None,
 };
 static AVX512_TABLE: Kernels = Kernels {
     name: "avx512",
     distances_f32: avx512_f32 as BatchF32,
     distances_f16: avx512_f16 as BatchF16,
     dot_u8: dot_u8_avx512,
+    dot_u8i8: None,
 };
+static AVX512_VNNI_TABLE: Kernels = Kernels {
+    name: "avx512",
+    distances_f32: avx512_f32 as BatchF32,
+    distances_f16: avx512_f16 as BatchF16,
+    dot_u8: dot_u8_avx512,
+    dot_u8i8: Some(dot_u8i8_vnni),
+};
+
+/// The AVX-512 table with VNNI integer kernels, if this CPU has avx512vnni too.
+pub fn avx512_vnni_kernels() -> Option<&'static Kernels> {
+    (avx512_kernels().is_some() && is_x86_feature_detected!("avx512vnni"))
+        .then_some(&AVX512_VNNI_TABLE)
+}
 
 /// The AVX2+FMA+F16C table, if this CPU has those features.
 pub fn avx2_kernels() -> Option<&'static Kernels> {
