@@ -33,6 +33,8 @@ K = 10
 M, EF_CONSTRUCTION = 16, 150
 EFS = (10, 12, 16, 20, 24, 32, 40, 48, 64, 80, 96, 128, 160, 192, 256, 384)
 PROBES = (2, 4, 8, 16, 32, 64, 128)
+# IVF indexes: (nprobes, refine factor) pairs, cheapest first; every IVF library gets the same.
+IVF = tuple((p, r) for r in (10, 40, 160) for p in (2, 4, 8, 16, 32, 64))
 RESULTS = Path(__file__).parent / "results"
 
 
@@ -92,8 +94,8 @@ class Oxvec(Lib):
     def __init__(self, index_type):
         self.index_type = index_type
         self.name = f"oxvec {index_type}"
-        self.knob = "ef" if index_type == "HNSW" else "nprobes"
-        self.settings = EFS if index_type == "HNSW" else PROBES
+        self.knob = "ef" if index_type == "HNSW" else "nprobes,refine"
+        self.settings = EFS if index_type == "HNSW" else IVF
         self.setting = None
 
     def build(self, data, metric, root):
@@ -110,8 +112,10 @@ class Oxvec(Lib):
 
     def _q(self, q):
         query = self.tbl.search(q).select(["id"]).limit(K)
-        if self.setting is not None:
-            query = query.ef(self.setting) if self.knob == "ef" else query.nprobes(self.setting)
+        if isinstance(self.setting, tuple):
+            query = query.nprobes(self.setting[0]).refine_factor(self.setting[1])
+        elif self.setting is not None:
+            query = query.ef(self.setting)
         return query
 
     def one(self, q):
@@ -191,7 +195,7 @@ class FaissHNSW(Lib):
 
 
 class FaissIVFPQ(FaissHNSW):
-    name, knob, settings = "FAISS IVFPQ+refine", "nprobe", PROBES
+    name, knob, settings = "FAISS IVFPQ+refine", "nprobe,k_factor", IVF
 
     def build(self, data, metric, root):
         import faiss
@@ -213,7 +217,7 @@ class FaissIVFPQ(FaissHNSW):
         self._quant = quant
 
     def set(self, s):
-        self.ivf.nprobe = s
+        self.ivf.nprobe, self.ix.k_factor = s
 
 
 class Usearch(Lib):
@@ -244,7 +248,7 @@ class Usearch(Lib):
 
 
 class Lance(Lib):
-    knob, settings = "nprobes", (8, 16, 32, 64, 128)
+    knob, settings = "nprobes,refine", IVF
 
     def __init__(self, index_type):
         self.index_type = index_type
@@ -265,16 +269,15 @@ class Lance(Lib):
             num_partitions=max(1, int(np.sqrt(len(data)))),
             **kw,
         )
-        self.setting = 16
+        self.setting = (16, 10)
 
     def set(self, s):
         self.setting = s
 
     def _q(self, q):
-        query = self.tbl.search(q).distance_type(self.metric).limit(K).nprobes(self.setting)
-        if self.index_type == "IVF_PQ":
-            query = query.refine_factor(10)
-        return query.select(["id"])
+        nprobes, refine = self.setting
+        query = self.tbl.search(q).distance_type(self.metric).limit(K).nprobes(nprobes)
+        return query.refine_factor(refine).select(["id"])
 
     def one(self, q):
         return self._q(q).to_arrow()["id"].to_numpy()
@@ -315,7 +318,7 @@ def run_dataset(name, data, queries, metric, libs, args):
                 qps, got = timed_qps(lib.one, queries, args.min_seconds)
                 r = recall(got, truth)
                 curve.append((s, r, qps))
-                print(f"  {lib.name:22s} {lib.knob}={s:<4d} recall {r:.3f}  {qps:8.0f} QPS")
+                print(f"  {lib.name:22s} {lib.knob}={s!s:<9} recall {r:.3f}  {qps:8.0f} QPS")
                 if r >= 0.995:
                     break
             ok = [c for c in curve if c[1] >= 0.95]
@@ -367,7 +370,7 @@ def filtered(data, queries, metric, libs, args):
     for lib in libs:
         if not hasattr(lib, "filtered") or lib.name in ("oxvec IVF_PQ", "oxvec IVF_RQ"):
             continue
-        lib.set(None if lib.name.startswith("oxvec") else 32)
+        lib.set(None if lib.name.startswith("oxvec") else (32, 10))
         qps, got = timed_qps(
             lambda q, lib=lib: lib.filtered(q, "cat = 7"), queries, args.min_seconds
         )

@@ -302,10 +302,33 @@ class Table:
         """Removes an index in a new version (older versions keep it)."""
         self._inner.drop_index(name)
 
-    def optimize(self, *, progress: bool | None = None) -> int:
-        """Folds rows added since each index was built into it, without retraining, as one
-        new version. Returns how many rows were added to indexes. Unindexed rows are
-        searchable before this (exactly); afterwards they are searched through the index."""
+    def optimize(self, *, progress: bool | None = None) -> dict[str, int]:
+        """Folds rows added since each index was built into it (no retraining), compacts
+        small fragments and fragments with many deleted rows, and remaps the indexes onto
+        the moved rows, as one new version (none when there is nothing to do).
+
+        Rows not yet in an index are searchable before this (exactly); afterwards the index
+        serves them. Deleted rows are dropped from compacted fragments for good, but stay
+        readable in older versions until those are cleaned up.
+
+        Returns
+        -------
+        dict
+            ``rows_indexed``, ``fragments_removed``, ``fragments_added``.
+
+        Examples
+        --------
+        >>> import oxvec, tempfile
+        >>> db = oxvec.connect(tempfile.mkdtemp())
+        >>> tbl = db.create_table("t", [{"id": 0, "vector": [0.0, 1.0]}])
+        >>> for i in range(1, 4):
+        ...     tbl.add([{"id": i, "vector": [float(i), 1.0]}])
+        >>> tbl.optimize()
+        {'rows_indexed': 0, 'fragments_removed': 4, 'fragments_added': 1}
+        >>> len(tbl), tbl.version
+        (4, 5)
+        """
         if progress is None:
             progress = sys.stderr.isatty()
-        return self._inner.optimize(bool(progress))
+        rows, removed, added = self._inner.optimize(bool(progress))
+        return {"rows_indexed": rows, "fragments_removed": removed, "fragments_added": added}

@@ -317,11 +317,13 @@ impl PyTable {
         })
     }
 
-    /// Folds rows added since each index was built into it; returns the rows folded.
+    /// Folds new rows into the indexes and compacts small fragments; returns
+    /// `(rows_indexed, fragments_removed, fragments_added)`.
     #[pyo3(signature = (progress=false))]
-    fn optimize(&self, py: Python<'_>, progress: bool) -> PyResult<u64> {
+    fn optimize(&self, py: Python<'_>, progress: bool) -> PyResult<(u64, usize, usize)> {
         self.long_with_progress(py, progress, "optimizing", |t, prog, c| {
-            t.optimize_indices(prog, c)
+            t.optimize(prog, c)
+                .map(|s| (s.rows_indexed, s.fragments_removed, s.fragments_added))
         })
     }
 

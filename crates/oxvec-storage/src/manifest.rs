@@ -62,6 +62,9 @@ pub struct IndexMeta {
     pub fragment_ids: Vec<u32>,
     /// Nodes in the index, deleted rows included until the next rebuild.
     pub num_nodes: u64,
+    /// Nodes whose rows were removed by compaction (their row id is `u64::MAX`).
+    #[serde(default)]
+    pub tombstones: u64,
     /// Build options as given.
     pub params: serde_json::Value,
     /// Measured recall curve (see oxvec-index's calibration).

@@ -64,11 +64,18 @@ pub fn search(
     } else {
         (0..q.num_queries).map(|_| TopK::new(q.k)).collect()
     };
-    let pos: HashMap<u32, usize> = frags
-        .iter()
-        .enumerate()
-        .map(|(i, f)| (f.meta.id, i))
-        .collect();
+    // Fragment id -> position; a scan beats hashing for the usual handful of fragments.
+    let pos: Option<HashMap<u32, usize>> = (frags.len() > 16).then(|| {
+        frags
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.meta.id, i))
+            .collect()
+    });
+    let find = |id: u32| match &pos {
+        Some(m) => m.get(&id).copied(),
+        None => frags.iter().position(|f| f.meta.id == id),
+    };
     let rows = idx.index.row_ids()?;
     let one = |qi: usize| -> Result<TopK> {
         cancel.check()?;
@@ -86,7 +93,7 @@ pub fn search(
             let Some(&row) = rows.get(c.1 as usize) else {
                 continue;
             };
-            let Some(&fi) = pos.get(&((row >> 32) as u32)) else {
+            let Some(fi) = find((row >> 32) as u32) else {
                 continue;
             };
             let off = (row & 0xffff_ffff) as u32;
@@ -212,6 +219,7 @@ fn node_filter(
         if !has_filter
             && all_present
             && !any_deleted
+            && idx.meta.tombstones == 0
             && idx.meta.num_nodes as usize == idx.index.len
         {
             return Ok(None);

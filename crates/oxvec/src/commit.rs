@@ -37,6 +37,16 @@ pub enum Change {
     /// Create, replace or drop (`after: None`) indexes by name; `before` is what was read,
     /// so a concurrent change to the same index is a conflict.
     Indices { changes: Vec<IndexChange> },
+    /// Compaction: `removed` fragments (as read) are replaced by `added`, whose ids were
+    /// assigned from `first_id` (the read version's next id) because the indexes' row ids
+    /// already point at them; plus index changes. Any concurrent change to a removed
+    /// fragment, or any new fragment id handed out meanwhile, is a retryable conflict.
+    Rewrite {
+        removed: Vec<FragmentMeta>,
+        added: Vec<FragmentMeta>,
+        first_id: u32,
+        indices: Vec<IndexChange>,
+    },
 }
 
 /// One index's change within [`Change::Indices`].
@@ -131,34 +141,37 @@ fn apply(
             assign_ids(&mut new, &mut body.next_fragment_id);
             body.fragments.extend(new);
         }
-        Change::Indices { changes } => {
-            for IndexChange {
-                name,
-                before,
-                after,
-            } in changes
-            {
-                let pos = body.indices.iter().position(|i| &i.name == name);
-                let current = pos.map(|p| &body.indices[p]);
-                // An index is identified by its file: JSON round trips may perturb float fields.
-                if current.map(|c| &c.file) != before.as_ref().map(|b| &b.file) {
-                    return Err(Error::CommitConflict {
-                    message: format!(
-                        "index '{name}' was changed by a concurrent commit (read at version {}, now {})",
-                        txn.read_version, base.version
-                    ),
-                    retryable: true,
-                });
-                }
-                match (pos, after) {
-                    (Some(p), Some(a)) => body.indices[p] = a.clone(),
-                    (Some(p), None) => {
-                        body.indices.remove(p);
+        Change::Indices { changes } => apply_index_changes(&mut body, changes, txn, base)?,
+        Change::Rewrite {
+            removed,
+            added,
+            first_id,
+            indices,
+        } => {
+            let conflict = |what: String| Error::CommitConflict {
+                message: format!(
+                    "{what} since compaction read version {} (now {})",
+                    txn.read_version, base.version
+                ),
+                retryable: true,
+            };
+            if body.next_fragment_id != *first_id {
+                return Err(conflict("other fragments were added".into()));
+            }
+            let mut at = None;
+            for r in removed {
+                match body.fragments.iter().position(|f| f == r) {
+                    Some(i) => {
+                        at.get_or_insert(i);
+                        body.fragments.remove(i);
                     }
-                    (None, Some(a)) => body.indices.push(a.clone()),
-                    (None, None) => {}
+                    None => return Err(conflict(format!("fragment {} was changed", r.id))),
                 }
             }
+            let at = at.unwrap_or(body.fragments.len()).min(body.fragments.len());
+            body.fragments.splice(at..at, added.iter().cloned());
+            body.next_fragment_id = first_id + added.len() as u32;
+            apply_index_changes(&mut body, indices, txn, base)?;
         }
         Change::Replace {
             schema: s,
@@ -187,6 +200,43 @@ fn apply(
         schema,
         body,
     })
+}
+
+/// Applies index changes to `body`, refusing any whose index moved since it was read.
+fn apply_index_changes(
+    body: &mut ManifestBody,
+    changes: &[IndexChange],
+    txn: &Transaction,
+    base: &Manifest,
+) -> Result<()> {
+    for IndexChange {
+        name,
+        before,
+        after,
+    } in changes.iter()
+    {
+        let pos = body.indices.iter().position(|i| &i.name == name);
+        let current = pos.map(|p| &body.indices[p]);
+        // An index is identified by its file: JSON round trips may perturb float fields.
+        if current.map(|c| &c.file) != before.as_ref().map(|b| &b.file) {
+            return Err(Error::CommitConflict {
+                    message: format!(
+                        "index '{name}' was changed by a concurrent commit (read at version {}, now {})",
+                        txn.read_version, base.version
+                    ),
+                    retryable: true,
+                });
+        }
+        match (pos, after) {
+            (Some(p), Some(a)) => body.indices[p] = a.clone(),
+            (Some(p), None) => {
+                body.indices.remove(p);
+            }
+            (None, Some(a)) => body.indices.push(a.clone()),
+            (None, None) => {}
+        }
+    }
+    Ok(())
 }
 
 /// Publishes the first version of a new table. Losing the race means the table exists.

@@ -22,7 +22,7 @@ pub use oxvec_query::{Filter, ScalarValue};
 pub use oxvec_storage::IndexMeta;
 pub use scan::ScanRequest;
 pub use search::VectorQuery;
-pub use table::{IndexRequest, Progress, Table, VersionInfo};
+pub use table::{IndexRequest, OptimizeStats, Progress, Table, VersionInfo};
 pub use write::Assignment;
 
 /// Which SIMD kernels this CPU runs (`avx512`, `avx2`, `neon` or `scalar`).

@@ -1,7 +1,7 @@
 //! A table handle: pinned to a version for reads, always writing on top of the latest.
 
 mod indexes;
-pub use indexes::{IndexRequest, Progress};
+pub use indexes::{IndexRequest, OptimizeStats, Progress};
 
 use crate::commit::{commit, Change, Transaction};
 use crate::scan::{self, ScanRequest};
@@ -146,16 +146,29 @@ impl Table {
             let schema = &snap.manifest.schema;
             let (col, _) = search::resolve_vector_column(schema, q.column.as_deref())?;
             let index = snap.index_on(&self.dir, &self.cache, schema.field(col).name())?;
-            let mut q = q.clone();
             // The index's metric is the column's default, bypassed or not, so an exact
             // check of an indexed search compares like with like.
-            if let (None, Some(i)) = (q.metric, &index) {
-                q.metric = Some(oxvec_core::Metric::parse(&i.meta.metric)?);
-            }
+            let resolved;
+            let q = match (q.metric, &index) {
+                (None, Some(i)) => {
+                    let mut c = q.clone();
+                    c.metric = Some(oxvec_core::Metric::parse(&i.meta.metric)?);
+                    resolved = c;
+                    &resolved
+                }
+                _ => q,
+            };
             let index = index
                 .filter(|i| !q.bypass_index && q.metric.is_some_and(|m| m.name() == i.meta.metric));
-            let q = &q;
-            let norms = if q.metric() == oxvec_core::Metric::Cosine {
+            // Cached row norms serve exact cosine search; a query the index answers alone
+            // (no filter, every fragment covered) never reads them.
+            let exact_part = index.as_ref().is_none_or(|i| {
+                q.filter.is_some()
+                    || frags
+                        .iter()
+                        .any(|f| !i.meta.fragment_ids.contains(&f.meta.id))
+            });
+            let norms = if exact_part && q.metric() == oxvec_core::Metric::Cosine {
                 let (col, _) = search::resolve_vector_column(schema, q.column.as_deref())?;
                 // Cached after the first cosine query; a parallel map here would cost a pool
                 // wake-up on every query for a lookup.

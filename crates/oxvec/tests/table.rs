@@ -470,7 +470,10 @@ fn indexed_search_covers_new_rows_hides_deleted_ones_and_survives_reopen() {
     // optimize folds the new rows in; stats say so; reopen sees the same.
     let stats = t.index_stats("vec_idx").unwrap();
     assert_eq!(stats["num_unindexed_rows"], 10);
-    assert_eq!(t.optimize_indices(&Progress::default(), &c).unwrap(), 10);
+    assert_eq!(
+        t.optimize(&Progress::default(), &c).unwrap().rows_indexed,
+        10
+    );
     let stats = t.index_stats("vec_idx").unwrap();
     assert_eq!(stats["num_unindexed_rows"], 0);
     assert_eq!(search_ids(&t, &query(target.clone(), 1)), vec![5000]);

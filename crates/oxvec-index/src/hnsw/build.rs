@@ -182,8 +182,9 @@ impl Builder {
         kept.into_iter().map(|(k, _)| k).collect()
     }
 
-    /// Adds `new` to `node`'s list at `level`, pruning with the heuristic when full.
-    fn link(&self, node: u32, new: u32, level: usize) {
+    /// Adds `new` to `node`'s list at `level`, pruning with the heuristic when full;
+    /// returns whether `new` is in the list afterwards.
+    fn link(&self, node: u32, new: u32, level: usize) -> bool {
         let cap = if level == 0 { self.m0 } else { self.params.m };
         let s = self.slots(node, level);
         self.lock(node);
@@ -191,13 +192,13 @@ impl Builder {
         let list: Vec<u32> = s[1..=n].iter().map(|a| a.load(Relaxed)).collect();
         if list.contains(&new) {
             self.unlock(node);
-            return;
+            return true;
         }
         if n < cap {
             s[n + 1].store(new, Relaxed);
             s[0].store(n as u32 + 1, Relaxed);
             self.unlock(node);
-            return;
+            return true;
         }
         let q = self.query_of(node);
         let mut cands: Vec<Scored> = list
@@ -208,6 +209,30 @@ impl Builder {
         cands.sort_unstable();
         let kept = self.select(&cands, cap);
         self.write_locked(node, level, &kept);
+        self.unlock(node);
+        kept.contains(&new)
+    }
+
+    /// Puts `new` into `node`'s full list in place of its farthest entry: used when the
+    /// heuristic pruned `new` from every neighbour, which would leave it unreachable (an
+    /// outlier far from everything otherwise never shows up in results).
+    fn force_link(&self, node: u32, new: u32, level: usize) {
+        let s = self.slots(node, level);
+        self.lock(node);
+        let n = (s[0].load(Relaxed) as usize).min(s.len() - 1);
+        let list: Vec<u32> = s[1..=n].iter().map(|a| a.load(Relaxed)).collect();
+        if !list.contains(&new) {
+            let q = self.query_of(node);
+            let mut cands: Vec<Scored> =
+                list.iter().map(|&x| Scored(self.dist(&q, x), x)).collect();
+            cands.sort_unstable();
+            let mut kept: Vec<u32> = cands.iter().map(|c| c.1).collect();
+            if kept.len() == s.len() - 1 {
+                kept.pop();
+            }
+            kept.push(new);
+            self.write_locked(node, level, &kept);
+        }
         self.unlock(node);
     }
 
@@ -266,8 +291,14 @@ impl Builder {
             self.lock(node);
             self.write_locked(node, l, &chosen);
             self.unlock(node);
+            let mut reachable = false;
             for &c in &chosen {
-                self.link(c, node, l);
+                reachable |= self.link(c, node, l);
+            }
+            if !reachable {
+                if let Some(&nearest) = chosen.first() {
+                    self.force_link(nearest, node, l);
+                }
             }
             eps = found;
         }

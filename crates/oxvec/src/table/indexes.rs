@@ -5,15 +5,21 @@ use crate::commit::{commit, Change, IndexChange, Transaction};
 use crate::ingest::vector_dim;
 use crate::search::resolve_vector_column;
 use crate::snapshot::LoadedFragment;
+use crate::write::{write_fragments, Staged, MAX_FRAGMENT_ROWS};
 use arrow::array::{Array, AsArray};
+use arrow::array::{BooleanArray, RecordBatch};
+use arrow::compute::filter_record_batch;
 use arrow::datatypes::{DataType, Float16Type, Float32Type};
 use oxvec_core::{CancelToken, Error, Metric, Result};
 use oxvec_index::{build, calibrate, BuildOptions, IndexType, VectorIndex};
 use oxvec_storage::durable::{new_id, sync_dir, write_new_file};
+use oxvec_storage::FragmentMeta;
 use oxvec_storage::IndexMeta;
+use std::collections::HashMap;
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// What `create_index` builds.
@@ -156,6 +162,7 @@ impl Table {
                 header_crc32c: crc,
                 fragment_ids: used,
                 num_nodes: ids.len() as u64,
+                tombstones: 0,
                 params: serde_json::to_value(&req.options).unwrap_or_default(),
                 calibration: serde_json::to_value(&cal).unwrap_or_default(),
                 build_seconds: started.elapsed().as_secs_f64(),
@@ -263,18 +270,24 @@ impl Table {
         Ok(v)
     }
 
-    /// Folds rows added since each index was built into it (no retraining), as one new
-    /// version. Returns how many rows were added to indexes.
-    pub fn optimize_indices(&self, progress: &Progress, cancel: &CancelToken) -> Result<u64> {
+    /// Folds rows added since each index was built into it (no retraining), compacts small
+    /// fragments and fragments with many deleted rows, and remaps the indexes onto the
+    /// compacted rows, all as one new version (none if there is nothing to do).
+    pub fn optimize(&self, progress: &Progress, cancel: &CancelToken) -> Result<OptimizeStats> {
         let snap = self.latest_for_write()?;
         let frags = snap.fragments(&self.dir, &self.cache)?;
         let schema = snap.manifest.schema.clone();
-        let mut changes = Vec::new();
-        let mut written = Vec::new();
-        let mut folded = 0u64;
+        let mut written: Vec<PathBuf> = Vec::new();
+        let mut staged: Option<Staged> = None;
         let result = (|| {
+            let mut stats = OptimizeStats::default();
+            // 1. Fold uncovered rows into each index: (before, after, opened after).
+            let mut folded: Vec<(IndexMeta, IndexMeta, Arc<VectorIndex>)> = Vec::new();
             for meta in &snap.manifest.body.indices {
                 let started = Instant::now();
+                let open = snap
+                    .index_on(&self.dir, &self.cache, &meta.column)?
+                    .ok_or_else(|| self.no_index(&meta.name))?;
                 let covered: HashSet<u32> = meta.fragment_ids.iter().copied().collect();
                 let col = schema.index_of(&meta.column).map_err(|_| {
                     Error::schema(format!("indexed column '{}' is missing", meta.column))
@@ -283,15 +296,14 @@ impl Table {
                 let (vectors, ids, used) =
                     gather(frags, col, dim, &|f| !covered.contains(&f.meta.id));
                 if ids.is_empty() {
+                    folded.push((meta.clone(), meta.clone(), open.index.clone()));
                     continue;
                 }
                 progress.total.fetch_add(ids.len() as u64, Relaxed);
-                let open = snap
-                    .index_on(&self.dir, &self.cache, &meta.column)?
-                    .ok_or_else(|| self.no_index(&meta.name))?;
                 let (bytes, crc) = open.index.extend(&vectors, &ids, &progress.done, cancel)?;
                 let (file, path) = self.write_index_file(&bytes)?;
-                written.push(path);
+                written.push(path.clone());
+                let index = Arc::new(VectorIndex::open(&path, bytes.len() as u64, crc)?);
                 let mut after = meta.clone();
                 after.file = file;
                 after.file_size = bytes.len() as u64;
@@ -299,33 +311,162 @@ impl Table {
                 after.fragment_ids.extend(used);
                 after.num_nodes += ids.len() as u64;
                 after.build_seconds = started.elapsed().as_secs_f64();
-                folded += ids.len() as u64;
-                changes.push(IndexChange {
-                    name: meta.name.clone(),
-                    before: Some(meta.clone()),
-                    after: Some(after),
-                });
+                stats.rows_indexed += ids.len() as u64;
+                folded.push((meta.clone(), after, index));
             }
-            if changes.is_empty() {
-                return Ok(0);
+            // 2. Compact: every covered fragment is now in every index, so rows can move.
+            let small = (MAX_FRAGMENT_ROWS / 4) as usize;
+            let picked: Vec<&LoadedFragment> = frags
+                .iter()
+                .filter(|f| {
+                    let live = f.meta.live_rows() as usize;
+                    live < small || (f.meta.num_rows as usize - live) * 5 > f.meta.num_rows as usize
+                })
+                .collect();
+            let worth = picked.len() >= 2 || picked.iter().any(|f| f.deleted.is_some());
+            let mut removed = Vec::new();
+            let mut added = Vec::new();
+            let first_id = snap.manifest.body.next_fragment_id;
+            if worth {
+                let mut live = picked.iter().flat_map(|f| live_batches(f));
+                let st = staged.insert(write_fragments(&self.dir, &schema, &mut live, cancel)?);
+                for (j, f) in st.fragments.iter_mut().enumerate() {
+                    f.id = first_id + j as u32;
+                }
+                let moved = new_row_ids(&picked, &st.fragments);
+                removed = picked.iter().map(|f| f.meta.clone()).collect::<Vec<_>>();
+                added = st.fragments.clone();
+                stats.fragments_removed = removed.len();
+                stats.fragments_added = added.len();
+                let gone: HashSet<u32> = removed.iter().map(|f: &FragmentMeta| f.id).collect();
+                for (_, after, index) in folded.iter_mut() {
+                    let mut tomb = 0u64;
+                    let rows: Vec<u64> = index
+                        .row_ids()?
+                        .iter()
+                        .map(|&r| {
+                            let fid = (r >> 32) as u32;
+                            let new = match moved.get(&fid) {
+                                Some(m) => m
+                                    .get((r & 0xffff_ffff) as usize)
+                                    .copied()
+                                    .unwrap_or(u64::MAX),
+                                None => r,
+                            };
+                            tomb += u64::from(new == u64::MAX);
+                            new
+                        })
+                        .collect();
+                    let (bytes, crc) = index.with_row_ids(&rows)?;
+                    let (file, path) = self.write_index_file(&bytes)?;
+                    written.push(path);
+                    after.file = file;
+                    after.file_size = bytes.len() as u64;
+                    after.header_crc32c = crc;
+                    after.tombstones = tomb;
+                    after.fragment_ids.retain(|id| !gone.contains(id));
+                    after
+                        .fragment_ids
+                        .extend(added.iter().map(|f: &FragmentMeta| f.id));
+                }
+            }
+            let indices: Vec<IndexChange> = folded
+                .into_iter()
+                .filter(|(b, a, _)| b.file != a.file)
+                .map(|(b, a, _)| IndexChange {
+                    name: b.name.clone(),
+                    before: Some(b),
+                    after: Some(a),
+                })
+                .collect();
+            if indices.is_empty() && removed.is_empty() {
+                return Ok(stats);
             }
             cancel.check()?;
             let txn = Transaction {
                 operation: "optimize",
                 read_version: snap.manifest.version,
-                change: Change::Indices {
-                    changes: std::mem::take(&mut changes),
+                change: Change::Rewrite {
+                    removed,
+                    added,
+                    first_id,
+                    indices,
                 },
             };
             let m = commit(&self.dir, &txn, None)?;
             self.set_snapshot(m, false);
-            Ok(folded)
+            Ok(stats)
         })();
         if result.is_err() {
             for p in written {
                 let _ = std::fs::remove_file(p);
             }
+            if let Some(st) = &staged {
+                st.discard();
+            }
+        } else if let Some(files) = result.as_ref().ok().map(|_| written) {
+            // Intermediate index files (folded, then remapped) that no version references.
+            let keep: HashSet<String> = self.list_indices().into_iter().map(|i| i.file).collect();
+            for p in files {
+                let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+                if !keep.contains(name) {
+                    let _ = std::fs::remove_file(&p);
+                }
+            }
         }
         result
     }
+}
+
+/// What `optimize` did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OptimizeStats {
+    /// Rows added to indexes.
+    pub rows_indexed: u64,
+    /// Fragments compacted away, and fragments written in their place.
+    pub fragments_removed: usize,
+    pub fragments_added: usize,
+}
+
+/// The live rows of `f`, batch by batch.
+fn live_batches(f: &LoadedFragment) -> Vec<Result<RecordBatch>> {
+    f.batches
+        .iter()
+        .enumerate()
+        .map(|(b, batch)| {
+            let Some(del) = &f.deleted else {
+                return Ok(batch.clone());
+            };
+            let start = f.starts[b];
+            let keep: BooleanArray = (0..batch.num_rows() as u32)
+                .map(|r| Some(!del.contains(start + r)))
+                .collect();
+            filter_record_batch(batch, &keep).map_err(|e| Error::invalid(e.to_string()))
+        })
+        .collect()
+}
+
+/// Old fragment id -> new row id of each old offset (`u64::MAX`: the row was deleted).
+fn new_row_ids(picked: &[&LoadedFragment], added: &[FragmentMeta]) -> HashMap<u32, Vec<u64>> {
+    let mut out = HashMap::new();
+    let mut frag = 0usize;
+    let mut off = 0u64;
+    for f in picked {
+        let mut map = vec![u64::MAX; f.meta.num_rows as usize];
+        for (o, slot) in map.iter_mut().enumerate() {
+            if f.is_deleted(o as u32) {
+                continue;
+            }
+            while frag < added.len() && off >= added[frag].num_rows {
+                frag += 1;
+                off = 0;
+            }
+            if let Some(a) = added.get(frag) {
+                *slot = ((a.id as u64) << 32) | off;
+                off += 1;
+            }
+        }
+        out.insert(f.meta.id, map);
+    }
+    out
 }
