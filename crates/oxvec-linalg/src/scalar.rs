@@ -50,3 +50,11 @@ pub fn dot_u8(w: &[f32], c: &[u8]) -> f32 {
 pub fn dot_u8i8(w: &[i8], c: &[u8]) -> i32 {
     w.iter().zip(c).map(|(&x, &y)| x as i32 * y as i32).sum()
 }
+
+/// [`dot_u8i8`] of `w` with the rows `ids` of `codes` (rows `w.len()` wide) into `out`.
+pub fn dot_u8i8_rows(w: &[i8], codes: &[u8], ids: &[u32], out: &mut [i32]) {
+    let d = w.len();
+    for (&i, o) in ids.iter().zip(out.iter_mut()) {
+        *o = dot_u8i8(w, &codes[i as usize * d..(i as usize + 1) * d]);
+    }
+}

@@ -21,6 +21,9 @@ pub type BatchF16 = fn(Metric, &[f32], f32, &[f16], &mut [f32]);
 pub type DotU8 = fn(&[f32], &[u8]) -> f32;
 /// Integer inner product of i8 weights with one row of u8 codes.
 pub type DotU8I8 = fn(&[i8], &[u8]) -> i32;
+/// [`DotU8I8`] against the rows `ids` of a row-major code table, into `out`. Callers
+/// guarantee every id is a row of the table.
+pub type DotU8I8Rows = fn(&[i8], &[u8], &[u32], &mut [i32]);
 
 /// One instruction set's kernels.
 #[derive(Debug)]
@@ -34,6 +37,8 @@ pub struct Kernels {
     /// `w·c` in integers, where a single instruction does 64 byte products (AVX-512 VNNI);
     /// `None` where that is not faster than [`Kernels::dot_u8`].
     pub dot_u8i8: Option<DotU8I8>,
+    /// The gathered form of `dot_u8i8`: four rows per pass share each weight load.
+    pub dot_u8i8_rows: Option<DotU8I8Rows>,
 }
 
 /// The loop every batch kernel runs: one per metric, the per-row kernels passed in. Each
@@ -103,6 +108,7 @@ pub static SCALAR: Kernels = Kernels {
     distances_f16: scalar_f16,
     dot_u8: scalar::dot_u8,
     dot_u8i8: None,
+    dot_u8i8_rows: None,
 };
 
 #[cfg(target_arch = "x86_64")]

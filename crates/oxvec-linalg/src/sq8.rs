@@ -28,6 +28,7 @@ pub struct Sq8Query {
     weights_i8: Vec<i8>,
     scale_i8: f32,
     int_dot: Option<crate::simd::DotU8I8>,
+    int_rows: Option<crate::simd::DotU8I8Rows>,
 }
 
 impl Sq8Query {
@@ -37,6 +38,26 @@ impl Sq8Query {
         match self.int_dot {
             Some(f) => self.bias + self.scale_i8 * f(&self.weights_i8, code) as f32,
             None => self.bias + (kernels().dot_u8)(&self.weights, code),
+        }
+    }
+
+    /// `q·x` for the rows `ids` of a row-major code table (`dim` bytes per row), into `out`.
+    pub fn dots(&self, codes: &[u8], ids: &[u32], ints: &mut Vec<i32>, out: &mut Vec<f32>) {
+        out.clear();
+        match self.int_rows {
+            Some(f) => {
+                ints.clear();
+                ints.resize(ids.len(), 0);
+                f(&self.weights_i8, codes, ids, ints);
+                out.extend(ints.iter().map(|&v| self.bias + self.scale_i8 * v as f32));
+            }
+            None => {
+                let d = self.weights.len();
+                out.extend(
+                    ids.iter()
+                        .map(|&i| self.dot(&codes[i as usize * d..(i as usize + 1) * d])),
+                );
+            }
         }
     }
 }
@@ -117,7 +138,13 @@ impl Sq8 {
         } else {
             Vec::new()
         };
+        let int_rows = if int_dot.is_some() {
+            kernels().dot_u8i8_rows
+        } else {
+            None
+        };
         Sq8Query {
+            int_rows,
             bias: q.iter().zip(&self.min).map(|(x, m)| x * m).sum(),
             norm_sq: q.iter().map(|x| x * x).sum(),
             weights,

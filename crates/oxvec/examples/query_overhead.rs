@@ -12,7 +12,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 fn main() {
-    let (n, dim) = (20_000usize, 128usize);
+    let n: usize = std::env::args()
+        .nth(2)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20_000);
+    let dim = 128usize;
     let mut r = SplitMix64::new(1);
     let vals: Vec<f32> = (0..n * dim).map(|_| r.gaussian() as f32).collect();
     let item = Arc::new(Field::new("item", DataType::Float32, true));

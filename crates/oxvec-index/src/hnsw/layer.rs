@@ -30,6 +30,11 @@ pub trait Graph {
     fn distance(&self, node: u32) -> f32;
     /// Hints that `node`'s vector will be read soon.
     fn prefetch(&self, _node: u32) {}
+    /// Distances to several nodes at once, into `out` (cleared first).
+    fn distances(&self, nodes: &[u32], out: &mut Vec<f32>) {
+        out.clear();
+        out.extend(nodes.iter().map(|&n| self.distance(n)));
+    }
 }
 
 /// Greedy descent through one upper layer: follows any closer neighbour until none is.
@@ -65,6 +70,7 @@ pub fn search_layer<G: Graph>(
     let mut candidates: BinaryHeap<Reverse<Scored>> = BinaryHeap::with_capacity(ef * 2);
     let mut results: BinaryHeap<Scored> = BinaryHeap::with_capacity(ef + 1);
     let allowed = |n: u32| filter.is_none_or(|f| f.allows(n));
+    let mut dists = Vec::with_capacity(64);
     for &e in entry {
         if visited.insert(e.1) {
             candidates.push(Reverse(e));
@@ -92,8 +98,8 @@ pub fn search_layer<G: Graph>(
         for &nb in buf.iter() {
             g.prefetch(nb);
         }
-        for &nb in buf.iter() {
-            let d = g.distance(nb);
+        g.distances(buf, &mut dists);
+        for (&nb, &d) in buf.iter().zip(dists.iter()) {
             let worst = if results.len() >= ef {
                 results.peek().map_or(f32::INFINITY, |s| s.0)
             } else {

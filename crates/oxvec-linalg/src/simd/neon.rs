@@ -89,6 +89,7 @@ static NEON_TABLE: Kernels = Kernels {
     distances_f16: scalar_f16 as BatchF16,
     dot_u8: crate::scalar::dot_u8,
     dot_u8i8: None,
+    dot_u8i8_rows: None,
 };
 
 /// The NEON table (NEON is always present on aarch64).

@@ -483,6 +483,68 @@ unsafe fn dot_u8i8_vnni_impl(w: &[i8], c: &[u8]) -> i32 {
     }
 }
 
+/// Four gathered rows per pass: each 64-byte block of weights is loaded once for four
+/// `vpdpbusd`s, which also keeps four independent accumulation chains in flight.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni")]
+unsafe fn dot_u8i8_rows_vnni_impl(w: &[i8], codes: &[u8], ids: &[u32], out: &mut [i32]) {
+    let d = w.len();
+    let n = ids.len().min(out.len());
+    let pw = w.as_ptr();
+    let full = d / 64;
+    let tail = d % 64;
+    let tail_mask: __mmask64 = if tail == 0 { 0 } else { (1u64 << tail) - 1 };
+    let row = |i: u32| -> *const u8 {
+        debug_assert!((i as usize + 1) * d <= codes.len());
+        // SAFETY (of the pointer's later use): callers guarantee every id is a row.
+        unsafe { codes.as_ptr().add(i as usize * d) }
+    };
+    let mut j = 0;
+    // SAFETY: rows are `d` bytes inside `codes`; full loads cover `[0, 64 * full)`, the tail
+    // is a masked load of the remaining `tail` bytes.
+    unsafe {
+        while j + 4 <= n {
+            let r = [
+                row(ids[j]),
+                row(ids[j + 1]),
+                row(ids[j + 2]),
+                row(ids[j + 3]),
+            ];
+            let mut acc = [_mm512_setzero_si512(); 4];
+            for b in 0..full {
+                let wv = _mm512_loadu_si512(pw.add(b * 64) as *const _);
+                for (a, &p) in acc.iter_mut().zip(&r) {
+                    *a = _mm512_dpbusd_epi32(*a, _mm512_loadu_si512(p.add(b * 64) as *const _), wv);
+                }
+            }
+            if tail != 0 {
+                let wv = _mm512_maskz_loadu_epi8(tail_mask, pw.add(full * 64));
+                for (a, &p) in acc.iter_mut().zip(&r) {
+                    let c = _mm512_maskz_loadu_epi8(tail_mask, p.add(full * 64) as *const i8);
+                    *a = _mm512_dpbusd_epi32(*a, c, wv);
+                }
+            }
+            for (o, a) in out[j..j + 4].iter_mut().zip(acc) {
+                *o = _mm512_reduce_add_epi32(a);
+            }
+            j += 4;
+        }
+        while j < n {
+            out[j] = dot_u8i8_vnni_impl(w, std::slice::from_raw_parts(row(ids[j]), d));
+            j += 1;
+        }
+    }
+}
+
+fn dot_u8i8_rows_vnni(w: &[i8], codes: &[u8], ids: &[u32], out: &mut [i32]) {
+    let d = w.len();
+    assert!(
+        ids.iter().all(|&i| (i as usize + 1) * d <= codes.len()),
+        "dot_u8i8_rows: row id out of range"
+    );
+    // SAFETY: only reachable through AVX512_VNNI_TABLE; ids checked against the table above.
+    unsafe { dot_u8i8_rows_vnni_impl(w, codes, ids, out) }
+}
+
 fn dot_u8i8_vnni(w: &[i8], c: &[u8]) -> i32 {
     // SAFETY: only reachable through AVX512_VNNI_TABLE (avx512f/bw/vl/vnni checked).
     unsafe { dot_u8i8_vnni_impl(w, c) }
@@ -521,6 +583,7 @@ static AVX2_TABLE: Kernels = Kernels {
     distances_f16: avx2_f16 as BatchF16,
     dot_u8: dot_u8_avx2,
     dot_u8i8: None,
+    dot_u8i8_rows: None,
 };
 static AVX512_TABLE: Kernels = Kernels {
     name: "avx512",
@@ -528,6 +591,7 @@ static AVX512_TABLE: Kernels = Kernels {
     distances_f16: avx512_f16 as BatchF16,
     dot_u8: dot_u8_avx512,
     dot_u8i8: None,
+    dot_u8i8_rows: None,
 };
 static AVX512_VNNI_TABLE: Kernels = Kernels {
     name: "avx512",
@@ -535,6 +599,7 @@ static AVX512_VNNI_TABLE: Kernels = Kernels {
     distances_f16: avx512_f16 as BatchF16,
     dot_u8: dot_u8_avx512,
     dot_u8i8: Some(dot_u8i8_vnni),
+    dot_u8i8_rows: Some(dot_u8i8_rows_vnni),
 };
 
 /// The AVX-512 table with VNNI integer kernels, if this CPU has avx512vnni too.
