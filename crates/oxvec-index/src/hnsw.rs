@@ -212,11 +212,7 @@ impl<'a> Frozen<'a> {
             return Vec::new();
         }
         let q = self.sq.prepare(v);
-        let view = FrozenView {
-            g: self,
-            q: &q,
-            ints: Default::default(),
-        };
+        let view = FrozenView { g: self, q: &q };
         let mut buf = Vec::with_capacity(self.m0);
         let mut cur = Scored(view.distance(self.entry), self.entry);
         for l in (1..=self.max_level as usize).rev() {
@@ -231,7 +227,6 @@ impl<'a> Frozen<'a> {
 struct FrozenView<'a, 'g> {
     g: &'a Frozen<'g>,
     q: &'a Sq8Query,
-    ints: std::cell::RefCell<Vec<i32>>,
 }
 
 impl Graph for FrozenView<'_, '_> {
@@ -265,10 +260,9 @@ impl Graph for FrozenView<'_, '_> {
         )
     }
 
-    fn distances(&self, nodes: &[u32], out: &mut Vec<f32>) {
+    fn distances(&self, nodes: &[u32], out: &mut Vec<f32>, ints: &mut Vec<i32>) {
         let g = self.g;
-        self.q
-            .dots(g.codes, nodes, &mut self.ints.borrow_mut(), out);
+        self.q.dots(g.codes, nodes, ints, out);
         for (d, &n) in out.iter_mut().zip(nodes) {
             *d = match g.space {
                 Space::L2 => (self.q.norm_sq + g.norms[n as usize] - 2.0 * *d).max(0.0),

@@ -30,8 +30,8 @@ pub trait Graph {
     fn distance(&self, node: u32) -> f32;
     /// Hints that `node`'s vector will be read soon.
     fn prefetch(&self, _node: u32) {}
-    /// Distances to several nodes at once, into `out` (cleared first).
-    fn distances(&self, nodes: &[u32], out: &mut Vec<f32>) {
+    /// Distances to several nodes at once, into `out` (cleared first); `ints` is scratch.
+    fn distances(&self, nodes: &[u32], out: &mut Vec<f32>, _ints: &mut Vec<i32>) {
         out.clear();
         out.extend(nodes.iter().map(|&n| self.distance(n)));
     }
@@ -67,10 +67,57 @@ pub fn search_layer<G: Graph>(
     visited: &mut Visited,
     buf: &mut Vec<u32>,
 ) -> Vec<Scored> {
-    let mut candidates: BinaryHeap<Reverse<Scored>> = BinaryHeap::with_capacity(ef * 2);
-    let mut results: BinaryHeap<Scored> = BinaryHeap::with_capacity(ef + 1);
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut s) => {
+            let s = &mut *s;
+            walk(g, entry, ef, level, filter, visited, buf, s)
+        }
+        Err(_) => walk(
+            g,
+            entry,
+            ef,
+            level,
+            filter,
+            visited,
+            buf,
+            &mut Scratch::default(),
+        ),
+    })
+}
+
+/// Heaps and buffers a layer search reuses from one call to the next on a thread.
+#[derive(Default)]
+struct Scratch {
+    candidates: BinaryHeap<Reverse<Scored>>,
+    results: BinaryHeap<Scored>,
+    dists: Vec<f32>,
+    ints: Vec<i32>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
+#[allow(clippy::too_many_arguments)]
+fn walk<G: Graph>(
+    g: &G,
+    entry: &[Scored],
+    ef: usize,
+    level: usize,
+    filter: Option<&NodeFilter>,
+    visited: &mut Visited,
+    buf: &mut Vec<u32>,
+    s: &mut Scratch,
+) -> Vec<Scored> {
+    let Scratch {
+        candidates,
+        results,
+        dists,
+        ints,
+    } = s;
+    candidates.clear();
+    results.clear();
     let allowed = |n: u32| filter.is_none_or(|f| f.allows(n));
-    let mut dists = Vec::with_capacity(64);
     for &e in entry {
         if visited.insert(e.1) {
             candidates.push(Reverse(e));
@@ -98,7 +145,7 @@ pub fn search_layer<G: Graph>(
         for &nb in buf.iter() {
             g.prefetch(nb);
         }
-        g.distances(buf, &mut dists);
+        g.distances(buf, dists, ints);
         for (&nb, &d) in buf.iter().zip(dists.iter()) {
             let worst = if results.len() >= ef {
                 results.peek().map_or(f32::INFINITY, |s| s.0)
@@ -116,5 +163,7 @@ pub fn search_layer<G: Graph>(
             }
         }
     }
-    results.into_sorted_vec()
+    let mut out: Vec<Scored> = results.drain().collect();
+    out.sort_unstable();
+    out
 }
