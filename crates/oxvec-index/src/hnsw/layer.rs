@@ -70,7 +70,11 @@ pub fn search_layer<G: Graph>(
     SCRATCH.with(|cell| match cell.try_borrow_mut() {
         Ok(mut s) => {
             let s = &mut *s;
-            walk(g, entry, ef, level, filter, visited, buf, s)
+            if filter.is_none() {
+                beam(g, entry, ef, level, visited, buf, s)
+            } else {
+                walk(g, entry, ef, level, filter, visited, buf, s)
+            }
         }
         Err(_) => walk(
             g,
@@ -92,6 +96,7 @@ struct Scratch {
     results: BinaryHeap<Scored>,
     dists: Vec<f32>,
     ints: Vec<i32>,
+    pool: Vec<(Scored, bool)>,
 }
 
 thread_local! {
@@ -114,6 +119,7 @@ fn walk<G: Graph>(
         results,
         dists,
         ints,
+        ..
     } = s;
     candidates.clear();
     results.clear();
@@ -166,4 +172,59 @@ fn walk<G: Graph>(
     let mut out: Vec<Scored> = results.drain().collect();
     out.sort_unstable();
     out
+}
+
+/// The unfiltered layer search as a bounded beam: one array of the `ef` best nodes seen,
+/// sorted, each flagged once expanded. It visits exactly what the two-heap loop visits when
+/// every node may be returned (a candidate worse than the `ef`-th best is never expanded
+/// there either), without the heap traffic.
+fn beam<G: Graph>(
+    g: &G,
+    entry: &[Scored],
+    ef: usize,
+    level: usize,
+    visited: &mut Visited,
+    buf: &mut Vec<u32>,
+    s: &mut Scratch,
+) -> Vec<Scored> {
+    let Scratch {
+        dists, ints, pool, ..
+    } = s;
+    pool.clear();
+    let insert = |pool: &mut Vec<(Scored, bool)>, e: Scored| -> Option<usize> {
+        if pool.len() >= ef && pool.last().is_some_and(|l| l.0 <= e) {
+            return None;
+        }
+        let at = pool.partition_point(|p| p.0 < e);
+        pool.insert(at, (e, false));
+        pool.truncate(ef);
+        Some(at)
+    };
+    for &e in entry {
+        if visited.insert(e.1) {
+            insert(pool, e);
+        }
+    }
+    let mut next = 0;
+    while next < pool.len() {
+        if pool[next].1 {
+            next += 1;
+            continue;
+        }
+        pool[next].1 = true;
+        let node = pool[next].0 .1;
+        next += 1;
+        g.neighbors(node, level, buf);
+        buf.retain(|&nb| visited.insert(nb));
+        for &nb in buf.iter() {
+            g.prefetch(nb);
+        }
+        g.distances(buf, dists, ints);
+        for (&nb, &d) in buf.iter().zip(dists.iter()) {
+            if let Some(at) = insert(pool, Scored(d, nb)) {
+                next = next.min(at);
+            }
+        }
+    }
+    pool.iter().map(|p| p.0).collect()
 }
