@@ -5,9 +5,7 @@
 //! returned. The planner measures the filter's selectivity first: when few rows match, exact
 //! search over just those rows is both faster and exact, so it is used instead of the index.
 
-use crate::search::{
-    assemble, exact_tops, is_parallel, prepare, row_masks, Masks, Prepared, VectorQuery,
-};
+use crate::search::{exact_tops, is_parallel, prepare, row_masks, Masks, Prepared, VectorQuery};
 use crate::snapshot::{LoadedFragment, OpenIndex};
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{DataType, Float16Type, Float32Type, SchemaRef};
@@ -48,14 +46,7 @@ pub fn search(
         let fraction = allowed as f32 / idx.index.len.max(1) as f32;
         if allowed * p.dim <= EXACT_MAX_FLOPS || fraction < EXACT_MAX_FRACTION {
             let tops = exact_tops(frags, &|_| true, &p, q, norms, &masks, cancel)?;
-            return assemble(
-                frags,
-                &p.out_schema,
-                &p.proj,
-                tops,
-                q.with_row_id,
-                p.with_qi,
-            );
+            return p.assemble(frags, q, tops);
         }
     }
     let uncovered = |f: &LoadedFragment| !covered.contains(&f.meta.id);
@@ -122,14 +113,7 @@ pub fn search(
     for (t, a) in tops.iter_mut().zip(ann) {
         t.merge(a);
     }
-    assemble(
-        frags,
-        &p.out_schema,
-        &p.proj,
-        tops,
-        q.with_row_id,
-        p.with_qi,
-    )
+    p.assemble(frags, q, tops)
 }
 
 /// Starts loading the vector of row `off` of `frag` into the cache.

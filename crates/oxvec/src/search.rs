@@ -176,6 +176,25 @@ pub fn search(
     )
 }
 
+impl Prepared {
+    /// Gathers the result batch of `tops` (see [`assemble`]).
+    pub(crate) fn assemble(
+        &self,
+        frags: &[LoadedFragment],
+        q: &VectorQuery,
+        tops: Vec<TopK>,
+    ) -> Result<RecordBatch> {
+        assemble(
+            frags,
+            &self.out_schema,
+            &self.proj,
+            tops,
+            q.with_row_id,
+            self.with_qi,
+        )
+    }
+}
+
 /// Validates a query against the schema.
 pub(crate) fn prepare(schema: &SchemaRef, q: &VectorQuery) -> Result<Prepared> {
     let (col, dim) = resolve_vector_column(schema, q.column.as_deref())?;

@@ -198,14 +198,7 @@ impl Table {
     /// Describes index `name` as JSON: its record, indexed and unindexed rows, sizes.
     pub fn index_stats(&self, name: &str) -> Result<serde_json::Value> {
         let snap = self.snapshot();
-        let meta = snap
-            .manifest
-            .body
-            .indices
-            .iter()
-            .find(|i| i.name == name)
-            .cloned()
-            .ok_or_else(|| self.no_index(name))?;
+        let meta = self.index_named(&snap.manifest, name)?;
         let covered: HashSet<u32> = meta.fragment_ids.iter().copied().collect();
         let (mut indexed, mut unindexed) = (0u64, 0u64);
         for f in &snap.manifest.body.fragments {
@@ -234,6 +227,17 @@ impl Table {
         }))
     }
 
+    /// The record of index `name` in `manifest`.
+    fn index_named(&self, manifest: &oxvec_storage::Manifest, name: &str) -> Result<IndexMeta> {
+        manifest
+            .body
+            .indices
+            .iter()
+            .find(|i| i.name == name)
+            .cloned()
+            .ok_or_else(|| self.no_index(name))
+    }
+
     fn no_index(&self, name: &str) -> Error {
         let have: Vec<String> = self.list_indices().into_iter().map(|i| i.name).collect();
         Error::invalid(format!(
@@ -245,14 +249,7 @@ impl Table {
     /// Removes index `name` in a new version (its file stays for older versions).
     pub fn drop_index(&self, name: &str) -> Result<u64> {
         let snap = self.latest_for_write()?;
-        let before = snap
-            .manifest
-            .body
-            .indices
-            .iter()
-            .find(|i| i.name == name)
-            .cloned()
-            .ok_or_else(|| self.no_index(name))?;
+        let before = self.index_named(&snap.manifest, name)?;
         let txn = Transaction {
             operation: "drop_index",
             read_version: snap.manifest.version,
@@ -305,9 +302,7 @@ impl Table {
                 written.push(path.clone());
                 let index = Arc::new(VectorIndex::open(&path, bytes.len() as u64, crc)?);
                 let mut after = meta.clone();
-                after.file = file;
-                after.file_size = bytes.len() as u64;
-                after.header_crc32c = crc;
+                point_at(&mut after, file, &bytes, crc);
                 after.fragment_ids.extend(used);
                 after.num_nodes += ids.len() as u64;
                 after.build_seconds = started.elapsed().as_secs_f64();
@@ -360,9 +355,7 @@ impl Table {
                     let (bytes, crc) = index.with_row_ids(&rows)?;
                     let (file, path) = self.write_index_file(&bytes)?;
                     written.push(path);
-                    after.file = file;
-                    after.file_size = bytes.len() as u64;
-                    after.header_crc32c = crc;
+                    point_at(after, file, &bytes, crc);
                     after.tombstones = tomb;
                     after.fragment_ids.retain(|id| !gone.contains(id));
                     after
@@ -416,6 +409,13 @@ impl Table {
         }
         result
     }
+}
+
+/// Makes `meta` name a newly written index file.
+fn point_at(meta: &mut IndexMeta, file: String, bytes: &[u8], header_crc: u32) {
+    meta.file = file;
+    meta.file_size = bytes.len() as u64;
+    meta.header_crc32c = header_crc;
 }
 
 /// What `optimize` did.
