@@ -95,8 +95,10 @@ pub struct SearchKnobs {
     pub target_recall: Option<f32>,
 }
 
-/// Recall the index aims for when the query sets no knob.
-pub const DEFAULT_RECALL: f32 = 0.97;
+/// Recall the index aims for (on its calibration queries) when the query sets no knob.
+/// Calibration queries are sampled rows moved off the data; real held-out queries measured
+/// about 0.03 lower (MiniLM: 0.942 at a calibrated 0.97), so the default aims high.
+pub const DEFAULT_RECALL: f32 = 0.99;
 
 /// Builds an index over `vectors` (raw, row-major, `dim` wide; node `i` is `row_ids[i]`).
 /// Returns the file bytes and the header CRC the manifest records.
