@@ -18,12 +18,13 @@ def test_demo_runs_and_keeps_database(tmp_path: Path, capsys) -> None:
         "Vector search",
         "Filtered search",
         "Batched exact search",
+        "ANN index",
         "restore(1)",
         "table stdlib",
     ]:
         assert part in out
     t = oxvec.connect(tmp_path / "demo").open_table("stdlib")
-    assert len(t) > 1000 and t.version == 4
+    assert len(t) > 1000 and t.version == 5
 
 
 def test_info(tmp_path: Path, capsys) -> None:
