@@ -38,11 +38,7 @@ impl Default for HnswParams {
 /// Distance from a prepared query to a code with decoded squared norm `norm`.
 #[inline]
 pub fn node_distance(space: Space, q: &Sq8Query, code: &[u8], norm: f32) -> f32 {
-    let dot = q.dot(code);
-    match space {
-        Space::L2 => (q.norm_sq + norm - 2.0 * dot).max(0.0),
-        Space::Ip => 1.0 - dot,
-    }
+    space.from_dot(q.norm_sq, norm, q.dot(code))
 }
 
 /// The header fields of an HNSW file.
@@ -50,7 +46,7 @@ pub fn node_distance(space: Space, q: &Sq8Query, code: &[u8], norm: f32) -> f32 
 struct Meta {
     n: usize,
     dim: usize,
-    space: String,
+    space: Space,
     params: HnswParams,
     entry: u32,
     max_level: u8,
@@ -73,13 +69,6 @@ pub struct Frozen<'a> {
     pub links0: &'a [u32],
     pub upper_off: &'a [u32],
     pub upper: &'a [u32],
-}
-
-fn space_name(s: Space) -> &'static str {
-    match s {
-        Space::L2 => "l2",
-        Space::Ip => "ip",
-    }
 }
 
 /// Writes a finished builder as index-file sections (`row_ids` maps node -> table row id).
@@ -107,7 +96,7 @@ pub fn write(b: &build::Builder, row_ids: &[u64], w: &mut FileWriter) -> serde_j
     serde_json::to_value(Meta {
         n: b.levels.len(),
         dim: b.dim,
-        space: space_name(b.space).into(),
+        space: b.space,
         params: b.params,
         entry,
         max_level,
@@ -134,15 +123,10 @@ impl HnswHeader {
         let bad = |m: &str| Error::corrupt(f.path(), m.to_string());
         let meta: Meta = serde_json::from_value(f.header.meta.clone())
             .map_err(|e| bad(&format!("bad HNSW header: {e}")))?;
-        let space = match meta.space.as_str() {
-            "l2" => Space::L2,
-            "ip" => Space::Ip,
-            _ => return Err(bad("unknown space")),
-        };
         let h = HnswHeader {
             n: meta.n,
             dim: meta.dim,
-            space,
+            space: meta.space,
             params: meta.params,
             m0: meta.params.m * 2,
             entry: meta.entry,
@@ -264,10 +248,7 @@ impl Graph for FrozenView<'_, '_> {
         let g = self.g;
         self.q.dots(g.codes, nodes, ints, out);
         for (d, &n) in out.iter_mut().zip(nodes) {
-            *d = match g.space {
-                Space::L2 => (self.q.norm_sq + g.norms[n as usize] - 2.0 * *d).max(0.0),
-                Space::Ip => 1.0 - *d,
-            };
+            *d = g.space.from_dot(self.q.norm_sq, g.norms[n as usize], *d);
         }
     }
 

@@ -43,7 +43,7 @@ pub struct IvfParams {
 struct Meta {
     n: usize,
     dim: usize,
-    space: String,
+    space: Space,
     params: IvfParams,
 }
 
@@ -61,13 +61,6 @@ struct Encoded {
     /// PQ: `m` bytes per vector; RQ: `words` u64 per vector (as bytes).
     codes: Vec<u8>,
     factors: Vec<RabitFactors>,
-}
-
-fn space_name(s: Space) -> &'static str {
-    match s {
-        Space::L2 => "l2",
-        Space::Ip => "ip",
-    }
 }
 
 /// Checks the parameters against the data and fills in defaults.
@@ -138,19 +131,12 @@ pub fn resolve_params(
 }
 
 /// Trains centroids and the residual quantizer on `data` (prepared vectors, row-major).
-pub fn train(
-    space: Space,
-    dim: usize,
-    data: &[f32],
-    p: &IvfParams,
-    cancel: &CancelToken,
-) -> Result<Trained> {
+pub fn train(dim: usize, data: &[f32], p: &IvfParams, cancel: &CancelToken) -> Result<Trained> {
     let opts = KMeansOptions {
         seed: p.seed,
         ..KMeansOptions::default()
     };
     let centroids = kmeans::train(data, dim, p.num_partitions, opts, cancel)?;
-    let _ = space;
     match p.codec {
         Codec::Pq => {
             // Train on residuals of a sample.
@@ -349,7 +335,7 @@ pub fn write(
     Ok(serde_json::to_value(Meta {
         n: all_rows.len(),
         dim,
-        space: space_name(space).into(),
+        space,
         params: *params,
     })
     .expect("plain struct serializes"))
@@ -372,6 +358,8 @@ pub struct Ivf {
     checked: Vec<OnceLock<bool>>,
     pq: OnceLock<ProductQuantizer>,
     rq: OnceLock<RaBitQ>,
+    /// Squared norms of the centroids, computed on the first search.
+    centroid_norms: OnceLock<Vec<f32>>,
 }
 
 impl Ivf {
@@ -379,11 +367,6 @@ impl Ivf {
         let bad = |m: String| Error::corrupt(file.path(), m);
         let meta: Meta = serde_json::from_value(file.header.meta.clone())
             .map_err(|e| bad(format!("bad IVF header: {e}")))?;
-        let space = match meta.space.as_str() {
-            "l2" => Space::L2,
-            "ip" => Space::Ip,
-            _ => return Err(bad("unknown space".into())),
-        };
         let k = meta.params.num_partitions;
         if k == 0
             || meta.dim == 0
@@ -396,11 +379,12 @@ impl Ivf {
             file,
             n: meta.n,
             dim: meta.dim,
-            space,
+            space: meta.space,
             params: meta.params,
             checked: (0..k).map(|_| OnceLock::new()).collect(),
             pq: OnceLock::new(),
             rq: OnceLock::new(),
+            centroid_norms: OnceLock::new(),
         })
     }
 
@@ -528,7 +512,9 @@ impl Ivf {
                 "IVF centroids have the wrong size",
             ));
         }
-        let norms = kmeans::row_norms(cents, dim);
+        let norms = self
+            .centroid_norms
+            .get_or_init(|| kmeans::row_norms(cents, dim));
         let mut scratch = Vec::new();
         scratch.resize(k, 0.0);
         (oxvec_linalg::kernels().distances_f32)(
@@ -541,7 +527,7 @@ impl Ivf {
         // Rank partitions: L2 by |c|² - 2q·c; IP by -q·c.
         let mut order: Vec<(f32, usize)> = scratch
             .iter()
-            .zip(&norms)
+            .zip(norms)
             .enumerate()
             .map(|(j, (&d, &n))| {
                 let dot = 1.0 - d;
@@ -558,7 +544,6 @@ impl Ivf {
         let probes = nprobes.clamp(1, k);
         order.select_nth_unstable_by(probes - 1, |a, b| a.0.total_cmp(&b.0));
         order.truncate(probes);
-        let qn: f32 = q.iter().map(|x| x * x).sum();
         let mut top = TopK::new(candidates.max(1));
         let mut est = Vec::new();
         match self.params.codec {
@@ -649,7 +634,6 @@ impl Ivf {
                 }
             }
         }
-        let _ = qn;
         Ok(top
             .into_sorted()
             .into_iter()

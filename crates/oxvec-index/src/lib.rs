@@ -162,7 +162,7 @@ pub fn build(
                 opts.num_bits,
                 seed,
             )?;
-            let trained = ivf::train(space, dim, &prepared, &params, cancel)?;
+            let trained = ivf::train(dim, &prepared, &params, cancel)?;
             ivf::write(
                 space, dim, &params, &trained, &prepared, row_ids, None, progress, cancel, &mut w,
             )?

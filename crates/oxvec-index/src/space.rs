@@ -4,9 +4,11 @@
 //! vectors, same order); dot-product indexes work in `1 - a·b`.
 
 use oxvec_core::Metric;
+use serde::{Deserialize, Serialize};
 
-/// The geometry an index is built in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The geometry an index is built in (`"l2"` / `"ip"` in index headers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Space {
     /// Squared Euclidean (L2, and cosine on normalized vectors).
     L2,
@@ -15,6 +17,15 @@ pub enum Space {
 }
 
 impl Space {
+    /// The distance to a vector `x` from a query `q`, given `q·q`, `x·x` and `q·x`.
+    #[inline]
+    pub fn from_dot(self, q_norm_sq: f32, x_norm_sq: f32, dot: f32) -> f32 {
+        match self {
+            Space::L2 => (q_norm_sq + x_norm_sq - 2.0 * dot).max(0.0),
+            Space::Ip => 1.0 - dot,
+        }
+    }
+
     pub fn for_metric(metric: Metric) -> Space {
         match metric {
             Metric::L2 | Metric::Cosine => Space::L2,

@@ -79,7 +79,7 @@ pub fn search(
         let mut d = [0f32];
         // Locate every candidate's row first and start loading them all: the re-rank reads
         // rows scattered over the table, and overlapping those misses is most of its cost.
-        let mut located: Vec<(u64, usize, u32)> = Vec::with_capacity(cands.len());
+        let mut located: Vec<(u64, StoredVector)> = Vec::with_capacity(cands.len());
         for c in &cands {
             let Some(&row) = rows.get(c.1 as usize) else {
                 continue;
@@ -91,14 +91,14 @@ pub fn search(
             if nf.is_none() && frags[fi].is_deleted(off) {
                 continue;
             }
-            prefetch_row(&frags[fi], &p, off);
-            located.push((row, fi, off));
-        }
-        for (row, fi, off) in located {
-            if let Some(v) = vector_at(&frags[fi], &p, off, &mut buf) {
-                (kernels().distances_f32)(q.metric(), qv, p.qnorms[qi], v, &mut d);
-                top.push(d[0], row);
+            if let Some(v) = stored_vector(&frags[fi], &p, off) {
+                v.prefetch();
+                located.push((row, v));
             }
+        }
+        for (row, v) in located {
+            (kernels().distances_f32)(q.metric(), qv, p.qnorms[qi], v.as_f32(&mut buf), &mut d);
+            top.push(d[0], row);
         }
         Ok(top)
     };
@@ -116,57 +116,47 @@ pub fn search(
     p.assemble(frags, q, tops)
 }
 
-/// Starts loading the vector of row `off` of `frag` into the cache.
-fn prefetch_row(frag: &LoadedFragment, p: &Prepared, off: u32) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        let Some(b) = frag.starts.partition_point(|&s| s <= off).checked_sub(1) else {
-            return;
-        };
-        let row = (off - frag.starts[b]) as usize;
-        let fsl = frag.batches[b].column(p.col).as_fixed_size_list();
-        if row >= fsl.len() {
-            return;
-        }
-        let at = fsl.value_offset_at(0) + row * p.dim;
-        let (base, start, end) = match fsl.value_type() {
-            DataType::Float16 => {
-                let v = fsl.values().as_primitive::<Float16Type>().values();
-                (
-                    v.as_ptr() as *const u8,
-                    at * 2,
-                    (at + p.dim).min(v.len()) * 2,
-                )
-            }
-            _ => {
-                let v = fsl.values().as_primitive::<Float32Type>().values();
-                (
-                    v.as_ptr() as *const u8,
-                    at * 4,
-                    (at + p.dim).min(v.len()) * 4,
-                )
-            }
-        };
-        let mut at = start;
-        while at < end {
-            // SAFETY: `at` lies inside the buffer; a prefetch has no observable effect.
-            unsafe {
-                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
-                    base.add(at) as *const i8
-                )
+/// A row's vector in place in its fragment.
+enum StoredVector<'a> {
+    F32(&'a [f32]),
+    F16(&'a [half::f16]),
+}
+
+impl StoredVector<'_> {
+    /// Starts loading the vector into the cache.
+    fn prefetch(&self) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let (base, len) = match self {
+                StoredVector::F32(v) => (v.as_ptr() as *const u8, std::mem::size_of_val(*v)),
+                StoredVector::F16(v) => (v.as_ptr() as *const u8, std::mem::size_of_val(*v)),
             };
-            at += 64;
+            for at in (0..len).step_by(64) {
+                // SAFETY: `at` lies inside the slice; a prefetch has no observable effect.
+                unsafe {
+                    std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                        base.add(at) as *const i8,
+                    )
+                };
+            }
+        }
+    }
+
+    /// The vector as f32 (f16 widened into `buf`).
+    fn as_f32<'b>(&'b self, buf: &'b mut Vec<f32>) -> &'b [f32] {
+        match self {
+            StoredVector::F32(v) => v,
+            StoredVector::F16(v) => {
+                buf.clear();
+                buf.extend(v.iter().map(|x| x.to_f32()));
+                buf
+            }
         }
     }
 }
 
-/// The full-precision vector of row `off` of `frag` (f16 widened into `buf`).
-fn vector_at<'a>(
-    frag: &'a LoadedFragment,
-    p: &Prepared,
-    off: u32,
-    buf: &'a mut Vec<f32>,
-) -> Option<&'a [f32]> {
+/// The vector of row `off` of `frag`, or `None` if the offset is past the fragment.
+fn stored_vector<'a>(frag: &'a LoadedFragment, p: &Prepared, off: u32) -> Option<StoredVector<'a>> {
     let b = frag.starts.partition_point(|&s| s <= off).checked_sub(1)?;
     let row = (off - frag.starts[b]) as usize;
     let fsl = frag.batches[b].column(p.col).as_fixed_size_list();
@@ -174,15 +164,14 @@ fn vector_at<'a>(
         return None;
     }
     let at = fsl.value_offset_at(0) + row * p.dim;
-    match fsl.value_type() {
+    Some(match fsl.value_type() {
         DataType::Float16 => {
-            let v = &fsl.values().as_primitive::<Float16Type>().values()[at..at + p.dim];
-            buf.clear();
-            buf.extend(v.iter().map(|x| x.to_f32()));
-            Some(buf.as_slice())
+            StoredVector::F16(&fsl.values().as_primitive::<Float16Type>().values()[at..at + p.dim])
         }
-        _ => Some(&fsl.values().as_primitive::<Float32Type>().values()[at..at + p.dim]),
-    }
+        _ => {
+            StoredVector::F32(&fsl.values().as_primitive::<Float32Type>().values()[at..at + p.dim])
+        }
+    })
 }
 
 /// Which index nodes may be returned: `None` when every node's row is live and no filter is

@@ -169,7 +169,6 @@ impl Table {
                         .any(|f| !i.meta.fragment_ids.contains(&f.meta.id))
             });
             let norms = if exact_part && q.metric() == oxvec_core::Metric::Cosine {
-                let (col, _) = search::resolve_vector_column(schema, q.column.as_deref())?;
                 // Cached after the first cosine query; a parallel map here would cost a pool
                 // wake-up on every query for a lookup.
                 Some(

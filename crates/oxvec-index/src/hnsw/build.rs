@@ -85,8 +85,7 @@ impl Builder {
         let mut rng = SplitMix64::new(old.params.seed ^ old.n as u64);
         let mut levels = old.levels.to_vec();
         levels.extend((0..extra).map(|_| random_level(&mut rng, old.params.m)));
-        let b = Builder::empty(old.space, old.dim, old.params, old.sq.clone(), levels);
-        let mut b = b;
+        let mut b = Builder::empty(old.space, old.dim, old.params, old.sq.clone(), levels);
         b.codes[..old.codes.len()].copy_from_slice(old.codes);
         b.norms[..old.n].copy_from_slice(old.norms);
         for (dst, &src) in b.links0.iter_mut().zip(old.links0) {

@@ -67,25 +67,24 @@ pub fn search_layer<G: Graph>(
     visited: &mut Visited,
     buf: &mut Vec<u32>,
 ) -> Vec<Scored> {
-    SCRATCH.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut s) => {
-            let s = &mut *s;
-            if filter.is_none() {
-                beam(g, entry, ef, level, visited, buf, s)
-            } else {
-                walk(g, entry, ef, level, filter, visited, buf, s)
+    SCRATCH.with(|cell| {
+        // A re-entrant call on one thread (not expected) gets scratch of its own.
+        let (mut guard, mut fresh);
+        let s: &mut Scratch = match cell.try_borrow_mut() {
+            Ok(g) => {
+                guard = g;
+                &mut guard
             }
+            Err(_) => {
+                fresh = Scratch::default();
+                &mut fresh
+            }
+        };
+        if filter.is_none() {
+            beam(g, entry, ef, level, visited, buf, s)
+        } else {
+            walk(g, entry, ef, level, filter, visited, buf, s)
         }
-        Err(_) => walk(
-            g,
-            entry,
-            ef,
-            level,
-            filter,
-            visited,
-            buf,
-            &mut Scratch::default(),
-        ),
     })
 }
 

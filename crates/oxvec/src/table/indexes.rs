@@ -146,9 +146,10 @@ impl Table {
             cancel,
         )?;
         let (file, path) = self.write_index_file(&bytes)?;
+        let file_size = bytes.len() as u64;
+        drop(bytes);
         let result = (|| {
-            let index = VectorIndex::open(&path, bytes.len() as u64, crc)?;
-            drop(bytes);
+            let index = VectorIndex::open(&path, file_size, crc)?;
             let cal = calibrate(&index, &vectors, cancel)?;
             let meta = IndexMeta {
                 name: name.clone(),
@@ -156,9 +157,7 @@ impl Table {
                 column,
                 metric: req.metric.name().into(),
                 file: file.clone(),
-                file_size: std::fs::metadata(&path)
-                    .map_err(|e| Error::storage(&path, e))?
-                    .len(),
+                file_size,
                 header_crc32c: crc,
                 fragment_ids: used,
                 num_nodes: ids.len() as u64,
@@ -397,10 +396,10 @@ impl Table {
             if let Some(st) = &staged {
                 st.discard();
             }
-        } else if let Some(files) = result.as_ref().ok().map(|_| written) {
+        } else {
             // Intermediate index files (folded, then remapped) that no version references.
             let keep: HashSet<String> = self.list_indices().into_iter().map(|i| i.file).collect();
-            for p in files {
+            for p in written {
                 let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
                 if !keep.contains(name) {
                     let _ = std::fs::remove_file(&p);
