@@ -25,6 +25,8 @@ from .exceptions import (
     TableExistsError,
     TableNotFoundError,
 )
+from .maintenance import Tags, VerifyReport
+from .merge import MergeInsertBuilder, MergeResult
 from .query import Query
 from .table import Table
 
@@ -34,6 +36,8 @@ __all__ = [
     "Database",
     "FilterError",
     "InvalidInputError",
+    "MergeInsertBuilder",
+    "MergeResult",
     "OxvecError",
     "Query",
     "SchemaError",
@@ -41,7 +45,9 @@ __all__ = [
     "Table",
     "TableExistsError",
     "TableNotFoundError",
+    "Tags",
     "Vector",
+    "VerifyReport",
     "__version__",
     "connect",
     "simd_kernels",

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 from typing import Any, Literal
 
 from . import _data
 from ._oxvec import Database as _Database
+from .maintenance import as_seconds
 from .table import Table
 
 __all__ = ["Database", "connect"]
@@ -28,8 +30,27 @@ class Database:
 
     __slots__ = ("_inner",)
 
-    def __init__(self, uri: str | os.PathLike[str]) -> None:
-        self._inner = _Database(os.fspath(uri))
+    def __init__(
+        self,
+        uri: str | os.PathLike[str],
+        *,
+        read_consistency_interval: datetime.timedelta | float | None = datetime.timedelta(0),
+        auto_compact_fragments: int = 64,
+        auto_cleanup_every: int = 100,
+        auto_cleanup_older_than: datetime.timedelta | float = datetime.timedelta(days=7),
+    ) -> None:
+        rci = (
+            None
+            if read_consistency_interval is None
+            else as_seconds(read_consistency_interval, "read_consistency_interval")
+        )
+        self._inner = _Database(
+            os.fspath(uri),
+            rci,
+            auto_compact_fragments,
+            auto_cleanup_every,
+            as_seconds(auto_cleanup_older_than, "auto_cleanup_older_than"),
+        )
 
     @property
     def uri(self) -> str:
@@ -117,8 +138,34 @@ class Database:
         return Table._wrap(inner)
 
 
-def connect(uri: str | os.PathLike[str]) -> Database:
+def connect(
+    uri: str | os.PathLike[str],
+    *,
+    read_consistency_interval: datetime.timedelta | float | None = datetime.timedelta(0),
+    auto_compact_fragments: int = 64,
+    auto_cleanup_every: int = 100,
+    auto_cleanup_older_than: datetime.timedelta | float = datetime.timedelta(days=7),
+) -> Database:
     """Opens the database at ``uri`` (a local directory, created if missing).
+
+    Several processes may open and write the same database. Each table handle reads a pinned
+    version; how it follows other processes' commits is ``read_consistency_interval``.
+
+    Parameters
+    ----------
+    uri
+        A path or ``file://`` URI.
+    read_consistency_interval
+        How stale reads may be. ``timedelta(0)`` (the default) looks for a newer version
+        before every read (two ``stat`` calls), like a SQLite reader; a longer interval looks
+        at most that often; ``None`` never moves a handle except on its own writes and
+        ``checkout_latest()``.
+    auto_compact_fragments
+        A write that leaves this many fragments of under 16,384 rows compacts them (and folds
+        new rows into the indexes) in a follow-up version. ``0`` disables it.
+    auto_cleanup_every, auto_cleanup_older_than
+        Every ``auto_cleanup_every`` versions a write also removes versions older than
+        ``auto_cleanup_older_than`` (tagged and newest versions stay). ``0`` disables it.
 
     Examples
     --------
@@ -127,4 +174,10 @@ def connect(uri: str | os.PathLike[str]) -> Database:
     >>> db.table_names()
     []
     """
-    return Database(uri)
+    return Database(
+        uri,
+        read_consistency_interval=read_consistency_interval,
+        auto_compact_fragments=auto_compact_fragments,
+        auto_cleanup_every=auto_cleanup_every,
+        auto_cleanup_older_than=auto_cleanup_older_than,
+    )

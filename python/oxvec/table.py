@@ -13,6 +13,8 @@ import pyarrow as pa
 
 from . import _data
 from .exceptions import InvalidInputError
+from .maintenance import Tags, VerifyReport, as_seconds
+from .merge import MergeInsertBuilder
 from .query import Query
 
 if TYPE_CHECKING:
@@ -190,10 +192,73 @@ class Table:
             for v, ts, op, rows in self._inner.list_versions()
         ]
 
-    def checkout(self, version: int) -> None:
-        """Pins reads to ``version``. Writes are refused until ``checkout_latest`` or
-        ``restore``."""
-        self._inner.checkout(version)
+    def checkout(self, version: int | str) -> None:
+        """Pins reads to ``version`` (a number or a tag name). Writes are refused until
+        ``checkout_latest`` or ``restore``."""
+        if isinstance(version, str):
+            self._inner.checkout_tag(version)
+        else:
+            self._inner.checkout(version)
+
+    @property
+    def tags(self) -> Tags:
+        """Named versions: ``tbl.tags.create(name, version)``, ``.list()``, ``.delete(name)``."""
+        return Tags(self._inner)
+
+    def merge_insert(self, on: str | Sequence[str]) -> MergeInsertBuilder:
+        """Starts an upsert keyed on ``on`` (one column or several); see
+        :class:`~oxvec.merge.MergeInsertBuilder`."""
+        return MergeInsertBuilder(self._inner, on)
+
+    def cleanup_old_versions(
+        self,
+        older_than: datetime.timedelta | float = datetime.timedelta(days=7),
+        *,
+        delete_unverified: bool = False,
+    ) -> dict[str, int]:
+        """Removes versions older than ``older_than`` (a timedelta or seconds) and the files
+        only they use. The newest version, tagged versions and the version this handle is on
+        are always kept. Files no version ever referenced (left by a crashed writer) are
+        removed once an hour old, or at once with ``delete_unverified=True`` (only safe when
+        no other process is writing).
+
+        Returns
+        -------
+        dict
+            ``versions_removed``, ``files_removed``, ``bytes_removed``.
+
+        Examples
+        --------
+        >>> import oxvec, tempfile
+        >>> db = oxvec.connect(tempfile.mkdtemp())
+        >>> tbl = db.create_table("t", [{"id": 1, "vector": [0.0]}])
+        >>> tbl.delete("id = 1")
+        1
+        >>> tbl.cleanup_old_versions(older_than=0)["versions_removed"]
+        1
+        >>> [v["version"] for v in tbl.list_versions()]
+        [2]
+        """
+        seconds = as_seconds(older_than, "older_than")
+        versions, files, nbytes = self._inner.cleanup_old_versions(seconds, delete_unverified)
+        return {"versions_removed": versions, "files_removed": files, "bytes_removed": nbytes}
+
+    def verify(self, deep: bool = False) -> VerifyReport:
+        """Checks that every file each version references exists with its recorded size,
+        and with ``deep=True`` that its checksum matches (reads every byte). Problems are
+        reported, not raised.
+
+        Examples
+        --------
+        >>> import oxvec, tempfile
+        >>> db = oxvec.connect(tempfile.mkdtemp())
+        >>> tbl = db.create_table("t", [{"id": 1, "vector": [0.0]}])
+        >>> report = tbl.verify(deep=True)
+        >>> report.ok, report.versions_checked, report.files_checked
+        (True, 1, 1)
+        """
+        versions, files, nbytes, problems = self._inner.verify(deep)
+        return VerifyReport(versions, files, nbytes, problems)
 
     def checkout_latest(self) -> None:
         """Moves to the newest version (also picks up other writers' commits)."""
@@ -303,19 +368,29 @@ class Table:
         """Removes an index in a new version (older versions keep it)."""
         self._inner.drop_index(name)
 
-    def optimize(self, *, progress: bool | None = None) -> dict[str, int]:
+    def optimize(
+        self,
+        *,
+        cleanup_older_than: datetime.timedelta | float | None = None,
+        progress: bool | None = None,
+    ) -> dict[str, int]:
         """Folds rows added since each index was built into it (no retraining), compacts
         small fragments and fragments with many deleted rows, and remaps the indexes onto
         the moved rows, as one new version (none when there is nothing to do).
 
         Rows not yet in an index are searchable before this (exactly); afterwards the index
         serves them. Deleted rows are dropped from compacted fragments for good, but stay
-        readable in older versions until those are cleaned up.
+        readable in older versions until those are cleaned up: pass ``cleanup_older_than``
+        to run :meth:`cleanup_old_versions` afterwards.
+
+        Writes compact on their own once 64 small fragments pile up, and clean up versions
+        older than 7 days every 100 versions; ``oxvec.connect`` sets both.
 
         Returns
         -------
         dict
-            ``rows_indexed``, ``fragments_removed``, ``fragments_added``.
+            ``rows_indexed``, ``fragments_removed``, ``fragments_added`` (and with
+            ``cleanup_older_than``, the keys of :meth:`cleanup_old_versions`).
 
         Examples
         --------
@@ -332,4 +407,7 @@ class Table:
         if progress is None:
             progress = sys.stderr.isatty()
         rows, removed, added = self._inner.optimize(bool(progress))
-        return {"rows_indexed": rows, "fragments_removed": removed, "fragments_added": added}
+        out = {"rows_indexed": rows, "fragments_removed": removed, "fragments_added": added}
+        if cleanup_older_than is not None:
+            out.update(self.cleanup_old_versions(cleanup_older_than))
+        return out

@@ -9,9 +9,18 @@ const MAX_NAME_LEN: usize = 128;
 /// Anything else (empty, `/`, `\`, absolute paths, NUL, non-ASCII) is an
 /// [`Error::InvalidInput`] that names the offending character.
 pub fn validate_table_name(name: &str) -> Result<()> {
+    validate("table", name)
+}
+
+/// Tag names follow the table-name rules (a tag is a file named after it).
+pub fn validate_tag_name(name: &str) -> Result<()> {
+    validate("tag", name)
+}
+
+fn validate(kind: &str, name: &str) -> Result<()> {
     let reject = |why: String| {
         Err(Error::invalid(format!(
-            "invalid table name {name:?}: {why}"
+            "invalid {kind} name {name:?}: {why}"
         )))
     };
     if name.is_empty() {

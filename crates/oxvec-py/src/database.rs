@@ -3,10 +3,11 @@
 use crate::arrow_ffi::{batches, import_schema, import_stream};
 use crate::runtime::{run, Cost};
 use crate::table::PyTable;
-use oxvec::{CreateMode, Database};
+use oxvec::{CreateMode, Database, TableOptions};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// A directory of tables.
 #[pyclass(name = "Database", module = "oxvec._oxvec", frozen)]
@@ -16,9 +17,35 @@ pub struct PyDatabase {
 
 #[pymethods]
 impl PyDatabase {
+    /// Durations are in seconds; `read_consistency_interval=None` never refreshes on its own.
     #[new]
-    fn new(py: Python<'_>, uri: String) -> PyResult<Self> {
-        let db = run(py, Cost::Quick, |_| Database::connect(&uri))?;
+    #[pyo3(signature = (uri, read_consistency_interval=Some(0.0), auto_compact_fragments=64, auto_cleanup_every=100, auto_cleanup_older_than=7.0 * 86400.0))]
+    fn new(
+        py: Python<'_>,
+        uri: String,
+        read_consistency_interval: Option<f64>,
+        auto_compact_fragments: usize,
+        auto_cleanup_every: u64,
+        auto_cleanup_older_than: f64,
+    ) -> PyResult<Self> {
+        let seconds = |name: &str, s: f64| {
+            if s.is_finite() && s >= 0.0 {
+                Ok(Duration::from_secs_f64(s))
+            } else {
+                Err(PyValueError::new_err(format!(
+                    "{name} must be a non-negative duration, got {s} seconds"
+                )))
+            }
+        };
+        let options = TableOptions {
+            read_consistency_interval: read_consistency_interval
+                .map(|s| seconds("read_consistency_interval", s))
+                .transpose()?,
+            auto_compact_fragments,
+            auto_cleanup_every,
+            auto_cleanup_older_than: seconds("auto_cleanup_older_than", auto_cleanup_older_than)?,
+        };
+        let db = run(py, Cost::Quick, |_| Database::connect_with(&uri, options))?;
         Ok(PyDatabase {
             inner: Arc::new(db),
         })

@@ -4,8 +4,8 @@ use crate::arrow_ffi::{batches, import_stream, PyArrowStream};
 use crate::convert::f32_from_bytes;
 use crate::runtime::{run, run_reporting, Cost};
 use oxvec::{
-    Assignment, BuildOptions, IndexRequest, IndexType, Metric, Progress, ScanRequest, SearchKnobs,
-    Table, VectorQuery,
+    Assignment, BuildOptions, IndexRequest, IndexType, MergeInsert, Metric, Progress, ScanRequest,
+    SearchKnobs, Table, VectorQuery,
 };
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -347,6 +347,95 @@ impl PyTable {
     fn drop_index(&self, py: Python<'_>, name: String) -> PyResult<u64> {
         let t = self.inner.clone();
         run(py, Cost::Quick, move |_| t.drop_index(&name))
+    }
+
+    /// Upsert; returns `(inserted, updated, deleted, version)`.
+    #[pyo3(signature = (data, on, update_matched=false, matched_where=None, insert_not_matched=false, delete_not_matched_by_source=false, delete_where=None, params=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn merge_insert(
+        &self,
+        py: Python<'_>,
+        data: Bound<'_, PyAny>,
+        on: Vec<String>,
+        update_matched: bool,
+        matched_where: Option<String>,
+        insert_not_matched: bool,
+        delete_not_matched_by_source: bool,
+        delete_where: Option<String>,
+        params: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<(u64, u64, u64, u64)> {
+        let merge = MergeInsert {
+            on,
+            when_matched_update_all: update_matched.then_some(matched_where),
+            when_not_matched_insert_all: insert_not_matched,
+            when_not_matched_by_source_delete: delete_not_matched_by_source.then_some(delete_where),
+            params: crate::convert::params(params.as_ref())?,
+        };
+        let reader = import_stream(&data)?;
+        let t = self.inner.clone();
+        let s = run(py, Cost::Long, move |c| {
+            t.merge_insert(&merge, &mut batches(reader), c)
+        })?;
+        Ok((s.inserted, s.updated, s.deleted, s.version))
+    }
+
+    /// Removes old versions and unreferenced files; returns
+    /// `(versions_removed, files_removed, bytes_removed)`.
+    #[pyo3(signature = (older_than_seconds, delete_unverified=false))]
+    fn cleanup_old_versions(
+        &self,
+        py: Python<'_>,
+        older_than_seconds: f64,
+        delete_unverified: bool,
+    ) -> PyResult<(u64, u64, u64)> {
+        if !(older_than_seconds.is_finite() && older_than_seconds >= 0.0) {
+            return Err(PyValueError::new_err(format!(
+                "older_than must be a non-negative duration, got {older_than_seconds} seconds"
+            )));
+        }
+        let t = self.inner.clone();
+        let s = run(py, Cost::Long, move |_| {
+            t.cleanup_old_versions(
+                std::time::Duration::from_secs_f64(older_than_seconds),
+                delete_unverified,
+            )
+        })?;
+        Ok((s.versions_removed, s.files_removed, s.bytes_removed))
+    }
+
+    /// Checks every version and file; returns
+    /// `(versions_checked, files_checked, bytes_checked, problems)`.
+    #[pyo3(signature = (deep=false))]
+    fn verify(&self, py: Python<'_>, deep: bool) -> PyResult<(u64, u64, u64, Vec<String>)> {
+        let t = self.inner.clone();
+        let r = run(py, Cost::Long, move |c| t.verify(deep, c))?;
+        Ok((r.versions_checked, r.files_checked, r.bytes_checked, r.problems))
+    }
+
+    #[pyo3(signature = (name, version=None))]
+    fn create_tag(&self, py: Python<'_>, name: String, version: Option<u64>) -> PyResult<()> {
+        let t = self.inner.clone();
+        run(py, Cost::Quick, move |_| t.create_tag(&name, version))
+    }
+
+    /// `(name, version, created_micros)` of every tag, by name.
+    fn list_tags(&self, py: Python<'_>) -> PyResult<Vec<(String, u64, i64)>> {
+        let t = self.inner.clone();
+        let tags = run(py, Cost::Quick, move |_| t.list_tags())?;
+        Ok(tags
+            .into_iter()
+            .map(|(n, t)| (n, t.version, t.created_micros))
+            .collect())
+    }
+
+    fn delete_tag(&self, py: Python<'_>, name: String) -> PyResult<()> {
+        let t = self.inner.clone();
+        run(py, Cost::Quick, move |_| t.delete_tag(&name))
+    }
+
+    fn checkout_tag(&self, py: Python<'_>, name: String) -> PyResult<()> {
+        let t = self.inner.clone();
+        run(py, Cost::Quick, move |_| t.checkout_tag(&name))
     }
 }
 

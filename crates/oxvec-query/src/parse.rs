@@ -181,6 +181,15 @@ impl Binder<'_> {
         Ok(match e {
             A::Identifier(id) => self.column(id)?,
             A::CompoundIdentifier(parts) if parts.len() == 1 => self.column(&parts[0])?,
+            // `target.price` / `source.price` in merge conditions: columns named with the dot.
+            A::CompoundIdentifier(parts) if parts.len() == 2 => {
+                let joined = ast::Ident {
+                    value: format!("{}.{}", parts[0].value, parts[1].value),
+                    quote_style: parts[1].quote_style,
+                    span: parts[1].span,
+                };
+                self.column(&joined)?
+            }
             A::Value(v) => self.literal(&v.value)?,
             A::Nested(inner) => self.convert(inner)?,
             A::BinaryOp { left, op, right } => {

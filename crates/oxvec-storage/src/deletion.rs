@@ -28,6 +28,7 @@ pub fn write_deletions(dir: &Path, rows: &RoaringBitmap) -> Result<DeletionMeta>
     let path = dir.join(&file);
     let crc32c = write_new_file(&path, &bytes)?;
     sync_dir(dir)?;
+    crate::crash::point("deletion_written");
     Ok(DeletionMeta {
         file,
         num_deleted: rows.len(),

@@ -108,6 +108,21 @@ pub fn verify_crc(path: &Path, bytes: &[u8], expected: u32) -> Result<()> {
     Ok(())
 }
 
+/// CRC32C of a whole file, read in 1 MiB pieces (no map, no whole-file buffer).
+pub fn file_crc32c(path: &Path) -> Result<u32> {
+    use std::io::Read;
+    let mut f = File::open(path).map_err(io_err(path))?;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut crc = 0u32;
+    loop {
+        let n = f.read(&mut buf).map_err(io_err(path))?;
+        if n == 0 {
+            return Ok(crc);
+        }
+        crc = crc32c::crc32c_append(crc, &buf[..n]);
+    }
+}
+
 /// A fresh random id (32 hex digits) for file names and transaction ids.
 pub fn new_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()

@@ -105,10 +105,12 @@ impl FragmentWriter {
         let file = buf
             .into_inner()
             .map_err(|e| Error::storage(&path, e.into_error()))?;
+        crate::crash::point("fragment_written");
         file.sync_all().map_err(io_err(&path))?;
         if let Some(dir) = path.parent() {
             sync_dir(dir)?;
         }
+        crate::crash::point("fragment_synced");
         Ok(FragmentMeta {
             id: u32::MAX,
             file: std::mem::take(&mut self.file_name),

@@ -8,13 +8,16 @@
 //!
 //! This crate knows nothing of queries, vectors or Python.
 
+pub mod crash;
 pub mod deletion;
 pub mod durable;
 pub mod fragment;
 pub mod manifest;
 pub mod table_dir;
+pub mod tags;
 
 pub use deletion::{read_deletions, write_deletions, DeletionMeta};
 pub use fragment::{open_fragment, FragmentMeta, FragmentWriter};
 pub use manifest::{IndexMeta, Manifest};
 pub use table_dir::{Publish, TableDir};
+pub use tags::Tag;

@@ -49,6 +49,11 @@ impl TableDir {
         self.root.join("indices")
     }
 
+    /// Where tags live (created by the first tag).
+    pub fn tags_dir(&self) -> PathBuf {
+        self.root.join("tags")
+    }
+
     /// Where manifests live.
     pub fn versions_dir(&self) -> PathBuf {
         self.root.join("versions")
@@ -122,8 +127,10 @@ impl TableDir {
         let dir = self.versions_dir();
         let tmp = dir.join(format!(".tmp-{}", uuid::Uuid::new_v4().simple()));
         write_new_file(&tmp, &bytes)?;
+        crate::crash::point("manifest_temp_written");
         let dest = self.manifest_path(manifest.version);
         let won = publish_if_absent(&tmp, &dest)?;
+        crate::crash::point("manifest_linked");
         sync_dir(&dir)?;
         Ok(if won {
             Publish::Committed

@@ -10,6 +10,7 @@ use oxvec_core::{Error, Result};
 use oxvec_storage::durable::new_id;
 use oxvec_storage::manifest::ManifestBody;
 use oxvec_storage::{FragmentMeta, IndexMeta, Manifest, Publish, TableDir};
+use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// How many times a commit re-reads the latest version after losing a publish race.
@@ -82,13 +83,14 @@ fn assign_ids(frags: &mut [FragmentMeta], next: &mut u32) {
 /// Applies `txn` on top of `base` (the latest version), or says why it cannot.
 fn apply(
     txn: &Transaction,
+    transaction_id: &str,
     base: &Manifest,
     schema_for_new: Option<&SchemaRef>,
 ) -> Result<Manifest> {
     let mut body = ManifestBody {
         timestamp_micros: now_micros(),
         operation: txn.operation.to_string(),
-        transaction_id: new_id(),
+        transaction_id: transaction_id.to_string(),
         read_version: txn.read_version,
         next_fragment_id: base.body.next_fragment_id,
         fragments: base.body.fragments.clone(),
@@ -271,25 +273,111 @@ pub fn commit_create(
 }
 
 /// Publishes `txn` as the next version, rebasing over concurrent commits when safe.
+///
+/// `staged` are the files the change wrote. They belong to this call from here on: when the
+/// commit certainly did not land they are removed; when its outcome cannot be told (an IO
+/// error while publishing, and the published version cannot be read back) they are kept,
+/// since the version may reference them, and the error says so. The commit's transaction id
+/// is fixed across rebase attempts, so a publish whose outcome was unclear is recognised by
+/// reading the version back, and is never applied twice.
 pub fn commit(
     dir: &TableDir,
     txn: &Transaction,
     schema_for_new: Option<&SchemaRef>,
+    staged: &[PathBuf],
 ) -> Result<Manifest> {
+    let discard = |e: Error| {
+        for p in staged {
+            let _ = std::fs::remove_file(p);
+        }
+        e
+    };
+    let id = new_id();
     for _ in 0..MAX_ATTEMPTS {
-        let latest = dir.latest_version()?.ok_or_else(|| {
-            Error::invalid(format!("table at {} has no versions", dir.root().display()))
-        })?;
-        let base = dir.load_manifest(latest)?;
-        let next = apply(txn, &base, schema_for_new)?;
-        if dir.publish(&next)? == Publish::Committed {
+        let next = (|| {
+            let latest = dir.latest_version()?.ok_or_else(|| {
+                Error::invalid(format!("table at {} has no versions", dir.root().display()))
+            })?;
+            let base = dir.load_manifest(latest)?;
+            apply(txn, &id, &base, schema_for_new)
+        })()
+        .map_err(discard)?;
+        let published = match dir.publish(&next) {
+            Ok(p) => p,
+            Err(e) => match read_back(dir, next.version, &id) {
+                Landed::Ours => Publish::Committed,
+                Landed::Theirs => Publish::Lost,
+                Landed::Nothing => return Err(discard(e)),
+                Landed::Unknown => return Err(outcome_unknown(dir, &next, &id, e)),
+            },
+        };
+        if published == Publish::Committed {
+            if shadowed(dir, &next)? {
+                // Cleanup removed this version number after we read the version before it,
+                // and a newer version exists: ours would be invisible. Withdraw and rebase.
+                let _ = std::fs::remove_file(dir.manifest_path(next.version));
+                continue;
+            }
+            oxvec_storage::crash::point("manifest_published");
             return Ok(next);
         }
     }
-    Err(Error::CommitConflict {
+    Err(discard(Error::CommitConflict {
         message: format!(
             "gave up after {MAX_ATTEMPTS} attempts: other writers kept committing first"
         ),
         retryable: true,
-    })
+    }))
+}
+
+/// What is at a version number after a publish failed with an IO error.
+enum Landed {
+    Ours,
+    Theirs,
+    Nothing,
+    Unknown,
+}
+
+fn read_back(dir: &TableDir, version: u64, transaction_id: &str) -> Landed {
+    let path = dir.manifest_path(version);
+    match std::fs::metadata(&path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Landed::Nothing,
+        Err(_) => return Landed::Unknown,
+        Ok(_) => {}
+    }
+    match dir.load_manifest(version) {
+        Ok(m) if m.body.transaction_id == transaction_id => {
+            // The link is visible; make its directory entry durable before reporting success.
+            let _ = oxvec_storage::durable::sync_dir(&dir.versions_dir());
+            Landed::Ours
+        }
+        Ok(_) => Landed::Theirs,
+        Err(_) => Landed::Unknown,
+    }
+}
+
+fn outcome_unknown(dir: &TableDir, next: &Manifest, id: &str, e: Error) -> Error {
+    let path = dir.manifest_path(next.version);
+    Error::storage(
+        &path,
+        std::io::Error::other(format!(
+            "the outcome of commit {id} is unknown ({e}); its files were kept. Version {} \
+             exists with transaction id {id} if it landed; do not repeat the write before \
+             checking",
+            next.version
+        )),
+    )
+}
+
+/// Whether a version newer than `ours` was committed before it (its number had been freed by
+/// cleanup), so that readers would never see ours as the latest.
+fn shadowed(dir: &TableDir, ours: &Manifest) -> Result<bool> {
+    if !dir.manifest_path(ours.version + 1).exists() {
+        return Ok(false);
+    }
+    match dir.load_manifest(ours.version + 1) {
+        // A successor built on ours read it first, so its commit time is later.
+        Ok(after) => Ok(after.body.timestamp_micros < ours.body.timestamp_micros),
+        Err(_) => Ok(false),
+    }
 }

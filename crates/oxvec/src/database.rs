@@ -2,6 +2,7 @@
 
 use crate::commit::commit_create;
 use crate::ingest::{conform, infer_schema, validate_schema};
+use crate::options::TableOptions;
 use crate::table::Table;
 use crate::write::write_fragments;
 use arrow::array::RecordBatch;
@@ -26,11 +27,17 @@ pub enum CreateMode {
 #[derive(Debug, Clone)]
 pub struct Database {
     root: PathBuf,
+    options: TableOptions,
 }
 
 impl Database {
     /// Opens (creating if missing) the database at `uri`: a path or a `file://` URI.
     pub fn connect(uri: &str) -> Result<Database> {
+        Database::connect_with(uri, TableOptions::default())
+    }
+
+    /// Like [`Database::connect`], with the refresh and maintenance behaviour of its tables.
+    pub fn connect_with(uri: &str, options: TableOptions) -> Result<Database> {
         let path = uri.strip_prefix("file://").unwrap_or(uri);
         if path.is_empty() {
             return Err(Error::invalid("database path is empty"));
@@ -43,7 +50,7 @@ impl Database {
         let root = PathBuf::from(path);
         std::fs::create_dir_all(&root).map_err(io_err(&root))?;
         let root = root.canonicalize().map_err(io_err(&root))?;
-        Ok(Database { root })
+        Ok(Database { root, options })
     }
 
     /// The database directory.
@@ -95,7 +102,7 @@ impl Database {
 
     /// Opens table `name` at its newest version.
     pub fn open_table(&self, name: &str) -> Result<Table> {
-        Table::open(name, self.table_dir(name)?)
+        Table::open(name, self.table_dir(name)?, &self.options)
     }
 
     /// Deletes table `name` and all its versions.
@@ -146,11 +153,11 @@ impl Database {
         if dir.latest_version()?.is_some() {
             match (mode, exist_ok) {
                 (CreateMode::Overwrite, _) => {
-                    let t = Table::open(name, dir)?;
+                    let t = Table::open(name, dir, &self.options)?;
                     t.overwrite(schema, &mut all, cancel)?;
                     return Ok(t);
                 }
-                (CreateMode::Create, true) => return Table::open(name, dir),
+                (CreateMode::Create, true) => return Table::open(name, dir, &self.options),
                 (CreateMode::Create, false) => {
                     return Err(Error::TableExists {
                         name: name.to_string(),
@@ -172,7 +179,7 @@ impl Database {
             return Err(cleanup(e));
         }
         match commit_create(&dir, name, schema, staged.fragments.clone(), "create") {
-            Ok(m) => Ok(Table::from_manifest(name, dir, m)),
+            Ok(m) => Ok(Table::from_manifest(name, dir, m, &self.options)),
             Err(e) => {
                 staged.discard();
                 // Another writer created the table first: its directory is not ours to remove.

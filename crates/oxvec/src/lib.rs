@@ -8,6 +8,7 @@
 mod ann;
 mod commit;
 mod database;
+mod options;
 pub mod ingest;
 pub mod scan;
 pub mod search;
@@ -22,7 +23,11 @@ pub use oxvec_query::{Filter, ScalarValue};
 pub use oxvec_storage::IndexMeta;
 pub use scan::ScanRequest;
 pub use search::VectorQuery;
-pub use table::{IndexRequest, OptimizeStats, Progress, Table, VersionInfo};
+pub use options::{TableOptions, SMALL_FRAGMENT_ROWS};
+pub use table::{
+    CleanupStats, IndexRequest, MergeInsert, MergeStats, OptimizeStats, Progress, Table, VerifyReport, VersionInfo,
+    UNVERIFIED_GRACE,
+};
 pub use write::Assignment;
 
 /// Which SIMD kernels this CPU runs (`avx512`, `avx2`, `neon` or `scalar`).

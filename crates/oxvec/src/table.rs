@@ -1,7 +1,11 @@
 //! A table handle: pinned to a version for reads, always writing on top of the latest.
 
 mod indexes;
+mod maintenance;
+mod merge;
 pub use indexes::{IndexRequest, OptimizeStats, Progress};
+pub use maintenance::{CleanupStats, VerifyReport, UNVERIFIED_GRACE};
+pub use merge::{MergeInsert, MergeStats};
 
 use crate::commit::{commit, Change, Transaction};
 use crate::scan::{self, ScanRequest};
@@ -13,7 +17,9 @@ use arrow::datatypes::SchemaRef;
 use oxvec_core::{CancelToken, Error, Result};
 use oxvec_query::{Filter, ScalarValue};
 use oxvec_storage::{Manifest, TableDir};
-use std::sync::{Arc, RwLock};
+use crate::options::TableOptions;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Instant, SystemTime};
 
 /// One row of `list_versions`.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,10 +45,16 @@ pub struct Table {
     dir: TableDir,
     cache: FragmentCache,
     state: RwLock<State>,
+    options: TableOptions,
+    /// When reads last looked for a newer version (for `read_consistency_interval`).
+    last_check: Mutex<Option<Instant>>,
+    /// Modification time of `versions/` when it was last listed: a change means versions
+    /// were added or removed.
+    versions_mtime: Mutex<Option<SystemTime>>,
 }
 
 impl Table {
-    pub(crate) fn open(name: &str, dir: TableDir) -> Result<Table> {
+    pub(crate) fn open(name: &str, dir: TableDir, options: &TableOptions) -> Result<Table> {
         let v = dir.latest_version()?.ok_or_else(|| Error::TableNotFound {
             name: name.to_string(),
         })?;
@@ -50,10 +62,17 @@ impl Table {
             name,
             dir.clone(),
             dir.load_manifest(v)?,
+            options,
         ))
     }
 
-    pub(crate) fn from_manifest(name: &str, dir: TableDir, m: Manifest) -> Table {
+    pub(crate) fn from_manifest(
+        name: &str,
+        dir: TableDir,
+        m: Manifest,
+        options: &TableOptions,
+    ) -> Table {
+        let versions_mtime = Mutex::new(versions_mtime(&dir));
         Table {
             name: name.to_string(),
             dir,
@@ -62,6 +81,9 @@ impl Table {
                 snapshot: Arc::new(Snapshot::new(m)),
                 detached: false,
             }),
+            options: options.clone(),
+            last_check: Mutex::new(Some(Instant::now())),
+            versions_mtime,
         }
     }
 
@@ -75,8 +97,43 @@ impl Table {
         &self.dir
     }
 
+    /// The pinned snapshot, first moved to the newest version when the handle follows the
+    /// latest and `read_consistency_interval` says it is time to look.
     fn snapshot(&self) -> Arc<Snapshot> {
+        let (snap, detached) = {
+            let st = self.state.read().expect("table lock");
+            (st.snapshot.clone(), st.detached)
+        };
+        let Some(interval) = self.options.read_consistency_interval else {
+            return snap;
+        };
+        if detached {
+            return snap;
+        }
+        {
+            let mut last = self.last_check.lock().expect("check lock");
+            if last.is_some_and(|t| t.elapsed() < interval) && !interval.is_zero() {
+                return snap;
+            }
+            *last = Some(Instant::now());
+        }
+        if !self.newer_version_possible(snap.manifest.version) {
+            return snap;
+        }
+        // A failed look (a concurrent cleanup, a transient error) keeps the pinned version;
+        // the next read looks again.
+        let _ = self.refresh();
         self.state.read().expect("table lock").snapshot.clone()
+    }
+
+    /// Two `stat` calls: the next version's manifest, and whether `versions/` changed since
+    /// it was last listed (versions removed by cleanup can hide the next number).
+    fn newer_version_possible(&self, pinned: u64) -> bool {
+        if self.dir.manifest_path(pinned + 1).exists() {
+            return true;
+        }
+        let now = versions_mtime(&self.dir);
+        *self.versions_mtime.lock().expect("mtime lock") != now
     }
 
     fn set_snapshot(&self, m: Manifest, detached: bool) {
@@ -101,9 +158,14 @@ impl Table {
         self.snapshot().manifest.schema.clone()
     }
 
-    /// The pinned version number.
+    /// The pinned version number (after the read-consistency check).
     pub fn version(&self) -> u64 {
         self.snapshot().manifest.version
+    }
+
+    /// The pinned version number, without looking for a newer one.
+    fn pinned_version(&self) -> u64 {
+        self.state.read().expect("table lock").snapshot.manifest.version
     }
 
     /// Whether the pinned version has any vector index.
@@ -205,13 +267,14 @@ impl Table {
         if self.is_detached() {
             return Ok(());
         }
+        *self.versions_mtime.lock().expect("mtime lock") = versions_mtime(&self.dir);
         let latest = self
             .dir
             .latest_version()?
             .ok_or_else(|| Error::TableNotFound {
                 name: self.name.clone(),
             })?;
-        if latest != self.version() {
+        if latest != self.pinned_version() {
             self.set_snapshot(self.dir.load_manifest(latest)?, false);
         }
         Ok(())
@@ -222,17 +285,33 @@ impl Table {
         txn: &Transaction,
         schema_check: Option<&SchemaRef>,
         staged: &crate::write::Staged,
+        cancel: &CancelToken,
     ) -> Result<u64> {
-        match commit(&self.dir, txn, schema_check) {
-            Ok(m) => {
-                let v = m.version;
-                self.set_snapshot(m, false);
-                Ok(v)
-            }
-            Err(e) => {
-                staged.discard();
-                Err(e)
-            }
+        let m = commit(&self.dir, txn, schema_check, &staged.paths)?;
+        let v = m.version;
+        self.set_snapshot(m, false);
+        self.maintain(cancel);
+        Ok(v)
+    }
+
+    /// Automatic compaction and cleanup after a write (see [`TableOptions`]). The write has
+    /// committed already, so a failure here (say, a concurrent writer's conflict) is left for
+    /// the next write to retry rather than reported as the write's failure.
+    fn maintain(&self, cancel: &CancelToken) {
+        let o = &self.options;
+        let snap = self.snapshot();
+        let small = snap
+            .manifest
+            .body
+            .fragments
+            .iter()
+            .filter(|f| f.live_rows() < crate::options::SMALL_FRAGMENT_ROWS)
+            .count();
+        if o.auto_compact_fragments > 0 && small >= o.auto_compact_fragments {
+            let _ = self.optimize(&Progress::default(), cancel);
+        }
+        if o.auto_cleanup_every > 0 && snap.manifest.version % o.auto_cleanup_every == 0 {
+            let _ = self.cleanup_old_versions(o.auto_cleanup_older_than, false);
         }
     }
 
@@ -259,7 +338,7 @@ impl Table {
                 fragments: staged.fragments.clone(),
             },
         };
-        self.commit_and_pin(&txn, Some(&schema), &staged)
+        self.commit_and_pin(&txn, Some(&schema), &staged, cancel)
     }
 
     /// Replaces all rows (and the schema) as one new version.
@@ -280,7 +359,7 @@ impl Table {
                 indices: Vec::new(),
             },
         };
-        self.commit_and_pin(&txn, None, &staged)
+        self.commit_and_pin(&txn, None, &staged, cancel)
     }
 
     /// Deletes rows matching `filter`. Returns the number deleted (no version when zero).
@@ -300,7 +379,7 @@ impl Table {
                 added: vec![],
             },
         };
-        self.commit_and_pin(&txn, None, &plan.staged)?;
+        self.commit_and_pin(&txn, None, &plan.staged, cancel)?;
         Ok(plan.rows)
     }
 
@@ -340,7 +419,7 @@ impl Table {
                 added: added.fragments,
             },
         };
-        self.commit_and_pin(&txn, None, &staged)?;
+        self.commit_and_pin(&txn, None, &staged, cancel)?;
         Ok(plan.rows)
     }
 
@@ -404,9 +483,15 @@ impl Table {
                 indices: target.body.indices.clone(),
             },
         };
-        let m = commit(&self.dir, &txn, None)?;
+        let m = commit(&self.dir, &txn, None, &[])?;
         let v = m.version;
         self.set_snapshot(m, false);
         Ok(v)
     }
+}
+
+fn versions_mtime(dir: &TableDir) -> Option<SystemTime> {
+    std::fs::metadata(dir.versions_dir())
+        .and_then(|m| m.modified())
+        .ok()
 }

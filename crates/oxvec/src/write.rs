@@ -125,7 +125,7 @@ fn matching_rows(
 }
 
 /// New metadata for a fragment after deleting `rows` more of it: `None` when nothing is left.
-fn with_deletions(
+pub(crate) fn with_deletions(
     dir: &TableDir,
     frag: &LoadedFragment,
     rows: &RoaringBitmap,

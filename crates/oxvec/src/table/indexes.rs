@@ -98,6 +98,7 @@ impl Table {
         let path = dir.join(&file);
         write_new_file(&path, bytes)?;
         sync_dir(&dir)?;
+        oxvec_storage::crash::point("index_written");
         Ok((file, path))
     }
 
@@ -148,6 +149,7 @@ impl Table {
         let (file, path) = self.write_index_file(&bytes)?;
         let file_size = bytes.len() as u64;
         drop(bytes);
+        let mut committing = false;
         let result = (|| {
             let index = VectorIndex::open(&path, file_size, crc)?;
             let cal = calibrate(&index, &vectors, cancel)?;
@@ -179,11 +181,12 @@ impl Table {
                     }],
                 },
             };
-            let m = commit(&self.dir, &txn, None)?;
+            committing = true;
+            let m = commit(&self.dir, &txn, None, std::slice::from_ref(&path))?;
             self.set_snapshot(m, false);
             Ok(meta)
         })();
-        if result.is_err() {
+        if result.is_err() && !committing {
             let _ = std::fs::remove_file(&path);
         }
         result
@@ -260,7 +263,7 @@ impl Table {
                 }],
             },
         };
-        let m = commit(&self.dir, &txn, None)?;
+        let m = commit(&self.dir, &txn, None, &[])?;
         let v = m.version;
         self.set_snapshot(m, false);
         Ok(v)
@@ -275,6 +278,7 @@ impl Table {
         let schema = snap.manifest.schema.clone();
         let mut written: Vec<PathBuf> = Vec::new();
         let mut staged: Option<Staged> = None;
+        let mut committing = false;
         let result = (|| {
             let mut stats = OptimizeStats::default();
             // 1. Fold uncovered rows into each index: (before, after, opened after).
@@ -385,11 +389,16 @@ impl Table {
                     indices,
                 },
             };
-            let m = commit(&self.dir, &txn, None)?;
+            let mut files = written.clone();
+            if let Some(st) = &staged {
+                files.extend(st.paths.iter().cloned());
+            }
+            committing = true;
+            let m = commit(&self.dir, &txn, None, &files)?;
             self.set_snapshot(m, false);
             Ok(stats)
         })();
-        if result.is_err() {
+        if result.is_err() && !committing {
             for p in written {
                 let _ = std::fs::remove_file(p);
             }

@@ -1,0 +1,314 @@
+//! Keeping a table healthy over time: tags, removing old versions and the files only they
+//! use, and verifying that every referenced file is present and intact.
+
+use super::Table;
+use oxvec_core::{Error, Result};
+use oxvec_index::VectorIndex;
+use oxvec_storage::durable::{file_crc32c, io_err, sync_dir};
+use oxvec_storage::{read_deletions, DeletionMeta, Manifest, Tag, TableDir};
+use std::collections::{BTreeMap, HashSet};
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Files nobody ever committed (left by a crashed or concurrent writer) are removed only
+/// once they are this old, since a writer in another process may be about to commit them.
+pub const UNVERIFIED_GRACE: Duration = Duration::from_secs(3600);
+
+/// What `cleanup_old_versions` removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CleanupStats {
+    pub versions_removed: u64,
+    pub files_removed: u64,
+    pub bytes_removed: u64,
+}
+
+/// What `verify` found.
+#[derive(Debug, Clone, Default)]
+pub struct VerifyReport {
+    pub versions_checked: u64,
+    pub files_checked: u64,
+    pub bytes_checked: u64,
+    /// One line per problem, each naming the file (or version, or tag).
+    pub problems: Vec<String>,
+}
+
+/// The kind of a file a manifest references, with what the manifest says about it.
+#[derive(Debug, Clone)]
+enum FileRef {
+    Fragment { path: PathBuf, size: u64, crc: u32 },
+    Deletion { path: PathBuf, meta: DeletionMeta },
+    Index { path: PathBuf, size: u64, crc: u32 },
+}
+
+impl FileRef {
+    fn path(&self) -> &PathBuf {
+        match self {
+            FileRef::Fragment { path, .. }
+            | FileRef::Deletion { path, .. }
+            | FileRef::Index { path, .. } => path,
+        }
+    }
+
+    fn size(&self) -> u64 {
+        match self {
+            FileRef::Fragment { size, .. } | FileRef::Index { size, .. } => *size,
+            FileRef::Deletion { meta, .. } => meta.file_size,
+        }
+    }
+}
+
+fn referenced(dir: &TableDir, m: &Manifest) -> Vec<FileRef> {
+    let mut out = Vec::new();
+    for f in &m.body.fragments {
+        out.push(FileRef::Fragment {
+            path: dir.data_dir().join(&f.file),
+            size: f.file_size,
+            crc: f.crc32c,
+        });
+        if let Some(d) = &f.deletion {
+            out.push(FileRef::Deletion {
+                path: dir.deletions_dir().join(&d.file),
+                meta: d.clone(),
+            });
+        }
+    }
+    for i in &m.body.indices {
+        out.push(FileRef::Index {
+            path: dir.indices_dir().join(&i.file),
+            size: i.file_size,
+            crc: i.header_crc32c,
+        });
+    }
+    out
+}
+
+fn micros(t: SystemTime) -> i64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or(0)
+}
+
+impl Table {
+    /// Tags `version` (default: the pinned one) as `name`; cleanup keeps tagged versions.
+    pub fn create_tag(&self, name: &str, version: Option<u64>) -> Result<()> {
+        let version = version.unwrap_or_else(|| self.version());
+        if !self.dir.manifest_path(version).exists() {
+            return Err(Error::invalid(format!(
+                "table '{}' has no version {version} to tag",
+                self.name
+            )));
+        }
+        self.dir.create_tag(
+            name,
+            &Tag {
+                version,
+                created_micros: micros(SystemTime::now()),
+            },
+        )
+    }
+
+    /// Every tag: name and the version it names, sorted by name.
+    pub fn list_tags(&self) -> Result<Vec<(String, Tag)>> {
+        self.dir.tags()
+    }
+
+    /// Removes tag `name` (the version stays until cleanup finds it unneeded).
+    pub fn delete_tag(&self, name: &str) -> Result<()> {
+        self.dir.delete_tag(name)
+    }
+
+    /// Pins reads to the version tagged `name`.
+    pub fn checkout_tag(&self, name: &str) -> Result<()> {
+        let tag = self.dir.read_tag(name)?;
+        self.checkout(tag.version)
+    }
+
+    /// Removes versions older than `older_than` and every file that no remaining version
+    /// references. Kept always: the newest version, tagged versions, and the version this
+    /// handle has pinned. Files no version ever referenced (left by crashed writers) are
+    /// removed once older than [`UNVERIFIED_GRACE`], or at once with `delete_unverified`.
+    ///
+    /// Manifests go first, oldest first, then files: a crash midway leaves only unreferenced
+    /// files, which the next cleanup removes.
+    pub fn cleanup_old_versions(
+        &self,
+        older_than: Duration,
+        delete_unverified: bool,
+    ) -> Result<CleanupStats> {
+        let now = SystemTime::now();
+        let cutoff = micros(now) - older_than.as_micros() as i64;
+        let versions = self.dir.versions()?;
+        let Some(&latest) = versions.last() else {
+            return Ok(CleanupStats::default());
+        };
+        let mut keep: HashSet<u64> = self
+            .dir
+            .tags()?
+            .into_iter()
+            .map(|(_, t)| t.version)
+            .collect();
+        keep.insert(latest);
+        keep.insert(self.version());
+        let mut retained_files = HashSet::new();
+        let mut garbage_files = HashSet::new();
+        let mut doomed = Vec::new();
+        for &v in &versions {
+            let m = match self.dir.load_manifest(v) {
+                Ok(m) => m,
+                // Removed by a concurrent cleanup since we listed.
+                Err(_) if !self.dir.manifest_path(v).exists() => continue,
+                Err(e) => return Err(e),
+            };
+            let files = referenced(&self.dir, &m).into_iter().map(|f| f.path().clone());
+            if keep.contains(&v) || m.body.timestamp_micros >= cutoff {
+                retained_files.extend(files);
+            } else {
+                garbage_files.extend(files);
+                doomed.push(v);
+            }
+        }
+        let mut stats = CleanupStats::default();
+        for v in &doomed {
+            let path = self.dir.manifest_path(*v);
+            match std::fs::remove_file(&path) {
+                Ok(()) => stats.versions_removed += 1,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::storage(&path, e)),
+            }
+            oxvec_storage::crash::point("cleanup_manifest_removed");
+        }
+        if !doomed.is_empty() {
+            sync_dir(&self.dir.versions_dir())?;
+        }
+        let grace = micros(now) - UNVERIFIED_GRACE.as_micros() as i64;
+        let unverified_cutoff = if delete_unverified {
+            cutoff.min(micros(now))
+        } else {
+            grace.min(cutoff)
+        };
+        for d in [
+            self.dir.data_dir(),
+            self.dir.deletions_dir(),
+            self.dir.indices_dir(),
+            self.dir.versions_dir(),
+            self.dir.tags_dir(),
+        ] {
+            let entries = match std::fs::read_dir(&d) {
+                Ok(e) => e,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(Error::storage(&d, e)),
+            };
+            let mut removed_here = false;
+            for entry in entries {
+                let entry = entry.map_err(io_err(&d))?;
+                let path = entry.path();
+                let name = entry.file_name();
+                let name = name.to_string_lossy();
+                let is_temp = name.starts_with(".tmp-");
+                let in_versions_or_tags = d == self.dir.versions_dir() || d == self.dir.tags_dir();
+                if (in_versions_or_tags && !is_temp) || retained_files.contains(&path) {
+                    continue;
+                }
+                let md = entry.metadata().map_err(io_err(&path))?;
+                let verified = garbage_files.contains(&path);
+                let old_enough = md.modified().map(micros).unwrap_or(i64::MAX) < unverified_cutoff;
+                if !verified && !old_enough {
+                    continue;
+                }
+                match std::fs::remove_file(&path) {
+                    Ok(()) => {
+                        stats.files_removed += 1;
+                        stats.bytes_removed += md.len();
+                        removed_here = true;
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(Error::storage(&path, e)),
+                }
+                oxvec_storage::crash::point("cleanup_file_removed");
+            }
+            if removed_here {
+                sync_dir(&d)?;
+            }
+        }
+        Ok(stats)
+    }
+
+    /// Checks every version's manifest and every file they reference: present with the
+    /// recorded size, and with `deep`, the recorded checksums (whole files, every index
+    /// section). Tags must name existing versions. Problems are reported, not raised.
+    pub fn verify(&self, deep: bool, cancel: &oxvec_core::CancelToken) -> Result<VerifyReport> {
+        let mut report = VerifyReport::default();
+        let mut files: BTreeMap<PathBuf, FileRef> = BTreeMap::new();
+        let versions = self.dir.versions()?;
+        for &v in &versions {
+            cancel.check()?;
+            match self.dir.load_manifest(v) {
+                Ok(m) => {
+                    report.versions_checked += 1;
+                    for f in referenced(&self.dir, &m) {
+                        files.entry(f.path().clone()).or_insert(f);
+                    }
+                }
+                Err(e) => report.problems.push(format!("version {v}: {e}")),
+            }
+        }
+        match self.dir.tags() {
+            Ok(tags) => {
+                for (name, t) in tags {
+                    if !versions.contains(&t.version) {
+                        report
+                            .problems
+                            .push(format!("tag '{name}' names version {}, which is missing", t.version));
+                    }
+                }
+            }
+            Err(e) => report.problems.push(format!("tags: {e}")),
+        }
+        for f in files.values() {
+            cancel.check()?;
+            report.files_checked += 1;
+            let path = f.path();
+            let len = match std::fs::metadata(path) {
+                Ok(md) => md.len(),
+                Err(e) => {
+                    report
+                        .problems
+                        .push(format!("{}: {e}", path.display()));
+                    continue;
+                }
+            };
+            if len != f.size() {
+                report.problems.push(format!(
+                    "{}: {len} bytes, the manifest says {}",
+                    path.display(),
+                    f.size()
+                ));
+                continue;
+            }
+            if !deep {
+                continue;
+            }
+            report.bytes_checked += len;
+            let checked = match f {
+                FileRef::Fragment { crc, .. } => file_crc32c(path).and_then(|actual| {
+                    if actual == *crc {
+                        Ok(())
+                    } else {
+                        Err(Error::corrupt(
+                            path,
+                            format!("checksum mismatch: expected crc32c {crc:08x}, found {actual:08x}"),
+                        ))
+                    }
+                }),
+                FileRef::Deletion { meta, .. } => read_deletions(path, meta).map(|_| ()),
+                FileRef::Index { size, crc, .. } => {
+                    VectorIndex::open(path, *size, *crc).and_then(|i| i.verify_all())
+                }
+            };
+            if let Err(e) = checked {
+                report.problems.push(e.to_string());
+            }
+        }
+        Ok(report)
+    }
+}

@@ -1,0 +1,293 @@
+//! Upsert: `merge_insert(on)` matches source rows to table rows by key and, in one version,
+//! updates matched rows, inserts unmatched source rows, and deletes table rows the source
+//! does not have. Memory holds the source and its keys; the table is streamed one fragment
+//! batch at a time.
+
+use super::Table;
+use crate::commit::{Change, Transaction};
+use crate::ingest::conform;
+use crate::scan::live_mask;
+use crate::write::{with_deletions, write_fragments, Staged};
+use arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch, UInt32Array};
+use arrow::compute::{concat_batches, take};
+use arrow::datatypes::{Field, Schema, SchemaRef};
+use arrow::row::{RowConverter, Rows, SortField};
+use oxvec_core::{CancelToken, Error, Result};
+use oxvec_query::{filter_mask, Filter, ScalarValue};
+use roaring::RoaringBitmap;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// What a merge does; clauses left `None` do nothing.
+#[derive(Debug, Clone, Default)]
+pub struct MergeInsert {
+    /// Key columns.
+    pub on: Vec<String>,
+    /// Replace matched rows with their source rows; the optional condition may use
+    /// `target.<col>` and `source.<col>` (bare names mean the target's).
+    pub when_matched_update_all: Option<Option<String>>,
+    /// Insert source rows that match no table row.
+    pub when_not_matched_insert_all: bool,
+    /// Delete table rows that no source row matches (and that the optional condition,
+    /// over the table's columns, accepts).
+    pub when_not_matched_by_source_delete: Option<Option<String>>,
+    /// Values for `?` placeholders in both conditions.
+    pub params: Vec<ScalarValue>,
+}
+
+/// What a merge changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MergeStats {
+    pub inserted: u64,
+    pub updated: u64,
+    pub deleted: u64,
+    /// The version committed, or the unchanged one when nothing changed.
+    pub version: u64,
+}
+
+fn arrow_err(e: arrow::error::ArrowError) -> Error {
+    Error::invalid(e.to_string())
+}
+
+/// Encodes the key columns of `batch` as comparable byte rows.
+fn key_rows(conv: &RowConverter, batch: &RecordBatch, keys: &[usize]) -> Result<Rows> {
+    let cols: Vec<ArrayRef> = keys.iter().map(|&k| batch.column(k).clone()).collect();
+    conv.convert_columns(&cols).map_err(arrow_err)
+}
+
+fn has_null_key(batch: &RecordBatch, keys: &[usize], row: usize) -> bool {
+    keys.iter().any(|&k| batch.column(k).is_null(row))
+}
+
+/// The schema a matched-update condition is checked against: target columns under their
+/// own names and as `target.<col>`, source columns as `source.<col>`.
+fn pair_schema(schema: &SchemaRef) -> SchemaRef {
+    let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+    for prefix in ["target", "source"] {
+        fields.extend(
+            schema
+                .fields()
+                .iter()
+                .map(|f| f.as_ref().clone().with_name(format!("{prefix}.{}", f.name()))),
+        );
+    }
+    Arc::new(Schema::new(fields))
+}
+
+impl Table {
+    /// Runs `merge` with `source` as one new version. Source rows are validated like `add`'s;
+    /// two source rows with the same key are an error (the merge would be ambiguous).
+    pub fn merge_insert(
+        &self,
+        merge: &MergeInsert,
+        source: &mut dyn Iterator<Item = Result<RecordBatch>>,
+        cancel: &CancelToken,
+    ) -> Result<MergeStats> {
+        let snap = self.latest_for_write()?;
+        let schema = snap.manifest.schema.clone();
+        if merge.on.is_empty() {
+            return Err(Error::invalid("merge_insert needs at least one key column in `on`"));
+        }
+        let keys: Vec<usize> = merge
+            .on
+            .iter()
+            .map(|c| {
+                schema.index_of(c).map_err(|_| {
+                    let names: Vec<&str> =
+                        schema.fields().iter().map(|f| f.name().as_str()).collect();
+                    Error::invalid(format!(
+                        "merge_insert key column '{c}' is not in the table; it has {names:?}"
+                    ))
+                })
+            })
+            .collect::<Result<_>>()?;
+        let matched_cond = match &merge.when_matched_update_all {
+            Some(Some(sql)) => Some(Filter::compile(sql, &merge.params, &pair_schema(&schema))?),
+            _ => None,
+        };
+        let delete_cond = match &merge.when_not_matched_by_source_delete {
+            Some(Some(sql)) => Some(Filter::compile(sql, &merge.params, &schema)?),
+            _ => None,
+        };
+
+        // The source, validated and conformed to the table schema, as one batch.
+        let mut parts = Vec::new();
+        let mut row_base = 0usize;
+        for b in source {
+            cancel.check()?;
+            let b = conform(&b?, &schema, row_base)?;
+            row_base += b.num_rows();
+            parts.push(b);
+        }
+        let src = concat_batches(&schema, &parts).map_err(arrow_err)?;
+        drop(parts);
+        let conv = RowConverter::new(
+            keys.iter()
+                .map(|&k| SortField::new(schema.field(k).data_type().clone()))
+                .collect(),
+        )
+        .map_err(arrow_err)?;
+        let src_keys = key_rows(&conv, &src, &keys)?;
+        let mut by_key: HashMap<&[u8], u32> = HashMap::with_capacity(src.num_rows());
+        for i in 0..src.num_rows() {
+            if has_null_key(&src, &keys, i) {
+                continue;
+            }
+            if let Some(first) = by_key.insert(src_keys.row(i).data(), i as u32) {
+                return Err(Error::invalid(format!(
+                    "merge_insert source rows {first} and {i} have the same key {:?}; each key may appear once",
+                    merge.on
+                )));
+            }
+        }
+
+        // Walk the table: matched rows (and the source row each matches), unmatched rows.
+        let frags = snap.fragments(&self.dir, &self.cache)?;
+        let mut src_matched = vec![false; src.num_rows()];
+        let mut stats = MergeStats::default();
+        let mut staged = Staged::default();
+        let mut before = Vec::new();
+        let mut after = Vec::new();
+        let mut updated_src: Vec<u32> = Vec::new();
+        let result = (|| -> Result<()> {
+            for frag in frags {
+                cancel.check()?;
+                let mut gone = RoaringBitmap::new();
+                for (b, batch) in frag.batches.iter().enumerate() {
+                    let live = live_mask(frag, b, batch.num_rows());
+                    let rows = key_rows(&conv, batch, &keys)?;
+                    let mut pairs: Vec<(u32, u32)> = Vec::new();
+                    let mut unmatched: Vec<u32> = Vec::new();
+                    for r in 0..batch.num_rows() {
+                        if !live.value(r) {
+                            continue;
+                        }
+                        let hit = if has_null_key(batch, &keys, r) {
+                            None
+                        } else {
+                            by_key.get(rows.row(r).as_ref()).copied()
+                        };
+                        match hit {
+                            Some(s) => {
+                                src_matched[s as usize] = true;
+                                pairs.push((r as u32, s));
+                            }
+                            None => unmatched.push(r as u32),
+                        }
+                    }
+                    let start = frag.starts[b];
+                    if merge.when_matched_update_all.is_some() && !pairs.is_empty() {
+                        let accept = match &matched_cond {
+                            Some(f) => Some(pair_mask(f, batch, &src, &pairs)?),
+                            None => None,
+                        };
+                        for (i, &(r, s)) in pairs.iter().enumerate() {
+                            if accept.as_ref().is_none_or(|m| m.value(i)) {
+                                gone.insert(start + r);
+                                updated_src.push(s);
+                            }
+                        }
+                    }
+                    if merge.when_not_matched_by_source_delete.is_some() && !unmatched.is_empty() {
+                        let idx = UInt32Array::from(unmatched.clone());
+                        let accept = match &delete_cond {
+                            Some(f) => {
+                                let rows = take_batch(batch, &idx)?;
+                                Some(filter_mask(&f.expr, &rows)?)
+                            }
+                            None => None,
+                        };
+                        for (i, &r) in unmatched.iter().enumerate() {
+                            if accept.as_ref().is_none_or(|m| m.is_valid(i) && m.value(i)) {
+                                gone.insert(start + r);
+                                stats.deleted += 1;
+                            }
+                        }
+                    }
+                }
+                if !gone.is_empty() {
+                    before.push(frag.meta.clone());
+                    after.push(with_deletions(&self.dir, frag, &gone, &mut staged)?);
+                }
+            }
+            Ok(())
+        })();
+        if let Err(e) = result {
+            staged.discard();
+            return Err(e);
+        }
+        stats.updated = updated_src.len() as u64;
+        let mut new_rows = updated_src;
+        if merge.when_not_matched_insert_all {
+            let inserted: Vec<u32> = (0..src.num_rows() as u32)
+                .filter(|&i| !src_matched[i as usize])
+                .collect();
+            stats.inserted = inserted.len() as u64;
+            new_rows.extend(inserted);
+        }
+        if before.is_empty() && new_rows.is_empty() {
+            stats.version = snap.manifest.version;
+            return Ok(stats);
+        }
+        let added = if new_rows.is_empty() {
+            Staged::default()
+        } else {
+            let rows = take_batch(&src, &UInt32Array::from(new_rows))?;
+            match write_fragments(&self.dir, &schema, &mut std::iter::once(Ok(rows)), cancel) {
+                Ok(a) => a,
+                Err(e) => {
+                    staged.discard();
+                    return Err(e);
+                }
+            }
+        };
+        staged.paths.extend(added.paths.iter().cloned());
+        let txn = Transaction {
+            operation: "merge_insert",
+            read_version: snap.manifest.version,
+            change: Change::Modify {
+                before,
+                after,
+                added: added.fragments,
+            },
+        };
+        if let Err(e) = cancel.check() {
+            staged.discard();
+            return Err(e);
+        }
+        stats.version = self.commit_and_pin(&txn, None, &staged, cancel)?;
+        Ok(stats)
+    }
+}
+
+fn take_batch(batch: &RecordBatch, idx: &UInt32Array) -> Result<RecordBatch> {
+    let cols = batch
+        .columns()
+        .iter()
+        .map(|c| take(c, idx, None).map_err(arrow_err))
+        .collect::<Result<Vec<_>>>()?;
+    RecordBatch::try_new(batch.schema(), cols).map_err(arrow_err)
+}
+
+/// Evaluates a matched-update condition on (target row, source row) pairs; a null result
+/// rejects the pair, as in SQL.
+fn pair_mask(
+    f: &Filter,
+    target: &RecordBatch,
+    src: &RecordBatch,
+    pairs: &[(u32, u32)],
+) -> Result<BooleanArray> {
+    let t = take_batch(target, &UInt32Array::from_iter_values(pairs.iter().map(|p| p.0)))?;
+    let s = take_batch(src, &UInt32Array::from_iter_values(pairs.iter().map(|p| p.1)))?;
+    let mut cols: Vec<ArrayRef> = t.columns().to_vec();
+    cols.extend(t.columns().iter().cloned());
+    cols.extend(s.columns().iter().cloned());
+    let joined = RecordBatch::try_new(pair_schema(&t.schema()), cols).map_err(arrow_err)?;
+    let m = filter_mask(&f.expr, &joined)?;
+    // Nulls count as false.
+    Ok(BooleanArray::from(
+        (0..m.len())
+            .map(|i| m.is_valid(i) && m.value(i))
+            .collect::<Vec<_>>(),
+    ))
+}

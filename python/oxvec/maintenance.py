@@ -1,0 +1,76 @@
+"""Tags and the reports of ``verify`` and ``cleanup_old_versions``."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._oxvec import Table as _Table
+
+__all__ = ["Tags", "VerifyReport", "as_seconds"]
+
+
+def as_seconds(value: datetime.timedelta | float | int, name: str) -> float:
+    """A duration given as a ``timedelta`` or as seconds."""
+    if isinstance(value, datetime.timedelta):
+        return value.total_seconds()
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    raise TypeError(f"{name} must be a datetime.timedelta or seconds, not {type(value).__name__}")
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """What ``Table.verify`` checked and every problem it found (empty when ``ok``)."""
+
+    versions_checked: int
+    files_checked: int
+    bytes_checked: int
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Whether nothing was wrong."""
+        return not self.problems
+
+
+class Tags:
+    """Named versions of a table (``tbl.tags``). Cleanup never removes a tagged version.
+
+    Examples
+    --------
+    >>> import oxvec, tempfile
+    >>> db = oxvec.connect(tempfile.mkdtemp())
+    >>> tbl = db.create_table("t", [{"id": 1, "vector": [0.0]}])
+    >>> tbl.add([{"id": 2, "vector": [1.0]}])
+    >>> tbl.tags.create("before-cleanup", 1)
+    >>> tbl.tags.list()
+    {'before-cleanup': 1}
+    >>> tbl.checkout("before-cleanup")
+    >>> len(tbl)
+    1
+    >>> tbl.tags.delete("before-cleanup")
+    """
+
+    __slots__ = ("_table",)
+
+    def __init__(self, table: _Table) -> None:
+        self._table = table
+
+    def create(self, name: str, version: int | None = None) -> None:
+        """Tags ``version`` (default: the handle's version) as ``name``; names follow the
+        table-name rules, and an existing tag is an error."""
+        self._table.create_tag(name, version)
+
+    def list(self) -> dict[str, int]:
+        """Every tag and the version it names."""
+        return {name: version for name, version, _ in self._table.list_tags()}
+
+    def delete(self, name: str) -> None:
+        """Removes a tag; the version stays until cleanup finds no other reason to keep it."""
+        self._table.delete_tag(name)
+
+    def __repr__(self) -> str:
+        return f"Tags({self.list()!r})"

@@ -1,0 +1,100 @@
+"""Upserts: ``tbl.merge_insert("id").when_matched_update_all().when_not_matched_insert_all()``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from . import _data
+
+if TYPE_CHECKING:
+    from ._oxvec import Table as _Table
+
+__all__ = ["MergeInsertBuilder", "MergeResult"]
+
+
+class MergeResult(NamedTuple):
+    """What a merge changed, and the version it committed (the old one if nothing changed)."""
+
+    num_inserted_rows: int
+    num_updated_rows: int
+    num_deleted_rows: int
+    version: int
+
+
+class MergeInsertBuilder:
+    """A merge being built; :meth:`execute` runs it as one atomic version.
+
+    Source rows are matched to table rows by the key columns ``on``. Each source key may
+    appear once. A null key matches nothing. Memory holds the source batch and its keys; the
+    table is streamed.
+
+    Examples
+    --------
+    >>> import oxvec, tempfile
+    >>> db = oxvec.connect(tempfile.mkdtemp())
+    >>> tbl = db.create_table("t", [{"id": i, "v": "old", "vector": [float(i)]} for i in range(3)])
+    >>> new = [{"id": 2, "v": "new", "vector": [2.0]}, {"id": 3, "v": "new", "vector": [3.0]}]
+    >>> (
+    ...     tbl.merge_insert("id")
+    ...     .when_matched_update_all()
+    ...     .when_not_matched_insert_all()
+    ...     .execute(new)
+    ... )
+    MergeResult(num_inserted_rows=1, num_updated_rows=1, num_deleted_rows=0, version=2)
+    >>> sorted((r["id"], r["v"]) for r in tbl.to_arrow().select(["id", "v"]).to_pylist())
+    [(0, 'old'), (1, 'old'), (2, 'new'), (3, 'new')]
+    """
+
+    __slots__ = ("_delete", "_delete_where", "_insert", "_on", "_table", "_update", "_update_where")
+
+    def __init__(self, table: _Table, on: str | Sequence[str]) -> None:
+        self._table = table
+        self._on = [on] if isinstance(on, str) else list(on)
+        self._update = False
+        self._update_where: str | None = None
+        self._insert = False
+        self._delete = False
+        self._delete_where: str | None = None
+
+    def when_matched_update_all(self, where: str | None = None) -> MergeInsertBuilder:
+        """Replace each matched table row with its source row. ``where`` limits this to
+        pairs where a SQL condition holds; it may name ``target.<col>`` and ``source.<col>``
+        (bare names are the table's), e.g. ``"source.updated_at > target.updated_at"``."""
+        self._update = True
+        self._update_where = where
+        return self
+
+    def when_not_matched_insert_all(self) -> MergeInsertBuilder:
+        """Insert source rows whose key is not in the table."""
+        self._insert = True
+        return self
+
+    def when_not_matched_by_source_delete(self, where: str | None = None) -> MergeInsertBuilder:
+        """Delete table rows whose key is not in the source (only those matching ``where``,
+        a condition over the table's columns, when given)."""
+        self._delete = True
+        self._delete_where = where
+        return self
+
+    def execute(self, data: Any, params: Sequence[Any] | None = None) -> MergeResult:
+        """Runs the merge with ``data`` (anything ``Table.add`` accepts) as the source;
+        ``params`` bind ``?`` placeholders in the ``where`` conditions.
+
+        Raises
+        ------
+        InvalidInputError, SchemaError
+            Unknown key column, a key repeated in the source, or source rows that do not
+            fit the table (validated like ``add``). Nothing is written when raised.
+        """
+        inserted, updated, deleted, version = self._table.merge_insert(
+            _data.to_stream(data),
+            self._on,
+            self._update,
+            self._update_where,
+            self._insert,
+            self._delete,
+            self._delete_where,
+            list(params) if params is not None else None,
+        )
+        return MergeResult(inserted, updated, deleted, version)
