@@ -334,6 +334,7 @@ impl Table {
                 let moved = new_row_ids(&picked, &st.fragments);
                 removed = picked.iter().map(|f| f.meta.clone()).collect::<Vec<_>>();
                 added = st.fragments.clone();
+                oxvec_storage::crash::point("compaction_written");
                 stats.fragments_removed = removed.len();
                 stats.fragments_added = added.len();
                 let gone: HashSet<u32> = removed.iter().map(|f: &FragmentMeta| f.id).collect();
