@@ -23,7 +23,9 @@ def rows(ids: list[int]) -> list[dict]:
     import numpy as np
 
     # Distinct vectors, so that each row is its own nearest neighbour.
-    return [{"id": i, "val": 0, "vector": np.random.default_rng(i).random(DIM).tolist()} for i in ids]
+    return [
+        {"id": i, "val": 0, "vector": np.random.default_rng(i).random(DIM).tolist()} for i in ids
+    ]
 
 
 def retry(op: Callable[[], Any], counts: dict[str, int]) -> Any:

@@ -14,6 +14,7 @@ import json
 import random
 import sys
 import uuid
+from typing import Any
 
 DIM = 8
 
@@ -23,10 +24,13 @@ def digest(model: dict[int, int]) -> str:
 
 
 def rows(pairs: list[tuple[int, int]]) -> list[dict]:
-    return [{"id": i, "val": v, "vector": [float(i % 97), float(i // 97)] + [0.5] * (DIM - 2)} for i, v in pairs]
+    return [
+        {"id": i, "val": v, "vector": [float(i % 97), float(i // 97)] + [0.5] * (DIM - 2)}
+        for i, v in pairs
+    ]
 
 
-def read_model(tbl) -> dict[int, int]:  # noqa: ANN001 (oxvec.Table; imported lazily)
+def read_model(tbl: Any) -> dict[int, int]:
     at = tbl.to_arrow()
     return dict(zip(at["id"].to_pylist(), at["val"].to_pylist()))
 
@@ -74,10 +78,14 @@ def main(path: str, seed: int, steps: int) -> None:
             old = rng.sample(sorted(model), min(3, len(model)))
             src = [(i, model[i] + 100) for i in old] + [(next_id, -1), (next_id + 1, -2)]
             next_id += 2
-            tbl.merge_insert("id").when_matched_update_all().when_not_matched_insert_all().execute(rows(src))
+            tbl.merge_insert("id").when_matched_update_all().when_not_matched_insert_all().execute(
+                rows(src)
+            )
             model.update(src)
         elif op == "index":
-            tbl.create_index(index_type="HNSW", metric="l2", m=8, ef_construction=32, progress=False)
+            tbl.create_index(
+                index_type="HNSW", metric="l2", m=8, ef_construction=32, progress=False
+            )
             if "index" in ops:
                 ops.remove("index")
         elif op == "optimize":

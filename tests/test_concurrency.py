@@ -55,5 +55,7 @@ def test_four_writers_lose_and_duplicate_nothing(tmp_path: Path) -> None:
         hits = tbl.search(v).limit(10).to_list()
         found += any(h["id"] == i for h in hits)
     assert found == len(probe)
-    print(f"\n{WRITERS} writers x {COMMITS} commits: {len(expected)} rows, "
-          f"{conflicts} retried conflicts, {len(tbl.list_versions())} versions")
+    print(
+        f"\n{WRITERS} writers x {COMMITS} commits: {len(expected)} rows, "
+        f"{conflicts} retried conflicts, {len(tbl.list_versions())} versions"
+    )

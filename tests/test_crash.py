@@ -107,8 +107,10 @@ def test_random_kill_9(tmp_path: Path) -> None:
         new = hist.take(out)
         # Everything is checked every 25 kills; in between, the versions just acknowledged.
         check(path, hist, hist.acks if kills % 25 == 0 else new)
-    print(f"\n{kills} kills, {len(hist.acks)} acknowledged versions checked, "
-          f"{hist.cleanups} cleanups, {time.monotonic() - started:.0f} s")
+    print(
+        f"\n{kills} kills, {len(hist.acks)} acknowledged versions checked, "
+        f"{hist.cleanups} cleanups, {time.monotonic() - started:.0f} s"
+    )
 
 
 @pytest.mark.parametrize("nth", [1, 2])

@@ -31,7 +31,9 @@ def test_upsert_updates_inserts_and_counts(db: oxvec.Database) -> None:
     src = make_rows(5, start=8, seed=1)  # ids 8..12: 2 matched, 3 new
     for r in src:
         r["category"] = "new"
-    res = tbl.merge_insert("id").when_matched_update_all().when_not_matched_insert_all().execute(src)
+    res = (
+        tbl.merge_insert("id").when_matched_update_all().when_not_matched_insert_all().execute(src)
+    )
     assert res == oxvec.MergeResult(3, 2, 0, 2)
     assert ids_of(tbl) == list(range(13))
     got = {r["id"]: r["category"] for r in tbl.to_arrow().to_pylist()}
@@ -45,11 +47,7 @@ def test_upsert_updates_inserts_and_counts(db: oxvec.Database) -> None:
 def test_matched_condition_uses_target_and_source(db: oxvec.Database) -> None:
     tbl = db.create_table("t", [{"id": i, "ts": 10, "vector": [float(i)]} for i in range(4)])
     src = [{"id": i, "ts": 5 + 5 * (i % 2) + 1, "vector": [9.0]} for i in range(4)]
-    res = (
-        tbl.merge_insert("id")
-        .when_matched_update_all(where="source.ts > target.ts")
-        .execute(src)
-    )
+    res = tbl.merge_insert("id").when_matched_update_all(where="source.ts > target.ts").execute(src)
     assert (res.num_updated_rows, res.num_inserted_rows) == (2, 0)
     ts = {r["id"]: r["ts"] for r in tbl.to_arrow().to_pylist()}
     assert ts == {0: 10, 1: 11, 2: 10, 3: 11}
@@ -79,7 +77,12 @@ def test_composite_key_and_null_keys(db: oxvec.Database) -> None:
             "vector": pa.array([[1.0], [1.0]], pa.list_(pa.float32(), 1)),
         }
     )
-    res = tbl.merge_insert(["a", "b"]).when_matched_update_all().when_not_matched_insert_all().execute(src)
+    res = (
+        tbl.merge_insert(["a", "b"])
+        .when_matched_update_all()
+        .when_not_matched_insert_all()
+        .execute(src)
+    )
     # (1, 1) matched; the null key matches nothing and is inserted.
     assert (res.num_updated_rows, res.num_inserted_rows) == (1, 1)
     assert len(tbl) == 5
@@ -100,7 +103,9 @@ def test_merge_is_atomic_and_validated(db: oxvec.Database, tmp_path: Path) -> No
     with pytest.raises(oxvec.InvalidInputError, match="nope"):
         tbl.merge_insert("nope").when_not_matched_insert_all().execute(make_rows(1))
     with pytest.raises(oxvec.FilterError):
-        tbl.merge_insert("id").when_matched_update_all(where="source.nope > 1").execute(make_rows(1))
+        tbl.merge_insert("id").when_matched_update_all(where="source.nope > 1").execute(
+            make_rows(1)
+        )
     assert tbl.version == 1 and listing(root) == before
 
 
@@ -200,12 +205,12 @@ def test_verify_reports_missing_and_corrupt_files(db: oxvec.Database) -> None:
 # read consistency ---------------------------------------------------------------------------
 
 
-WRITER = """
+WRITER = f"""
 import sys, oxvec
 db = oxvec.connect(sys.argv[1])
 t = db.open_table("t")
-t.add([{"id": int(sys.argv[2]), "vector": [0.5] * %d}])
-""" % DIM
+t.add([{{"id": int(sys.argv[2]), "vector": [0.5] * {DIM}}}])
+"""
 
 
 def test_reader_sees_other_process_writes_by_default(tmp_path: Path) -> None:

@@ -11,4 +11,4 @@ mod names;
 pub use cancel::CancelToken;
 pub use error::{Error, Result};
 pub use metric::Metric;
-pub use names::{validate_tag_name, validate_table_name};
+pub use names::{validate_table_name, validate_tag_name};

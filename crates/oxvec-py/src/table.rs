@@ -409,7 +409,12 @@ impl PyTable {
     fn verify(&self, py: Python<'_>, deep: bool) -> PyResult<(u64, u64, u64, Vec<String>)> {
         let t = self.inner.clone();
         let r = run(py, Cost::Long, move |c| t.verify(deep, c))?;
-        Ok((r.versions_checked, r.files_checked, r.bytes_checked, r.problems))
+        Ok((
+            r.versions_checked,
+            r.files_checked,
+            r.bytes_checked,
+            r.problems,
+        ))
     }
 
     #[pyo3(signature = (name, version=None))]

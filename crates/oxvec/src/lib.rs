@@ -8,8 +8,8 @@
 mod ann;
 mod commit;
 mod database;
-mod options;
 pub mod ingest;
+mod options;
 pub mod scan;
 pub mod search;
 mod snapshot;
@@ -17,16 +17,16 @@ mod table;
 pub mod write;
 
 pub use database::{CreateMode, Database};
+pub use options::{TableOptions, SMALL_FRAGMENT_ROWS};
 pub use oxvec_core::{CancelToken, Error, Metric, Result};
 pub use oxvec_index::{BuildOptions, IndexType, SearchKnobs};
 pub use oxvec_query::{Filter, ScalarValue};
 pub use oxvec_storage::IndexMeta;
 pub use scan::ScanRequest;
 pub use search::VectorQuery;
-pub use options::{TableOptions, SMALL_FRAGMENT_ROWS};
 pub use table::{
-    CleanupStats, IndexRequest, MergeInsert, MergeStats, OptimizeStats, Progress, Table, VerifyReport, VersionInfo,
-    UNVERIFIED_GRACE,
+    CleanupStats, IndexRequest, MergeInsert, MergeStats, OptimizeStats, Progress, Table,
+    VerifyReport, VersionInfo, UNVERIFIED_GRACE,
 };
 pub use write::Assignment;
 

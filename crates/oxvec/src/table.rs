@@ -8,6 +8,7 @@ pub use maintenance::{CleanupStats, VerifyReport, UNVERIFIED_GRACE};
 pub use merge::{MergeInsert, MergeStats};
 
 use crate::commit::{commit, Change, Transaction};
+use crate::options::TableOptions;
 use crate::scan::{self, ScanRequest};
 use crate::search::{self, VectorQuery};
 use crate::snapshot::{FragmentCache, LoadedFragment, Snapshot};
@@ -17,7 +18,6 @@ use arrow::datatypes::SchemaRef;
 use oxvec_core::{CancelToken, Error, Result};
 use oxvec_query::{Filter, ScalarValue};
 use oxvec_storage::{Manifest, TableDir};
-use crate::options::TableOptions;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Instant, SystemTime};
 
@@ -165,7 +165,12 @@ impl Table {
 
     /// The pinned version number, without looking for a newer one.
     fn pinned_version(&self) -> u64 {
-        self.state.read().expect("table lock").snapshot.manifest.version
+        self.state
+            .read()
+            .expect("table lock")
+            .snapshot
+            .manifest
+            .version
     }
 
     /// Whether the pinned version has any vector index.
@@ -310,7 +315,7 @@ impl Table {
         if o.auto_compact_fragments > 0 && small >= o.auto_compact_fragments {
             let _ = self.optimize(&Progress::default(), cancel);
         }
-        if o.auto_cleanup_every > 0 && snap.manifest.version % o.auto_cleanup_every == 0 {
+        if o.auto_cleanup_every > 0 && snap.manifest.version.is_multiple_of(o.auto_cleanup_every) {
             let _ = self.cleanup_old_versions(o.auto_cleanup_older_than, false);
         }
     }

@@ -5,7 +5,7 @@ use super::Table;
 use oxvec_core::{Error, Result};
 use oxvec_index::VectorIndex;
 use oxvec_storage::durable::{file_crc32c, io_err, sync_dir};
-use oxvec_storage::{read_deletions, DeletionMeta, Manifest, Tag, TableDir};
+use oxvec_storage::{read_deletions, DeletionMeta, Manifest, TableDir, Tag};
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -159,7 +159,9 @@ impl Table {
                 Err(_) if !self.dir.manifest_path(v).exists() => continue,
                 Err(e) => return Err(e),
             };
-            let files = referenced(&self.dir, &m).into_iter().map(|f| f.path().clone());
+            let files = referenced(&self.dir, &m)
+                .into_iter()
+                .map(|f| f.path().clone());
             if keep.contains(&v) || m.body.timestamp_micros >= cutoff {
                 retained_files.extend(files);
             } else {
@@ -256,9 +258,10 @@ impl Table {
             Ok(tags) => {
                 for (name, t) in tags {
                     if !versions.contains(&t.version) {
-                        report
-                            .problems
-                            .push(format!("tag '{name}' names version {}, which is missing", t.version));
+                        report.problems.push(format!(
+                            "tag '{name}' names version {}, which is missing",
+                            t.version
+                        ));
                     }
                 }
             }
@@ -271,9 +274,7 @@ impl Table {
             let len = match std::fs::metadata(path) {
                 Ok(md) => md.len(),
                 Err(e) => {
-                    report
-                        .problems
-                        .push(format!("{}: {e}", path.display()));
+                    report.problems.push(format!("{}: {e}", path.display()));
                     continue;
                 }
             };
@@ -296,7 +297,9 @@ impl Table {
                     } else {
                         Err(Error::corrupt(
                             path,
-                            format!("checksum mismatch: expected crc32c {crc:08x}, found {actual:08x}"),
+                            format!(
+                                "checksum mismatch: expected crc32c {crc:08x}, found {actual:08x}"
+                            ),
                         ))
                     }
                 }),

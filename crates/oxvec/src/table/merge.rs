@@ -64,12 +64,11 @@ fn has_null_key(batch: &RecordBatch, keys: &[usize], row: usize) -> bool {
 fn pair_schema(schema: &SchemaRef) -> SchemaRef {
     let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
     for prefix in ["target", "source"] {
-        fields.extend(
-            schema
-                .fields()
-                .iter()
-                .map(|f| f.as_ref().clone().with_name(format!("{prefix}.{}", f.name()))),
-        );
+        fields.extend(schema.fields().iter().map(|f| {
+            f.as_ref()
+                .clone()
+                .with_name(format!("{prefix}.{}", f.name()))
+        }));
     }
     Arc::new(Schema::new(fields))
 }
@@ -86,7 +85,9 @@ impl Table {
         let snap = self.latest_for_write()?;
         let schema = snap.manifest.schema.clone();
         if merge.on.is_empty() {
-            return Err(Error::invalid("merge_insert needs at least one key column in `on`"));
+            return Err(Error::invalid(
+                "merge_insert needs at least one key column in `on`",
+            ));
         }
         let keys: Vec<usize> = merge
             .on
@@ -277,8 +278,14 @@ fn pair_mask(
     src: &RecordBatch,
     pairs: &[(u32, u32)],
 ) -> Result<BooleanArray> {
-    let t = take_batch(target, &UInt32Array::from_iter_values(pairs.iter().map(|p| p.0)))?;
-    let s = take_batch(src, &UInt32Array::from_iter_values(pairs.iter().map(|p| p.1)))?;
+    let t = take_batch(
+        target,
+        &UInt32Array::from_iter_values(pairs.iter().map(|p| p.0)),
+    )?;
+    let s = take_batch(
+        src,
+        &UInt32Array::from_iter_values(pairs.iter().map(|p| p.1)),
+    )?;
     let mut cols: Vec<ArrayRef> = t.columns().to_vec();
     cols.extend(t.columns().iter().cloned());
     cols.extend(s.columns().iter().cloned());
