@@ -99,13 +99,14 @@ def test_checkout_restore(db: oxvec.Database) -> None:
 
 def test_handles_see_other_writers_after_checkout_latest(db: oxvec.Database) -> None:
     a = db.create_table("t", make_rows(5))
-    b = db.open_table("t")
+    b = oxvec.connect(db.uri, read_consistency_interval=None).open_table("t")
+    fresh = db.open_table("t")
     a.add(make_rows(5, start=5))
     assert len(b) == 5  # pinned to the version it opened
+    assert len(fresh) == 10  # the default: every read looks for a newer version
     b.checkout_latest()
     assert len(b) == 10
     b.add(make_rows(1, start=10))  # writes go on top of the newest version
-    a.checkout_latest()
     assert len(a) == 11
 
 

@@ -19,10 +19,10 @@ class Database:
     def __new__(
         cls,
         uri: str,
-        read_consistency_interval: float | None = 0.0,
+        read_consistency_interval: float | None = ...,
         auto_compact_fragments: int = 64,
         auto_cleanup_every: int = 100,
-        auto_cleanup_older_than: float = 604800.0,
+        auto_cleanup_older_than: float = ...,
     ) -> Database: ...
     @property
     def uri(self) -> str: ...
