@@ -2,7 +2,7 @@
 //! checksumming writer. Every IO error is wrapped with the path it happened on.
 
 use oxvec_core::{Error, Result};
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{self, Write};
 use std::path::Path;
 
@@ -13,21 +13,15 @@ pub fn io_err(path: &Path) -> impl FnOnce(io::Error) -> Error + '_ {
 
 /// Creates `path` (which must not exist), writes `bytes`, fsyncs, and returns the CRC32C.
 pub fn write_new_file(path: &Path, bytes: &[u8]) -> Result<u32> {
-    let mut f = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .map_err(io_err(path))?;
+    let mut f = crate::io::create_new(path).map_err(io_err(path))?;
     f.write_all(bytes).map_err(io_err(path))?;
-    f.sync_all().map_err(io_err(path))?;
+    f.sync().map_err(io_err(path))?;
     Ok(crc32c::crc32c(bytes))
 }
 
 /// fsyncs a directory so that entries created in it survive a power loss.
 pub fn sync_dir(dir: &Path) -> Result<()> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(io_err(dir))
+    crate::io::sync_dir(dir).map_err(io_err(dir))
 }
 
 /// Publishes a fully written temp file at `dest` only if nothing is there yet.
@@ -36,15 +30,15 @@ pub fn sync_dir(dir: &Path) -> Result<()> {
 /// filesystem we support, so two writers can never both publish the same version.
 /// Returns `false` when another writer got there first.
 pub fn publish_if_absent(tmp: &Path, dest: &Path) -> Result<bool> {
-    let linked = match std::fs::hard_link(tmp, dest) {
+    let linked = match crate::io::hard_link(tmp, dest) {
         Ok(()) => true,
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => false,
         Err(e) => {
-            let _ = std::fs::remove_file(tmp);
+            let _ = crate::io::remove_file(tmp);
             return Err(Error::storage(dest, e));
         }
     };
-    std::fs::remove_file(tmp).map_err(io_err(tmp))?;
+    crate::io::remove_file(tmp).map_err(io_err(tmp))?;
     Ok(linked)
 }
 

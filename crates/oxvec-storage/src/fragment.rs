@@ -4,6 +4,7 @@
 //! straight into the page cache (zero copy; vectors are searched in place).
 
 use crate::durable::{io_err, sync_dir, ChecksumWriter};
+use crate::io::TrackedFile;
 use arrow::array::RecordBatch;
 use arrow::buffer::Buffer;
 use arrow::datatypes::SchemaRef;
@@ -13,7 +14,7 @@ use arrow::ipc::root_as_footer;
 use arrow::ipc::writer::FileWriter;
 use oxvec_core::{Error, Result};
 use serde::{Deserialize, Serialize};
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::ptr::NonNull;
@@ -47,7 +48,7 @@ impl FragmentMeta {
 pub struct FragmentWriter {
     path: PathBuf,
     file_name: String,
-    writer: Option<FileWriter<ChecksumWriter<BufWriter<File>>>>,
+    writer: Option<FileWriter<ChecksumWriter<BufWriter<TrackedFile>>>>,
     rows: u64,
 }
 
@@ -56,11 +57,7 @@ impl FragmentWriter {
     pub fn create(data_dir: &Path, schema: &SchemaRef) -> Result<Self> {
         let file_name = format!("{}.arrow", crate::durable::new_id());
         let path = data_dir.join(&file_name);
-        let file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .map_err(io_err(&path))?;
+        let file = crate::io::create_new(&path).map_err(io_err(&path))?;
         let sink = ChecksumWriter::new(BufWriter::with_capacity(1 << 20, file));
         let writer = FileWriter::try_new(sink, schema)
             .map_err(|e| Error::storage(&path, std::io::Error::other(e)))?;
@@ -106,7 +103,7 @@ impl FragmentWriter {
             .into_inner()
             .map_err(|e| Error::storage(&path, e.into_error()))?;
         crate::crash::point("fragment_written");
-        file.sync_all().map_err(io_err(&path))?;
+        file.sync().map_err(io_err(&path))?;
         if let Some(dir) = path.parent() {
             sync_dir(dir)?;
         }

@@ -12,6 +12,7 @@ pub mod crash;
 pub mod deletion;
 pub mod durable;
 pub mod fragment;
+pub mod io;
 pub mod manifest;
 pub mod table_dir;
 pub mod tags;

@@ -72,7 +72,7 @@ impl TableDir {
             self.deletions_dir(),
             self.versions_dir(),
         ] {
-            std::fs::create_dir_all(&d).map_err(io_err(&d))?;
+            crate::io::create_dir_all(&d).map_err(io_err(&d))?;
         }
         sync_dir(&self.root)?;
         if let Some(parent) = self.root.parent() {

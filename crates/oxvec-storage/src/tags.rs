@@ -53,7 +53,7 @@ impl TableDir {
         validate_tag_name(name)?;
         let dir = self.tags_dir();
         if !dir.exists() {
-            std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+            crate::io::create_dir_all(&dir).map_err(io_err(&dir))?;
             sync_dir(self.root())?;
         }
         let tmp = dir.join(format!(".tmp-{}", crate::durable::new_id()));
@@ -81,7 +81,7 @@ impl TableDir {
     pub fn delete_tag(&self, name: &str) -> Result<()> {
         validate_tag_name(name)?;
         let path = self.tag_path(name);
-        match std::fs::remove_file(&path) {
+        match crate::io::remove_file(&path) {
             Ok(()) => sync_dir(&self.tags_dir()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 Err(Error::invalid(format!("no tag named '{name}'")))

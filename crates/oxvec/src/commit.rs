@@ -288,7 +288,7 @@ pub fn commit(
 ) -> Result<Manifest> {
     let discard = |e: Error| {
         for p in staged {
-            let _ = std::fs::remove_file(p);
+            let _ = oxvec_storage::io::remove_file(p);
         }
         e
     };
@@ -315,7 +315,7 @@ pub fn commit(
             if shadowed(dir, &next)? {
                 // Cleanup removed this version number after we read the version before it,
                 // and a newer version exists: ours would be invisible. Withdraw and rebase.
-                let _ = std::fs::remove_file(dir.manifest_path(next.version));
+                let _ = oxvec_storage::io::remove_file(&dir.manifest_path(next.version));
                 continue;
             }
             oxvec_storage::crash::point("manifest_published");

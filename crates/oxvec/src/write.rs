@@ -29,7 +29,7 @@ impl Staged {
     /// Removes every staged file: the change will not be committed.
     pub fn discard(&self) {
         for p in &self.paths {
-            let _ = std::fs::remove_file(p);
+            let _ = oxvec_storage::io::remove_file(p);
         }
     }
 }
@@ -76,7 +76,7 @@ pub fn write_fragments(
                 staged.fragments.push(w.finish()?);
             } else if let Some(p) = staged.paths.pop() {
                 drop(w);
-                let _ = std::fs::remove_file(p);
+                let _ = oxvec_storage::io::remove_file(&p);
             }
         }
         Ok(())

@@ -91,7 +91,7 @@ impl Table {
     fn write_index_file(&self, bytes: &[u8]) -> Result<(String, PathBuf)> {
         let dir = self.dir.indices_dir();
         if !dir.exists() {
-            std::fs::create_dir_all(&dir).map_err(|e| Error::storage(&dir, e))?;
+            oxvec_storage::io::create_dir_all(&dir).map_err(|e| Error::storage(&dir, e))?;
             sync_dir(self.dir.root())?;
         }
         let file = format!("{}.idx", new_id());
@@ -187,7 +187,7 @@ impl Table {
             Ok(meta)
         })();
         if result.is_err() && !committing {
-            let _ = std::fs::remove_file(&path);
+            let _ = oxvec_storage::io::remove_file(&path);
         }
         result
     }
@@ -401,7 +401,7 @@ impl Table {
         })();
         if result.is_err() && !committing {
             for p in written {
-                let _ = std::fs::remove_file(p);
+                let _ = oxvec_storage::io::remove_file(&p);
             }
             if let Some(st) = &staged {
                 st.discard();
@@ -412,7 +412,7 @@ impl Table {
             for p in written {
                 let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
                 if !keep.contains(name) {
-                    let _ = std::fs::remove_file(&p);
+                    let _ = oxvec_storage::io::remove_file(&p);
                 }
             }
         }

@@ -172,7 +172,7 @@ impl Table {
         let mut stats = CleanupStats::default();
         for v in &doomed {
             let path = self.dir.manifest_path(*v);
-            match std::fs::remove_file(&path) {
+            match oxvec_storage::io::remove_file(&path) {
                 Ok(()) => stats.versions_removed += 1,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => return Err(Error::storage(&path, e)),
@@ -217,7 +217,7 @@ impl Table {
                 if !verified && !old_enough {
                     continue;
                 }
-                match std::fs::remove_file(&path) {
+                match oxvec_storage::io::remove_file(&path) {
                     Ok(()) => {
                         stats.files_removed += 1;
                         stats.bytes_removed += md.len();
