@@ -1,7 +1,7 @@
 //! Deletion vectors: which rows of a fragment are gone as of a version (a roaring bitmap of
 //! row offsets). Each version that changes a fragment's deletions writes a new file.
 
-use crate::durable::{read_capped, sync_dir, verify_crc, write_new_file};
+use crate::durable::{read_capped, verify_crc, write_new_file_durable};
 use oxvec_core::{Error, Result};
 use roaring::RoaringBitmap;
 use serde::{Deserialize, Serialize};
@@ -26,8 +26,7 @@ pub fn write_deletions(dir: &Path, rows: &RoaringBitmap) -> Result<DeletionMeta>
         .expect("writing to a Vec cannot fail");
     let file = format!("{}.bin", uuid::Uuid::new_v4().simple());
     let path = dir.join(&file);
-    let crc32c = write_new_file(&path, &bytes)?;
-    sync_dir(dir)?;
+    let crc32c = write_new_file_durable(&path, &bytes)?;
     crate::crash::point("deletion_written");
     Ok(DeletionMeta {
         file,

@@ -12,11 +12,28 @@ pub fn io_err(path: &Path) -> impl FnOnce(io::Error) -> Error + '_ {
 }
 
 /// Creates `path` (which must not exist), writes `bytes`, fsyncs, and returns the CRC32C.
+/// On failure the partly written file is removed.
 pub fn write_new_file(path: &Path, bytes: &[u8]) -> Result<u32> {
     let mut f = crate::io::create_new(path).map_err(io_err(path))?;
-    f.write_all(bytes).map_err(io_err(path))?;
-    f.sync().map_err(io_err(path))?;
+    if let Err(e) = f.write_all(bytes).and_then(|_| f.sync()) {
+        drop(f);
+        let _ = crate::io::remove_file(path);
+        return Err(Error::storage(path, e));
+    }
     Ok(crc32c::crc32c(bytes))
+}
+
+/// [`write_new_file`], then fsyncs the parent directory so the new entry is durable too. On
+/// failure the file is removed.
+pub fn write_new_file_durable(path: &Path, bytes: &[u8]) -> Result<u32> {
+    let crc = write_new_file(path, bytes)?;
+    if let Some(dir) = path.parent() {
+        if let Err(e) = sync_dir(dir) {
+            let _ = crate::io::remove_file(path);
+            return Err(e);
+        }
+    }
+    Ok(crc)
 }
 
 /// fsyncs a directory so that entries created in it survive a power loss.
@@ -38,7 +55,9 @@ pub fn publish_if_absent(tmp: &Path, dest: &Path) -> Result<bool> {
             return Err(Error::storage(dest, e));
         }
     };
-    crate::io::remove_file(tmp).map_err(io_err(tmp))?;
+    // The published name holds the data now; a temp file that cannot be removed is litter
+    // for cleanup (it removes `.tmp-*` files once old), not a failed publish.
+    let _ = crate::io::remove_file(tmp);
     Ok(linked)
 }
 

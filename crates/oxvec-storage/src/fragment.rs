@@ -44,6 +44,15 @@ impl FragmentMeta {
     }
 }
 
+/// A write error from the Arrow IPC writer, keeping the OS error (ENOSPC, EACCES, ...) when
+/// that is what it was.
+fn arrow_write_err(path: &Path, e: arrow::error::ArrowError) -> Error {
+    match e {
+        arrow::error::ArrowError::IoError(_, io) => Error::storage(path, io),
+        other => Error::storage(path, std::io::Error::other(other)),
+    }
+}
+
 /// Streams record batches into a new fragment file.
 pub struct FragmentWriter {
     path: PathBuf,
@@ -60,7 +69,7 @@ impl FragmentWriter {
         let file = crate::io::create_new(&path).map_err(io_err(&path))?;
         let sink = ChecksumWriter::new(BufWriter::with_capacity(1 << 20, file));
         let writer = FileWriter::try_new(sink, schema)
-            .map_err(|e| Error::storage(&path, std::io::Error::other(e)))?;
+            .map_err(|e| arrow_write_err(&path, e))?;
         Ok(FragmentWriter {
             path,
             file_name,
@@ -83,7 +92,7 @@ impl FragmentWriter {
     pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
         let w = self.writer.as_mut().expect("writer used after finish");
         w.write(batch)
-            .map_err(|e| Error::storage(&self.path, std::io::Error::other(e)))?;
+            .map_err(|e| arrow_write_err(&self.path, e))?;
         self.rows += batch.num_rows() as u64;
         Ok(())
     }
@@ -94,10 +103,10 @@ impl FragmentWriter {
         let path = self.path.clone();
         let mut w = self.writer.take().expect("finish called twice");
         w.finish()
-            .map_err(|e| Error::storage(&path, std::io::Error::other(e)))?;
+            .map_err(|e| arrow_write_err(&path, e))?;
         let sink = w
             .into_inner()
-            .map_err(|e| Error::storage(&path, std::io::Error::other(e)))?;
+            .map_err(|e| arrow_write_err(&path, e))?;
         let (buf, crc, len) = sink.finish();
         let file = buf
             .into_inner()

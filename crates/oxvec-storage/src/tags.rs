@@ -59,10 +59,14 @@ impl TableDir {
         let tmp = dir.join(format!(".tmp-{}", crate::durable::new_id()));
         write_new_file(&tmp, &encode(tag)?)?;
         let won = publish_if_absent(&tmp, &self.tag_path(name))?;
-        sync_dir(&dir)?;
+        // The tag is visible now; one retry of the fsync covers a transient failure.
+        sync_dir(&dir).or_else(|_| sync_dir(&dir))?;
         crate::crash::point("tag_written");
-        if !won {
-            return Err(Error::invalid(format!("tag '{name}' already exists")));
+        // Creating the same tag again is a no-op, so a retry after an unclear failure is safe.
+        if !won && self.read_tag(name)?.version != tag.version {
+            return Err(Error::invalid(format!(
+                "tag '{name}' already exists (for another version)"
+            )));
         }
         Ok(())
     }
@@ -133,7 +137,12 @@ mod tests {
             created_micros: 7,
         };
         t.create_tag("v1.0", &tag).unwrap();
-        assert!(t.create_tag("v1.0", &tag).is_err());
+        t.create_tag("v1.0", &tag).unwrap();
+        let other = Tag {
+            version: 4,
+            created_micros: 8,
+        };
+        assert!(t.create_tag("v1.0", &other).is_err());
         assert!(t.create_tag("../x", &tag).is_err());
         assert_eq!(t.read_tag("v1.0").unwrap(), tag);
         assert_eq!(t.tags().unwrap(), vec![("v1.0".to_string(), tag)]);

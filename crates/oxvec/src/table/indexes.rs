@@ -12,7 +12,7 @@ use arrow::compute::filter_record_batch;
 use arrow::datatypes::{DataType, Float16Type, Float32Type};
 use oxvec_core::{CancelToken, Error, Metric, Result};
 use oxvec_index::{build, calibrate, BuildOptions, IndexType, VectorIndex};
-use oxvec_storage::durable::{new_id, sync_dir, write_new_file};
+use oxvec_storage::durable::{new_id, sync_dir, write_new_file_durable};
 use oxvec_storage::FragmentMeta;
 use oxvec_storage::IndexMeta;
 use std::collections::HashMap;
@@ -96,8 +96,7 @@ impl Table {
         }
         let file = format!("{}.idx", new_id());
         let path = dir.join(&file);
-        write_new_file(&path, bytes)?;
-        sync_dir(&dir)?;
+        write_new_file_durable(&path, bytes)?;
         oxvec_storage::crash::point("index_written");
         Ok((file, path))
     }
