@@ -68,8 +68,7 @@ impl FragmentWriter {
         let path = data_dir.join(&file_name);
         let file = crate::io::create_new(&path).map_err(io_err(&path))?;
         let sink = ChecksumWriter::new(BufWriter::with_capacity(1 << 20, file));
-        let writer = FileWriter::try_new(sink, schema)
-            .map_err(|e| arrow_write_err(&path, e))?;
+        let writer = FileWriter::try_new(sink, schema).map_err(|e| arrow_write_err(&path, e))?;
         Ok(FragmentWriter {
             path,
             file_name,
@@ -91,8 +90,7 @@ impl FragmentWriter {
     /// Appends a batch.
     pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
         let w = self.writer.as_mut().expect("writer used after finish");
-        w.write(batch)
-            .map_err(|e| arrow_write_err(&self.path, e))?;
+        w.write(batch).map_err(|e| arrow_write_err(&self.path, e))?;
         self.rows += batch.num_rows() as u64;
         Ok(())
     }
@@ -102,11 +100,8 @@ impl FragmentWriter {
     pub fn finish(mut self) -> Result<FragmentMeta> {
         let path = self.path.clone();
         let mut w = self.writer.take().expect("finish called twice");
-        w.finish()
-            .map_err(|e| arrow_write_err(&path, e))?;
-        let sink = w
-            .into_inner()
-            .map_err(|e| arrow_write_err(&path, e))?;
+        w.finish().map_err(|e| arrow_write_err(&path, e))?;
+        let sink = w.into_inner().map_err(|e| arrow_write_err(&path, e))?;
         let (buf, crc, len) = sink.finish();
         let file = buf
             .into_inner()

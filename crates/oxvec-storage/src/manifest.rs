@@ -86,7 +86,14 @@ impl Manifest {
 
     /// Serializes to the on-disk layout.
     pub fn encode(&self) -> Result<Vec<u8>> {
-        let json = serde_json::to_vec(&self.body).map_err(|e| Error::invalid(e.to_string()))?;
+        // The version goes into the JSON too, so that a manifest copied or moved to another
+        // version's name is caught.
+        let mut value =
+            serde_json::to_value(&self.body).map_err(|e| Error::invalid(e.to_string()))?;
+        if let Some(obj) = value.as_object_mut() {
+            obj.insert("version".into(), self.version.into());
+        }
+        let json = serde_json::to_vec(&value).map_err(|e| Error::invalid(e.to_string()))?;
         let mut schema_bytes = Vec::new();
         {
             let mut w = StreamWriter::try_new(&mut schema_bytes, &self.schema)
@@ -134,8 +141,17 @@ impl Manifest {
         };
         let json_len =
             u32::from_le_bytes(take(4)?.try_into().map_err(|_| bad("short length"))?) as usize;
-        let body: ManifestBody =
+        let value: serde_json::Value =
             serde_json::from_slice(take(json_len)?).map_err(|e| bad(&e.to_string()))?;
+        // Manifests written before the version was recorded carry none.
+        if let Some(own) = value.get("version").and_then(|v| v.as_u64()) {
+            if own != version {
+                return Err(bad(&format!(
+                    "this is the manifest of version {own}, found under version {version}'s name"
+                )));
+            }
+        }
+        let body: ManifestBody = serde_json::from_value(value).map_err(|e| bad(&e.to_string()))?;
         let schema_len =
             u32::from_le_bytes(take(4)?.try_into().map_err(|_| bad("short length"))?) as usize;
         let schema_bytes = take(schema_len)?;

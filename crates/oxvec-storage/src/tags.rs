@@ -22,15 +22,28 @@ pub struct Tag {
     pub created_micros: i64,
 }
 
-fn encode(tag: &Tag) -> Result<Vec<u8>> {
+/// The file's JSON: the tag and its own name, so a tag file copied under another name is
+/// caught.
+#[derive(Serialize, Deserialize)]
+struct TagRecord {
+    name: String,
+    #[serde(flatten)]
+    tag: Tag,
+}
+
+fn encode(name: &str, tag: &Tag) -> Result<Vec<u8>> {
     let mut out = MAGIC.to_vec();
-    out.extend(serde_json::to_vec(tag).map_err(|e| Error::invalid(e.to_string()))?);
+    let record = TagRecord {
+        name: name.to_string(),
+        tag: tag.clone(),
+    };
+    out.extend(serde_json::to_vec(&record).map_err(|e| Error::invalid(e.to_string()))?);
     let crc = crc32c::crc32c(&out);
     out.extend_from_slice(&crc.to_le_bytes());
     Ok(out)
 }
 
-fn decode(bytes: &[u8], path: &Path) -> Result<Tag> {
+fn decode(name: &str, bytes: &[u8], path: &Path) -> Result<Tag> {
     let bad = |why: &str| Error::corrupt(path, why.to_string());
     if bytes.len() < MAGIC.len() + 4 || &bytes[..MAGIC.len()] != MAGIC {
         return Err(bad("not a tag file (bad magic or too short)"));
@@ -40,7 +53,15 @@ fn decode(bytes: &[u8], path: &Path) -> Result<Tag> {
     if crc32c::crc32c(content) != stored {
         return Err(bad("checksum mismatch"));
     }
-    serde_json::from_slice(&content[MAGIC.len()..]).map_err(|e| bad(&format!("bad tag: {e}")))
+    let record: TagRecord = serde_json::from_slice(&content[MAGIC.len()..])
+        .map_err(|e| bad(&format!("bad tag: {e}")))?;
+    if record.name != name {
+        return Err(bad(&format!(
+            "this is tag '{}', found under the name '{name}'",
+            record.name
+        )));
+    }
+    Ok(record.tag)
 }
 
 impl TableDir {
@@ -57,7 +78,7 @@ impl TableDir {
             sync_dir(self.root())?;
         }
         let tmp = dir.join(format!(".tmp-{}", crate::durable::new_id()));
-        write_new_file(&tmp, &encode(tag)?)?;
+        write_new_file(&tmp, &encode(name, tag)?)?;
         let won = publish_if_absent(&tmp, &self.tag_path(name))?;
         // The tag is visible now; one retry of the fsync covers a transient failure.
         sync_dir(&dir).or_else(|_| sync_dir(&dir))?;
@@ -78,7 +99,7 @@ impl TableDir {
         if !path.exists() {
             return Err(Error::invalid(format!("no tag named '{name}'")));
         }
-        decode(&read_capped(&path, MAX_TAG_BYTES)?, &path)
+        decode(name, &read_capped(&path, MAX_TAG_BYTES)?, &path)
     }
 
     /// Removes tag `name`.
@@ -115,7 +136,7 @@ impl TableDir {
             let path = entry.path();
             out.push((
                 name.to_string(),
-                decode(&read_capped(&path, MAX_TAG_BYTES)?, &path)?,
+                decode(name, &read_capped(&path, MAX_TAG_BYTES)?, &path)?,
             ));
         }
         out.sort_by(|a, b| a.0.cmp(&b.0));

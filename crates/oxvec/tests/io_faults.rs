@@ -4,18 +4,18 @@
 //! one complete), a single failure must leave no staged file behind, and the same write must
 //! succeed once the fault is gone.
 
-use arrow::array::{AsArray, FixedSizeListArray, Float32Array, Int64Array, RecordBatch};
-use arrow::datatypes::{DataType, Field, Int64Type, Schema, SchemaRef};
+mod common;
+
+use common::{batch, digest, hnsw};
 use oxvec::{
-    Assignment, BuildOptions, CancelToken, CreateMode, Database, Error, Filter, IndexRequest,
-    IndexType, MergeInsert, Metric, Progress, Result, ScanRequest, Table,
+    Assignment, CancelToken, CreateMode, Database, Error, Filter, MergeInsert, Progress, Result,
+    Table,
 };
 use oxvec_storage::io::{self, Fault};
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
 
-const DIM: usize = 4;
 const ERRNOS: [(i32, &str); 5] = [
     (28, "ENOSPC"),
     (13, "EACCES"),
@@ -23,63 +23,6 @@ const ERRNOS: [(i32, &str); 5] = [
     (2, "ENOENT"),
     (24, "EMFILE"),
 ];
-
-fn schema() -> SchemaRef {
-    std::sync::Arc::new(Schema::new(vec![
-        Field::new("id", DataType::Int64, false),
-        Field::new("val", DataType::Int64, false),
-        Field::new(
-            "vec",
-            DataType::FixedSizeList(
-                std::sync::Arc::new(Field::new("item", DataType::Float32, true)),
-                DIM as i32,
-            ),
-            false,
-        ),
-    ]))
-}
-
-fn batch(ids: &[i64], val: i64) -> RecordBatch {
-    let vals: Vec<f32> = ids
-        .iter()
-        .flat_map(|&i| (0..DIM).map(move |d| ((i * 7 + d as i64 * 13) % 29) as f32 / 29.0))
-        .collect();
-    let vec = FixedSizeListArray::try_new(
-        std::sync::Arc::new(Field::new("item", DataType::Float32, true)),
-        DIM as i32,
-        std::sync::Arc::new(Float32Array::from(vals)),
-        None,
-    )
-    .unwrap();
-    RecordBatch::try_new(
-        schema(),
-        vec![
-            std::sync::Arc::new(Int64Array::from(ids.to_vec())),
-            std::sync::Arc::new(Int64Array::from(vec![val; ids.len()])),
-            std::sync::Arc::new(vec),
-        ],
-    )
-    .unwrap()
-}
-
-fn digest(t: &Table) -> String {
-    let (_, batches) = t
-        .scan(&ScanRequest::default(), &CancelToken::new())
-        .unwrap();
-    let mut rows: Vec<(i64, i64)> = Vec::new();
-    for b in &batches {
-        let ids = b.column(0).as_primitive::<Int64Type>();
-        let vals = b.column(1).as_primitive::<Int64Type>();
-        rows.extend(
-            ids.values()
-                .iter()
-                .copied()
-                .zip(vals.values().iter().copied()),
-        );
-    }
-    rows.sort_unstable();
-    format!("{rows:?}")
-}
 
 /// A table with an index, three fragments and a tag: every write below has work to do.
 fn setup(root: &Path) -> Table {
@@ -98,27 +41,12 @@ fn setup(root: &Path) -> Table {
             &c,
         )
         .unwrap();
-    t.create_index(&index_request(), &Progress::default(), &c)
-        .unwrap();
+    t.create_index(&hnsw(), &Progress::default(), &c).unwrap();
     t.add(&mut std::iter::once(Ok(batch(&[40, 41], 0))), &c)
         .unwrap();
     let f = Filter::compile("id = 3", &[], &t.schema()).unwrap();
     t.delete(&f, &c).unwrap();
     t
-}
-
-fn index_request() -> IndexRequest {
-    IndexRequest {
-        column: None,
-        index_type: IndexType::Hnsw,
-        metric: Metric::L2,
-        replace: true,
-        options: BuildOptions {
-            m: Some(4),
-            ef_construction: Some(16),
-            ..Default::default()
-        },
-    }
 }
 
 fn run(op: &str, t: &Table) -> Result<()> {
@@ -147,9 +75,7 @@ fn run(op: &str, t: &Table) -> Result<()> {
             t.merge_insert(&m, &mut std::iter::once(Ok(batch(&[1, 2, 200], 9))), &c)
                 .map(drop)
         }
-        "index" => t
-            .create_index(&index_request(), &Progress::default(), &c)
-            .map(drop),
+        "index" => t.create_index(&hnsw(), &Progress::default(), &c).map(drop),
         "optimize" => t.optimize(&Progress::default(), &c).map(drop),
         "tag" => t.create_tag("release", None),
         "cleanup" => t.cleanup_old_versions(Duration::ZERO, true).map(drop),

@@ -10,94 +10,14 @@
 //!
 //! `OXVEC_T2_ROUNDS` (default 7) sets how many randomised rounds run per crash point.
 
-use arrow::array::{AsArray, FixedSizeListArray, Float32Array, Int64Array, RecordBatch};
-use arrow::datatypes::{DataType, Field, Int64Type, Schema, SchemaRef};
-use oxvec::{
-    Assignment, BuildOptions, CancelToken, CreateMode, Database, Filter, IndexRequest, IndexType,
-    MergeInsert, Metric, Progress, ScanRequest, Table,
-};
+mod common;
+
+use common::{batch, digest, hnsw, Rng};
+use oxvec::{Assignment, CancelToken, CreateMode, Database, Filter, MergeInsert, Progress, Table};
 use oxvec_storage::io::{self, Op};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
-
-const DIM: usize = 4;
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    fn coin(&mut self) -> bool {
-        self.next() & 1 == 1
-    }
-}
-
-fn schema() -> SchemaRef {
-    Arc::new(Schema::new(vec![
-        Field::new("id", DataType::Int64, false),
-        Field::new("val", DataType::Int64, false),
-        Field::new(
-            "vec",
-            DataType::FixedSizeList(
-                Arc::new(Field::new("item", DataType::Float32, true)),
-                DIM as i32,
-            ),
-            false,
-        ),
-    ]))
-}
-
-fn batch(ids: &[i64], val: i64) -> RecordBatch {
-    let vals: Vec<f32> = ids
-        .iter()
-        .flat_map(|&i| (0..DIM).map(move |d| ((i * 7 + d as i64 * 13) % 29) as f32 / 29.0))
-        .collect();
-    let vec = FixedSizeListArray::try_new(
-        Arc::new(Field::new("item", DataType::Float32, true)),
-        DIM as i32,
-        Arc::new(Float32Array::from(vals)),
-        None,
-    )
-    .unwrap();
-    RecordBatch::try_new(
-        schema(),
-        vec![
-            Arc::new(Int64Array::from(ids.to_vec())),
-            Arc::new(Int64Array::from(vec![val; ids.len()])),
-            Arc::new(vec),
-        ],
-    )
-    .unwrap()
-}
-
-/// `id:val` pairs of the pinned version, sorted: what an acknowledgement promises.
-fn digest(t: &Table) -> String {
-    let (_, batches) = t
-        .scan(&ScanRequest::default(), &CancelToken::new())
-        .unwrap();
-    let mut rows: Vec<(i64, i64)> = Vec::new();
-    for b in &batches {
-        let ids = b.column(0).as_primitive::<Int64Type>();
-        let vals = b.column(1).as_primitive::<Int64Type>();
-        rows.extend(
-            ids.values()
-                .iter()
-                .copied()
-                .zip(vals.values().iter().copied()),
-        );
-    }
-    rows.sort_unstable();
-    format!("{rows:?}")
-}
 
 fn ack(t: &Table) {
     io::mark(format!("ack {} {}", t.version(), digest(t)));
@@ -162,18 +82,7 @@ fn workload(root: &Path, order: u64) -> Vec<Op> {
                     .unwrap();
             }
             "index" => {
-                let req = IndexRequest {
-                    column: None,
-                    index_type: IndexType::Hnsw,
-                    metric: Metric::L2,
-                    replace: true,
-                    options: BuildOptions {
-                        m: Some(4),
-                        ef_construction: Some(16),
-                        ..Default::default()
-                    },
-                };
-                t.create_index(&req, &Progress::default(), &c).unwrap();
+                t.create_index(&hnsw(), &Progress::default(), &c).unwrap();
             }
             "optimize" => {
                 t.optimize(&Progress::default(), &c).unwrap();
