@@ -81,8 +81,11 @@ fn files_of(root: &Path, sub: &str) -> Vec<PathBuf> {
     v
 }
 
-fn damages(len: usize, rng: &mut Rng) -> Vec<(String, Box<dyn Fn(&mut Vec<u8>)>)> {
-    let mut out: Vec<(String, Box<dyn Fn(&mut Vec<u8>)>)> = Vec::new();
+/// A described way to damage a file's bytes.
+type Damage = (String, Box<dyn Fn(&mut Vec<u8>)>);
+
+fn damages(len: usize, rng: &mut Rng) -> Vec<Damage> {
+    let mut out: Vec<Damage> = Vec::new();
     for _ in 0..12 {
         let at = rng.below(len as u64) as usize;
         let bit = rng.below(8) as u8;
