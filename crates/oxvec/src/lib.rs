@@ -8,6 +8,8 @@
 mod ann;
 mod commit;
 mod database;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod ingest;
 mod options;
 pub mod scan;
