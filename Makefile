@@ -11,7 +11,7 @@ DEPS := $(VENV)/.deps-installed
 export VIRTUAL_ENV := $(VENV)
 export PATH := $(BIN):$(PATH)
 
-.PHONY: demo test build build-ci lint rust-test py-test stubtest bench bench-ann clean
+.PHONY: demo test build build-ci lint rust-test py-test stubtest fuzz-smoke bench bench-ann clean
 
 $(DEPS): requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -43,7 +43,27 @@ stubtest: build-ci
 py-test: build-ci
 	$(BIN)/python -m pytest -q
 
-test: lint rust-test stubtest py-test
+# cargo-fuzz, installed into .venv on first use; the targets build on stable with no sanitizer.
+CARGO_FUZZ := $(VENV)/cargo/bin/cargo-fuzz
+FUZZ_SECONDS ?= 15
+FUZZ_TARGETS := filter manifest fragment index
+
+$(CARGO_FUZZ):
+	cargo install cargo-fuzz --version 0.13.2 --locked --root $(VENV)/cargo -q
+
+# A short run of every fuzz target from a copy of its committed corpus (so the run does not
+# rewrite it). A crash fails the step and leaves its input in fuzz/artifacts/<target>/: keep
+# it in fuzz/regressions/<target>/ once fixed. Longer runs: `make fuzz-smoke FUZZ_SECONDS=600`.
+fuzz-smoke: $(CARGO_FUZZ)
+	@set -eo pipefail; for t in $(FUZZ_TARGETS); do \
+		work=$$(mktemp -d); cp fuzz/corpus/$$t/* $$work/; \
+		(cd fuzz && $(CARGO_FUZZ) run --dev --sanitizer none $$t $$work -- \
+			-max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -print_final_stats=1 2>&1 \
+			| grep -E '^(Done|stat::number_of_executed_units)|panicked|ERROR|crash-') ; \
+		rm -rf $$work; \
+	done
+
+test: lint rust-test stubtest py-test fuzz-smoke
 
 bench: build
 	$(BIN)/python -m pip install -q -r benchmarks/requirements.txt

@@ -92,6 +92,45 @@ def test_add_bad_rows_writes_nothing(
 
 
 @pytest.mark.parametrize("desc,rows,exc,parts", BAD_ROWS, ids=[b[0] for b in BAD_ROWS])
+def test_upsert_bad_rows_writes_nothing(
+    db: oxvec.Database, tmp_path: Path, desc: str, rows: list, exc: type, parts: list[str]
+) -> None:
+    schema = pa.schema(
+        [pa.field("id", pa.int64()), pa.field("vector", pa.list_(pa.float32(), DIM))]
+    )
+    t = db.create_table("t", [{"id": 0, "vector": _vec(1)}], schema=schema)
+    before = listing(tmp_path)
+    merge = t.merge_insert("id").when_matched_update_all().when_not_matched_insert_all()
+    with pytest.raises(exc) as info:
+        merge.when_not_matched_by_source_delete().execute(rows)
+    for p in parts:
+        assert p in str(info.value), (desc, str(info.value))
+    assert t.version == 1 and len(t) == 1
+    assert listing(tmp_path) == before
+
+
+@pytest.mark.parametrize(
+    "on,where,exc,match",
+    [
+        ("nope", None, oxvec.InvalidInputError, "key column 'nope' is not in the table"),
+        ([], None, oxvec.InvalidInputError, "at least one key column"),
+        ("id", "source.nope = 1", oxvec.FilterError, "unknown column 'source.nope'"),
+        ("id", "target.id >", oxvec.FilterError, "invalid filter"),
+    ],
+)
+def test_upsert_bad_keys_and_conditions(
+    db: oxvec.Database, tmp_path: Path, on: object, where: str | None, exc: type, match: str
+) -> None:
+    t = db.create_table("t", [{"id": 0, "vector": _vec(1)}])
+    before = listing(tmp_path)
+    with pytest.raises(exc, match=match):
+        t.merge_insert(on).when_matched_update_all(where=where).execute(  # type: ignore[arg-type]
+            [{"id": 0, "vector": _vec(2)}]
+        )
+    assert t.version == 1 and listing(tmp_path) == before
+
+
+@pytest.mark.parametrize("desc,rows,exc,parts", BAD_ROWS, ids=[b[0] for b in BAD_ROWS])
 def test_create_with_bad_rows_writes_nothing(
     db: oxvec.Database, tmp_path: Path, desc: str, rows: list, exc: type, parts: list[str]
 ) -> None:
