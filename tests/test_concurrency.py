@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import oxvec
 from concurrency_worker import rows
 
@@ -55,6 +56,14 @@ def test_four_writers_lose_and_duplicate_nothing(tmp_path: Path) -> None:
         hits = tbl.search(v).limit(10).to_list()
         found += any(h["id"] == i for h in hits)
     assert found == len(probe)
+    # Recall@10 of the index against exact search, after the concurrent history.
+    rng = np.random.default_rng(5)
+    total = 0.0
+    for q in rng.random((50, 8)):
+        approx = {h["id"] for h in tbl.search(q).limit(10).to_list()}
+        exact = {h["id"] for h in tbl.search(q).bypass_vector_index().limit(10).to_list()}
+        total += len(approx & exact) / 10
+    assert total / 50 >= 0.95, total / 50
     print(
         f"\n{WRITERS} writers x {COMMITS} commits: {len(expected)} rows, "
         f"{conflicts} retried conflicts, {len(tbl.list_versions())} versions"
