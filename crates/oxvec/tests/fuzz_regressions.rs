@@ -2,7 +2,9 @@
 //! (`fuzz/corpus/<target>/`, `fuzz/regressions/<target>/`) runs through the fuzz target's
 //! body; none may panic. The fuzzers themselves run in `make fuzz-smoke` (cargo-fuzz).
 
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
+use std::sync::Once;
 
 fn inputs(target: &str) -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz");
@@ -20,7 +22,21 @@ fn inputs(target: &str) -> Vec<PathBuf> {
     out
 }
 
+/// Any panic, even one a loader catches and turns into an error, fails the replay: under
+/// libFuzzer a panic aborts, so the corpus must not raise any.
+thread_local! {
+    static PANICS: Cell<usize> = const { Cell::new(0) };
+}
+
 fn replay(target: &str, body: impl Fn(&[u8])) {
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            PANICS.with(|p| p.set(p.get() + 1));
+            default(info);
+        }));
+    });
     let files = inputs(target);
     assert!(!files.is_empty(), "no corpus for fuzz target {target}");
     for f in files {
@@ -31,6 +47,7 @@ fn replay(target: &str, body: impl Fn(&[u8])) {
             body(&data[..cut]);
         }
     }
+    assert_eq!(PANICS.with(Cell::get), 0, "{target}: an input panicked");
 }
 
 #[test]
