@@ -22,8 +22,8 @@ fn inputs(target: &str) -> Vec<PathBuf> {
     out
 }
 
-/// Any panic, even one a loader catches and turns into an error, fails the replay: under
-/// libFuzzer a panic aborts, so the corpus must not raise any.
+// Any panic, even one a loader catches and turns into an error, fails the replay: under
+// libFuzzer a panic aborts, so the corpus must not raise any.
 thread_local! {
     static PANICS: Cell<usize> = const { Cell::new(0) };
 }
