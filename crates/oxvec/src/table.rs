@@ -173,9 +173,10 @@ impl Table {
             .version
     }
 
-    /// Whether the pinned version has any vector index.
+    /// Whether the pinned version has any vector index (a hint: no look for newer versions).
     pub fn has_indices(&self) -> bool {
-        !self.snapshot().manifest.body.indices.is_empty()
+        let st = self.state.read().expect("table lock");
+        !st.snapshot.manifest.body.indices.is_empty()
     }
 
     /// Whether the handle is checked out at an older version.
