@@ -112,7 +112,7 @@ def test_upsert_bad_rows_writes_nothing(
 @pytest.mark.parametrize(
     "on,where,exc,match",
     [
-        ("nope", None, oxvec.InvalidInputError, "key column 'nope' is not in the table"),
+        ("nope", None, oxvec.InvalidInputError, "unknown column .nope. in merge_insert key"),
         ([], None, oxvec.InvalidInputError, "at least one key column"),
         ("id", "source.nope = 1", oxvec.FilterError, "unknown column 'source.nope'"),
         ("id", "target.id >", oxvec.FilterError, "invalid filter"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -22,19 +23,9 @@ from crash_worker import digest, read_model
 
 WORKER = str(Path(__file__).with_name("crash_worker.py"))
 KILLS = int(os.environ.get("OXVEC_CRASH_KILLS", "200"))
-POINTS = [
-    "fragment_written",
-    "fragment_synced",
-    "deletion_written",
-    "index_written",
-    "manifest_temp_written",
-    "manifest_linked",
-    "manifest_published",
-    "compaction_written",
-    "cleanup_manifest_removed",
-    "cleanup_file_removed",
-    "tag_written",
-]
+# The points the engine defines (read from its source, so a new point is tested at once).
+CRASH_RS = Path(__file__).parents[1] / "crates" / "oxvec-storage" / "src" / "crash.rs"
+POINTS = re.findall(r'^\s+"(\w+)",$', CRASH_RS.read_text().split("POINTS")[1].split("];")[0], re.M)
 
 
 @dataclass

@@ -207,40 +207,28 @@ pub fn open_fragment(path: &Path, meta: &FragmentMeta) -> Result<(SchemaRef, Vec
     // panic is a corrupt file, not a crash.
     let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> Result<_> {
         let mut decoder = FileDecoder::new(schema.clone(), footer.version());
-        let block_range = |offset: i64, meta_len: i32, body_len: i64| -> Result<(usize, usize)> {
-            let start = usize::try_from(offset).map_err(|_| bad("negative block offset"))?;
+        // A block's bytes, once its extent and every buffer in it are known to be in bounds.
+        let block_bytes = |block: &arrow::ipc::Block| -> Result<Buffer> {
+            let (meta_len, body_len) = (block.metaDataLength(), block.bodyLength());
+            let start =
+                usize::try_from(block.offset()).map_err(|_| bad("negative block offset"))?;
             let size = usize::try_from(meta_len as i64 + body_len)
                 .map_err(|_| bad("negative block size"))?;
             if start.checked_add(size).is_none_or(|end| end > mlen) {
                 return Err(bad("block extends past the end of the file"));
             }
-            Ok((start, size))
+            check_buffers(&buffer[start..start + size], meta_len, body_len).map_err(|e| bad(&e))?;
+            Ok(buffer.slice_with_length(start, size))
         };
         for block in footer.dictionaries().iter().flatten() {
-            let (start, size) =
-                block_range(block.offset(), block.metaDataLength(), block.bodyLength())?;
-            check_buffers(
-                &buffer[start..start + size],
-                block.metaDataLength(),
-                block.bodyLength(),
-            )
-            .map_err(|e| bad(&e))?;
             decoder
-                .read_dictionary(block, &buffer.slice_with_length(start, size))
+                .read_dictionary(block, &block_bytes(block)?)
                 .map_err(|e| bad(&e.to_string()))?;
         }
         let mut batches = Vec::new();
         for block in footer.recordBatches().iter().flatten() {
-            let (start, size) =
-                block_range(block.offset(), block.metaDataLength(), block.bodyLength())?;
-            check_buffers(
-                &buffer[start..start + size],
-                block.metaDataLength(),
-                block.bodyLength(),
-            )
-            .map_err(|e| bad(&e))?;
             if let Some(b) = decoder
-                .read_record_batch(block, &buffer.slice_with_length(start, size))
+                .read_record_batch(block, &block_bytes(block)?)
                 .map_err(|e| bad(&e.to_string()))?
             {
                 batches.push(b);

@@ -83,23 +83,10 @@ impl TableDir {
 
     /// All published versions, ascending. An absent table has none.
     pub fn versions(&self) -> Result<Vec<u64>> {
-        let dir = self.versions_dir();
-        let entries = match std::fs::read_dir(&dir) {
-            Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(vec![]),
-            Err(e) => return Err(Error::storage(&dir, e)),
-        };
-        let mut out = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(io_err(&dir))?;
-            let name = entry.file_name();
-            let Some(name) = name.to_str() else { continue };
-            if let Some(num) = name.strip_suffix(VERSION_SUFFIX) {
-                if let Ok(v) = num.parse::<u64>() {
-                    out.push(v);
-                }
-            }
-        }
+        let mut out: Vec<u64> = stems(&self.versions_dir(), VERSION_SUFFIX)?
+            .iter()
+            .filter_map(|s| s.parse().ok())
+            .collect();
         out.sort_unstable();
         Ok(out)
     }
@@ -138,6 +125,27 @@ impl TableDir {
             Publish::Lost
         })
     }
+}
+
+/// Names of the files in `dir` ending in `suffix`, without it (temp files, which start with
+/// a dot, left out). A missing directory has none.
+pub(crate) fn stems(dir: &Path, suffix: &str) -> Result<Vec<String>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(vec![]),
+        Err(e) => return Err(Error::storage(dir, e)),
+    };
+    let mut out = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(io_err(dir))?;
+        let name = entry.file_name();
+        if let Some(stem) = name.to_str().and_then(|n| n.strip_suffix(suffix)) {
+            if !stem.starts_with('.') {
+                out.push(stem.to_string());
+            }
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

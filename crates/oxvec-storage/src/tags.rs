@@ -117,27 +117,11 @@ impl TableDir {
 
     /// Every tag, sorted by name.
     pub fn tags(&self) -> Result<Vec<(String, Tag)>> {
-        let dir = self.tags_dir();
-        let entries = match std::fs::read_dir(&dir) {
-            Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(vec![]),
-            Err(e) => return Err(Error::storage(&dir, e)),
-        };
         let mut out = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(io_err(&dir))?;
-            let file = entry.file_name();
-            let Some(name) = file.to_str().and_then(|f| f.strip_suffix(SUFFIX)) else {
-                continue;
-            };
-            if name.starts_with('.') {
-                continue;
-            }
-            let path = entry.path();
-            out.push((
-                name.to_string(),
-                decode(name, &read_capped(&path, MAX_TAG_BYTES)?, &path)?,
-            ));
+        for name in crate::table_dir::stems(&self.tags_dir(), SUFFIX)? {
+            let path = self.tag_path(&name);
+            let tag = decode(&name, &read_capped(&path, MAX_TAG_BYTES)?, &path)?;
+            out.push((name, tag));
         }
         out.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(out)

@@ -45,8 +45,9 @@ pub struct ScanRequest {
     pub with_row_id: bool,
 }
 
-/// Resolves requested column names to indices, with an error naming unknown ones.
-pub fn project(schema: &Schema, columns: Option<&[String]>) -> Result<Vec<usize>> {
+/// Resolves requested column names to indices, with an error naming unknown ones and saying
+/// what they were asked for (`role`: "select", "merge_insert key").
+pub fn project(schema: &Schema, columns: Option<&[String]>, role: &str) -> Result<Vec<usize>> {
     match columns {
         None => Ok((0..schema.fields().len()).collect()),
         Some(cols) => cols
@@ -56,7 +57,7 @@ pub fn project(schema: &Schema, columns: Option<&[String]>) -> Result<Vec<usize>
                     let names: Vec<&str> =
                         schema.fields().iter().map(|f| f.name().as_str()).collect();
                     Error::invalid(format!(
-                        "unknown column '{c}' in select; the table has {names:?}"
+                        "unknown column '{c}' in {role}; the table has {names:?}"
                     ))
                 })
             })
@@ -80,7 +81,7 @@ pub fn scan(
     req: &ScanRequest,
     cancel: &CancelToken,
 ) -> Result<(SchemaRef, Vec<RecordBatch>)> {
-    let proj = project(schema, req.columns.as_deref())?;
+    let proj = project(schema, req.columns.as_deref(), "select")?;
     let out_schema = scan_schema(schema, &proj, req.with_row_id);
     let mut out = Vec::new();
     let mut skip = req.offset;

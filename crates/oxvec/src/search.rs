@@ -219,7 +219,7 @@ pub(crate) fn prepare(schema: &SchemaRef, q: &VectorQuery) -> Result<Prepared> {
             q.k
         )));
     }
-    let proj = project(schema, q.columns.as_deref())?;
+    let proj = project(schema, q.columns.as_deref(), "select")?;
     let with_qi = q.with_query_index || q.num_queries > 1;
     let out_schema = result_schema(schema, &proj, q.with_row_id, with_qi);
     let qnorms: Vec<f32> = q

@@ -127,7 +127,7 @@ fn damaged_files_are_detected_never_misread() {
     let pristine = tmp.path().join("pristine");
     build(&pristine);
     let expected = observe(&pristine).unwrap();
-    let mut rng = Rng(7);
+    let mut rng = Rng::new(7);
     let mut cases = 0;
     for kind in ["versions", "data", "deletions", "indices", "tags"] {
         let files = files_of(&pristine, kind);

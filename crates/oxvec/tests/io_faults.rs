@@ -6,10 +6,9 @@
 
 mod common;
 
-use common::{batch, digest, hnsw};
+use common::{batch, digest, hnsw, upsert};
 use oxvec::{
-    Assignment, CancelToken, CreateMode, Database, Error, Filter, MergeInsert, Progress, Result,
-    Table,
+    Assignment, CancelToken, CreateMode, Database, Error, Filter, Progress, Result, Table,
 };
 use oxvec_storage::io::{self, Fault};
 use std::collections::BTreeSet;
@@ -66,12 +65,7 @@ fn run(op: &str, t: &Table) -> Result<()> {
             )
             .map(drop),
         "upsert" => {
-            let m = MergeInsert {
-                on: vec!["id".into()],
-                when_matched_update_all: Some(None),
-                when_not_matched_insert_all: true,
-                ..Default::default()
-            };
+            let m = upsert();
             t.merge_insert(&m, &mut std::iter::once(Ok(batch(&[1, 2, 200], 9))), &c)
                 .map(drop)
         }

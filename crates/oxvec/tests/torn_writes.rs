@@ -12,8 +12,8 @@
 
 mod common;
 
-use common::{batch, digest, hnsw, Rng};
-use oxvec::{Assignment, CancelToken, CreateMode, Database, Filter, MergeInsert, Progress, Table};
+use common::{batch, digest, hnsw, upsert, Rng};
+use oxvec::{Assignment, CancelToken, CreateMode, Database, Filter, Progress, Table};
 use oxvec_storage::io::{self, Op};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -40,7 +40,7 @@ fn workload(root: &Path, order: u64) -> Vec<Op> {
         .unwrap();
     ack(&t);
     let mut next = 6i64;
-    let mut rng = Rng(order);
+    let mut rng = Rng::new(order);
     let steps = [
         "add", "delete", "update", "upsert", "index", "add", "optimize", "tag", "cleanup", "add",
     ];
@@ -70,12 +70,7 @@ fn workload(root: &Path, order: u64) -> Vec<Op> {
                 .unwrap();
             }
             "upsert" => {
-                let m = MergeInsert {
-                    on: vec!["id".into()],
-                    when_matched_update_all: Some(None),
-                    when_not_matched_insert_all: true,
-                    ..Default::default()
-                };
+                let m = upsert();
                 let src = batch(&[2, 3, next], 5);
                 next += 1;
                 t.merge_insert(&m, &mut std::iter::once(Ok(src)), &c)
@@ -341,7 +336,7 @@ fn simulated_crashes_never_lose_acknowledged_versions() {
             .durable_entries
             .insert(table_root.clone(), BTreeMap::new());
         let mut acks: Vec<(u64, String, bool)> = Vec::new();
-        let mut rng = Rng(order + 1);
+        let mut rng = Rng::new(order + 1);
         for (k, op) in journal.iter().enumerate() {
             model.apply(op);
             match op {

@@ -89,19 +89,7 @@ impl Table {
                 "merge_insert needs at least one key column in `on`",
             ));
         }
-        let keys: Vec<usize> = merge
-            .on
-            .iter()
-            .map(|c| {
-                schema.index_of(c).map_err(|_| {
-                    let names: Vec<&str> =
-                        schema.fields().iter().map(|f| f.name().as_str()).collect();
-                    Error::invalid(format!(
-                        "merge_insert key column '{c}' is not in the table; it has {names:?}"
-                    ))
-                })
-            })
-            .collect::<Result<_>>()?;
+        let keys = crate::scan::project(&schema, Some(&merge.on), "merge_insert key")?;
         let matched_cond = match &merge.when_matched_update_all {
             Some(Some(sql)) => Some(Filter::compile(sql, &merge.params, &pair_schema(&schema))?),
             _ => None,

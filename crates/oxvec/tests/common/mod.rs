@@ -6,32 +6,40 @@
 use arrow::array::{AsArray, FixedSizeListArray, Float32Array, Int64Array, RecordBatch};
 use arrow::datatypes::{DataType, Field, Int64Type, Schema, SchemaRef};
 use oxvec::{
-    BuildOptions, CancelToken, CreateMode, Database, IndexRequest, IndexType, Metric, ScanRequest,
-    Table,
+    BuildOptions, CancelToken, CreateMode, Database, IndexRequest, IndexType, MergeInsert, Metric,
+    ScanRequest, Table,
 };
+use oxvec_linalg::rng::SplitMix64;
 use std::path::Path;
 use std::sync::Arc;
 
 pub const DIM: usize = 4;
 
-/// SplitMix64.
-pub struct Rng(pub u64);
+/// The seeded generator of the suites (oxvec-linalg's SplitMix64, with a coin).
+pub struct Rng(SplitMix64);
 
 impl Rng {
-    pub fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+    pub fn new(seed: u64) -> Self {
+        Rng(SplitMix64::new(seed))
     }
 
+    /// Uniform in `[0, n)`; 0 when `n` is 0.
     pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
+        self.0.below(n.max(1) as usize) as u64
     }
 
     pub fn coin(&mut self) -> bool {
-        self.next() & 1 == 1
+        self.0.next_u64() & 1 == 1
+    }
+}
+
+/// The upsert the suites run: update matched rows, insert the rest.
+pub fn upsert() -> MergeInsert {
+    MergeInsert {
+        on: vec!["id".into()],
+        when_matched_update_all: Some(None),
+        when_not_matched_insert_all: true,
+        ..Default::default()
     }
 }
 
