@@ -324,14 +324,49 @@ impl Builder {
             start += 1;
         }
         let ids: Vec<u32> = (start..range.end).collect();
-        ids.par_chunks(256).try_for_each(|chunk| {
+        ids.par_chunks(256).try_for_each(|chunk| -> Result<()> {
             cancel.check()?;
             for &i in chunk {
                 self.insert(i, &vector(i));
             }
             progress.fetch_add(chunk.len() as u64, Relaxed);
             Ok(())
-        })
+        })?;
+        self.repair_orphans(range.end);
+        Ok(())
+    }
+
+    /// Gives every layer-0 node that no other node links to an in-link from its nearest
+    /// neighbour. Concurrent inserts can prune a node from every list that held it after its
+    /// own insert checked it was reachable, and such a node is then never returned, whatever
+    /// `ef` (an exact-recall test at `ef` = half the table caught one). A repair can displace
+    /// another node's only in-link, so it runs until none is left (a few passes at most).
+    fn repair_orphans(&self, nodes: u32) {
+        let entry = self.entry().0;
+        let mut buf = Vec::new();
+        for _ in 0..8 {
+            let mut linked = vec![false; nodes as usize];
+            for v in 0..nodes {
+                self.read(v, 0, &mut buf);
+                for &u in &buf {
+                    if let Some(l) = linked.get_mut(u as usize) {
+                        *l = true;
+                    }
+                }
+            }
+            let orphans: Vec<u32> = (0..nodes)
+                .filter(|&v| !linked[v as usize] && v != entry)
+                .collect();
+            if orphans.is_empty() {
+                return;
+            }
+            for v in orphans {
+                self.read(v, 0, &mut buf);
+                if let Some(&nearest) = buf.first() {
+                    self.force_link(nearest, v, 0);
+                }
+            }
+        }
     }
 
     /// The entry point and top level.
@@ -351,5 +386,53 @@ impl Graph for BuildView<'_> {
     }
     fn distance(&self, node: u32) -> f32 {
         self.b.dist(self.q, node)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oxvec_linalg::rng::SplitMix64;
+
+    #[test]
+    fn every_node_but_the_entry_has_an_in_link_after_a_parallel_build() {
+        // Clustered points and a small m: the setting where pruning orphaned a few nodes in
+        // every build before the repair pass.
+        let (n, dim) = (4000usize, 16usize);
+        let mut rng = SplitMix64::new(3);
+        let centers: Vec<f32> = (0..40 * dim).map(|_| rng.gaussian() as f32 * 3.0).collect();
+        let mut data = Vec::with_capacity(n * dim);
+        for _ in 0..n {
+            let c = rng.below(40);
+            data.extend((0..dim).map(|d| centers[c * dim + d] + rng.gaussian() as f32));
+        }
+        let params = HnswParams {
+            m: 8,
+            ef_construction: 40,
+            seed: 1,
+        };
+        let mut b = Builder::new(Space::L2, dim, params, Sq8::train(&data, dim), n);
+        let vec_of = |i: u32| data[i as usize * dim..(i as usize + 1) * dim].to_vec();
+        b.encode(0..n as u32, &vec_of);
+        b.insert_all(
+            0..n as u32,
+            &vec_of,
+            &AtomicU64::new(0),
+            &CancelToken::new(),
+        )
+        .unwrap();
+        let mut linked = vec![false; n];
+        let mut buf = Vec::new();
+        for v in 0..n as u32 {
+            b.read(v, 0, &mut buf);
+            for &u in &buf {
+                linked[u as usize] = true;
+            }
+        }
+        let entry = b.entry().0;
+        let orphans: Vec<usize> = (0..n)
+            .filter(|&v| !linked[v] && v as u32 != entry)
+            .collect();
+        assert!(orphans.is_empty(), "unreachable nodes: {orphans:?}");
     }
 }
