@@ -34,9 +34,11 @@ class History:
 
     acks: list[tuple[int, str, int]] = field(default_factory=list)
     cleanups: int = 0
+    log: str = ""
 
     def take(self, output: str) -> list[tuple[int, str, int]]:
         new = []
+        self.log += "--- child ---\n" + output
         for line in output.splitlines():
             if line.startswith("ACK "):
                 _, v, d = line.split()
@@ -61,7 +63,10 @@ def check(path: Path, hist: History, acks: list[tuple[int, str, int]]) -> None:
             t.checkout(v)
             assert digest(read_model(t)) == d, f"version {v} does not hold what was acknowledged"
         else:
-            assert cleanups_before < hist.cleanups, f"acknowledged version {v} is gone"
+            assert cleanups_before < hist.cleanups, (
+                f"acknowledged version {v} is gone; versions {sorted(versions)}, "
+                f"tags {t.tags.list()}, log:\n{hist.log[-4000:]}"
+            )
     if hist.acks:
         assert max(versions) >= max(v for v, _, _ in hist.acks)
 
@@ -84,15 +89,20 @@ def test_random_kill_9(tmp_path: Path) -> None:
     started = time.monotonic()
     while kills < KILLS:
         p = spawn(path, rng.randrange(1 << 30))
+        assert p.stdout is not None and p.stderr is not None
+        ready = ""
         if rng.random() < 0.85:
-            assert p.stdout is not None
             ready = p.stdout.readline()  # past import and open: kill mid-write
-            assert ready.startswith(("READY", "ACK")), ready + (p.stderr.read() if p.stderr else "")
+            assert ready.startswith(("READY", "ACK")), ready + p.stderr.read()
             time.sleep(rng.uniform(0.0, 0.25))
         else:
             time.sleep(rng.uniform(0.0, 0.4))
         p.send_signal(signal.SIGKILL)
-        out, err = p.communicate()
+        # Read through the same buffered stream readline used: lines it already buffered
+        # (communicate() would read the raw pipe and lose them) may include a cleanup's start.
+        out = ready + p.stdout.read()
+        err = p.stderr.read()
+        p.wait()
         assert p.returncode == -signal.SIGKILL, err  # it was still writing: no error exit
         kills += 1
         new = hist.take(out)
