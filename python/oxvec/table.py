@@ -33,8 +33,10 @@ def _read(stream: Any) -> pa.Table:
 class Table:
     """A table of an oxvec database. Get one from ``Database.create_table`` or ``open_table``.
 
-    Reads see the version the handle is on (``version``); writes always go on top of the
-    newest version and move the handle there. ``checkout(v)`` pins reads to an older version.
+    Reads see the version the handle is on (``version``), which by default moves to the newest
+    version before each read (``read_consistency_interval`` in :func:`oxvec.connect`); writes
+    always go on top of the newest version and move the handle there. ``checkout(v)`` pins
+    reads to an older version (or a tag) until ``checkout_latest()``.
 
     Examples
     --------
