@@ -1,7 +1,7 @@
 //! Python values to engine values.
 
 use oxvec::ScalarValue;
-use pyo3::exceptions::PyTypeError;
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDate, PyDateTime, PyFloat, PyInt, PyString};
 
@@ -77,4 +77,15 @@ pub fn f32_from_bytes(b: &[u8]) -> Vec<f32> {
     b.chunks_exact(4)
         .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
         .collect()
+}
+
+/// A duration given in seconds (the Python wrappers turn `timedelta`s into seconds).
+pub fn seconds(name: &str, s: f64) -> PyResult<std::time::Duration> {
+    if s.is_finite() && s >= 0.0 {
+        Ok(std::time::Duration::from_secs_f64(s))
+    } else {
+        Err(PyValueError::new_err(format!(
+            "{name} must be a non-negative duration, got {s} seconds"
+        )))
+    }
 }

@@ -1,13 +1,13 @@
 //! `oxvec._oxvec.Database`.
 
 use crate::arrow_ffi::{batches, import_schema, import_stream};
+use crate::convert::seconds;
 use crate::runtime::{run, Cost};
 use crate::table::PyTable;
 use oxvec::{CreateMode, Database, TableOptions};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// A directory of tables.
 #[pyclass(name = "Database", module = "oxvec._oxvec", frozen)]
@@ -28,15 +28,6 @@ impl PyDatabase {
         auto_cleanup_every: u64,
         auto_cleanup_older_than: f64,
     ) -> PyResult<Self> {
-        let seconds = |name: &str, s: f64| {
-            if s.is_finite() && s >= 0.0 {
-                Ok(Duration::from_secs_f64(s))
-            } else {
-                Err(PyValueError::new_err(format!(
-                    "{name} must be a non-negative duration, got {s} seconds"
-                )))
-            }
-        };
         let options = TableOptions {
             read_consistency_interval: read_consistency_interval
                 .map(|s| seconds("read_consistency_interval", s))

@@ -388,17 +388,10 @@ impl PyTable {
         older_than_seconds: f64,
         delete_unverified: bool,
     ) -> PyResult<(u64, u64, u64)> {
-        if !(older_than_seconds.is_finite() && older_than_seconds >= 0.0) {
-            return Err(PyValueError::new_err(format!(
-                "older_than must be a non-negative duration, got {older_than_seconds} seconds"
-            )));
-        }
+        let older_than = crate::convert::seconds("older_than", older_than_seconds)?;
         let t = self.inner.clone();
         let s = run(py, Cost::Long, move |_| {
-            t.cleanup_old_versions(
-                std::time::Duration::from_secs_f64(older_than_seconds),
-                delete_unverified,
-            )
+            t.cleanup_old_versions(older_than, delete_unverified)
         })?;
         Ok((s.versions_removed, s.files_removed, s.bytes_removed))
     }

@@ -312,7 +312,7 @@ pub fn commit(
             },
         };
         if published == Publish::Committed {
-            if shadowed(dir, &next)? {
+            if shadowed(dir, &next) {
                 // Cleanup removed this version number after we read the version before it,
                 // and a newer version exists: ours would be invisible. Withdraw and rebase.
                 let _ = oxvec_storage::io::remove_file(&dir.manifest_path(next.version));
@@ -339,13 +339,10 @@ enum Landed {
 }
 
 fn read_back(dir: &TableDir, version: u64, transaction_id: &str) -> Landed {
-    let path = dir.manifest_path(version);
-    match std::fs::metadata(&path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Landed::Nothing,
-        Err(_) => return Landed::Unknown,
-        Ok(_) => {}
-    }
     match dir.load_manifest(version) {
+        Err(Error::Storage { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            Landed::Nothing
+        }
         Ok(m) if m.body.transaction_id == transaction_id => {
             // The link is visible; make its directory entry durable before reporting success.
             let _ = oxvec_storage::durable::sync_dir(&dir.versions_dir());
@@ -371,13 +368,8 @@ fn outcome_unknown(dir: &TableDir, next: &Manifest, id: &str, e: Error) -> Error
 
 /// Whether a version newer than `ours` was committed before it (its number had been freed by
 /// cleanup), so that readers would never see ours as the latest.
-fn shadowed(dir: &TableDir, ours: &Manifest) -> Result<bool> {
-    if !dir.manifest_path(ours.version + 1).exists() {
-        return Ok(false);
-    }
-    match dir.load_manifest(ours.version + 1) {
-        // A successor built on ours read it first, so its commit time is later.
-        Ok(after) => Ok(after.body.timestamp_micros < ours.body.timestamp_micros),
-        Err(_) => Ok(false),
-    }
+fn shadowed(dir: &TableDir, ours: &Manifest) -> bool {
+    // A successor built on ours read it first, so its commit time is later.
+    dir.load_manifest(ours.version + 1)
+        .is_ok_and(|after| after.body.timestamp_micros < ours.body.timestamp_micros)
 }

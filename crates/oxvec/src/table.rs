@@ -47,7 +47,7 @@ pub struct Table {
     state: RwLock<State>,
     options: TableOptions,
     /// When reads last looked for a newer version (for `read_consistency_interval`).
-    last_check: Mutex<Option<Instant>>,
+    last_check: Mutex<Instant>,
     /// Modification time of `versions/` when it was last listed: a change means versions
     /// were added or removed.
     versions_mtime: Mutex<Option<SystemTime>>,
@@ -82,7 +82,7 @@ impl Table {
                 detached: false,
             }),
             options: options.clone(),
-            last_check: Mutex::new(Some(Instant::now())),
+            last_check: Mutex::new(Instant::now()),
             versions_mtime,
         }
     }
@@ -100,22 +100,19 @@ impl Table {
     /// The pinned snapshot, first moved to the newest version when the handle follows the
     /// latest and `read_consistency_interval` says it is time to look.
     fn snapshot(&self) -> Arc<Snapshot> {
-        let (snap, detached) = {
-            let st = self.state.read().expect("table lock");
-            (st.snapshot.clone(), st.detached)
-        };
+        let snap = self.pinned();
         let Some(interval) = self.options.read_consistency_interval else {
             return snap;
         };
-        if detached {
+        if self.is_detached() {
             return snap;
         }
         {
             let mut last = self.last_check.lock().expect("check lock");
-            if last.is_some_and(|t| t.elapsed() < interval) && !interval.is_zero() {
+            if last.elapsed() < interval {
                 return snap;
             }
-            *last = Some(Instant::now());
+            *last = Instant::now();
         }
         if !self.newer_version_possible(snap.manifest.version) {
             return snap;
@@ -123,7 +120,7 @@ impl Table {
         // A failed look (a concurrent cleanup, a transient error) keeps the pinned version;
         // the next read looks again.
         let _ = self.refresh();
-        self.state.read().expect("table lock").snapshot.clone()
+        self.pinned()
     }
 
     /// Two `stat` calls: the next version's manifest, and whether `versions/` changed since
@@ -163,20 +160,14 @@ impl Table {
         self.snapshot().manifest.version
     }
 
-    /// The pinned version number, without looking for a newer one.
-    fn pinned_version(&self) -> u64 {
-        self.state
-            .read()
-            .expect("table lock")
-            .snapshot
-            .manifest
-            .version
+    /// The pinned snapshot, without looking for a newer version.
+    fn pinned(&self) -> Arc<Snapshot> {
+        self.state.read().expect("table lock").snapshot.clone()
     }
 
     /// Whether the pinned version has any vector index (a hint: no look for newer versions).
     pub fn has_indices(&self) -> bool {
-        let st = self.state.read().expect("table lock");
-        !st.snapshot.manifest.body.indices.is_empty()
+        !self.pinned().manifest.body.indices.is_empty()
     }
 
     /// Whether the handle is checked out at an older version.
@@ -280,7 +271,7 @@ impl Table {
             .ok_or_else(|| Error::TableNotFound {
                 name: self.name.clone(),
             })?;
-        if latest != self.pinned_version() {
+        if latest != self.pinned().manifest.version {
             self.set_snapshot(self.dir.load_manifest(latest)?, false);
         }
         Ok(())
@@ -305,7 +296,7 @@ impl Table {
     /// the next write to retry rather than reported as the write's failure.
     fn maintain(&self, cancel: &CancelToken) {
         let o = &self.options;
-        let snap = self.snapshot();
+        let snap = self.pinned();
         let small = snap
             .manifest
             .body

@@ -184,16 +184,17 @@ impl Table {
         }
         let grace = micros(now) - UNVERIFIED_GRACE.as_micros() as i64;
         let unverified_cutoff = if delete_unverified {
-            cutoff.min(micros(now))
+            cutoff
         } else {
             grace.min(cutoff)
         };
-        for d in [
-            self.dir.data_dir(),
-            self.dir.deletions_dir(),
-            self.dir.indices_dir(),
-            self.dir.versions_dir(),
-            self.dir.tags_dir(),
+        // In versions/ and tags/ only leftover temp files are candidates.
+        for (d, only_temp) in [
+            (self.dir.data_dir(), false),
+            (self.dir.deletions_dir(), false),
+            (self.dir.indices_dir(), false),
+            (self.dir.versions_dir(), true),
+            (self.dir.tags_dir(), true),
         ] {
             let entries = match std::fs::read_dir(&d) {
                 Ok(e) => e,
@@ -204,11 +205,8 @@ impl Table {
             for entry in entries {
                 let entry = entry.map_err(io_err(&d))?;
                 let path = entry.path();
-                let name = entry.file_name();
-                let name = name.to_string_lossy();
-                let is_temp = name.starts_with(".tmp-");
-                let in_versions_or_tags = d == self.dir.versions_dir() || d == self.dir.tags_dir();
-                if (in_versions_or_tags && !is_temp) || retained_files.contains(&path) {
+                let is_temp = entry.file_name().to_string_lossy().starts_with(".tmp-");
+                if (only_temp && !is_temp) || retained_files.contains(&path) {
                     continue;
                 }
                 let md = entry.metadata().map_err(io_err(&path))?;

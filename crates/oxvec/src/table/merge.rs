@@ -9,7 +9,7 @@ use crate::ingest::conform;
 use crate::scan::live_mask;
 use crate::write::{with_deletions, write_fragments, Staged};
 use arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch, UInt32Array};
-use arrow::compute::{concat_batches, take};
+use arrow::compute::{concat_batches, take_record_batch};
 use arrow::datatypes::{Field, Schema, SchemaRef};
 use arrow::row::{RowConverter, Rows, SortField};
 use oxvec_core::{CancelToken, Error, Result};
@@ -178,16 +178,16 @@ impl Table {
                         }
                     }
                     if merge.when_not_matched_by_source_delete.is_some() && !unmatched.is_empty() {
-                        let idx = UInt32Array::from(unmatched.clone());
+                        let idx = UInt32Array::from_iter_values(unmatched.iter().copied());
                         let accept = match &delete_cond {
                             Some(f) => {
-                                let rows = take_batch(batch, &idx)?;
+                                let rows = take_record_batch(batch, &idx).map_err(arrow_err)?;
                                 Some(filter_mask(&f.expr, &rows)?)
                             }
                             None => None,
                         };
                         for (i, &r) in unmatched.iter().enumerate() {
-                            if accept.as_ref().is_none_or(|m| m.is_valid(i) && m.value(i)) {
+                            if accept.as_ref().is_none_or(|m| m.value(i)) {
                                 gone.insert(start + r);
                                 stats.deleted += 1;
                             }
@@ -221,7 +221,7 @@ impl Table {
         let added = if new_rows.is_empty() {
             Staged::default()
         } else {
-            let rows = take_batch(&src, &UInt32Array::from(new_rows))?;
+            let rows = take_record_batch(&src, &UInt32Array::from(new_rows)).map_err(arrow_err)?;
             match write_fragments(&self.dir, &schema, &mut std::iter::once(Ok(rows)), cancel) {
                 Ok(a) => a,
                 Err(e) => {
@@ -249,40 +249,22 @@ impl Table {
     }
 }
 
-fn take_batch(batch: &RecordBatch, idx: &UInt32Array) -> Result<RecordBatch> {
-    let cols = batch
-        .columns()
-        .iter()
-        .map(|c| take(c, idx, None).map_err(arrow_err))
-        .collect::<Result<Vec<_>>>()?;
-    RecordBatch::try_new(batch.schema(), cols).map_err(arrow_err)
-}
-
 /// Evaluates a matched-update condition on (target row, source row) pairs; a null result
-/// rejects the pair, as in SQL.
+/// rejects the pair, as in SQL (`filter_mask` counts NULL as not matching).
 fn pair_mask(
     f: &Filter,
     target: &RecordBatch,
     src: &RecordBatch,
     pairs: &[(u32, u32)],
 ) -> Result<BooleanArray> {
-    let t = take_batch(
-        target,
-        &UInt32Array::from_iter_values(pairs.iter().map(|p| p.0)),
-    )?;
-    let s = take_batch(
-        src,
-        &UInt32Array::from_iter_values(pairs.iter().map(|p| p.1)),
-    )?;
+    let side = |b: &RecordBatch, pick: fn(&(u32, u32)) -> u32| {
+        take_record_batch(b, &UInt32Array::from_iter_values(pairs.iter().map(pick)))
+            .map_err(arrow_err)
+    };
+    let (t, s) = (side(target, |p| p.0)?, side(src, |p| p.1)?);
     let mut cols: Vec<ArrayRef> = t.columns().to_vec();
     cols.extend(t.columns().iter().cloned());
     cols.extend(s.columns().iter().cloned());
     let joined = RecordBatch::try_new(pair_schema(&t.schema()), cols).map_err(arrow_err)?;
-    let m = filter_mask(&f.expr, &joined)?;
-    // Nulls count as false.
-    Ok(BooleanArray::from(
-        (0..m.len())
-            .map(|i| m.is_valid(i) && m.value(i))
-            .collect::<Vec<_>>(),
-    ))
+    filter_mask(&f.expr, &joined)
 }
