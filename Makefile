@@ -46,10 +46,7 @@ py-test: build-ci
 # cargo-fuzz, installed into .venv on first use; the targets build on stable with no sanitizer.
 CARGO_FUZZ := $(VENV)/cargo/bin/cargo-fuzz
 FUZZ_SECONDS ?= 15
-# `fragment` is left out until the panic in fuzz/open-crashes/fragment/ is fixed (arrow's IPC
-# decoder, immutable.rs:334, on a checksum-valid malformed file); run it with
-# `make fuzz-smoke FUZZ_TARGETS=fragment`.
-FUZZ_TARGETS := filter manifest index
+FUZZ_TARGETS := filter manifest fragment index
 
 $(CARGO_FUZZ):
 	cargo install cargo-fuzz --version 0.13.2 --locked --root $(VENV)/cargo -q

@@ -123,49 +123,6 @@ impl FragmentWriter {
     }
 }
 
-/// Checks that every buffer a block's message points at lies inside the block's body, which
-/// arrow's decoder assumes (it slices without checking and panics otherwise).
-fn check_buffers(block: &[u8], meta_len: i32, body_len: i64) -> std::result::Result<(), String> {
-    let meta_len = usize::try_from(meta_len).map_err(|_| "negative metadata length")?;
-    let body_len = u64::try_from(body_len).map_err(|_| "negative body length")?;
-    let meta = block
-        .get(..meta_len)
-        .ok_or("metadata extends past the block")?;
-    // An encapsulated message: [0xFFFFFFFF] i32 length, then the flatbuffer.
-    let at = if meta.get(..4) == Some(&[0xff; 4][..]) {
-        4
-    } else {
-        0
-    };
-    let len_bytes: [u8; 4] = meta
-        .get(at..at + 4)
-        .and_then(|b| b.try_into().ok())
-        .ok_or("short message header")?;
-    let len =
-        usize::try_from(i32::from_le_bytes(len_bytes)).map_err(|_| "negative message length")?;
-    let fb = meta
-        .get(at + 4..at + 4 + len)
-        .ok_or("message extends past its metadata")?;
-    let message = arrow::ipc::root_as_message(fb).map_err(|e| format!("bad message: {e}"))?;
-    let buffers = message
-        .header_as_record_batch()
-        .or_else(|| message.header_as_dictionary_batch().and_then(|d| d.data()))
-        .and_then(|rb| rb.buffers());
-    for b in buffers.iter().flat_map(|v| v.iter()) {
-        let (off, n) = (b.offset(), b.length());
-        let end = u64::try_from(off)
-            .ok()
-            .zip(u64::try_from(n).ok())
-            .and_then(|(o, n)| o.checked_add(n));
-        if end.is_none_or(|e| e > body_len) {
-            return Err(format!(
-                "a buffer ({off}, {n}) lies outside the {body_len}-byte body"
-            ));
-        }
-    }
-    Ok(())
-}
-
 /// Memory-maps a fragment, verifies its size and checksum, and decodes its batches zero-copy.
 ///
 /// Any mismatch or undecodable byte is a [`Error::CorruptFile`] naming the path.
@@ -202,9 +159,8 @@ pub fn open_fragment(path: &Path, meta: &FragmentMeta) -> Result<(SchemaRef, Vec
         .map_err(|e| bad(&e.to_string()))?;
     let fb_schema = footer.schema().ok_or_else(|| bad("footer has no schema"))?;
     let schema = Arc::new(try_fb_to_schema(fb_schema).map_err(|e| bad(&e.to_string()))?);
-    // arrow's IPC decoder trusts some offsets inside a block and can panic on a file that
-    // passed its checksum but was written wrong (the fragment fuzz target found one): such a
-    // panic is a corrupt file, not a crash.
+    // Blocks are layout-checked before decoding (`ipc_check`); a decoder panic that slips past
+    // those checks is still a corrupt file, not a crash.
     let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> Result<_> {
         let mut decoder = FileDecoder::new(schema.clone(), footer.version());
         // A block's bytes, once its extent and every buffer in it are known to be in bounds.
@@ -217,7 +173,15 @@ pub fn open_fragment(path: &Path, meta: &FragmentMeta) -> Result<(SchemaRef, Vec
             if start.checked_add(size).is_none_or(|end| end > mlen) {
                 return Err(bad("block extends past the end of the file"));
             }
-            check_buffers(&buffer[start..start + size], meta_len, body_len).map_err(|e| bad(&e))?;
+            crate::ipc_check::check_block(
+                &buffer[start..start + size],
+                meta_len,
+                body_len,
+                start as u64,
+                &schema,
+                footer.version(),
+            )
+            .map_err(|e| bad(&e))?;
             Ok(buffer.slice_with_length(start, size))
         };
         for block in footer.dictionaries().iter().flatten() {

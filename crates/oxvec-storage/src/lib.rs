@@ -13,6 +13,7 @@ pub mod deletion;
 pub mod durable;
 pub mod fragment;
 pub mod io;
+mod ipc_check;
 pub mod manifest;
 pub mod table_dir;
 pub mod tags;
