@@ -201,3 +201,53 @@ def test_search_on_1000_rows_is_fast_enough_to_run_in_a_loop(db: oxvec.Database)
     first = t.search(q).limit(10).to_arrow()
     for _ in range(200):
         assert t.search(q).limit(10).to_arrow().equals(first)
+
+
+def test_to_numpy_matches_to_arrow(db: oxvec.Database) -> None:
+    n, dim = 50, 4
+    rng = np.random.default_rng(7)
+    vecs = rng.standard_normal((n, dim)).astype(np.float32)
+    data = pa.table(
+        {
+            "id": pa.array(np.arange(n, dtype=np.int64)),
+            "small": pa.array(np.arange(n, dtype=np.int16)),
+            "half": pa.array(np.arange(n, dtype=np.float16)),
+            "name": pa.array([f"row {i}" for i in range(n)]),
+            "maybe": pa.array([None if i % 3 == 0 else i for i in range(n)], pa.int32()),
+            "flag": pa.array([i % 2 == 0 for i in range(n)]),
+            "when": pa.array(np.arange(n).astype("datetime64[s]")),
+            "vector": pa.FixedSizeListArray.from_arrays(pa.array(vecs.ravel()), dim),
+        }
+    )
+    t = db.create_table("t", data.slice(0, 20))
+    t.add(data.slice(20, 17))
+    t.add(data.slice(37))
+    queries = [
+        t.search(vecs[3]).limit(7),
+        t.search(vecs[:3]).select(["id", "vector"]).limit(5),
+        t.search(vecs[3]).where("id > 1000"),
+        t.search().where("id % 2 = 0"),
+        t.search().select(["vector", "maybe"]).limit(40),
+    ]
+    for q in queries:
+        expected = q.to_arrow()
+        got = q.to_numpy()
+        assert list(got) == expected.column_names
+        for name in expected.column_names:
+            col = expected[name]
+            if pa.types.is_fixed_size_list(col.type):
+                want = col.combine_chunks().flatten().to_numpy().reshape(-1, col.type.list_size)
+            else:
+                want = col.to_numpy()
+            assert got[name].dtype == want.dtype, name
+            assert got[name].shape == want.shape, name
+            np.testing.assert_array_equal(got[name], want, err_msg=name)
+    # Number and vector columns without nulls skip pyarrow; the rest go through it.
+    direct = {name for name, p in queries[0]._execute().numpy_columns() if p is not None}
+    assert direct == {"id", "small", "half", "vector", "_distance"}
+    hits = t.search(vecs[3]).select(["id", "vector"]).limit(3).to_numpy()
+    assert hits["id"][0] == 3
+    np.testing.assert_array_equal(hits["vector"][0], vecs[3])
+    hits["id"][0] = -1  # owned and writable
+    empty = t.search(vecs[3]).where("id > 1000").select(["id", "vector"]).to_numpy()
+    assert empty["id"].shape == (0,) and empty["vector"].shape == (0, dim)

@@ -76,6 +76,15 @@ impl PyArrowStream {
         PyCapsule::new_with_value(py, stream, STREAM_CAPSULE)
     }
 
+    /// `[(name, (dtype, bytearray, width) | None)]`: number and vector columns without nulls
+    /// as bytes for `numpy.frombuffer`; `None` where pyarrow should convert the column.
+    fn numpy_columns<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<Vec<crate::numpy_out::NumpyColumn<'py>>> {
+        crate::numpy_out::columns(py, &self.schema, &self.batches)
+    }
+
     /// Rows in the result.
     #[getter]
     fn num_rows(&self) -> usize {

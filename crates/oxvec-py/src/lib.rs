@@ -9,6 +9,7 @@ mod arrow_ffi;
 mod convert;
 mod database;
 mod error;
+mod numpy_out;
 mod runtime;
 mod table;
 

@@ -168,8 +168,10 @@ pub fn open_fragment(path: &Path, meta: &FragmentMeta) -> Result<(SchemaRef, Vec
             let (meta_len, body_len) = (block.metaDataLength(), block.bodyLength());
             let start =
                 usize::try_from(block.offset()).map_err(|_| bad("negative block offset"))?;
-            let size = usize::try_from(meta_len as i64 + body_len)
-                .map_err(|_| bad("negative block size"))?;
+            let size = i64::from(meta_len)
+                .checked_add(body_len)
+                .and_then(|n| usize::try_from(n).ok())
+                .ok_or_else(|| bad("block size out of range"))?;
             if start.checked_add(size).is_none_or(|end| end > mlen) {
                 return Err(bad("block extends past the end of the file"));
             }
