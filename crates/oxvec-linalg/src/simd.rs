@@ -34,8 +34,8 @@ pub struct Kernels {
     pub distances_f16: BatchF16,
     /// `w·c` for u8 codes `c`: scalar-quantized (SQ8) distances reduce to this.
     pub dot_u8: DotU8,
-    /// `w·c` in integers, where a single instruction does 64 byte products (AVX-512 VNNI);
-    /// `None` where that is not faster than [`Kernels::dot_u8`].
+    /// `w·c` in integers (AVX-512 VNNI: 64 byte products per instruction; AVX2: 16 per
+    /// widening multiply-add); `None` where that is not faster than [`Kernels::dot_u8`].
     pub dot_u8i8: Option<DotU8I8>,
     /// The gathered form of `dot_u8i8`: four rows per pass share each weight load.
     pub dot_u8i8_rows: Option<DotU8I8Rows>,
@@ -245,6 +245,40 @@ mod tests {
                     "{} dot_u8 dim {dim}: {got} vs {want}",
                     k.name
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn integer_u8_paths_match_the_scalar_reference() {
+        for dim in [1, 7, 15, 16, 17, 31, 32, 33, 64, 100, 128, 129, 384, 1000] {
+            let rows = 9;
+            let mut w: Vec<i8> = values(dim as u64 + 11, dim)
+                .iter()
+                .map(|x| (x * 127.0) as i8)
+                .collect();
+            let mut codes: Vec<u8> = values(dim as u64 + 13, dim * rows)
+                .iter()
+                .map(|x| ((x + 1.0) * 127.9) as u8)
+                .collect();
+            // Extremes on the last row: the largest products, all of one sign, must not
+            // saturate anywhere.
+            w[..dim / 2].fill(-127);
+            codes[(rows - 1) * dim..].fill(255);
+            let ids: Vec<u32> = (0..rows as u32).rev().chain([3, 3]).collect();
+            let mut want = vec![0; ids.len()];
+            scalar::dot_u8i8_rows(&w, &codes, &ids, &mut want);
+            for k in all_tables() {
+                let (Some(one), Some(many)) = (k.dot_u8i8, k.dot_u8i8_rows) else {
+                    continue;
+                };
+                for (&id, &wv) in ids.iter().zip(&want) {
+                    let row = &codes[id as usize * dim..(id as usize + 1) * dim];
+                    assert_eq!(one(&w, row), wv, "{} dot_u8i8 dim {dim}", k.name);
+                }
+                let mut got = vec![0; ids.len()];
+                many(&w, &codes, &ids, &mut got);
+                assert_eq!(got, want, "{} dot_u8i8_rows dim {dim}", k.name);
             }
         }
     }
