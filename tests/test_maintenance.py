@@ -226,6 +226,27 @@ def test_reader_sees_other_process_writes_by_default(tmp_path: Path) -> None:
     assert len(pinned) == 3
 
 
+def test_reader_follows_writes_past_a_cleanup(tmp_path: Path) -> None:
+    # The cleanup removes the version after the reader's, so only the `versions/` change
+    # tells the reader to look again.
+    tbl = oxvec.connect(tmp_path).create_table("t", make_rows(2))
+    assert tbl.version == 1
+    writer = WRITER + "t.add([{'id': 101, 'vector': [0.5] * %d}])\n" % DIM
+    writer += "t.cleanup_old_versions(older_than=0)\n"
+    subprocess.run([sys.executable, "-c", writer, str(tmp_path), "100"], check=True)
+    assert not (Path(tbl._inner.path) / "versions" / f"{2:020}.manifest").exists()
+    assert len(tbl) == 4 and tbl.version == 3
+
+
+def test_reader_follows_a_dropped_and_recreated_table(tmp_path: Path) -> None:
+    tbl = oxvec.connect(tmp_path).create_table("t", make_rows(2))
+    tbl.add(make_rows(1, start=2))
+    other = oxvec.connect(tmp_path)
+    other.drop_table("t")
+    other.create_table("t", make_rows(5, start=10))
+    assert sorted(ids_of(tbl)) == list(range(10, 15))
+
+
 def test_checked_out_handle_stays_pinned(tmp_path: Path) -> None:
     tbl = oxvec.connect(tmp_path).create_table("t", make_rows(2))
     tbl.add(make_rows(1, start=2))

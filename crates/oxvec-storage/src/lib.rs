@@ -17,9 +17,11 @@ mod ipc_check;
 pub mod manifest;
 pub mod table_dir;
 pub mod tags;
+pub mod version_watch;
 
 pub use deletion::{read_deletions, write_deletions, DeletionMeta};
 pub use fragment::{open_fragment, FragmentMeta, FragmentWriter};
 pub use manifest::{IndexMeta, Manifest};
 pub use table_dir::{Publish, TableDir};
 pub use tags::Tag;
+pub use version_watch::VersionWatch;

@@ -23,6 +23,12 @@ pub struct TableDir {
 
 const VERSION_SUFFIX: &str = ".manifest";
 
+/// File name of version `v`'s manifest under `versions/`. Zero-padded so names sort
+/// numerically.
+pub fn manifest_name(v: u64) -> String {
+    format!("{v:020}{VERSION_SUFFIX}")
+}
+
 impl TableDir {
     /// A handle on `root`; nothing is touched.
     pub fn new(root: impl Into<PathBuf>) -> Self {
@@ -59,9 +65,9 @@ impl TableDir {
         self.root.join("versions")
     }
 
-    /// Path of version `v`'s manifest. Zero-padded so names sort numerically.
+    /// Path of version `v`'s manifest.
     pub fn manifest_path(&self, v: u64) -> PathBuf {
-        self.versions_dir().join(format!("{v:020}{VERSION_SUFFIX}"))
+        self.versions_dir().join(manifest_name(v))
     }
 
     /// Creates the directory layout (idempotent) and fsyncs the parents.

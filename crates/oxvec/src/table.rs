@@ -17,7 +17,7 @@ use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use oxvec_core::{CancelToken, Error, Result};
 use oxvec_query::{Filter, ScalarValue};
-use oxvec_storage::{Manifest, TableDir};
+use oxvec_storage::{Manifest, TableDir, VersionWatch};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Instant, SystemTime};
 
@@ -48,6 +48,8 @@ pub struct Table {
     options: TableOptions,
     /// When reads last looked for a newer version (for `read_consistency_interval`).
     last_check: Mutex<Instant>,
+    /// `versions/`, held open for the per-read look for newer versions.
+    watch: Mutex<VersionWatch>,
     /// Modification time of `versions/` when it was last listed: a change means versions
     /// were added or removed.
     versions_mtime: Mutex<Option<SystemTime>>,
@@ -72,7 +74,8 @@ impl Table {
         m: Manifest,
         options: &TableOptions,
     ) -> Table {
-        let versions_mtime = Mutex::new(versions_mtime(&dir));
+        let watch = VersionWatch::open(&dir);
+        let versions_mtime = Mutex::new(watch.mtime());
         Table {
             name: name.to_string(),
             dir,
@@ -83,6 +86,7 @@ impl Table {
             }),
             options: options.clone(),
             last_check: Mutex::new(Instant::now()),
+            watch: Mutex::new(watch),
             versions_mtime,
         }
     }
@@ -126,10 +130,11 @@ impl Table {
     /// Two `stat` calls: the next version's manifest, and whether `versions/` changed since
     /// it was last listed (versions removed by cleanup can hide the next number).
     fn newer_version_possible(&self, pinned: u64) -> bool {
-        if self.dir.manifest_path(pinned + 1).exists() {
+        let watch = self.watch.lock().expect("watch lock");
+        if watch.manifest_exists(pinned + 1) {
             return true;
         }
-        let now = versions_mtime(&self.dir);
+        let now = watch.mtime();
         *self.versions_mtime.lock().expect("mtime lock") != now
     }
 
@@ -264,7 +269,12 @@ impl Table {
         if self.is_detached() {
             return Ok(());
         }
-        *self.versions_mtime.lock().expect("mtime lock") = versions_mtime(&self.dir);
+        {
+            // Re-opened: the table may have been dropped and created again under the path.
+            let watch = VersionWatch::open(&self.dir);
+            *self.versions_mtime.lock().expect("mtime lock") = watch.mtime();
+            *self.watch.lock().expect("watch lock") = watch;
+        }
         let latest = self
             .dir
             .latest_version()?
@@ -485,10 +495,4 @@ impl Table {
         self.set_snapshot(m, false);
         Ok(v)
     }
-}
-
-fn versions_mtime(dir: &TableDir) -> Option<SystemTime> {
-    std::fs::metadata(dir.versions_dir())
-        .and_then(|m| m.modified())
-        .ok()
 }
