@@ -231,7 +231,7 @@ def test_reader_follows_writes_past_a_cleanup(tmp_path: Path) -> None:
     # tells the reader to look again.
     tbl = oxvec.connect(tmp_path).create_table("t", make_rows(2))
     assert tbl.version == 1
-    writer = WRITER + "t.add([{'id': 101, 'vector': [0.5] * %d}])\n" % DIM
+    writer = WRITER + f"t.add([{{'id': 101, 'vector': [0.5] * {DIM}}}])\n"
     writer += "t.cleanup_old_versions(older_than=0)\n"
     subprocess.run([sys.executable, "-c", writer, str(tmp_path), "100"], check=True)
     assert not (Path(tbl._inner.path) / "versions" / f"{2:020}.manifest").exists()
