@@ -90,6 +90,11 @@ def arrow_table(data):
     )
 
 
+def per_query(query_index, ids, n):
+    """A batched oxvec result's ids split by the query they answer."""
+    return [ids[query_index == i] for i in range(n)]
+
+
 class Oxvec(Lib):
     def __init__(self, index_type):
         self.index_type = index_type
@@ -124,8 +129,7 @@ class Oxvec(Lib):
 
     def batch(self, qs):
         t = self._q(qs).to_numpy()
-        qi, ids = t["query_index"], t["id"]
-        return [ids[qi == i] for i in range(len(qs))]
+        return per_query(t["query_index"], t["id"], len(qs))
 
     def filtered(self, q, where):
         return self.tbl.search(q).where(where).select(["id"]).limit(K).to_numpy()["id"]
@@ -156,9 +160,7 @@ class OxvecArrow(Lib):
 
     def batch(self, qs):
         t = self.of._q(qs).to_arrow()
-        qi = t["query_index"].to_numpy()
-        ids = t["id"].to_numpy()
-        return [ids[qi == i] for i in range(len(qs))]
+        return per_query(t["query_index"].to_numpy(), t["id"].to_numpy(), len(qs))
 
     def memory(self):
         return self.of.memory()

@@ -1,7 +1,7 @@
 //! Result columns handed to NumPy without pyarrow.
 //!
 //! A k-NN result is a handful of rows; importing it through pyarrow and converting to NumPy
-//! costs more than the search itself (~13 us of a ~28 us query). Numeric columns without
+//! costs more than the search itself (~13 us for ten rows). Numeric columns without
 //! nulls, and vector columns (fixed-size lists of numbers, as 2-D arrays), are copied here into
 //! a `bytearray` that `numpy.frombuffer` wraps; every other column is left to pyarrow's own
 //! conversion, which knows NumPy's conventions for nulls, strings and timestamps.
@@ -25,12 +25,9 @@ pub fn columns<'py>(
 ) -> PyResult<Vec<NumpyColumn<'py>>> {
     let mut out = Vec::with_capacity(schema.fields().len());
     for (i, f) in schema.fields().iter().enumerate() {
-        let parts: Option<Vec<Part>> = batches.iter().map(|b| part(b.column(i))).collect();
-        let layout = match parts.as_deref() {
-            Some([first, ..]) => Some((first.dtype, first.width)),
-            Some([]) => empty_layout(f.data_type()),
-            None => None,
-        };
+        let layout = layout(f.data_type());
+        let parts: Option<Vec<Part>> = layout
+            .and_then(|(_, width)| batches.iter().map(|b| part(b.column(i), width)).collect());
         let payload = match (parts, layout) {
             (Some(parts), Some((dtype, width))) => {
                 let len = parts.iter().map(|p| p.len).sum();
@@ -53,8 +50,6 @@ pub fn columns<'py>(
 
 /// The value bytes of one batch's column: `len` bytes from `from` in the values buffer.
 struct Part {
-    dtype: &'static str,
-    width: usize,
     values: ArrayData,
     from: usize,
     len: usize,
@@ -84,52 +79,35 @@ fn dtype(t: &DataType) -> Option<&'static str> {
     })
 }
 
-/// The layout of a column with no batches at all.
-fn empty_layout(t: &DataType) -> Option<(&'static str, usize)> {
+/// NumPy dtype and row width (0: 1-D) of a number or vector column; `None` for other types.
+fn layout(t: &DataType) -> Option<(&'static str, usize)> {
     match t {
-        DataType::FixedSizeList(child, d) => Some((dtype(child.data_type())?, *d as usize)),
+        DataType::FixedSizeList(child, d) => {
+            Some((dtype(child.data_type())?, usize::try_from(*d).ok()?))
+        }
         other => Some((dtype(other)?, 0)),
     }
 }
 
-/// A null-free number column, or vector column (a fixed-size list of numbers), as bytes.
-fn part(col: &ArrayRef) -> Option<Part> {
-    if col.null_count() > 0 {
+/// The value bytes of a null-free column whose type has a [`layout`] of row width `width`;
+/// `None` if it has nulls.
+fn part(col: &ArrayRef, width: usize) -> Option<Part> {
+    let values = match col.data_type() {
+        // Slicing a fixed-size list slices its values, so they are exactly its rows'.
+        DataType::FixedSizeList(..) => col.as_fixed_size_list().values(),
+        _ => col,
+    };
+    if col.null_count() > 0 || values.null_count() > 0 || values.len() != col.len() * width.max(1) {
         return None;
     }
-    match col.data_type() {
-        DataType::FixedSizeList(_, d) => {
-            let lists = col.as_fixed_size_list();
-            let d = usize::try_from(*d).ok()?;
-            // Slicing a fixed-size list slices its values, so they are exactly its rows'.
-            let values = lists.values();
-            if values.len() != lists.len() * d {
-                return None;
-            }
-            if values.null_count() > 0 {
-                return None;
-            }
-            Some(Part {
-                width: d,
-                ..number_part(values)?
-            })
-        }
-        _ => number_part(col),
-    }
-}
-
-fn number_part(array: &ArrayRef) -> Option<Part> {
-    let dtype = dtype(array.data_type())?;
-    let size = array.data_type().primitive_width()?;
-    let values = array.to_data();
-    let from = values.offset() * size;
-    let len = values.len() * size;
+    let size = values.data_type().primitive_width()?;
+    let data = values.to_data();
+    let from = data.offset() * size;
+    let len = data.len() * size;
     // Checked once here so that `Part::bytes` cannot go out of bounds.
-    values.buffers().first()?.as_slice().get(from..from + len)?;
+    data.buffers().first()?.as_slice().get(from..from + len)?;
     Some(Part {
-        dtype,
-        width: 0,
-        values,
+        values: data,
         from,
         len,
     })

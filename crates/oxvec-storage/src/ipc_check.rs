@@ -45,9 +45,8 @@ pub(crate) fn check_block(
         .get(at + 4..at + 4 + len)
         .ok_or("message extends past its metadata")?;
     let message = arrow::ipc::root_as_message(fb).map_err(|e| format!("bad message: {e}"))?;
-    let (batch, data_type) = if let Some(rb) = message.header_as_record_batch() {
-        let types: Vec<_> = schema.fields().iter().map(|f| f.data_type()).collect();
-        (rb, types)
+    let (batch, types) = if let Some(rb) = message.header_as_record_batch() {
+        (rb, schema.fields().iter().map(|f| f.data_type()).collect())
     } else if let Some(d) = message.header_as_dictionary_batch() {
         #[expect(
             deprecated,
@@ -82,7 +81,7 @@ pub(crate) fn check_block(
         body_start: block_start + meta_len as u64,
         union_validity: version < MetadataVersion::V5,
     };
-    for t in data_type {
+    for t in types {
         walk.array(t)?;
     }
     Ok(())

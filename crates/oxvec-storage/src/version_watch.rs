@@ -10,20 +10,31 @@ use crate::table_dir::TableDir;
 use std::fs::File;
 use std::time::SystemTime;
 
-/// An open handle on a table's `versions/` directory.
+/// An open handle on a table's `versions/` directory, and its mtime when opened.
 #[derive(Debug)]
 pub struct VersionWatch {
     dir: TableDir,
     versions: Option<File>,
+    opened_mtime: Option<SystemTime>,
 }
 
 impl VersionWatch {
-    /// Opens `versions/`; if that fails, the checks fall back to paths.
+    /// Opens `versions/` (open it again whenever the directory is listed); if that fails,
+    /// the checks fall back to paths.
     pub fn open(dir: &TableDir) -> VersionWatch {
-        VersionWatch {
+        let mut w = VersionWatch {
             dir: dir.clone(),
             versions: File::open(dir.versions_dir()).ok(),
-        }
+            opened_mtime: None,
+        };
+        w.opened_mtime = w.mtime();
+        w
+    }
+
+    /// Whether `versions/` changed since the watch was opened: versions were added or
+    /// removed.
+    pub fn changed(&self) -> bool {
+        self.mtime() != self.opened_mtime
     }
 
     /// Whether version `v`'s manifest exists (any error reads as "no", like `Path::exists`).
@@ -38,7 +49,7 @@ impl VersionWatch {
 
     /// The modification time of `versions/`, or `None` if it cannot be read or the directory
     /// the handle holds was removed (the table was dropped and perhaps created again).
-    pub fn mtime(&self) -> Option<SystemTime> {
+    fn mtime(&self) -> Option<SystemTime> {
         let meta = match &self.versions {
             Some(f) => f.metadata().ok()?,
             None => std::fs::metadata(self.dir.versions_dir()).ok()?,

@@ -19,7 +19,7 @@ use oxvec_core::{CancelToken, Error, Result};
 use oxvec_query::{Filter, ScalarValue};
 use oxvec_storage::{Manifest, TableDir, VersionWatch};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
 /// One row of `list_versions`.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,11 +48,9 @@ pub struct Table {
     options: TableOptions,
     /// When reads last looked for a newer version (for `read_consistency_interval`).
     last_check: Mutex<Instant>,
-    /// `versions/`, held open for the per-read look for newer versions.
+    /// `versions/`, held open for the per-read look for newer versions; re-opened whenever
+    /// it is listed.
     watch: Mutex<VersionWatch>,
-    /// Modification time of `versions/` when it was last listed: a change means versions
-    /// were added or removed.
-    versions_mtime: Mutex<Option<SystemTime>>,
 }
 
 impl Table {
@@ -74,8 +72,7 @@ impl Table {
         m: Manifest,
         options: &TableOptions,
     ) -> Table {
-        let watch = VersionWatch::open(&dir);
-        let versions_mtime = Mutex::new(watch.mtime());
+        let watch = Mutex::new(VersionWatch::open(&dir));
         Table {
             name: name.to_string(),
             dir,
@@ -86,8 +83,7 @@ impl Table {
             }),
             options: options.clone(),
             last_check: Mutex::new(Instant::now()),
-            watch: Mutex::new(watch),
-            versions_mtime,
+            watch,
         }
     }
 
@@ -131,11 +127,7 @@ impl Table {
     /// it was last listed (versions removed by cleanup can hide the next number).
     fn newer_version_possible(&self, pinned: u64) -> bool {
         let watch = self.watch.lock().expect("watch lock");
-        if watch.manifest_exists(pinned + 1) {
-            return true;
-        }
-        let now = watch.mtime();
-        *self.versions_mtime.lock().expect("mtime lock") != now
+        watch.manifest_exists(pinned + 1) || watch.changed()
     }
 
     fn set_snapshot(&self, m: Manifest, detached: bool) {
@@ -269,12 +261,8 @@ impl Table {
         if self.is_detached() {
             return Ok(());
         }
-        {
-            // Re-opened: the table may have been dropped and created again under the path.
-            let watch = VersionWatch::open(&self.dir);
-            *self.versions_mtime.lock().expect("mtime lock") = watch.mtime();
-            *self.watch.lock().expect("watch lock") = watch;
-        }
+        // Re-opened: the table may have been dropped and created again under the path.
+        *self.watch.lock().expect("watch lock") = VersionWatch::open(&self.dir);
         let latest = self
             .dir
             .latest_version()?

@@ -551,12 +551,16 @@ fn dot_u8i8_avx2(w: &[i8], c: &[u8]) -> i32 {
     unsafe { dot_u8i8_avx2_impl(w, c) }
 }
 
-fn dot_u8i8_rows_avx2(w: &[i8], codes: &[u8], ids: &[u32], out: &mut [i32]) {
-    let d = w.len();
+/// The bounds check the gathered-row kernels' callers owe them: every id is a row of `codes`.
+fn assert_rows_in_range(d: usize, codes: &[u8], ids: &[u32]) {
     assert!(
         ids.iter().all(|&i| (i as usize + 1) * d <= codes.len()),
         "dot_u8i8_rows: row id out of range"
     );
+}
+
+fn dot_u8i8_rows_avx2(w: &[i8], codes: &[u8], ids: &[u32], out: &mut [i32]) {
+    assert_rows_in_range(w.len(), codes, ids);
     // SAFETY: only reachable through AVX2_TABLE; ids checked against the table above.
     unsafe { dot_u8i8_rows_avx2_impl(w, codes, ids, out) }
 }
@@ -649,11 +653,7 @@ unsafe fn dot_u8i8_rows_vnni_impl(w: &[i8], codes: &[u8], ids: &[u32], out: &mut
 }
 
 fn dot_u8i8_rows_vnni(w: &[i8], codes: &[u8], ids: &[u32], out: &mut [i32]) {
-    let d = w.len();
-    assert!(
-        ids.iter().all(|&i| (i as usize + 1) * d <= codes.len()),
-        "dot_u8i8_rows: row id out of range"
-    );
+    assert_rows_in_range(w.len(), codes, ids);
     // SAFETY: only reachable through AVX512_VNNI_TABLE; ids checked against the table above.
     unsafe { dot_u8i8_rows_vnni_impl(w, codes, ids, out) }
 }
