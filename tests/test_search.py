@@ -169,7 +169,8 @@ def test_filter_types_and_parameters(db: oxvec.Database) -> None:
     assert ids("name = ?", ["item-1' OR '1'='1"]) == []
     assert ids("id = ?", [np.int64(4)]) == [4]
     assert ids("score > ?", [None]) == []
-    with pytest.raises(TypeError, match="filter parameters"):
+    # Raised through the one error map, as an oxvec error naming what was wrong.
+    with pytest.raises(oxvec.InvalidInputError, match="filter parameters"):
         ids("id = ?", [object()])
 
 

@@ -87,6 +87,24 @@ class Table:
         target_recall: float | None = None,
         bypass_vector_index: bool = False,
     ) -> ArrowStream: ...
+    def explain(
+        self,
+        vectors: bytes,
+        num_queries: int,
+        column: str | None = None,
+        metric: str | None = None,
+        k: int = 10,
+        filter: str | None = None,
+        params: Sequence[Any] | None = None,
+        columns: list[str] | None = None,
+        with_row_id: bool = False,
+        ef: int | None = None,
+        nprobes: int | None = None,
+        refine_factor: int | None = None,
+        target_recall: float | None = None,
+        bypass_vector_index: bool = False,
+    ) -> str: ...
+    def _refresh_looks(self) -> int: ...
     def create_index(
         self,
         column: str | None = None,

@@ -11,6 +11,7 @@ __all__ = [
     "CommitConflictError",
     "CorruptFileError",
     "FilterError",
+    "InternalError",
     "InvalidInputError",
     "OxvecError",
     "SchemaError",
@@ -65,3 +66,10 @@ class CorruptFileError(OxvecError):
 
 class StorageError(OxvecError, OSError):
     """The operating system refused a file operation (disk full, permissions, ...)."""
+
+
+class InternalError(OxvecError, RuntimeError):
+    """A fault inside oxvec itself, never caused by the caller's input: a bug to report.
+
+    Nothing was committed by the call that raised it.
+    """

@@ -158,6 +158,31 @@ class Query:
             return self._table.scan(
                 self._filter, self._params, self._columns, self._k, 0, self._row_id
             )
+        return self._table.search(*self._search_args())
+
+    def explain(self) -> str:
+        """How the query will run, as text: the version it reads, the path (which index and
+        search knob, or exact search and why), the filter strategy with the number of
+        matching rows, and an estimate of the rows scanned. Runs no search.
+
+        Examples
+        --------
+        >>> import oxvec, numpy as np, tempfile
+        >>> db = oxvec.connect(tempfile.mkdtemp())
+        >>> tbl = db.create_table("t", [{"id": i, "vector": [float(i), 1.0]} for i in range(100)])
+        >>> print(tbl.search([3.0, 1.0]).where("id < 50").limit(3).explain())
+        vector search on version 1: column 'vector' (2-d), metric l2 (default), k=3, 1 query
+          path: exact search (the column has no vector index)
+          filter: id < 50 (50 of 100 live rows match, 50.0%)
+          filter strategy: evaluated first; only matching rows are searched
+          estimated rows scanned: 50
+          output: id, vector, _distance
+        """
+        if self._vector is None:
+            raise InvalidInputError("explain() describes a vector search; give a query vector")
+        return self._table.explain(*self._search_args())
+
+    def _search_args(self) -> tuple[Any, ...]:
         try:
             q = np.asarray(self._vector, dtype="<f4")
         except (TypeError, ValueError) as e:
@@ -170,7 +195,7 @@ class Query:
             raise InvalidInputError(f"query must be 1-D or 2-D, got shape {q.shape}")
         if q.size == 0:
             raise InvalidInputError("query vector is empty")
-        return self._table.search(
+        return (
             np.ascontiguousarray(q).tobytes(),
             nq,
             self._vector_column,

@@ -43,6 +43,10 @@ pub enum Error {
     /// The operation was cancelled (Ctrl-C) before it finished; nothing was committed.
     #[error("operation interrupted")]
     Interrupted,
+    /// A fault inside the engine (a failed Arrow or serde call on data the engine itself made,
+    /// a worker that panicked): a bug, never the caller's input.
+    #[error("internal error: {message}. This is a bug in oxvec; please report it with the steps that led to it")]
+    Internal { message: String },
 }
 
 impl Error {
@@ -72,6 +76,14 @@ impl Error {
         Error::CorruptFile {
             path: path.into(),
             message: message.into(),
+        }
+    }
+
+    /// Shorthand for [`Error::Internal`]: `what` failed with `cause` where it cannot fail on
+    /// valid engine state.
+    pub fn internal(what: &str, cause: impl std::fmt::Display) -> Self {
+        Error::Internal {
+            message: format!("{what}: {cause}"),
         }
     }
 

@@ -297,8 +297,23 @@ impl VectorIndex {
         self.hnsw().map(|_| ())
     }
 
-    /// The search parameter to use and how many candidates to re-rank.
-    pub fn plan(&self, k: usize, knobs: &SearchKnobs, cal: Option<&Calibration>) -> (usize, usize) {
+    /// The name of the search parameter (`ef` or `nprobes`).
+    pub fn param_name(&self) -> &'static str {
+        match self.index_type {
+            IndexType::Hnsw => "ef",
+            _ => "nprobes",
+        }
+    }
+
+    /// The search parameter to use and how many candidates to re-rank, before any widening
+    /// for a filter: the query's knob if set, else the smallest calibrated setting reaching
+    /// the target recall. Saturates instead of wrapping on huge knobs.
+    pub fn resolve_knobs(
+        &self,
+        k: usize,
+        knobs: &SearchKnobs,
+        cal: Option<&Calibration>,
+    ) -> (usize, usize) {
         let refine = knobs
             .refine_factor
             .unwrap_or(self.index_type.default_refine());
@@ -316,25 +331,69 @@ impl VectorIndex {
         });
         match self.index_type {
             IndexType::Hnsw => {
-                let ef = param.max(k);
+                // A beam wider than the graph finds nothing more.
+                let ef = param.max(k).min(self.len.max(k).max(1));
                 let rerank = if refine == 0 {
                     ef
                 } else {
-                    (k * refine).min(ef).max(k)
+                    k.saturating_mul(refine).min(ef).max(k)
                 };
                 (ef, rerank)
             }
-            _ => (param.max(1), k * refine.max(1)),
+            _ => (param.max(1), k.saturating_mul(refine.max(1))),
         }
     }
 
-    /// Candidates for the `k` nearest to raw query `q`, by estimated distance in index space.
+    /// `param` widened for a filter admitting `selectivity` of the nodes: a graph walk meets
+    /// about `selectivity * ef` admitted nodes per region, so its beam grows by
+    /// `1/sqrt(selectivity)`; IVF probes `1/selectivity` times as many partitions.
+    pub fn widen_for_filter(&self, param: usize, selectivity: f32) -> usize {
+        if selectivity >= 1.0 {
+            return param;
+        }
+        match self.index_type {
+            IndexType::Hnsw => ((param as f32) / selectivity.max(0.05).sqrt()) as usize,
+            _ => ((param as f32) / selectivity.max(0.01)).ceil() as usize,
+        }
+    }
+
+    /// Roughly how many nodes a search with `param` looks at (for `explain`).
+    pub fn estimate_visited(&self, param: usize) -> usize {
+        match &self.inner {
+            // About `ef` nodes are expanded, each scoring its layer-0 neighbours.
+            Inner::Hnsw(..) => {
+                let m0 = self.hnsw().ok().flatten().map_or(32, |g| g.m0);
+                param.saturating_mul(m0).min(self.len)
+            }
+            Inner::Ivf(ivf) => {
+                let parts = ivf.params.num_partitions.max(1);
+                (self.len.saturating_mul(param.min(parts)) / parts).min(self.len)
+            }
+        }
+    }
+
+    /// Candidates for the `k` nearest to raw query `q` under `knobs` (resolved and widened
+    /// for `filter` as a query plan would).
     pub fn candidates(
         &self,
         q: &[f32],
         k: usize,
         knobs: &SearchKnobs,
         cal: Option<&Calibration>,
+        filter: Option<&NodeFilter>,
+    ) -> Result<Vec<Scored>> {
+        let (param, rerank) = self.resolve_knobs(k, knobs, cal);
+        let sel = filter.map_or(1.0, |f| f.count() as f32 / self.len.max(1) as f32);
+        self.search(q, self.widen_for_filter(param, sel), rerank.max(k), filter)
+    }
+
+    /// The `keep` best candidates for raw query `q`, by estimated distance in index space,
+    /// searching with `param` (`ef` or `nprobes`) and only among nodes `filter` admits.
+    pub fn search(
+        &self,
+        q: &[f32],
+        param: usize,
+        keep: usize,
         filter: Option<&NodeFilter>,
     ) -> Result<Vec<Scored>> {
         if q.len() != self.dim {
@@ -346,30 +405,14 @@ impl VectorIndex {
         }
         let mut pq = Vec::with_capacity(self.dim);
         space::prepare_into(self.metric, q, &mut pq);
-        let (param, rerank) = self.plan(k, knobs, cal);
-        let sel = filter.map_or(1.0, |f| f.count() as f32 / self.len.max(1) as f32);
         match &self.inner {
             Inner::Hnsw(..) => {
                 let g = self.hnsw()?.expect("hnsw inner");
-                // A filter that admits a fraction s of nodes leaves about s * ef admitted
-                // nodes per region walked; widen the beam so the result set stays as deep.
-                let ef = if sel < 1.0 {
-                    ((param as f32) / sel.max(0.05).sqrt()) as usize
-                } else {
-                    param
-                };
-                let mut out = g.search(&pq, ef, filter);
-                out.truncate(rerank.max(k));
+                let mut out = g.search(&pq, param.max(keep), filter);
+                out.truncate(keep);
                 Ok(out)
             }
-            Inner::Ivf(ivf) => {
-                let probes = if sel < 1.0 {
-                    ((param as f32) / sel.max(0.01)).ceil() as usize
-                } else {
-                    param
-                };
-                ivf.search(&pq, probes, rerank, filter)
-            }
+            Inner::Ivf(ivf) => ivf.search(&pq, param, keep, filter),
         }
     }
 

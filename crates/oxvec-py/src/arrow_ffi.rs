@@ -3,10 +3,10 @@
 //! `__arrow_c_stream__`, so pyarrow, Polars and DuckDB can all read them and pyarrow is not
 //! needed to consume them.
 
+use crate::error::{foreign, invalid};
 use arrow::array::{RecordBatch, RecordBatchIterator};
 use arrow::datatypes::SchemaRef;
 use arrow::ffi_stream::{FFI_ArrowArrayStream, RecordBatchStreamReader};
-use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
 use std::ffi::CStr;
@@ -22,14 +22,25 @@ fn protocol_capsule<'py>(
     name: &'static CStr,
     what: &str,
 ) -> PyResult<(Bound<'py, PyCapsule>, std::ptr::NonNull<std::ffi::c_void>)> {
-    if !obj.hasattr(method)? {
-        return Err(PyTypeError::new_err(format!(
-            "expected an Arrow {what} (an object with {method}), got {}",
-            obj.get_type().name()?
+    let py = obj.py();
+    if !obj.hasattr(method).unwrap_or(false) {
+        let ty = obj
+            .get_type()
+            .name()
+            .map(|n| n.to_string())
+            .unwrap_or_default();
+        return Err(invalid(format!(
+            "expected an Arrow {what} (an object with {method}), got {ty}"
         )));
     }
-    let capsule = obj.call_method0(method)?.cast_into::<PyCapsule>()?;
-    let ptr = capsule.pointer_checked(Some(name))?;
+    let reading = format!("reading the Arrow {what} failed");
+    let capsule = obj
+        .call_method0(method)
+        .and_then(|c| c.cast_into::<PyCapsule>().map_err(PyErr::from))
+        .map_err(|e| foreign(py, &reading, e))?;
+    let ptr = capsule
+        .pointer_checked(Some(name))
+        .map_err(|e| foreign(py, &reading, e))?;
     Ok((capsule, ptr))
 }
 
@@ -42,7 +53,7 @@ pub fn import_stream(obj: &Bound<'_, PyAny>) -> PyResult<RecordBatchStreamReader
     let stream =
         unsafe { FFI_ArrowArrayStream::from_raw(ptr.as_ptr() as *mut FFI_ArrowArrayStream) };
     RecordBatchStreamReader::try_new(stream)
-        .map_err(|e| PyTypeError::new_err(format!("invalid Arrow stream: {e}")))
+        .map_err(|e| invalid(format!("invalid Arrow stream: {e}")))
 }
 
 /// A query result held in Rust and exported on demand.
@@ -101,7 +112,7 @@ pub fn import_schema(obj: &Bound<'_, PyAny>) -> PyResult<SchemaRef> {
     // into Rust types), and the capsule keeps it alive for the duration of the borrow.
     let ffi = unsafe { &*(ptr.as_ptr() as *const arrow::ffi::FFI_ArrowSchema) };
     let schema = arrow::datatypes::Schema::try_from(ffi)
-        .map_err(|e| PyTypeError::new_err(format!("invalid Arrow schema: {e}")))?;
+        .map_err(|e| invalid(format!("invalid Arrow schema: {e}")))?;
     Ok(std::sync::Arc::new(schema))
 }
 

@@ -1,7 +1,7 @@
 //! Python values to engine values.
 
+use crate::error::invalid;
 use oxvec::ScalarValue;
-use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDate, PyDateTime, PyFloat, PyInt, PyString};
 
@@ -50,7 +50,7 @@ pub fn scalar(v: &Bound<'_, PyAny>) -> PyResult<ScalarValue> {
             return scalar(&item);
         }
     }
-    Err(PyTypeError::new_err(format!(
+    Err(invalid(format!(
         "filter parameters must be bool, int, float, str, None, date or datetime, not {}",
         v.get_type().name()?
     )))
@@ -63,7 +63,7 @@ pub fn params(v: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<ScalarValue>> {
         Some(v) if v.is_none() => Ok(vec![]),
         Some(v) => {
             if v.is_instance_of::<PyString>() {
-                return Err(PyTypeError::new_err(
+                return Err(invalid(
                     "params must be a list or tuple of values, not a string",
                 ));
             }
@@ -80,12 +80,12 @@ pub fn f32_from_bytes(b: &[u8]) -> Vec<f32> {
 }
 
 /// A duration given in seconds (the Python wrappers turn `timedelta`s into seconds).
+/// Durations past `Duration::MAX` (about 584 billion years) saturate: they mean "forever".
 pub fn seconds(name: &str, s: f64) -> PyResult<std::time::Duration> {
-    if s.is_finite() && s >= 0.0 {
-        Ok(std::time::Duration::from_secs_f64(s))
-    } else {
-        Err(PyValueError::new_err(format!(
+    if s.is_nan() || s < 0.0 {
+        return Err(invalid(format!(
             "{name} must be a non-negative duration, got {s} seconds"
-        )))
+        )));
     }
+    Ok(std::time::Duration::try_from_secs_f64(s).unwrap_or(std::time::Duration::MAX))
 }

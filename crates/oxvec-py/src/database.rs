@@ -5,7 +5,6 @@ use crate::convert::seconds;
 use crate::runtime::{run, Cost};
 use crate::table::PyTable;
 use oxvec::{CreateMode, Database, TableOptions};
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use std::sync::Arc;
 
@@ -82,7 +81,7 @@ impl PyDatabase {
             "create" => CreateMode::Create,
             "overwrite" => CreateMode::Overwrite,
             other => {
-                return Err(PyValueError::new_err(format!(
+                return Err(crate::error::invalid(format!(
                     "mode must be 'create' or 'overwrite', not {other:?}"
                 )))
             }

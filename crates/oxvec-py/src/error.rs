@@ -27,6 +27,7 @@ exception_cache!(
     CommitConflictError,
     CorruptFileError,
     StorageError,
+    InternalError,
 );
 
 fn raise(py: Python<'_>, cell: &'static PyOnceLock<Py<PyType>>, name: &str, msg: String) -> PyErr {
@@ -74,9 +75,28 @@ pub fn to_py_err(e: Error) -> PyErr {
                     Err(err) => err,
                 }
             }
+            Error::Internal { .. } => raise(py, &InternalError, "InternalError", msg),
             Error::Interrupted => {
                 PyKeyboardInterrupt::new_err("oxvec operation interrupted; nothing was committed")
             }
         }
     })
+}
+
+/// `InvalidInputError(message)`: for arguments the bindings check before calling the engine.
+pub fn invalid(message: impl Into<String>) -> PyErr {
+    to_py_err(Error::invalid(message))
+}
+
+/// A Python exception raised by the caller's objects (an Arrow producer, a parameter's
+/// conversion method) while oxvec read them, as `InvalidInputError` naming `what` and the
+/// original error (kept as `__cause__`). Exceptions that are not `Exception`s
+/// (`KeyboardInterrupt`, `SystemExit`) pass through unchanged.
+pub fn foreign(py: Python<'_>, what: &str, cause: PyErr) -> PyErr {
+    if !cause.is_instance_of::<pyo3::exceptions::PyException>(py) {
+        return cause;
+    }
+    let err = invalid(format!("{what}: {cause}"));
+    err.set_cause(py, Some(cause));
+    err
 }

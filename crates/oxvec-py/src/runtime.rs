@@ -46,7 +46,7 @@ where
 {
     let token = CancelToken::new();
     if cost == Cost::Quick {
-        let out = py.detach(|| f(&token));
+        let out = py.detach(|| guarded(f, &token));
         return out.map_err(to_py_err);
     }
     let mut interrupt: Option<PyErr> = None;
@@ -55,7 +55,7 @@ where
             let (tx, rx) = mpsc::channel();
             let worker_token = token.clone();
             s.spawn(move || {
-                let _ = tx.send(f(&worker_token));
+                let _ = tx.send(guarded(f, &worker_token));
             });
             loop {
                 match rx.recv_timeout(SIGNAL_POLL) {
@@ -77,7 +77,10 @@ where
                         }
                     }
                     Err(mpsc::RecvTimeoutError::Disconnected) => {
-                        return Err(oxvec::Error::invalid("oxvec worker thread panicked"));
+                        return Err(oxvec::Error::internal(
+                            "worker thread",
+                            "ended without a result",
+                        ));
                     }
                 }
             }
@@ -91,5 +94,42 @@ where
             Err(e)
         }
         (_, r) => r.map_err(to_py_err),
+    }
+}
+
+/// Runs `f`, turning a panic anywhere in the engine into [`oxvec::Error::Internal`] (a bug
+/// report for the user, not a `PanicException` that `except Exception` does not catch).
+fn guarded<T>(
+    f: impl FnOnce(&CancelToken) -> oxvec::Result<T>,
+    token: &CancelToken,
+) -> oxvec::Result<T> {
+    // The closure owns or borrows read-only what it uses; the engine keeps no half-updated
+    // shared state across a panic (commits are single atomic publishes).
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(token))).unwrap_or_else(|payload| {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_string());
+        Err(oxvec::Error::internal("the engine panicked", what))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_in_the_engine_becomes_an_internal_error() {
+        let token = CancelToken::new();
+        let r: oxvec::Result<()> = guarded(|_| panic!("index {} out of range", 7), &token);
+        match r {
+            Err(oxvec::Error::Internal { message }) => {
+                assert!(message.contains("index 7 out of range"), "{message}")
+            }
+            other => panic!("expected Internal, got {other:?}"),
+        }
+        let ok: oxvec::Result<u8> = guarded(|_| Ok(3), &token);
+        assert_eq!(ok.unwrap(), 3);
     }
 }

@@ -5,9 +5,8 @@ use crate::convert::f32_from_bytes;
 use crate::runtime::{run, run_reporting, Cost};
 use oxvec::{
     Assignment, BuildOptions, IndexRequest, IndexType, MergeInsert, Metric, Progress, ScanRequest,
-    SearchKnobs, Table, VectorQuery,
+    SearchKnobs, Table, VectorQuery, Where,
 };
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 use std::io::Write;
@@ -28,11 +27,9 @@ impl PyTable {
         PyTable { inner: Arc::new(t) }
     }
 
+    /// A hint from the pinned version (no look for a newer one: the call itself looks once).
     fn cost(&self, work_per_row: usize) -> Cost {
-        let rows = self
-            .inner
-            .count_rows(None, &oxvec::CancelToken::new())
-            .unwrap_or(u64::MAX) as usize;
+        let rows = usize::try_from(self.inner.pinned_live_rows()).unwrap_or(usize::MAX);
         if rows.saturating_mul(work_per_row) >= LONG_WORK {
             Cost::Long
         } else {
@@ -83,7 +80,7 @@ impl PyTable {
             Cost::Quick
         };
         run(py, cost, move |c| {
-            let f = filter.map(|s| t.compile_filter(&s, &p)).transpose()?;
+            let f = filter.map(|s| Where::new(s, p));
             t.count_rows(f.as_ref(), c)
         })
     }
@@ -103,10 +100,7 @@ impl PyTable {
     ) -> PyResult<u64> {
         let p = crate::convert::params(params.as_ref())?;
         let t = self.inner.clone();
-        run(py, Cost::Long, move |c| {
-            let f = t.compile_filter(&filter, &p)?;
-            t.delete(&f, c)
-        })
+        run(py, Cost::Long, move |c| t.delete(&Where::new(filter, p), c))
     }
 
     /// `values` is a one-row Arrow stream of new values; `values_sql` maps columns to SQL.
@@ -133,9 +127,9 @@ impl PyTable {
                     .unwrap_or_else(|| Arc::new(arrow::datatypes::Schema::empty())),
                 &rows,
             )
-            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+            .map_err(|e| crate::error::invalid(format!("values: {e}")))?;
             if batch.num_rows() != 1 {
-                return Err(PyValueError::new_err(
+                return Err(crate::error::invalid(
                     "values must describe exactly one row of new values",
                 ));
             }
@@ -150,7 +144,7 @@ impl PyTable {
         }
         let t = self.inner.clone();
         run(py, Cost::Long, move |c| {
-            let f = filter.map(|s| t.compile_filter(&s, &p)).transpose()?;
+            let f = filter.map(|s| Where::new(s, p));
             t.update(f.as_ref(), &assignments, c)
         })
     }
@@ -171,7 +165,7 @@ impl PyTable {
         let t = self.inner.clone();
         let cost = self.cost(4);
         let (schema, out) = run(py, cost, move |c| {
-            let filter = filter.map(|s| t.compile_filter(&s, &p)).transpose()?;
+            let filter = filter.map(|s| Where::new(s, p));
             t.scan(
                 &ScanRequest {
                     filter,
@@ -208,51 +202,81 @@ impl PyTable {
         target_recall: Option<f32>,
         bypass_vector_index: bool,
     ) -> PyResult<PyArrowStream> {
-        let metric = metric
-            .map(Metric::parse)
-            .transpose()
-            .map_err(crate::error::to_py_err)?;
-        if let Some(r) = target_recall {
-            if !(r > 0.0 && r <= 1.0) {
-                return Err(PyValueError::new_err(format!(
-                    "target_recall must be in (0, 1], got {r}"
-                )));
-            }
-        }
-        let p = crate::convert::params(params.as_ref())?;
-        let vectors = f32_from_bytes(vectors.as_bytes());
+        let q = vector_query(
+            vectors.as_bytes(),
+            num_queries,
+            column,
+            metric,
+            k,
+            filter.map(|f| (f, params)),
+            columns,
+            with_row_id,
+            SearchKnobs {
+                ef,
+                nprobes,
+                refine_factor,
+                target_recall,
+            },
+            bypass_vector_index,
+        )?;
         // An indexed search touches a small part of the table: never worth a worker thread
         // for one query.
         let indexed = !bypass_vector_index && self.inner.has_indices();
         let cost = if indexed && num_queries <= 16 {
             Cost::Quick
         } else {
-            self.cost(vectors.len())
+            self.cost(q.vectors.len())
         };
         let t = self.inner.clone();
-        let batch = run(py, cost, move |c| {
-            let filter = filter.map(|s| t.compile_filter(&s, &p)).transpose()?;
-            let q = VectorQuery {
-                column,
-                vectors,
-                num_queries,
-                metric,
-                k,
-                filter,
-                columns,
-                with_row_id,
-                with_query_index: false,
-                knobs: SearchKnobs {
-                    ef,
-                    nprobes,
-                    refine_factor,
-                    target_recall,
-                },
-                bypass_index: bypass_vector_index,
-            };
-            t.search(&q, c)
-        })?;
+        let batch = run(py, cost, move |c| t.search(&q, c))?;
         Ok(PyArrowStream::new(batch.schema(), vec![batch]))
+    }
+
+    /// The plan `search` would run with the same arguments, as text.
+    #[pyo3(signature = (vectors, num_queries, column=None, metric=None, k=10, filter=None, params=None, columns=None, with_row_id=false, ef=None, nprobes=None, refine_factor=None, target_recall=None, bypass_vector_index=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn explain(
+        &self,
+        py: Python<'_>,
+        vectors: Bound<'_, PyBytes>,
+        num_queries: usize,
+        column: Option<String>,
+        metric: Option<&str>,
+        k: usize,
+        filter: Option<String>,
+        params: Option<Bound<'_, PyAny>>,
+        columns: Option<Vec<String>>,
+        with_row_id: bool,
+        ef: Option<usize>,
+        nprobes: Option<usize>,
+        refine_factor: Option<usize>,
+        target_recall: Option<f32>,
+        bypass_vector_index: bool,
+    ) -> PyResult<String> {
+        let q = vector_query(
+            vectors.as_bytes(),
+            num_queries,
+            column,
+            metric,
+            k,
+            filter.map(|f| (f, params)),
+            columns,
+            with_row_id,
+            SearchKnobs {
+                ef,
+                nprobes,
+                refine_factor,
+                target_recall,
+            },
+            bypass_vector_index,
+        )?;
+        let t = self.inner.clone();
+        run(py, self.cost(1), move |_| t.explain(&q).map(|e| e.text))
+    }
+
+    /// How many times this handle looked for a newer version before a read (for tests).
+    fn _refresh_looks(&self) -> u64 {
+        self.inner.refresh_looks()
     }
 
     /// `(version, timestamp_micros, operation, rows)` for every version, oldest first.
@@ -476,4 +500,48 @@ impl PyTable {
         let report: Option<&(dyn Fn(bool) + Sync)> = if show { Some(&draw) } else { None };
         run_reporting(py, Cost::Long, report, move |c| f(&t, &worker_prog, c))
     }
+}
+
+/// The engine's query from the arguments `search` and `explain` share.
+#[allow(clippy::too_many_arguments)]
+fn vector_query(
+    vectors: &[u8],
+    num_queries: usize,
+    column: Option<String>,
+    metric: Option<&str>,
+    k: usize,
+    filter: Option<(String, Option<Bound<'_, PyAny>>)>,
+    columns: Option<Vec<String>>,
+    with_row_id: bool,
+    knobs: SearchKnobs,
+    bypass_index: bool,
+) -> PyResult<VectorQuery> {
+    let metric = metric
+        .map(Metric::parse)
+        .transpose()
+        .map_err(crate::error::to_py_err)?;
+    if let Some(r) = knobs.target_recall {
+        if !(r > 0.0 && r <= 1.0) {
+            return Err(crate::error::invalid(format!(
+                "target_recall must be in (0, 1], got {r}"
+            )));
+        }
+    }
+    let filter = match filter {
+        Some((sql, params)) => Some(Where::new(sql, crate::convert::params(params.as_ref())?)),
+        None => None,
+    };
+    Ok(VectorQuery {
+        column,
+        vectors: f32_from_bytes(vectors),
+        num_queries,
+        metric,
+        k,
+        filter,
+        columns,
+        with_row_id,
+        with_query_index: false,
+        knobs,
+        bypass_index,
+    })
 }

@@ -52,6 +52,32 @@ impl Filter {
     }
 }
 
+/// A filter as the user wrote it: SQL text with `?` placeholders bound to `params` in order.
+///
+/// It is compiled (see [`Filter::compile`]) against the schema of the version it runs on,
+/// when it runs, so a table replaced with another schema between two calls can never be
+/// read through column positions taken from the old one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Where {
+    pub sql: String,
+    pub params: Vec<ScalarValue>,
+}
+
+impl Where {
+    /// `sql` with `params` bound to its `?` placeholders.
+    pub fn new(sql: impl Into<String>, params: impl Into<Vec<ScalarValue>>) -> Where {
+        Where {
+            sql: sql.into(),
+            params: params.into(),
+        }
+    }
+
+    /// Parses and type-checks the filter against `schema`.
+    pub fn compile(&self, schema: &SchemaRef) -> Result<Filter> {
+        Filter::compile(&self.sql, &self.params, schema)
+    }
+}
+
 /// Parses `sql` into an expression (not necessarily boolean), binding `params`.
 pub fn parse_expr(sql: &str, params: &[ScalarValue], schema: &SchemaRef) -> Result<Expr> {
     if sql.len() > MAX_FILTER_LEN {

@@ -5,9 +5,12 @@
 //! is fsynced, with its directory, before the manifest that references it is published with a
 //! create-if-absent hard link; losing that race is a commit conflict, never an overwrite.
 //! Every file's CRC32C is kept in the manifest and verified when the file is opened.
+//! Each kind of change is a transaction type (`transaction/`) with its own rebase rule;
+//! [`commit::commit`] applies one on the newest version and publishes it.
 //!
 //! This crate knows nothing of queries, vectors or Python.
 
+pub mod commit;
 pub mod crash;
 pub mod deletion;
 pub mod durable;
@@ -17,11 +20,14 @@ mod ipc_check;
 pub mod manifest;
 pub mod table_dir;
 pub mod tags;
+pub mod transaction;
 pub mod version_watch;
 
+pub use commit::{commit, commit_create};
 pub use deletion::{read_deletions, write_deletions, DeletionMeta};
 pub use fragment::{open_fragment, FragmentMeta, FragmentWriter};
 pub use manifest::{IndexMeta, Manifest};
 pub use table_dir::{Publish, TableDir};
 pub use tags::Tag;
+pub use transaction::Transaction;
 pub use version_watch::VersionWatch;

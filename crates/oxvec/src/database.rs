@@ -1,6 +1,5 @@
 //! A database: a directory of tables.
 
-use crate::commit::commit_create;
 use crate::ingest::{conform, infer_schema, validate_schema};
 use crate::options::TableOptions;
 use crate::table::Table;
@@ -8,6 +7,7 @@ use crate::write::write_fragments;
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use oxvec_core::{validate_table_name, CancelToken, Error, Result};
+use oxvec_storage::commit_create;
 use oxvec_storage::durable::io_err;
 use oxvec_storage::TableDir;
 use std::path::{Path, PathBuf};

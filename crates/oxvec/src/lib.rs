@@ -5,27 +5,26 @@
 //! and time travel. Everything here is usable from Rust alone; the Python bindings live in
 //! `oxvec-py` and add nothing but conversions.
 
-mod ann;
-mod commit;
 mod database;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod ingest;
 mod options;
+pub mod query;
 pub mod scan;
-pub mod search;
 mod snapshot;
 mod table;
+mod vectors;
 pub mod write;
 
 pub use database::{CreateMode, Database};
 pub use options::{TableOptions, SMALL_FRAGMENT_ROWS};
-pub use oxvec_core::{CancelToken, Error, Metric, Result};
+pub use oxvec_core::{CancelToken, Error, Metric, Result, RowId};
 pub use oxvec_index::{BuildOptions, IndexType, SearchKnobs};
-pub use oxvec_query::{Filter, ScalarValue};
+pub use oxvec_query::{Filter, ScalarValue, Where};
 pub use oxvec_storage::IndexMeta;
+pub use query::{Explanation, Plan, VectorQuery};
 pub use scan::ScanRequest;
-pub use search::VectorQuery;
 pub use table::{
     CleanupStats, IndexRequest, MergeInsert, MergeStats, OptimizeStats, Progress, Table,
     VerifyReport, VersionInfo, UNVERIFIED_GRACE,

@@ -5,7 +5,7 @@ use arrow::array::{ArrayRef, BooleanArray, RecordBatch, UInt64Array};
 use arrow::compute::{and, filter_record_batch};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use oxvec_core::{CancelToken, Error, Result};
-use oxvec_query::{filter_mask, Filter};
+use oxvec_query::{filter_mask, Filter, Where};
 use std::sync::Arc;
 
 /// Rows of batch `b` of `frag` that are not deleted.
@@ -36,7 +36,8 @@ pub fn row_mask(frag: &LoadedFragment, b: usize, filter: Option<&Filter>) -> Res
 /// What a scan returns.
 #[derive(Debug, Clone, Default)]
 pub struct ScanRequest {
-    pub filter: Option<Filter>,
+    /// Compiled against the schema of the version scanned.
+    pub filter: Option<Where>,
     /// Columns to return, in order; all when `None`.
     pub columns: Option<Vec<String>>,
     pub limit: Option<usize>,
@@ -79,6 +80,7 @@ pub fn scan(
     frags: &[LoadedFragment],
     schema: &SchemaRef,
     req: &ScanRequest,
+    filter: Option<&Filter>,
     cancel: &CancelToken,
 ) -> Result<(SchemaRef, Vec<RecordBatch>)> {
     let proj = project(schema, req.columns.as_deref(), "select")?;
@@ -92,7 +94,7 @@ pub fn scan(
                 break 'outer;
             }
             cancel.check()?;
-            let mask = row_mask(frag, b, req.filter.as_ref())?;
+            let mask = row_mask(frag, b, filter)?;
             let mut cols: Vec<ArrayRef> = proj.iter().map(|&i| batch.column(i).clone()).collect();
             if req.with_row_id {
                 let ids =
@@ -104,9 +106,9 @@ pub fn scan(
                 cols,
                 &arrow::array::RecordBatchOptions::new().with_row_count(Some(batch.num_rows())),
             )
-            .map_err(|e| Error::invalid(e.to_string()))?;
-            let mut part =
-                filter_record_batch(&full, &mask).map_err(|e| Error::invalid(e.to_string()))?;
+            .map_err(|e| Error::internal("building a scan batch", e))?;
+            let mut part = filter_record_batch(&full, &mask)
+                .map_err(|e| Error::internal("filtering a scan batch", e))?;
             if skip > 0 {
                 let s = skip.min(part.num_rows());
                 part = part.slice(s, part.num_rows() - s);

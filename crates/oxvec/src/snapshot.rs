@@ -5,7 +5,7 @@
 //! new files.
 
 use arrow::array::RecordBatch;
-use oxvec_core::Result;
+use oxvec_core::{Result, RowId};
 use oxvec_index::{Calibration, NodeFilter, VectorIndex};
 use oxvec_storage::{open_fragment, read_deletions, FragmentMeta, IndexMeta, Manifest, TableDir};
 use roaring::RoaringBitmap;
@@ -26,7 +26,7 @@ impl LoadedFragment {
     /// Row id of `row` within batch `b`.
     #[inline]
     pub fn row_id(&self, b: usize, row: usize) -> u64 {
-        ((self.meta.id as u64) << 32) | (self.starts[b] as u64 + row as u64)
+        RowId::new(self.meta.id, self.starts[b] + row as u32).as_u64()
     }
 
     /// Whether the row at fragment offset `offset` is deleted.
@@ -87,7 +87,7 @@ impl FragmentCache {
         }
         let mut out = Vec::with_capacity(frag.meta.num_rows as usize);
         for batch in frag.batches.iter() {
-            crate::search::squared_norms(batch.column(col), &mut out);
+            crate::query::squared_norms(batch.column(col), &mut out);
         }
         let n = Arc::new(out);
         self.norms
@@ -177,33 +177,34 @@ pub struct OpenIndex {
     pub meta: IndexMeta,
     pub index: Arc<VectorIndex>,
     pub calibration: Option<Calibration>,
-    /// Fragment id -> node of each row offset (`u32::MAX`: not in the index); shared by every
-    /// snapshot using the same index file.
+    /// Fragment id -> node of each row offset (`u32::MAX`: not in the index); keyed by the
+    /// index file alone, so shared by every snapshot using it.
     reverse: ReverseMap,
     /// Nodes whose rows are live in this snapshot, when some are not (`None`: all are).
     live: OnceLock<Option<Arc<NodeFilter>>>,
 }
 
 impl OpenIndex {
-    /// The row-offset -> node map of every fragment in `frags` the index covers.
-    pub fn reverse(&self, frags: &[LoadedFragment]) -> Result<&HashMap<u32, Vec<u32>>> {
+    /// Fragment id -> node of each row offset, for every row the index file names. It
+    /// depends on the index file alone (not on which fragments a snapshot has), so it is
+    /// shared by every snapshot using the file.
+    pub fn reverse(&self) -> Result<&HashMap<u32, Vec<u32>>> {
         if let Some(r) = self.reverse.get() {
             return Ok(r);
         }
         let rows = self.index.row_ids()?;
-        let sizes: HashMap<u32, usize> = frags
-            .iter()
-            .map(|f| (f.meta.id, f.meta.num_rows as usize))
-            .collect();
         let mut map: HashMap<u32, Vec<u32>> = HashMap::new();
         for (node, &row) in rows.iter().enumerate() {
-            let (fid, off) = ((row >> 32) as u32, (row & 0xffff_ffff) as usize);
-            let Some(&size) = sizes.get(&fid) else {
+            let row = RowId::from_u64(row);
+            if row.is_tombstone() {
                 continue;
-            };
-            if off < size {
-                map.entry(fid).or_insert_with(|| vec![u32::MAX; size])[off] = node as u32;
             }
+            let off = row.offset() as usize;
+            let slots = map.entry(row.fragment()).or_default();
+            if slots.len() <= off {
+                slots.resize(off + 1, u32::MAX);
+            }
+            slots[off] = node as u32;
         }
         Ok(self.reverse.get_or_init(|| map))
     }

@@ -7,17 +7,17 @@ pub use indexes::{IndexRequest, OptimizeStats, Progress};
 pub use maintenance::{CleanupStats, VerifyReport, UNVERIFIED_GRACE};
 pub use merge::{MergeInsert, MergeStats};
 
-use crate::commit::{commit, Change, Transaction};
 use crate::options::TableOptions;
+use crate::query::{self, plan::Sources, VectorQuery};
 use crate::scan::{self, ScanRequest};
-use crate::search::{self, VectorQuery};
 use crate::snapshot::{FragmentCache, LoadedFragment, Snapshot};
 use crate::write::{plan_delete, plan_update, write_fragments, Assignment};
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use oxvec_core::{CancelToken, Error, Result};
-use oxvec_query::{Filter, ScalarValue};
-use oxvec_storage::{Manifest, TableDir, VersionWatch};
+use oxvec_query::Where;
+use oxvec_storage::transaction::{Append, Delete, Overwrite, Restore, Update};
+use oxvec_storage::{commit, Manifest, TableDir, Transaction, VersionWatch};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
@@ -51,6 +51,8 @@ pub struct Table {
     /// `versions/`, held open for the per-read look for newer versions; re-opened whenever
     /// it is listed.
     watch: Mutex<VersionWatch>,
+    /// How many times a read looked for a newer version (tests hold calls to one look).
+    looks: std::sync::atomic::AtomicU64,
 }
 
 impl Table {
@@ -84,6 +86,7 @@ impl Table {
             options: options.clone(),
             last_check: Mutex::new(Instant::now()),
             watch,
+            looks: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -114,6 +117,8 @@ impl Table {
             }
             *last = Instant::now();
         }
+        self.looks
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if !self.newer_version_possible(snap.manifest.version) {
             return snap;
         }
@@ -152,6 +157,17 @@ impl Table {
         self.snapshot().manifest.schema.clone()
     }
 
+    /// How many times this handle has looked for a newer version before a read.
+    #[doc(hidden)]
+    pub fn refresh_looks(&self) -> u64 {
+        self.looks.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Live rows of the pinned version, without looking for a newer one (a cost hint).
+    pub fn pinned_live_rows(&self) -> u64 {
+        self.pinned().manifest.live_rows()
+    }
+
     /// The pinned version number (after the read-consistency check).
     pub fn version(&self) -> u64 {
         self.snapshot().manifest.version
@@ -172,16 +188,18 @@ impl Table {
         self.state.read().expect("table lock").detached
     }
 
-    /// Parses a filter against this table's schema.
-    pub fn compile_filter(&self, sql: &str, params: &[ScalarValue]) -> Result<Filter> {
-        Filter::compile(sql, params, &self.schema())
+    /// Checks that `filter` parses and type-checks against the pinned version's schema.
+    pub fn check_filter(&self, filter: &Where) -> Result<()> {
+        filter.compile(&self.pinned().manifest.schema).map(|_| ())
     }
 
     /// Live rows, optionally only those matching `filter`.
-    pub fn count_rows(&self, filter: Option<&Filter>, cancel: &CancelToken) -> Result<u64> {
+    pub fn count_rows(&self, filter: Option<&Where>, cancel: &CancelToken) -> Result<u64> {
         match filter {
             None => Ok(self.snapshot().manifest.live_rows()),
-            Some(f) => self.with_fragments(|_, frags| scan::count(frags, f, cancel)),
+            Some(w) => self.with_fragments(|snap, frags| {
+                scan::count(frags, &w.compile(&snap.manifest.schema)?, cancel)
+            }),
         }
     }
 
@@ -191,56 +209,43 @@ impl Table {
         req: &ScanRequest,
         cancel: &CancelToken,
     ) -> Result<(SchemaRef, Vec<RecordBatch>)> {
-        self.with_fragments(|snap, frags| scan::scan(frags, &snap.manifest.schema, req, cancel))
-    }
-
-    /// Nearest-neighbour search: through the column's index when it has one (and the query's
-    /// metric, if set, is the index's), else exact; see [`search::search`] for the result
-    /// layout.
-    pub fn search(&self, q: &VectorQuery, cancel: &CancelToken) -> Result<RecordBatch> {
         self.with_fragments(|snap, frags| {
             let schema = &snap.manifest.schema;
-            let (col, _) = search::resolve_vector_column(schema, q.column.as_deref())?;
-            let index = snap.index_on(&self.dir, &self.cache, schema.field(col).name())?;
-            // The index's metric is the column's default, bypassed or not, so an exact
-            // check of an indexed search compares like with like.
-            let resolved;
-            let q = match (q.metric, &index) {
-                (None, Some(i)) => {
-                    let mut c = q.clone();
-                    c.metric = Some(oxvec_core::Metric::parse(&i.meta.metric)?);
-                    resolved = c;
-                    &resolved
-                }
-                _ => q,
-            };
-            let index = index
-                .filter(|i| !q.bypass_index && q.metric.is_some_and(|m| m.name() == i.meta.metric));
-            // Cached row norms serve exact cosine search; a query the index answers alone
-            // (no filter, every fragment covered) never reads them.
-            let exact_part = index.as_ref().is_none_or(|i| {
-                q.filter.is_some()
-                    || frags
-                        .iter()
-                        .any(|f| !i.meta.fragment_ids.contains(&f.meta.id))
-            });
-            let norms = if exact_part && q.metric() == oxvec_core::Metric::Cosine {
-                // Cached after the first cosine query; a parallel map here would cost a pool
-                // wake-up on every query for a lookup.
-                Some(
-                    frags
-                        .iter()
-                        .map(|f| self.cache.norms(f, col))
-                        .collect::<Vec<_>>(),
-                )
-            } else {
-                None
-            };
-            match &index {
-                Some(i) => crate::ann::search(frags, schema, q, i, norms.as_deref(), cancel),
-                None => search::search(frags, schema, q, norms.as_deref(), cancel),
-            }
+            let filter = req.filter.as_ref().map(|w| w.compile(schema)).transpose()?;
+            scan::scan(frags, schema, req, filter.as_ref(), cancel)
         })
+    }
+
+    /// Nearest-neighbour search, planned once over one snapshot (see [`query::plan`]):
+    /// through the column's index when it has one and the query's metric (if set) is the
+    /// index's, else exact. The result layout is [`query::result_schema`].
+    pub fn search(&self, q: &VectorQuery, cancel: &CancelToken) -> Result<RecordBatch> {
+        self.with_fragments(|snap, frags| {
+            let plan = query::plan::plan(snap, frags, &self.sources(), q)?;
+            query::execute(&plan, cancel)
+        })
+    }
+
+    /// What [`Table::search`] would do for `q`, as readable text: the version, the path
+    /// (which index and knobs, or exact search and why), the filter strategy with the number
+    /// of matching rows, and the estimated rows scanned. Evaluates the filter, runs no search.
+    pub fn explain(&self, q: &VectorQuery) -> Result<query::Explanation> {
+        self.with_fragments(|snap, frags| {
+            let plan = query::plan::plan(snap, frags, &self.sources(), q)?;
+            Ok(query::Explanation {
+                version: plan.version,
+                path: plan.path.clone(),
+                filter_strategy: plan.filter_strategy,
+                text: plan.to_string(),
+            })
+        })
+    }
+
+    fn sources(&self) -> Sources<'_> {
+        Sources {
+            dir: &self.dir,
+            cache: &self.cache,
+        }
     }
 
     /// Moves to the newest version before a write, refusing if checked out.
@@ -278,11 +283,10 @@ impl Table {
     fn commit_and_pin(
         &self,
         txn: &Transaction,
-        schema_check: Option<&SchemaRef>,
         staged: &crate::write::Staged,
         cancel: &CancelToken,
     ) -> Result<u64> {
-        let m = commit(&self.dir, txn, schema_check, &staged.paths)?;
+        let m = commit(&self.dir, txn, &staged.paths)?;
         let v = m.version;
         self.set_snapshot(m, false);
         self.maintain(cancel);
@@ -326,14 +330,14 @@ impl Table {
             staged.discard();
             return Err(e);
         }
-        let txn = Transaction {
-            operation: "append",
-            read_version: snap.manifest.version,
-            change: Change::Append {
+        let txn = Transaction::new(
+            snap.manifest.version,
+            Append {
                 fragments: staged.fragments.clone(),
+                schema,
             },
-        };
-        self.commit_and_pin(&txn, Some(&schema), &staged, cancel)
+        );
+        self.commit_and_pin(&txn, &staged, cancel)
     }
 
     /// Replaces all rows (and the schema) as one new version.
@@ -345,43 +349,40 @@ impl Table {
     ) -> Result<u64> {
         let snap = self.latest_for_write()?;
         let staged = write_fragments(&self.dir, &schema, batches, cancel)?;
-        let txn = Transaction {
-            operation: "overwrite",
-            read_version: snap.manifest.version,
-            change: Change::Replace {
+        let txn = Transaction::new(
+            snap.manifest.version,
+            Overwrite {
                 schema,
                 fragments: staged.fragments.clone(),
-                indices: Vec::new(),
             },
-        };
-        self.commit_and_pin(&txn, None, &staged, cancel)
+        );
+        self.commit_and_pin(&txn, &staged, cancel)
     }
 
     /// Deletes rows matching `filter`. Returns the number deleted (no version when zero).
-    pub fn delete(&self, filter: &Filter, cancel: &CancelToken) -> Result<u64> {
+    pub fn delete(&self, filter: &Where, cancel: &CancelToken) -> Result<u64> {
         let snap = self.latest_for_write()?;
+        let filter = filter.compile(&snap.manifest.schema)?;
         let frags = snap.fragments(&self.dir, &self.cache)?;
-        let plan = plan_delete(&self.dir, frags, filter, cancel)?;
+        let plan = plan_delete(&self.dir, frags, &filter, cancel)?;
         if plan.rows == 0 {
             return Ok(0);
         }
-        let txn = Transaction {
-            operation: "delete",
-            read_version: snap.manifest.version,
-            change: Change::Modify {
+        let txn = Transaction::new(
+            snap.manifest.version,
+            Delete {
                 before: plan.before,
                 after: plan.after,
-                added: vec![],
             },
-        };
-        self.commit_and_pin(&txn, None, &plan.staged, cancel)?;
+        );
+        self.commit_and_pin(&txn, &plan.staged, cancel)?;
         Ok(plan.rows)
     }
 
     /// Sets columns on rows matching `filter` (all rows when `None`). Returns rows updated.
     pub fn update(
         &self,
-        filter: Option<&Filter>,
+        filter: Option<&Where>,
         assignments: &[(String, Assignment)],
         cancel: &CancelToken,
     ) -> Result<u64> {
@@ -391,12 +392,15 @@ impl Table {
             ));
         }
         let snap = self.latest_for_write()?;
+        let filter = filter
+            .map(|w| w.compile(&snap.manifest.schema))
+            .transpose()?;
         let frags = snap.fragments(&self.dir, &self.cache)?;
         let (plan, added) = plan_update(
             &self.dir,
             &snap.manifest.schema,
             frags,
-            filter,
+            filter.as_ref(),
             assignments,
             cancel,
         )?;
@@ -405,16 +409,15 @@ impl Table {
         }
         let mut staged = plan.staged;
         staged.paths.extend(added.paths.iter().cloned());
-        let txn = Transaction {
-            operation: "update",
-            read_version: snap.manifest.version,
-            change: Change::Modify {
+        let txn = Transaction::new(
+            snap.manifest.version,
+            Update {
                 before: plan.before,
                 after: plan.after,
                 added: added.fragments,
             },
-        };
-        self.commit_and_pin(&txn, None, &staged, cancel)?;
+        );
+        self.commit_and_pin(&txn, &staged, cancel)?;
         Ok(plan.rows)
     }
 
@@ -469,16 +472,8 @@ impl Table {
             }
             None => (*self.snapshot().manifest).clone(),
         };
-        let txn = Transaction {
-            operation: "restore",
-            read_version: target.version,
-            change: Change::Replace {
-                schema: target.schema.clone(),
-                fragments: target.body.fragments.clone(),
-                indices: target.body.indices.clone(),
-            },
-        };
-        let m = commit(&self.dir, &txn, None, &[])?;
+        let txn = Transaction::new(target.version, Restore::of(&target));
+        let m = commit(&self.dir, &txn, &[])?;
         let v = m.version;
         self.set_snapshot(m, false);
         Ok(v)

@@ -7,7 +7,7 @@
 mod common;
 
 use common::{batch, create, digest, hnsw, Rng};
-use oxvec::{CancelToken, Database, Error, Filter, Progress, Result, SearchKnobs, VectorQuery};
+use oxvec::{CancelToken, Database, Error, Progress, Result, SearchKnobs, VectorQuery, Where};
 use std::path::{Path, PathBuf};
 
 /// What the reads return, hashed.
@@ -63,11 +63,7 @@ fn build(root: &Path) {
     t.create_index(&hnsw(), &Progress::default(), &c).unwrap();
     t.add(&mut std::iter::once(Ok(batch(&[1000, 1001, 1002], 1))), &c)
         .unwrap();
-    t.delete(
-        &Filter::compile("id % 10 = 3", &[], &t.schema()).unwrap(),
-        &c,
-    )
-    .unwrap();
+    t.delete(&Where::new("id % 10 = 3", []), &c).unwrap();
     t.create_tag("first", Some(1)).unwrap();
     t.create_tag("second", Some(3)).unwrap();
 }

@@ -7,9 +7,7 @@
 mod common;
 
 use common::{batch, digest, hnsw, upsert};
-use oxvec::{
-    Assignment, CancelToken, CreateMode, Database, Error, Filter, Progress, Result, Table,
-};
+use oxvec::{Assignment, CancelToken, CreateMode, Database, Error, Progress, Result, Table, Where};
 use oxvec_storage::io::{self, Fault};
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -43,7 +41,7 @@ fn setup(root: &Path) -> Table {
     t.create_index(&hnsw(), &Progress::default(), &c).unwrap();
     t.add(&mut std::iter::once(Ok(batch(&[40, 41], 0))), &c)
         .unwrap();
-    let f = Filter::compile("id = 3", &[], &t.schema()).unwrap();
+    let f = Where::new("id = 3", []);
     t.delete(&f, &c).unwrap();
     t
 }
@@ -54,12 +52,10 @@ fn run(op: &str, t: &Table) -> Result<()> {
         "add" => t
             .add(&mut std::iter::once(Ok(batch(&[100, 101], 1))), &c)
             .map(drop),
-        "delete" => t
-            .delete(&Filter::compile("id % 5 = 0", &[], &t.schema())?, &c)
-            .map(drop),
+        "delete" => t.delete(&Where::new("id % 5 = 0", []), &c).map(drop),
         "update" => t
             .update(
-                Some(&Filter::compile("id < 10", &[], &t.schema())?),
+                Some(&Where::new("id < 10", [])),
                 &[("val".into(), Assignment::Sql("val + 1".into()))],
                 &c,
             )

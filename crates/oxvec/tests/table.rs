@@ -3,7 +3,7 @@ use arrow::array::{
 };
 use arrow::datatypes::{DataType, Field, Float32Type, Int64Type, Schema, SchemaRef};
 use oxvec::{
-    Assignment, CancelToken, CreateMode, Database, Error, Metric, ScanRequest, VectorQuery,
+    Assignment, CancelToken, CreateMode, Database, Error, Metric, ScanRequest, VectorQuery, Where,
 };
 use std::sync::Arc;
 
@@ -160,22 +160,17 @@ fn create_add_search_delete_update_and_time_travel() {
 
     // Filtered search only returns matching rows, and k of them.
     let mut fq = query(q.clone(), 10);
-    fq.filter = Some(
-        t.compile_filter(
-            "tag = ? AND id < 100",
-            &[oxvec::ScalarValue::Utf8("odd".into())],
-        )
-        .unwrap(),
-    );
+    fq.filter = Some(Where::new(
+        "tag = ? AND id < 100",
+        [oxvec::ScalarValue::Utf8("odd".into())],
+    ));
     let res = t.search(&fq, &c).unwrap();
     assert_eq!(res.num_rows(), 10);
     assert!(ids_of(&res).iter().all(|i| i % 2 == 1 && *i < 100));
 
     // Delete: gone from count, scan and search.
     let nearest = want[0];
-    let f = t
-        .compile_filter(&format!("id = {nearest} OR id >= 900"), &[])
-        .unwrap();
+    let f = Where::new(format!("id = {nearest} OR id >= 900"), []);
     assert_eq!(t.delete(&f, &c).unwrap(), 101);
     assert_eq!(t.version(), 3);
     assert_eq!(t.count_rows(None, &c).unwrap(), 899);
@@ -190,7 +185,7 @@ fn create_add_search_delete_update_and_time_travel() {
     assert_eq!(ids_of(&res), after);
 
     // Update with a literal and with SQL.
-    let f = t.compile_filter("id < 3", &[]).unwrap();
+    let f = Where::new("id < 3", []);
     let n = t
         .update(
             Some(&f),
@@ -206,7 +201,7 @@ fn create_add_search_delete_update_and_time_travel() {
         .unwrap();
     assert_eq!(n, 3);
     assert_eq!(t.count_rows(None, &c).unwrap(), 899);
-    let f = t.compile_filter("tag = 'new'", &[]).unwrap();
+    let f = Where::new("tag = 'new'", []);
     let (_, b) = t
         .scan(
             &ScanRequest {
@@ -232,7 +227,7 @@ fn create_add_search_delete_update_and_time_travel() {
     t.checkout(1).unwrap();
     assert_eq!(t.count_rows(None, &c).unwrap(), 500);
     assert!(matches!(
-        t.delete(&t.compile_filter("id = 1", &[]).unwrap(), &c),
+        t.delete(&Where::new("id = 1", []), &c),
         Err(Error::InvalidInput { .. })
     ));
     t.checkout_latest().unwrap();
@@ -453,8 +448,7 @@ fn indexed_search_covers_new_rows_hides_deleted_ones_and_survives_reopen() {
     assert_eq!(search_ids(&t, &query(target.clone(), 1)), vec![5000]);
     let first = rand_vals(1, 3000 * DIM)[..DIM].to_vec();
     assert_eq!(search_ids(&t, &query(first.clone(), 1)), vec![0]);
-    t.delete(&t.compile_filter("id = 0", &[]).unwrap(), &c)
-        .unwrap();
+    t.delete(&Where::new("id = 0", []), &c).unwrap();
     assert!(!search_ids(&t, &query(first.clone(), 50)).contains(&0));
     // Filtered search returns k whenever k rows match, at any selectivity.
     for (sql, want) in [
@@ -464,7 +458,7 @@ fn indexed_search_covers_new_rows_hides_deleted_ones_and_survives_reopen() {
         ("id = 77", 1),
     ] {
         let mut q = query(target.clone(), 10);
-        q.filter = Some(t.compile_filter(sql, &[]).unwrap());
+        q.filter = Some(Where::new(sql, []));
         assert_eq!(search_ids(&t, &q).len(), want, "{sql}");
     }
     // optimize folds the new rows in; stats say so; reopen sees the same.

@@ -13,7 +13,7 @@
 mod common;
 
 use common::{batch, digest, hnsw, upsert, Rng};
-use oxvec::{Assignment, CancelToken, CreateMode, Database, Filter, Progress, Table};
+use oxvec::{Assignment, CancelToken, CreateMode, Database, Progress, Table, Where};
 use oxvec_storage::io::{self, Op};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -57,11 +57,11 @@ fn workload(root: &Path, order: u64) -> Vec<Op> {
                 t.add(&mut std::iter::once(Ok(batch(&ids, 1))), &c).unwrap();
             }
             "delete" => {
-                let f = Filter::compile("id % 4 = 1", &[], &t.schema()).unwrap();
+                let f = Where::new("id % 4 = 1", []);
                 t.delete(&f, &c).unwrap();
             }
             "update" => {
-                let f = Filter::compile("id % 3 = 0", &[], &t.schema()).unwrap();
+                let f = Where::new("id % 3 = 0", []);
                 t.update(
                     Some(&f),
                     &[("val".into(), Assignment::Sql("val + 10".into()))],

@@ -1,20 +1,18 @@
 //! Index management on a table: build, list, describe, drop, and fold new rows in.
 
 use super::Table;
-use crate::commit::{commit, Change, IndexChange, Transaction};
-use crate::ingest::vector_dim;
-use crate::search::resolve_vector_column;
+use crate::query::resolve_vector_column;
 use crate::snapshot::LoadedFragment;
+use crate::vectors::vector_view;
 use crate::write::{write_fragments, Staged, MAX_FRAGMENT_ROWS};
-use arrow::array::{Array, AsArray};
 use arrow::array::{BooleanArray, RecordBatch};
 use arrow::compute::filter_record_batch;
-use arrow::datatypes::{DataType, Float16Type, Float32Type};
-use oxvec_core::{CancelToken, Error, Metric, Result};
+use oxvec_core::{CancelToken, Error, Metric, Result, RowId};
 use oxvec_index::{build, calibrate, BuildOptions, IndexType, VectorIndex};
 use oxvec_storage::durable::{new_id, sync_dir, write_new_file_durable};
+use oxvec_storage::transaction::{Compaction, CreateIndex, DropIndex, IndexChange};
 use oxvec_storage::FragmentMeta;
-use oxvec_storage::IndexMeta;
+use oxvec_storage::{commit, IndexMeta, Transaction};
 use std::collections::HashMap;
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -45,7 +43,6 @@ pub struct Progress {
 fn gather(
     frags: &[LoadedFragment],
     col: usize,
-    dim: usize,
     include: &dyn Fn(&LoadedFragment) -> bool,
 ) -> (Vec<f32>, Vec<u64>, Vec<u32>) {
     let mut vecs = Vec::new();
@@ -54,36 +51,19 @@ fn gather(
     for f in frags.iter().filter(|f| include(f)) {
         used.push(f.meta.id);
         for (b, batch) in f.batches.iter().enumerate() {
-            let fsl = batch.column(col).as_fixed_size_list();
-            let base = fsl.value_offset_at(0);
-            for r in 0..fsl.len() {
-                let off = f.starts[b] + r as u32;
-                if f.is_deleted(off) {
+            let Some(view) = vector_view(batch.column(col)) else {
+                continue;
+            };
+            for r in 0..view.len() {
+                if f.is_deleted(f.starts[b] + r as u32) {
                     continue;
                 }
-                let at = base + r * dim;
-                match fsl.value_type() {
-                    DataType::Float16 => vecs.extend(
-                        fsl.values().as_primitive::<Float16Type>().values()[at..at + dim]
-                            .iter()
-                            .map(|x| x.to_f32()),
-                    ),
-                    _ => vecs.extend_from_slice(
-                        &fsl.values().as_primitive::<Float32Type>().values()[at..at + dim],
-                    ),
-                }
+                view.extend_f32(r, &mut vecs);
                 ids.push(f.row_id(b, r));
             }
         }
     }
     (vecs, ids, used)
-}
-
-fn now_micros() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_micros() as i64)
-        .unwrap_or(0)
 }
 
 impl Table {
@@ -127,7 +107,7 @@ impl Table {
             )));
         }
         let started = Instant::now();
-        let (vectors, ids, used) = gather(frags, col, dim, &|_| true);
+        let (vectors, ids, used) = gather(frags, col, &|_| true);
         if ids.is_empty() {
             return Err(Error::invalid(format!(
                 "table '{}' has no rows to index",
@@ -166,22 +146,19 @@ impl Table {
                 params: serde_json::to_value(&req.options).unwrap_or_default(),
                 calibration: serde_json::to_value(&cal).unwrap_or_default(),
                 build_seconds: started.elapsed().as_secs_f64(),
-                created_micros: now_micros(),
+                created_micros: oxvec_core::clock::now_micros(),
             };
             cancel.check()?;
-            let txn = Transaction {
-                operation: "create_index",
-                read_version: snap.manifest.version,
-                change: Change::Indices {
-                    changes: vec![IndexChange {
-                        name,
-                        before,
-                        after: Some(meta.clone()),
-                    }],
+            let txn = Transaction::new(
+                snap.manifest.version,
+                CreateIndex {
+                    before,
+                    after: meta.clone(),
+                    column: schema.field(col).clone(),
                 },
-            };
+            );
             committing = true;
-            let m = commit(&self.dir, &txn, None, std::slice::from_ref(&path))?;
+            let m = commit(&self.dir, &txn, std::slice::from_ref(&path))?;
             self.set_snapshot(m, false);
             Ok(meta)
         })();
@@ -251,18 +228,8 @@ impl Table {
     pub fn drop_index(&self, name: &str) -> Result<u64> {
         let snap = self.latest_for_write()?;
         let before = self.index_named(&snap.manifest, name)?;
-        let txn = Transaction {
-            operation: "drop_index",
-            read_version: snap.manifest.version,
-            change: Change::Indices {
-                changes: vec![IndexChange {
-                    name: name.to_string(),
-                    before: Some(before),
-                    after: None,
-                }],
-            },
-        };
-        let m = commit(&self.dir, &txn, None, &[])?;
+        let txn = Transaction::new(snap.manifest.version, DropIndex { before });
+        let m = commit(&self.dir, &txn, &[])?;
         let v = m.version;
         self.set_snapshot(m, false);
         Ok(v)
@@ -291,9 +258,7 @@ impl Table {
                 let col = schema.index_of(&meta.column).map_err(|_| {
                     Error::schema(format!("indexed column '{}' is missing", meta.column))
                 })?;
-                let dim = vector_dim(schema.field(col).data_type()).unwrap_or(0);
-                let (vectors, ids, used) =
-                    gather(frags, col, dim, &|f| !covered.contains(&f.meta.id));
+                let (vectors, ids, used) = gather(frags, col, &|f| !covered.contains(&f.meta.id));
                 if ids.is_empty() {
                     folded.push((meta.clone(), meta.clone(), open.index.clone()));
                     continue;
@@ -343,13 +308,10 @@ impl Table {
                         .row_ids()?
                         .iter()
                         .map(|&r| {
-                            let fid = (r >> 32) as u32;
-                            let new = match moved.get(&fid) {
-                                Some(m) => m
-                                    .get((r & 0xffff_ffff) as usize)
-                                    .copied()
-                                    .unwrap_or(u64::MAX),
-                                None => r,
+                            let r = RowId::from_u64(r);
+                            let new = match moved.get(&r.fragment()) {
+                                Some(m) => m.get(r.offset() as usize).copied().unwrap_or(u64::MAX),
+                                None => r.as_u64(),
                             };
                             tomb += u64::from(new == u64::MAX);
                             new
@@ -379,22 +341,21 @@ impl Table {
                 return Ok(stats);
             }
             cancel.check()?;
-            let txn = Transaction {
-                operation: "optimize",
-                read_version: snap.manifest.version,
-                change: Change::Rewrite {
+            let txn = Transaction::new(
+                snap.manifest.version,
+                Compaction {
                     removed,
                     added,
                     first_id,
                     indices,
                 },
-            };
+            );
             let mut files = written.clone();
             if let Some(st) = &staged {
                 files.extend(st.paths.iter().cloned());
             }
             committing = true;
-            let m = commit(&self.dir, &txn, None, &files)?;
+            let m = commit(&self.dir, &txn, &files)?;
             self.set_snapshot(m, false);
             Ok(stats)
         })();
@@ -449,7 +410,8 @@ fn live_batches(f: &LoadedFragment) -> Vec<Result<RecordBatch>> {
             let keep: BooleanArray = (0..batch.num_rows() as u32)
                 .map(|r| Some(!del.contains(start + r)))
                 .collect();
-            filter_record_batch(batch, &keep).map_err(|e| Error::invalid(e.to_string()))
+            filter_record_batch(batch, &keep)
+                .map_err(|e| Error::internal("dropping deleted rows", e))
         })
         .collect()
 }
@@ -458,19 +420,19 @@ fn live_batches(f: &LoadedFragment) -> Vec<Result<RecordBatch>> {
 fn new_row_ids(picked: &[&LoadedFragment], added: &[FragmentMeta]) -> HashMap<u32, Vec<u64>> {
     let mut out = HashMap::new();
     let mut frag = 0usize;
-    let mut off = 0u64;
+    let mut off = 0u32;
     for f in picked {
         let mut map = vec![u64::MAX; f.meta.num_rows as usize];
         for (o, slot) in map.iter_mut().enumerate() {
             if f.is_deleted(o as u32) {
                 continue;
             }
-            while frag < added.len() && off >= added[frag].num_rows {
+            while frag < added.len() && u64::from(off) >= added[frag].num_rows {
                 frag += 1;
                 off = 0;
             }
             if let Some(a) = added.get(frag) {
-                *slot = ((a.id as u64) << 32) | off;
+                *slot = RowId::new(a.id, off).as_u64();
                 off += 1;
             }
         }

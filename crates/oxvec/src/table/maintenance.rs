@@ -2,13 +2,14 @@
 //! use, and verifying that every referenced file is present and intact.
 
 use super::Table;
+use oxvec_core::clock::{duration_micros, micros};
 use oxvec_core::{Error, Result};
 use oxvec_index::VectorIndex;
 use oxvec_storage::durable::{file_crc32c, io_err, sync_dir};
 use oxvec_storage::{read_deletions, DeletionMeta, Manifest, TableDir, Tag};
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 /// Files nobody ever committed (left by a crashed or concurrent writer) are removed only
 /// once they are this old, since a writer in another process may be about to commit them.
@@ -82,12 +83,6 @@ fn referenced(dir: &TableDir, m: &Manifest) -> Vec<FileRef> {
     out
 }
 
-fn micros(t: SystemTime) -> i64 {
-    t.duration_since(UNIX_EPOCH)
-        .map(|d| d.as_micros() as i64)
-        .unwrap_or(0)
-}
-
 impl Table {
     /// Tags `version` (default: the pinned one) as `name`; cleanup keeps tagged versions.
     pub fn create_tag(&self, name: &str, version: Option<u64>) -> Result<()> {
@@ -136,7 +131,8 @@ impl Table {
         delete_unverified: bool,
     ) -> Result<CleanupStats> {
         let now = SystemTime::now();
-        let cutoff = micros(now) - older_than.as_micros() as i64;
+        // Saturating: `Duration::MAX` ("keep everything") must not wrap into the future.
+        let cutoff = micros(now).saturating_sub(duration_micros(older_than));
         let versions = self.dir.versions()?;
         let Some(&latest) = versions.last() else {
             return Ok(CleanupStats::default());
@@ -182,7 +178,7 @@ impl Table {
         if !doomed.is_empty() {
             sync_dir(&self.dir.versions_dir())?;
         }
-        let grace = micros(now) - UNVERIFIED_GRACE.as_micros() as i64;
+        let grace = micros(now).saturating_sub(duration_micros(UNVERIFIED_GRACE));
         let unverified_cutoff = if delete_unverified {
             cutoff
         } else {

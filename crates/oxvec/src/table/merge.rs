@@ -4,7 +4,6 @@
 //! batch at a time.
 
 use super::Table;
-use crate::commit::{Change, Transaction};
 use crate::ingest::conform;
 use crate::scan::live_mask;
 use crate::write::{with_deletions, write_fragments, Staged};
@@ -14,6 +13,8 @@ use arrow::datatypes::{Field, Schema, SchemaRef};
 use arrow::row::{RowConverter, Rows, SortField};
 use oxvec_core::{CancelToken, Error, Result};
 use oxvec_query::{filter_mask, Filter, ScalarValue};
+use oxvec_storage::transaction::Merge;
+use oxvec_storage::Transaction;
 use roaring::RoaringBitmap;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -231,20 +232,21 @@ impl Table {
             }
         };
         staged.paths.extend(added.paths.iter().cloned());
-        let txn = Transaction {
-            operation: "merge_insert",
-            read_version: snap.manifest.version,
-            change: Change::Modify {
+        let txn = Transaction::new(
+            snap.manifest.version,
+            Merge {
                 before,
                 after,
                 added: added.fragments,
+                inserts: stats.inserted > 0,
+                read_fragment_ids: snap.manifest.body.fragments.iter().map(|f| f.id).collect(),
             },
-        };
+        );
         if let Err(e) = cancel.check() {
             staged.discard();
             return Err(e);
         }
-        stats.version = self.commit_and_pin(&txn, None, &staged, cancel)?;
+        stats.version = self.commit_and_pin(&txn, &staged, cancel)?;
         Ok(stats)
     }
 }

@@ -1,0 +1,171 @@
+//! Transactions: what one commit changes, and whether it can be replayed on top of commits
+//! that landed after it read the table.
+//!
+//! Every kind of change is a type implementing [`Change`], one per file under
+//! `transaction/`, each with its own apply and conflict rule. A commit computes its change
+//! against the version it read; if other commits landed meanwhile, [`apply`] replays it on
+//! the newest version, and the change either rebases (its effect is still what the caller
+//! asked for) or fails with a retryable [`Error::CommitConflict`] saying why. The rules are
+//! exercised pair by pair in `transaction/tests.rs`.
+//!
+//! ```text
+//! read v5 -> compute Delete{before: [f3], after: [f3 + deletions]} -> commit
+//!   newest is v7 (an append landed): f3 unchanged -> rebased as v8
+//!   newest is v7 (f3 got deletions)             -> CommitConflict (retryable)
+//! ```
+
+mod append;
+mod compaction;
+mod delete;
+mod indices;
+mod merge;
+mod overwrite;
+mod restore;
+#[cfg(test)]
+mod tests;
+mod update;
+
+pub use append::Append;
+pub use compaction::Compaction;
+pub use delete::Delete;
+pub use indices::{CreateIndex, DropIndex, IndexChange};
+pub use merge::Merge;
+pub use overwrite::Overwrite;
+pub use restore::Restore;
+pub use update::Update;
+
+use crate::fragment::FragmentMeta;
+use crate::manifest::{IndexMeta, Manifest, ManifestBody};
+use arrow::datatypes::SchemaRef;
+use oxvec_core::{Error, Result};
+
+/// One kind of change to a table version.
+pub trait Change: std::fmt::Debug + Send + Sync {
+    /// The operation name recorded in the manifest (`append`, `delete`, ...).
+    fn operation(&self) -> &'static str;
+
+    /// Applies the change to `draft`, a copy of the newest version, or returns a retryable
+    /// [`Error::CommitConflict`] when commits since the read version make it unsafe.
+    fn apply(&self, draft: &mut Draft<'_>) -> Result<()>;
+}
+
+/// A change and the version it was computed against.
+#[derive(Debug)]
+pub struct Transaction {
+    pub read_version: u64,
+    pub change: Box<dyn Change>,
+}
+
+impl Transaction {
+    /// `change`, computed against version `read_version`.
+    pub fn new(read_version: u64, change: impl Change + 'static) -> Transaction {
+        Transaction {
+            read_version,
+            change: Box::new(change),
+        }
+    }
+}
+
+/// The next version being built from the newest one (`base`).
+#[derive(Debug)]
+pub struct Draft<'a> {
+    /// The newest version, which the change is applied on top of.
+    pub base: &'a Manifest,
+    /// The version the change was computed against.
+    pub read_version: u64,
+    pub schema: SchemaRef,
+    pub body: ManifestBody,
+}
+
+impl Draft<'_> {
+    /// A retryable conflict: `what` happened since the read version.
+    pub fn conflict(&self, what: impl std::fmt::Display) -> Error {
+        Error::CommitConflict {
+            message: format!(
+                "{what} (read at version {}, now {})",
+                self.read_version, self.base.version
+            ),
+            retryable: true,
+        }
+    }
+
+    /// Adds new fragments, giving them the next fragment ids.
+    pub fn add_fragments(&mut self, fragments: &[FragmentMeta]) {
+        for f in fragments {
+            let mut f = f.clone();
+            f.id = self.body.next_fragment_id;
+            self.body.next_fragment_id += 1;
+            self.body.fragments.push(f);
+        }
+    }
+
+    /// Replaces each fragment of `before` (as read) by its `after` (`None`: removed); a
+    /// fragment that changed or vanished since it was read is a conflict, since the change
+    /// was computed from its old rows.
+    pub fn replace_fragments(
+        &mut self,
+        before: &[FragmentMeta],
+        after: &[Option<FragmentMeta>],
+    ) -> Result<()> {
+        for (b, a) in before.iter().zip(after) {
+            let pos = self
+                .body
+                .fragments
+                .iter()
+                .position(|f| f.id == b.id && f.file == b.file);
+            match pos {
+                Some(i) if self.body.fragments[i] == *b => match a {
+                    Some(a) => self.body.fragments[i] = a.clone(),
+                    None => {
+                        self.body.fragments.remove(i);
+                    }
+                },
+                _ => {
+                    return Err(
+                        self.conflict(format!("fragment {} was changed by another commit", b.id))
+                    )
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether fragment `id` is in the draft.
+    pub fn has_fragment(&self, id: u32) -> bool {
+        self.body.fragments.iter().any(|f| f.id == id)
+    }
+
+    /// The index named `name` in the draft.
+    pub fn index(&self, name: &str) -> Option<&IndexMeta> {
+        self.body.indices.iter().find(|i| i.name == name)
+    }
+}
+
+/// The manifest `txn` produces on top of `base` (the newest version), or the conflict.
+pub fn apply(
+    txn: &Transaction,
+    transaction_id: &str,
+    base: &Manifest,
+    timestamp_micros: i64,
+) -> Result<Manifest> {
+    let mut draft = Draft {
+        base,
+        read_version: txn.read_version,
+        schema: base.schema.clone(),
+        body: ManifestBody {
+            timestamp_micros,
+            operation: txn.change.operation().to_string(),
+            transaction_id: transaction_id.to_string(),
+            read_version: txn.read_version,
+            next_fragment_id: base.body.next_fragment_id,
+            fragments: base.body.fragments.clone(),
+            indices: base.body.indices.clone(),
+        },
+    };
+    txn.change.apply(&mut draft)?;
+    Ok(Manifest {
+        version: base.version + 1,
+        schema: draft.schema,
+        body: draft.body,
+    })
+}
