@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from .exceptions import InvalidInputError
 
 if TYPE_CHECKING:
     from ._oxvec import Table as _Table
@@ -17,8 +20,13 @@ def as_seconds(value: datetime.timedelta | float | int, name: str) -> float:
     if isinstance(value, datetime.timedelta):
         return value.total_seconds()
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    raise TypeError(f"{name} must be a datetime.timedelta or seconds, not {type(value).__name__}")
+        try:
+            return float(value)
+        except OverflowError:  # an int past float range: longer than any duration
+            return math.inf if value > 0 else -math.inf
+    raise InvalidInputError(
+        f"{name} must be a datetime.timedelta or seconds, not {type(value).__name__}"
+    )
 
 
 @dataclass(frozen=True)
