@@ -35,7 +35,7 @@ pub use restore::Restore;
 pub use update::Update;
 
 use crate::fragment::FragmentMeta;
-use crate::manifest::{IndexMeta, Manifest, ManifestBody};
+use crate::manifest::{Manifest, ManifestBody};
 use arrow::datatypes::SchemaRef;
 use oxvec_core::{Error, Result};
 
@@ -128,16 +128,6 @@ impl Draft<'_> {
             }
         }
         Ok(())
-    }
-
-    /// Whether fragment `id` is in the draft.
-    pub fn has_fragment(&self, id: u32) -> bool {
-        self.body.fragments.iter().any(|f| f.id == id)
-    }
-
-    /// The index named `name` in the draft.
-    pub fn index(&self, name: &str) -> Option<&IndexMeta> {
-        self.body.indices.iter().find(|i| i.name == name)
     }
 }
 

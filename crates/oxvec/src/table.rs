@@ -18,6 +18,7 @@ use oxvec_core::{CancelToken, Error, Result};
 use oxvec_query::Where;
 use oxvec_storage::transaction::{Append, Delete, Overwrite, Restore, Update};
 use oxvec_storage::{commit, Manifest, TableDir, Transaction, VersionWatch};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
@@ -52,7 +53,7 @@ pub struct Table {
     /// it is listed.
     watch: Mutex<VersionWatch>,
     /// How many times a read looked for a newer version (tests hold calls to one look).
-    looks: std::sync::atomic::AtomicU64,
+    looks: AtomicU64,
 }
 
 impl Table {
@@ -86,7 +87,7 @@ impl Table {
             options: options.clone(),
             last_check: Mutex::new(Instant::now()),
             watch,
-            looks: std::sync::atomic::AtomicU64::new(0),
+            looks: AtomicU64::new(0),
         }
     }
 
@@ -117,8 +118,7 @@ impl Table {
             }
             *last = Instant::now();
         }
-        self.looks
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.looks.fetch_add(1, Relaxed);
         if !self.newer_version_possible(snap.manifest.version) {
             return snap;
         }
@@ -160,7 +160,7 @@ impl Table {
     /// How many times this handle has looked for a newer version before a read.
     #[doc(hidden)]
     pub fn refresh_looks(&self) -> u64 {
-        self.looks.load(std::sync::atomic::Ordering::Relaxed)
+        self.looks.load(Relaxed)
     }
 
     /// Live rows of the pinned version, without looking for a newer one (a cost hint).
@@ -186,11 +186,6 @@ impl Table {
     /// Whether the handle is checked out at an older version.
     pub fn is_detached(&self) -> bool {
         self.state.read().expect("table lock").detached
-    }
-
-    /// Checks that `filter` parses and type-checks against the pinned version's schema.
-    pub fn check_filter(&self, filter: &Where) -> Result<()> {
-        filter.compile(&self.pinned().manifest.schema).map(|_| ())
     }
 
     /// Live rows, optionally only those matching `filter`.

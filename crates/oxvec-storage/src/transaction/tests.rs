@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::deletion::DeletionMeta;
+use crate::manifest::IndexMeta;
 use arrow::datatypes::{DataType, Field, Schema};
 use std::sync::Arc;
 

@@ -248,7 +248,10 @@ pub(crate) fn plan<'a>(
         norms: None,
         index: None,
     };
-    let work = live_rows as usize * dim * q.num_queries;
+    let work = usize::try_from(live_rows)
+        .unwrap_or(usize::MAX)
+        .saturating_mul(dim)
+        .saturating_mul(q.num_queries);
     let parallel = work >= PARALLEL_MIN_FLOPS;
     match (exact_reason, meta) {
         (None, Some(meta)) => plan_index(&mut plan, snap, src, meta, q, filter.as_ref(), parallel)?,
@@ -297,11 +300,12 @@ fn plan_index(
         .index_on(src.dir, src.cache, &meta.column)?
         .ok_or_else(|| Error::internal("index lookup", format!("'{}' not opened", meta.name)))?;
     let index = &open.index;
-    let wrong_knob = match index.param_name() {
-        "ef" => q.knobs.nprobes.map(|_| "nprobes"),
-        _ => q.knobs.ef.map(|_| "ef"),
+    // The index's own knob, and the other kind's (which it cannot use).
+    let (own_knob, other_knob) = match index.param_name() {
+        "ef" => (q.knobs.ef, q.knobs.nprobes.map(|_| "nprobes")),
+        _ => (q.knobs.nprobes, q.knobs.ef.map(|_| "ef")),
     };
-    if let Some(knob) = wrong_knob {
+    if let Some(knob) = other_knob {
         return Err(Error::invalid(format!(
             "{knob} does not apply to index '{}' ({}); its search knob is {}",
             meta.name,
@@ -348,11 +352,7 @@ fn plan_index(
             widened_from: base,
         };
     }
-    let explicit = match index.param_name() {
-        "ef" => q.knobs.ef,
-        _ => q.knobs.nprobes,
-    };
-    let knob_source = match (explicit, &open.calibration) {
+    let knob_source = match (own_knob, &open.calibration) {
         (Some(_), _) => KnobSource::Query,
         (None, Some(_)) => KnobSource::Calibrated {
             target_recall: q.knobs.target_recall.unwrap_or(DEFAULT_RECALL),
