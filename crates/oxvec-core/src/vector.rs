@@ -26,6 +26,7 @@ impl<'a> VectorView<'a> {
     }
 
     /// Number of vectors.
+    #[inline]
     pub fn len(&self) -> usize {
         let n = match self.values {
             VectorValues::F32(v) => v.len(),
@@ -40,6 +41,7 @@ impl<'a> VectorView<'a> {
     }
 
     /// Vectors `rows` only.
+    #[inline]
     pub fn slice(&self, rows: std::ops::Range<usize>) -> VectorView<'a> {
         let r = rows.start * self.dim..rows.end * self.dim;
         let values = match self.values {
@@ -50,11 +52,13 @@ impl<'a> VectorView<'a> {
     }
 
     /// Vector `row` (panics past the end, like slice indexing).
+    #[inline]
     pub fn row(&self, row: usize) -> VectorValues<'a> {
         self.slice(row..row + 1).values
     }
 
     /// Appends vector `row`, widened to `f32`, to `out`.
+    #[inline]
     pub fn extend_f32(&self, row: usize, out: &mut Vec<f32>) {
         match self.row(row) {
             VectorValues::F32(v) => out.extend_from_slice(v),
@@ -82,6 +86,7 @@ impl<'a> VectorView<'a> {
 
 impl<'a> VectorValues<'a> {
     /// The values as `f32`: borrowed, or `f16` widened into `buf`.
+    #[inline]
     pub fn as_f32<'b>(&self, buf: &'b mut Vec<f32>) -> &'b [f32]
     where
         'a: 'b,
