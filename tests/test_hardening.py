@@ -52,23 +52,25 @@ def test_a_huge_refine_factor_still_returns_limit_rows(tmp_path):
 
 
 def test_filtered_index_search_finds_rows_after_time_travel(tmp_path):
-    # Two fragments of 10k x 512 (so a loose filter goes through the index), an index over
-    # both, then a delete that empties fragment 1. The index's row -> node map used to be
-    # cached from the first snapshot that searched, which had no fragment 1.
+    # Fragments of 14k and 6k rows x 512 (so a filter matching fragment 0 alone still goes
+    # through the index), an index over both, then a delete that empties fragment 1. The
+    # index's row -> node map used to be cached from the first snapshot that searched, which
+    # had no fragment 1, so later snapshots never returned its rows.
     dim = 512
-    tbl = oxvec.connect(tmp_path).create_table("t", vectors_table(10_000, dim))
-    tbl.add(vectors_table(10_000, dim, start=10_000, seed=1))
+    tbl = oxvec.connect(tmp_path).create_table("t", vectors_table(14_000, dim))
+    tbl.add(vectors_table(6_000, dim, start=14_000, seed=1))
     tbl.create_index(index_type="HNSW", metric="l2", m=8, ef_construction=32)
     assert tbl.version == 3
-    target = vectors_table(10_000, dim, start=10_000, seed=1)["vector"][1234].values.to_numpy()
-    tbl.delete("id >= 10000")
-    assert len(tbl.search(target).where("id >= 0").to_list()) == 10  # cache built at v4
+    target = vectors_table(6_000, dim, start=14_000, seed=1)["vector"][1234].values.to_numpy()
+    tbl.delete("id >= 14000")
+    # An unfiltered search at v4 walks the index through the row -> node map, built here.
+    assert len(tbl.search(target).to_list()) == 10
     tbl.checkout(3)
     assert "path: index" in tbl.search(target).where("id >= 0").explain()
-    assert tbl.search(target).where("id >= 0").limit(1).to_list()[0]["id"] == 11_234
-    assert tbl.search(target).limit(1).to_list()[0]["id"] == 11_234
+    assert tbl.search(target).where("id >= 0").limit(1).to_list()[0]["id"] == 15_234
+    assert tbl.search(target).limit(1).to_list()[0]["id"] == 15_234
     tbl.restore()
-    assert tbl.search(target).where("id >= 0").limit(1).to_list()[0]["id"] == 11_234
+    assert tbl.search(target).where("id >= 0").limit(1).to_list()[0]["id"] == 15_234
 
 
 def test_knobs_of_the_other_index_kind_are_refused(tmp_path):
