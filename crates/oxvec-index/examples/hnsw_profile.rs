@@ -2,7 +2,7 @@
 //! `cargo run --release -p oxvec-index --example hnsw_profile -- 200000 128 search`.
 
 use oxvec_core::{CancelToken, Metric};
-use oxvec_index::{build, BuildOptions, IndexType, SearchKnobs, VectorIndex};
+use oxvec_index::{build, hnsw::Hnsw, open, BuildOptions, SearchKnobs};
 use oxvec_linalg::rng::SplitMix64;
 use std::sync::atomic::AtomicU64;
 use std::time::Instant;
@@ -29,7 +29,7 @@ fn main() {
         ..Default::default()
     };
     let (bytes, crc) = build(
-        IndexType::Hnsw,
+        &Hnsw,
         Metric::L2,
         dim,
         base,
@@ -41,7 +41,7 @@ fn main() {
     .unwrap();
     eprintln!("build {:.2}s", t0.elapsed().as_secs_f64());
     std::fs::write(&path, &bytes).unwrap();
-    let idx = VectorIndex::open(&path, bytes.len() as u64, crc).unwrap();
+    let idx = open(&path, bytes.len() as u64, crc).unwrap();
     let knobs = SearchKnobs {
         ef: Some(24),
         ..Default::default()
@@ -51,7 +51,7 @@ fn main() {
     let mut count = 0;
     while t0.elapsed().as_secs_f64() < secs {
         for q in queries.chunks_exact(dim) {
-            let c = idx.candidates(q, 10, &knobs, None, None).unwrap();
+            let c = idx.search_knobs(q, 10, &knobs, None, None).unwrap();
             count += 1;
             std::hint::black_box(c);
         }

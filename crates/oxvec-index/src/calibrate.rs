@@ -39,48 +39,24 @@ impl Calibration {
     }
 }
 
-fn ladder(index: &VectorIndex) -> (String, Vec<usize>) {
-    match index.index_type {
-        crate::IndexType::Hnsw => (
-            "ef".into(),
-            vec![
-                10, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024,
-            ],
-        ),
-        _ => {
-            let k = match &index.inner {
-                crate::Inner::Ivf(i) => i.params.num_partitions,
-                _ => 1,
-            };
-            let mut v: Vec<usize> = [
-                1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512,
-            ]
-            .into_iter()
-            .filter(|&p| p < k)
-            .collect();
-            v.push(k);
-            ("nprobes".into(), v)
-        }
-    }
-}
-
 /// Measures `index` (built over `vectors`, raw, node order) against exact search.
 pub fn calibrate(
-    index: &VectorIndex,
+    index: &dyn VectorIndex,
     vectors: &[f32],
     cancel: &CancelToken,
 ) -> Result<Calibration> {
-    let dim = index.dim;
+    let dim = index.dim();
     let n = vectors.len() / dim;
-    let (param, steps) = ladder(index);
+    let param = index.param_name().to_string();
+    let steps = index.calibration_ladder();
     if n <= CAL_K {
         return Ok(Calibration {
             param,
             points: steps.into_iter().map(|s| (s, 1.0)).collect(),
         });
     }
-    let space = Space::for_metric(index.metric);
-    let prepared = prepare_all(index.metric, vectors, dim);
+    let space = Space::for_metric(index.metric());
+    let prepared = prepare_all(index.metric(), vectors, dim);
     let mut rng = SplitMix64::new(0xCA11);
     let picks = rng.sample(n, SAMPLES);
     // Queries sit near the data, not on it: each sampled row is moved by about the distance
@@ -113,7 +89,7 @@ pub fn calibrate(
                 .collect::<Vec<_>>()
         })
         .collect();
-    let queries = prepare_all(index.metric, &queries, dim);
+    let queries = prepare_all(index.metric(), &queries, dim);
     let truth: Vec<Vec<u32>> = queries
         .par_chunks(dim)
         .map(|q| {
@@ -136,21 +112,12 @@ pub fn calibrate(
     let mut points = Vec::new();
     for s in steps {
         cancel.check()?;
-        let knobs = match index.index_type {
-            crate::IndexType::Hnsw => SearchKnobs {
-                ef: Some(s),
-                ..Default::default()
-            },
-            _ => SearchKnobs {
-                nprobes: Some(s),
-                ..Default::default()
-            },
-        };
+        let knobs = SearchKnobs::default().with(&param, s);
         let hits: usize = queries
             .par_chunks(dim)
             .zip(&truth)
             .map(|(q, t)| -> Result<usize> {
-                let cands = index.candidates(q, CAL_K, &knobs, None, None)?;
+                let cands = index.search_knobs(q, CAL_K, &knobs, None, None)?;
                 let mut top = TopK::new(CAL_K);
                 for c in cands {
                     let v = &prepared[c.1 as usize * dim..(c.1 as usize + 1) * dim];

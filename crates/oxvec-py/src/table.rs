@@ -4,8 +4,8 @@ use crate::arrow_ffi::{batches, import_stream, PyArrowStream};
 use crate::convert::f32_from_bytes;
 use crate::runtime::{run, run_reporting, Cost};
 use oxvec::{
-    Assignment, BuildOptions, IndexRequest, IndexType, MergeInsert, Metric, Progress, ScanRequest,
-    SearchKnobs, Table, VectorQuery, Where,
+    vector_kind, Assignment, BuildOptions, IndexRequest, MergeInsert, Metric, Progress,
+    ScanRequest, SearchKnobs, Table, VectorQuery, Where,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
@@ -323,7 +323,7 @@ impl PyTable {
     ) -> PyResult<String> {
         let req = IndexRequest {
             column,
-            index_type: IndexType::parse(index_type).map_err(crate::error::to_py_err)?,
+            index_type: vector_kind(index_type).map_err(crate::error::to_py_err)?,
             metric: Metric::parse(metric).map_err(crate::error::to_py_err)?,
             replace,
             options: BuildOptions {

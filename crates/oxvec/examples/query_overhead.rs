@@ -4,8 +4,8 @@
 use arrow::array::{FixedSizeListArray, Float32Array, Int64Array, RecordBatch};
 use arrow::datatypes::{DataType, Field, Schema};
 use oxvec::{
-    BuildOptions, CancelToken, CreateMode, Database, IndexRequest, IndexType, Metric, Progress,
-    SearchKnobs, VectorQuery,
+    BuildOptions, CancelToken, CreateMode, Database, IndexRequest, Metric, Progress, SearchKnobs,
+    VectorQuery,
 };
 use oxvec_linalg::rng::SplitMix64;
 use std::sync::Arc;
@@ -59,7 +59,7 @@ fn main() {
         .unwrap();
     let req = IndexRequest {
         column: None,
-        index_type: IndexType::Hnsw,
+        index_type: oxvec::vector_kind("HNSW").unwrap(),
         metric: Metric::L2,
         replace: true,
         options: BuildOptions::default(),

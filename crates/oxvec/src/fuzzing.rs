@@ -117,10 +117,10 @@ pub fn index(data: &[u8], scratch: &Path) -> Result<()> {
         .filter(|&h| 12 + h <= data.len())
         .map(|h| crc32c::crc32c(&data[..12 + h]))
         .unwrap_or(0);
-    let index = oxvec_index::VectorIndex::open(&path, data.len() as u64, header_crc)?;
+    let index = oxvec_index::open(&path, data.len() as u64, header_crc)?;
     let _ = index.verify_all();
     let _ = index.row_ids();
-    let q = vec![0.5f32; index.dim.min(4096)];
-    let _ = index.candidates(&q, 10, &Default::default(), None, None);
+    let q = vec![0.5f32; index.dim().min(4096)];
+    let _ = index.search_knobs(&q, 10, &Default::default(), None, None);
     Ok(())
 }

@@ -20,7 +20,7 @@ pub mod write;
 pub use database::{CreateMode, Database};
 pub use options::{TableOptions, SMALL_FRAGMENT_ROWS};
 pub use oxvec_core::{CancelToken, Error, Metric, Result, RowId};
-pub use oxvec_index::{BuildOptions, IndexType, SearchKnobs};
+pub use oxvec_index::{vector_kind, BuildOptions, SearchKnobs, VectorKind};
 pub use oxvec_query::{Filter, ScalarValue, Where};
 pub use oxvec_storage::IndexMeta;
 pub use query::{Explanation, Plan, VectorQuery};

@@ -175,7 +175,7 @@ impl Snapshot {
 #[derive(Debug)]
 pub struct OpenIndex {
     pub meta: IndexMeta,
-    pub index: Arc<VectorIndex>,
+    pub index: Arc<dyn VectorIndex>,
     pub calibration: Option<Calibration>,
     /// Fragment id -> node of each row offset (`u32::MAX`: not in the index); keyed by the
     /// index file alone, so shared by every snapshot using it.
@@ -225,18 +225,23 @@ impl OpenIndex {
 /// Fragment id -> node of each row offset, filled on first use.
 type ReverseMap = Arc<OnceLock<HashMap<u32, Vec<u32>>>>;
 /// Opened index files by file name, with their reverse maps.
-type IndexFiles = HashMap<String, (Arc<VectorIndex>, ReverseMap)>;
+type IndexFiles = HashMap<String, (Arc<dyn VectorIndex>, ReverseMap)>;
 
 impl FragmentCache {
-    fn index(&self, dir: &TableDir, meta: &IndexMeta) -> Result<(Arc<VectorIndex>, ReverseMap)> {
+    fn index(
+        &self,
+        dir: &TableDir,
+        meta: &IndexMeta,
+    ) -> Result<(Arc<dyn VectorIndex>, ReverseMap)> {
         if let Some(i) = self.indices.lock().expect("cache lock").get(&meta.file) {
             return Ok(i.clone());
         }
-        let idx = Arc::new(VectorIndex::open(
+        let idx: Arc<dyn VectorIndex> = oxvec_index::open(
             &dir.indices_dir().join(&meta.file),
             meta.file_size,
             meta.header_crc32c,
-        )?);
+        )?
+        .into();
         let entry = (idx, Arc::new(OnceLock::new()));
         self.indices
             .lock()

@@ -401,7 +401,7 @@ fn search_ids(t: &oxvec::Table, q: &VectorQuery) -> Vec<i64> {
 
 #[test]
 fn indexed_search_covers_new_rows_hides_deleted_ones_and_survives_reopen() {
-    use oxvec::{BuildOptions, IndexRequest, IndexType, Progress};
+    use oxvec::{vector_kind, BuildOptions, IndexRequest, Progress};
     let tmp = tempfile::tempdir().unwrap();
     let db = Database::connect(tmp.path().to_str().unwrap()).unwrap();
     let c = CancelToken::new();
@@ -415,7 +415,8 @@ fn indexed_search_covers_new_rows_hides_deleted_ones_and_survives_reopen() {
             &c,
         )
         .unwrap();
-    for index_type in [IndexType::Hnsw, IndexType::IvfPq, IndexType::IvfRq] {
+    for name in ["HNSW", "IVF_PQ", "IVF_RQ"] {
+        let index_type = vector_kind(name).unwrap();
         let req = IndexRequest {
             column: None,
             index_type,
@@ -435,11 +436,7 @@ fn indexed_search_covers_new_rows_hides_deleted_ones_and_survives_reopen() {
             let got = search_ids(&t, &query(q, 10));
             hits += got.iter().filter(|g| want.contains(g)).count();
         }
-        assert!(
-            hits >= 180,
-            "{index_type:?}: recall {}",
-            hits as f32 / 200.0
-        );
+        assert!(hits >= 180, "{name}: recall {}", hits as f32 / 200.0);
     }
     // A row added after the build is found at once; a deleted one never.
     t.add(&mut vec![Ok(batch(5000, 10))].into_iter(), &c)

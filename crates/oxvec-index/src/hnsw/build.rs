@@ -6,8 +6,9 @@
 //! against codes), so the walk reads one byte per dimension instead of four; neighbour
 //! pruning uses the same distances from decoded vectors.
 
+use super::graph::Frozen;
 use super::layer::{greedy, search_layer, Graph, Scored};
-use super::{node_distance, Frozen, HnswParams};
+use super::{node_distance, HnswParams};
 use crate::space::Space;
 use crate::visited::with_visited;
 use oxvec_core::{CancelToken, Result};

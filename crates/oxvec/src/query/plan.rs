@@ -300,12 +300,9 @@ fn plan_index(
         .index_on(src.dir, src.cache, &meta.column)?
         .ok_or_else(|| Error::internal("index lookup", format!("'{}' not opened", meta.name)))?;
     let index = &open.index;
-    // The index's own knob, and the other kind's (which it cannot use).
-    let (own_knob, other_knob) = match index.param_name() {
-        "ef" => (q.knobs.ef, q.knobs.nprobes.map(|_| "nprobes")),
-        _ => (q.knobs.nprobes, q.knobs.ef.map(|_| "ef")),
-    };
-    if let Some(knob) = other_knob {
+    // The index's own knob, and another kind's (which it cannot use).
+    let own_knob = q.knobs.get(index.param_name());
+    if let Some(knob) = q.knobs.others_set(index.param_name()).first() {
         return Err(Error::invalid(format!(
             "{knob} does not apply to index '{}' ({}); its search knob is {}",
             meta.name,
@@ -328,8 +325,8 @@ fn plan_index(
         .sum();
     let nodes = node_filter(frags, &open, filter.is_some(), &plan.masks, &covered)?;
     if filter.is_some() {
-        let allowed = nodes.as_ref().map_or(index.len, |f| f.count());
-        let fraction = allowed as f32 / index.len.max(1) as f32;
+        let allowed = nodes.as_ref().map_or(index.len(), |f| f.count());
+        let fraction = allowed as f32 / index.len().max(1) as f32;
         if allowed.saturating_mul(plan.dim) <= EXACT_MAX_FLOPS || fraction < EXACT_MAX_FRACTION {
             plan.path = SearchPath::Exact {
                 reason: ExactReason::SelectiveFilter {
@@ -344,7 +341,7 @@ fn plan_index(
     let selectivity = nodes
         .as_ref()
         .filter(|_| filter.is_some())
-        .map_or(1.0, |f| f.count() as f32 / index.len.max(1) as f32);
+        .map_or(1.0, |f| f.count() as f32 / index.len().max(1) as f32);
     let param = index.widen_for_filter(base, selectivity);
     if filter.is_some() {
         plan.filter_strategy = FilterStrategy::IndexSkipsNonMatching {
@@ -461,12 +458,12 @@ fn node_filter(
             && all_present
             && !any_deleted
             && idx.meta.tombstones == 0
-            && idx.meta.num_nodes as usize == idx.index.len
+            && idx.meta.num_nodes as usize == idx.index.len()
         {
             return Ok(None);
         }
         let reverse = idx.reverse()?;
-        let mut nf = NodeFilter::none(idx.index.len);
+        let mut nf = NodeFilter::none(idx.index.len());
         for (fi, frag) in frags.iter().enumerate() {
             let Some(rev) = reverse.get(&frag.meta.id) else {
                 continue;

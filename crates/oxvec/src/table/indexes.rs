@@ -8,7 +8,7 @@ use crate::write::{write_fragments, Staged, MAX_FRAGMENT_ROWS};
 use arrow::array::{BooleanArray, RecordBatch};
 use arrow::compute::filter_record_batch;
 use oxvec_core::{CancelToken, Error, Metric, Result, RowId};
-use oxvec_index::{build, calibrate, BuildOptions, IndexType, VectorIndex};
+use oxvec_index::{build, calibrate, BuildOptions, VectorIndex, VectorKind};
 use oxvec_storage::durable::{new_id, sync_dir, write_new_file_durable};
 use oxvec_storage::transaction::{Compaction, CreateIndex, DropIndex, IndexChange};
 use oxvec_storage::FragmentMeta;
@@ -25,7 +25,8 @@ use std::time::Instant;
 pub struct IndexRequest {
     /// The vector column; found automatically when the table has exactly one.
     pub column: Option<String>,
-    pub index_type: IndexType,
+    /// The registered kind to build (`oxvec_index::vector_kind("HNSW")`, ...).
+    pub index_type: &'static dyn VectorKind,
     pub metric: Metric,
     /// Replace an existing index on the column (else that is an error).
     pub replace: bool,
@@ -130,8 +131,8 @@ impl Table {
         drop(bytes);
         let mut committing = false;
         let result = (|| {
-            let index = VectorIndex::open(&path, file_size, crc)?;
-            let cal = calibrate(&index, &vectors, cancel)?;
+            let index = oxvec_index::open(&path, file_size, crc)?;
+            let cal = calibrate(index.as_ref(), &vectors, cancel)?;
             let meta = IndexMeta {
                 name: name.clone(),
                 index_type: req.index_type.name().into(),
@@ -248,7 +249,7 @@ impl Table {
         let result = (|| {
             let mut stats = OptimizeStats::default();
             // 1. Fold uncovered rows into each index: (before, after, opened after).
-            let mut folded: Vec<(IndexMeta, IndexMeta, Arc<VectorIndex>)> = Vec::new();
+            let mut folded: Vec<(IndexMeta, IndexMeta, Arc<dyn VectorIndex>)> = Vec::new();
             for meta in &snap.manifest.body.indices {
                 let started = Instant::now();
                 let open = snap
@@ -267,7 +268,8 @@ impl Table {
                 let (bytes, crc) = open.index.extend(&vectors, &ids, &progress.done, cancel)?;
                 let (file, path) = self.write_index_file(&bytes)?;
                 written.push(path.clone());
-                let index = Arc::new(VectorIndex::open(&path, bytes.len() as u64, crc)?);
+                let index: Arc<dyn VectorIndex> =
+                    oxvec_index::open(&path, bytes.len() as u64, crc)?.into();
                 let mut after = meta.clone();
                 point_at(&mut after, file, &bytes, crc);
                 after.fragment_ids.extend(used);
@@ -317,7 +319,7 @@ impl Table {
                             new
                         })
                         .collect();
-                    let (bytes, crc) = index.with_row_ids(&rows)?;
+                    let (bytes, crc) = index.remap(&rows)?;
                     let (file, path) = self.write_index_file(&bytes)?;
                     written.push(path);
                     point_at(after, file, &bytes, crc);

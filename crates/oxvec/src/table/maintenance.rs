@@ -4,7 +4,6 @@
 use super::Table;
 use oxvec_core::clock::{duration_micros, micros};
 use oxvec_core::{Error, Result};
-use oxvec_index::VectorIndex;
 use oxvec_storage::durable::{file_crc32c, io_err, sync_dir};
 use oxvec_storage::{read_deletions, DeletionMeta, Manifest, TableDir, Tag};
 use std::collections::{BTreeMap, HashSet};
@@ -299,7 +298,7 @@ impl Table {
                 }),
                 FileRef::Deletion { meta, .. } => read_deletions(path, meta).map(|_| ()),
                 FileRef::Index { size, crc, .. } => {
-                    VectorIndex::open(path, *size, *crc).and_then(|i| i.verify_all())
+                    oxvec_index::open(path, *size, *crc).and_then(|i| i.verify_all())
                 }
             };
             if let Err(e) = checked {

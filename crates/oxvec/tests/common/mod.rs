@@ -6,7 +6,7 @@
 use arrow::array::{AsArray, FixedSizeListArray, Float32Array, Int64Array, RecordBatch};
 use arrow::datatypes::{DataType, Field, Int64Type, Schema, SchemaRef};
 use oxvec::{
-    BuildOptions, CancelToken, CreateMode, Database, IndexRequest, IndexType, MergeInsert, Metric,
+    BuildOptions, CancelToken, CreateMode, Database, IndexRequest, MergeInsert, Metric,
     ScanRequest, Table,
 };
 use oxvec_linalg::rng::SplitMix64;
@@ -106,7 +106,7 @@ pub fn digest(t: &Table) -> String {
 pub fn hnsw() -> IndexRequest {
     IndexRequest {
         column: None,
-        index_type: IndexType::Hnsw,
+        index_type: oxvec::vector_kind("HNSW").expect("registered"),
         metric: Metric::L2,
         replace: true,
         options: BuildOptions {
