@@ -14,7 +14,7 @@ mod simd;
 pub mod sq8;
 mod topk;
 
-pub use simd::{kernels, DotU8I8, DotU8I8Rows, Kernels};
+pub use simd::{kernel_tables, kernels, DotU8I8, DotU8I8Rows, Kernels};
 pub use topk::{Neighbor, TopK};
 
 /// Converts a "dot and norm" pair into a cosine distance, `1 - cos`.

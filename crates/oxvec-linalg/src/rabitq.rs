@@ -153,6 +153,11 @@ fn popcounts_plain(codes: &[u64], planes: &[u64], words: usize, out: &mut [f32])
     popcounts_body(codes, planes, words, out)
 }
 
+/// [`popcounts_body`] compiled with the `popcnt` instruction.
+///
+/// # Safety
+///
+/// The CPU has `popcnt`.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "popcnt")]
 unsafe fn popcounts_popcnt_impl(codes: &[u64], planes: &[u64], words: usize, out: &mut [f32]) {

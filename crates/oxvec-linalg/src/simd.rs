@@ -153,6 +153,22 @@ fn detect() -> &'static Kernels {
     &SCALAR
 }
 
+/// Every instruction set's table this CPU can run, scalar first: for benchmarks and tests
+/// that compare them on the same inputs. Where one instruction set has two tables (AVX-512
+/// with and without VNNI), the richer one.
+pub fn kernel_tables() -> Vec<&'static Kernels> {
+    let mut t = vec![&SCALAR];
+    #[cfg(target_arch = "x86_64")]
+    t.extend(
+        avx2_kernels()
+            .into_iter()
+            .chain(avx512_vnni_kernels().or_else(avx512_kernels)),
+    );
+    #[cfg(target_arch = "aarch64")]
+    t.push(neon_kernels());
+    t
+}
+
 /// The best kernels this CPU supports, detected once.
 pub fn kernels() -> &'static Kernels {
     static CHOSEN: OnceLock<&'static Kernels> = OnceLock::new();

@@ -5,6 +5,11 @@ use super::{scalar_f16, BatchF16, BatchF32, Kernels};
 use oxvec_core::Metric;
 use std::arch::aarch64::*;
 
+/// Squared L2 distance (over the shorter length).
+///
+/// # Safety
+///
+/// The CPU has NEON (always true on aarch64).
 #[inline]
 #[target_feature(enable = "neon")]
 unsafe fn l2(a: &[f32], b: &[f32]) -> f32 {
@@ -12,6 +17,7 @@ unsafe fn l2(a: &[f32], b: &[f32]) -> f32 {
     let (pa, pb) = (a.as_ptr(), b.as_ptr());
     let mut acc = [vdupq_n_f32(0.0); 4];
     let mut i = 0;
+    // SAFETY: every load reads `[i, i + 4)` with `i + 16 <= n` for the block it is in.
     unsafe {
         while i + 16 <= n {
             for (j, lane) in acc.iter_mut().enumerate() {
@@ -32,6 +38,11 @@ unsafe fn l2(a: &[f32], b: &[f32]) -> f32 {
     }
 }
 
+/// `(a·b, b·b)`; the second only when `NORM`.
+///
+/// # Safety
+///
+/// The CPU has NEON.
 #[inline]
 #[target_feature(enable = "neon")]
 unsafe fn dot_norm<const NORM: bool>(a: &[f32], b: &[f32]) -> (f32, f32) {
@@ -40,6 +51,7 @@ unsafe fn dot_norm<const NORM: bool>(a: &[f32], b: &[f32]) -> (f32, f32) {
     let mut acc = [vdupq_n_f32(0.0); 4];
     let mut nacc = [vdupq_n_f32(0.0); 4];
     let mut i = 0;
+    // SAFETY: every load reads `[i, i + 4)` with `i + 16 <= n` for the block it is in.
     unsafe {
         while i + 16 <= n {
             for j in 0..4 {
@@ -67,14 +79,26 @@ unsafe fn dot_norm<const NORM: bool>(a: &[f32], b: &[f32]) -> (f32, f32) {
     }
 }
 
+/// `a·b`.
+///
+/// # Safety
+///
+/// The CPU has NEON.
 #[inline]
 #[target_feature(enable = "neon")]
 unsafe fn dot(a: &[f32], b: &[f32]) -> f32 {
+    // SAFETY: this function's contract.
     unsafe { dot_norm::<false>(a, b).0 }
 }
 
+/// Distances from `q` to every row.
+///
+/// # Safety
+///
+/// The CPU has NEON.
 #[target_feature(enable = "neon")]
 unsafe fn batch(metric: Metric, q: &[f32], qn: f32, rows: &[f32], out: &mut [f32]) {
+    // SAFETY: this function's contract.
     unsafe { batch_loops!(metric, q, qn, rows, out, l2, dot, dot_norm::<true>) }
 }
 
