@@ -74,25 +74,34 @@ impl IndexHeader {
     pub fn read(file: &IndexFile) -> Result<IndexHeader> {
         let bad = |m: String| Error::corrupt(file.path(), m);
         let meta = &file.header.meta;
-        if meta.get("format_version").is_none() {
+        let h = if meta.get("format_version").is_none() {
             let old: Format1 = serde_json::from_value(meta.clone())
                 .map_err(|e| bad(format!("bad index header: {e}")))?;
-            return Ok(IndexHeader {
+            IndexHeader {
                 format_version: 1,
                 kind: old.kind,
                 metric: old.metric,
                 dim: old.inner.dim,
                 len: old.inner.n,
                 kind_header: old.inner.rest,
-            });
-        }
-        let h: IndexHeader = serde_json::from_value(meta.clone())
-            .map_err(|e| bad(format!("bad index header: {e}")))?;
+            }
+        } else {
+            serde_json::from_value(meta.clone())
+                .map_err(|e| bad(format!("bad index header: {e}")))?
+        };
         if h.format_version == 0 || h.format_version > FORMAT_VERSION {
             return Err(bad(format!(
                 "index header format {} is not one this version reads (1 to {FORMAT_VERSION}); \
                  upgrade oxvec or rebuild the index",
                 h.format_version
+            )));
+        }
+        // Every kind maps node -> table row in `row_ids`: its length must be the node count.
+        let rows = file.header.sections.iter().find(|s| s.name == "row_ids");
+        if rows.is_none_or(|s| s.len != (h.len as u64).saturating_mul(8)) {
+            return Err(bad(format!(
+                "index header says {} nodes but its row_ids section disagrees",
+                h.len
             )));
         }
         if h.dim == 0 {
@@ -128,13 +137,25 @@ mod tests {
     use super::*;
     use crate::file::FileWriter;
 
-    fn open(meta: serde_json::Value) -> (tempfile::TempDir, IndexFile) {
+    /// A file with `meta` as its header and a `row_ids` section of `nodes` entries.
+    fn open_with(meta: serde_json::Value, nodes: usize) -> (tempfile::TempDir, IndexFile) {
         let dir = tempfile::tempdir().unwrap();
-        let (bytes, crc) = FileWriter::new().finish(CONTAINER, meta).unwrap();
+        let mut w = FileWriter::new();
+        w.section("row_ids", &vec![0u64; nodes]);
+        let (bytes, crc) = w.finish(CONTAINER, meta).unwrap();
         let p = dir.path().join("h.idx");
         std::fs::write(&p, &bytes).unwrap();
         let f = IndexFile::open(&p, bytes.len() as u64, crc).unwrap();
         (dir, f)
+    }
+
+    fn open(meta: serde_json::Value) -> (tempfile::TempDir, IndexFile) {
+        let n = meta
+            .get("len")
+            .or_else(|| meta.get("inner").and_then(|i| i.get("n")))
+            .and_then(|v| v.as_u64())
+            .unwrap_or(0);
+        open_with(meta, n as usize)
     }
 
     #[test]

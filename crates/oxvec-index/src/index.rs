@@ -194,7 +194,11 @@ impl dyn VectorIndex + '_ {
         let prepared = prepare_all(self.metric(), vectors, dim);
         let mut w = FileWriter::new();
         let fields = self.extend_with(&prepared, row_ids, progress, cancel, &mut w)?;
-        let len = self.len() + row_ids.len();
+        let len = self
+            .len()
+            .checked_add(row_ids.len())
+            .filter(|&n| n < u32::MAX as usize)
+            .ok_or_else(|| Error::invalid("an index holds at most 2^32 - 1 vectors"))?;
         finish(w, self.kind().name(), self.metric(), dim, len, fields)
     }
 

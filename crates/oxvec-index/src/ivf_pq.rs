@@ -64,6 +64,7 @@ pub struct PqQuery {
 
 impl Codec for Pq {
     const FACTORS: usize = 0;
+    const NAME: &'static str = "Pq";
     type Query<'a> = PqQuery;
     type Scratch = ();
 

@@ -73,6 +73,7 @@ pub struct RqScratch {
 
 impl Codec for Rq {
     const FACTORS: usize = 2;
+    const NAME: &'static str = "Rq";
     type Query<'a> = RqQuery<'a>;
     type Scratch = RqScratch;
 

@@ -24,6 +24,8 @@ pub struct Entries<'a> {
 pub trait Codec: Sized + Send + Sync + Debug + 'static {
     /// `f32` factors stored beside each code.
     const FACTORS: usize;
+    /// The codec's name in `index_stats` params (`Pq`, `Rq`).
+    const NAME: &'static str;
     /// Per-query state, prepared once per search.
     type Query<'a>;
     /// Per-thread scratch while encoding.

@@ -351,7 +351,12 @@ impl<C: Codec> VectorIndex for Ivf<C> {
         Ok(())
     }
 
+    /// As recorded, with the codec named as files before versioned headers did.
     fn params(&self) -> serde_json::Value {
-        serde_json::to_value(self.params).unwrap_or_default()
+        let mut p = serde_json::to_value(self.params).unwrap_or_default();
+        if let Some(map) = p.as_object_mut() {
+            map.insert("codec".into(), C::NAME.into());
+        }
+        p
     }
 }
