@@ -11,7 +11,7 @@ DEPS := $(VENV)/.deps-installed
 export VIRTUAL_ENV := $(VENV)
 export PATH := $(BIN):$(PATH)
 
-.PHONY: demo test build build-ci lint rust-test py-test stubtest fuzz-smoke bench bench-ann clean
+.PHONY: demo test build build-ci lint rust-test py-test stubtest fuzz-smoke tree-before tree-unchanged bench bench-ann clean
 
 $(DEPS): requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -63,7 +63,20 @@ fuzz-smoke: $(CARGO_FUZZ)
 		rm -rf $$work; \
 	done
 
-test: lint rust-test stubtest py-test fuzz-smoke
+# The suite must leave the working tree as it found it (a lockfile it rewrites, a file it
+# forgets to clean up): the tree's status before the run is compared with after it. Outside
+# a git checkout there is nothing to compare.
+TREE_BEFORE := $(CURDIR)/target/.tree-before
+tree-before:
+	@mkdir -p target; git status --porcelain --untracked-files=all > $(TREE_BEFORE) 2>/dev/null || true
+
+tree-unchanged:
+	@if git rev-parse --git-dir >/dev/null 2>&1; then \
+		git status --porcelain --untracked-files=all | diff -u $(TREE_BEFORE) - \
+		|| { echo "make test changed the working tree (above): lock or clean it up" >&2; exit 1; }; \
+	fi
+
+test: tree-before lint rust-test stubtest py-test fuzz-smoke tree-unchanged
 
 bench: build
 	$(BIN)/python -m pip install -q -r benchmarks/requirements.txt

@@ -82,3 +82,125 @@ def test_knobs_of_the_other_index_kind_are_refused(tmp_path):
     tbl.create_index(index_type="HNSW", metric="l2")
     with pytest.raises(oxvec.InvalidInputError, match="nprobes does not apply"):
         tbl.search(q).nprobes(2).to_list()
+
+
+def test_a_failed_create_leaves_a_table_another_handle_created(tmp_path):
+    """Item 1: handle A's create fails on a NaN in its second batch while handle B creates
+    the same table; B's acknowledged table must survive A's cleanup."""
+    import threading
+
+    db_a, db_b = oxvec.connect(tmp_path), oxvec.connect(tmp_path)
+    first_written = threading.Event()
+    b_done = threading.Event()
+    schema = pa.schema([("id", pa.int64()), ("vector", pa.list_(pa.float32(), 2))])
+
+    def batches():
+        yield pa.record_batch(
+            [pa.array([0]), pa.array([[0.0, 1.0]], schema.field(1).type)], schema=schema
+        )
+        first_written.set()
+        b_done.wait(30)
+        yield pa.record_batch(
+            [pa.array([1]), pa.array([[float("nan"), 1.0]], schema.field(1).type)], schema=schema
+        )
+
+    errors: list[BaseException] = []
+
+    def create_a() -> None:
+        try:
+            db_a.create_table("t", pa.RecordBatchReader.from_batches(schema, batches()))
+        except BaseException as e:  # noqa: BLE001 - collected for the assertion below
+            errors.append(e)
+
+    a = threading.Thread(target=create_a)
+    a.start()
+    assert first_written.wait(30)
+    b = db_b.create_table("t", vectors_table(1000, 2))
+    assert b.version == 1
+    b_done.set()
+    a.join(60)
+    assert errors and isinstance(errors[0], oxvec.OxvecError), errors
+    assert db_b.table_names() == ["t"]
+    assert len(oxvec.connect(tmp_path).open_table("t")) == 1000
+
+
+def test_checkout_of_the_newest_version_pins_it(tmp_path):
+    """Item 9: `checkout(t.version)` pins like any other checkout."""
+    db = oxvec.connect(tmp_path)
+    t = db.create_table("t", vectors_table(10, 2))
+    other = oxvec.connect(tmp_path).open_table("t")
+    t.checkout(t.version)
+    other.add(vectors_table(5, 2, start=10))
+    assert t.version == 1
+    assert len(t) == 10
+    with pytest.raises(oxvec.OxvecError):
+        t.add(vectors_table(1, 2, start=100))
+    t.checkout_latest()
+    assert len(t) == 15
+
+
+def test_exist_ok_refuses_a_table_with_another_schema(tmp_path):
+    """Item 10: exist_ok opens the existing table only when the schemas match."""
+    db = oxvec.connect(tmp_path)
+    db.create_table("t", vectors_table(10, 2))
+    same = db.create_table("t", vectors_table(3, 2, start=50), exist_ok=True)
+    assert len(same) == 10
+    with pytest.raises(oxvec.SchemaError, match="vector"):
+        db.create_table("t", vectors_table(3, 4), exist_ok=True)
+    with pytest.raises(oxvec.SchemaError, match="name"):
+        db.create_table("t", [{"id": 1, "name": "x", "vector": [0.0, 1.0]}], exist_ok=True)
+
+
+def test_a_tilde_path_means_the_home_directory(tmp_path, monkeypatch):
+    """Item 14: `connect("~/x")` expands `~` instead of making a directory named `~`."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    db = oxvec.connect("~/data")
+    db.create_table("t", vectors_table(3, 2))
+    assert not (tmp_path / "~").exists()
+    assert (tmp_path / "home" / "data").is_dir()
+    assert db.uri == str(tmp_path / "home" / "data")
+
+
+def test_update_refuses_a_column_set_twice_and_names_values_sql_errors(tmp_path):
+    """Item 16: the same column in values= and values_sql= is an error, not a silent pick;
+    a bad values_sql expression says so instead of "invalid filter"."""
+    tbl = oxvec.connect(tmp_path).create_table("t", [{"id": 1, "qty": 1}])
+    with pytest.raises(oxvec.InvalidInputError, match="qty"):
+        tbl.update("id = 1", values={"qty": 1}, values_sql={"qty": "qty + 5"})
+    with pytest.raises(oxvec.InvalidInputError, match="values_sql for 'qty'") as e:
+        tbl.update("id = 1", values_sql={"qty": "qty +* 5"})
+    assert "invalid filter" not in str(e.value)
+    assert tbl.to_arrow()["qty"].to_pylist() == [1]
+    assert tbl.version == 1
+
+
+def test_a_column_of_only_nulls_needs_a_schema(tmp_path):
+    """Item 15: a column typed only by nulls is refused at create (naming it) instead of
+    breaking every later add; with a schema the same rows go in."""
+    db = oxvec.connect(tmp_path)
+    with pytest.raises(oxvec.SchemaError, match="vector"):
+        db.create_table("t", [{"id": 1, "vector": None}])
+    with pytest.raises(oxvec.SchemaError, match="note"):
+        db.create_table("t", [{"id": 1, "note": None, "vector": [0.0, 1.0]}])
+    assert db.table_names() == []
+    schema = pa.schema(
+        [("id", pa.int64()), ("note", pa.string()), ("vector", pa.list_(pa.float32(), 2))]
+    )
+    tbl = db.create_table("t", [{"id": 1, "note": None, "vector": [0.0, 1.0]}], schema=schema)
+    tbl.add([{"id": 2, "note": "x", "vector": [1.0, 2.0]}])
+    assert tbl.to_arrow()["note"].to_pylist() == [None, "x"]
+
+
+def test_pandas_frames_keep_a_named_index_and_raise_oxvec_errors(tmp_path):
+    """Items 11 and 18: a DataFrame's named index is kept as a column, and a frame pyarrow
+    cannot convert raises InvalidInputError (pandas' own Arrow stream skipped both)."""
+    pd = pytest.importorskip("pandas")
+    db = oxvec.connect(tmp_path)
+    df = pd.DataFrame({"id": [1, 2], "vector": [[0.0, 1.0], [1.0, 0.0]]}).set_index("id")
+    tbl = db.create_table("t", df)
+    assert tbl.to_arrow().column("id").to_pylist() == [1, 2]
+    bad = pd.DataFrame({"id": [3], "vector": [[0.0, 1.0]], "obj": [object()]})
+    with pytest.raises(oxvec.InvalidInputError):
+        tbl.add(bad)
+    assert len(tbl) == 2

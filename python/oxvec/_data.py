@@ -58,14 +58,18 @@ def to_stream(data: Any) -> Any:
         return data
     if isinstance(data, pa.RecordBatch):
         return pa.Table.from_batches([data])
+    mod = type(data).__module__
+    # Before the generic stream branch: pandas also exposes `__arrow_c_stream__`, which
+    # would drop a named index and raise pyarrow's own errors. A named index (`set_index`)
+    # becomes a column; an unnamed one (a range, or what a row filter left) does not.
+    if mod.startswith("pandas") and hasattr(data, "columns"):
+        named = any(n is not None for n in getattr(data.index, "names", [None]))
+        try:
+            return pa.Table.from_pandas(data, preserve_index=named)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as e:
+            raise InvalidInputError(f"cannot convert the DataFrame to Arrow: {e}") from e
     if hasattr(data, "__arrow_c_stream__"):
         return data
-    mod = type(data).__module__
-    if mod.startswith("pandas") and hasattr(data, "columns"):
-        try:
-            return pa.Table.from_pandas(data, preserve_index=False)
-        except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
-            raise InvalidInputError(f"cannot convert the DataFrame to Arrow: {e}") from e
     if isinstance(data, dict):
         raise InvalidInputError("pass a list of dicts (one per row), not a single dict")
     if _is_pydantic_model(data):

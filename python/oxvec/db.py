@@ -45,7 +45,7 @@ class Database:
             else as_seconds(read_consistency_interval, "read_consistency_interval")
         )
         self._inner = _Database(
-            os.fspath(uri),
+            os.path.expanduser(os.fspath(uri)),
             rci,
             auto_compact_fragments,
             auto_cleanup_every,
@@ -154,7 +154,7 @@ def connect(
     Parameters
     ----------
     uri
-        A path or ``file://`` URI.
+        A path or ``file://`` URI; a leading ``~`` is the home directory.
     read_consistency_interval
         How stale reads may be. ``timedelta(0)`` (the default) looks for a newer version
         before every read (two ``stat`` calls), like a SQLite reader; a longer interval looks

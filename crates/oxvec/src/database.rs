@@ -157,7 +157,17 @@ impl Database {
                     t.overwrite(schema, &mut all, cancel)?;
                     return Ok(t);
                 }
-                (CreateMode::Create, true) => return Table::open(name, dir, &self.options),
+                (CreateMode::Create, true) => {
+                    let t = Table::open(name, dir, &self.options)?;
+                    let have = t.schema();
+                    if let Some(diff) = schema_differences(&have, &schema) {
+                        return Err(Error::schema(format!(
+                            "table '{name}' exists with another schema ({diff}); exist_ok \
+                             opens it only when the schemas match"
+                        )));
+                    }
+                    return Ok(t);
+                }
                 (CreateMode::Create, false) => {
                     return Err(Error::TableExists {
                         name: name.to_string(),
@@ -166,9 +176,20 @@ impl Database {
             }
         }
         let created_dir = !dir.root().exists();
+        // A failed create removes only what it made: its staged files are discarded by the
+        // caller, and of the layout only directories still empty (another handle may have
+        // created the same table meanwhile; its files are never ours to remove).
         let cleanup = |e: Error| {
-            if created_dir {
-                let _ = std::fs::remove_dir_all(dir.root());
+            // `versions/` goes first: if it is not empty another create has published, and
+            // nothing else is touched; once it is gone, a racing create cannot publish.
+            if created_dir && std::fs::remove_dir(dir.versions_dir()).is_ok() {
+                for d in [
+                    dir.data_dir(),
+                    dir.deletions_dir(),
+                    dir.root().to_path_buf(),
+                ] {
+                    let _ = std::fs::remove_dir(d);
+                }
             }
             e
         };
@@ -191,4 +212,31 @@ impl Database {
             }
         }
     }
+}
+
+/// What differs between an existing table's schema and the one a create asked for (column
+/// names and types; nullability and metadata are not compared), or `None` if nothing does.
+fn schema_differences(
+    have: &arrow::datatypes::Schema,
+    want: &arrow::datatypes::Schema,
+) -> Option<String> {
+    let mut out = Vec::new();
+    for f in want.fields() {
+        match have.field_with_name(f.name()) {
+            Err(_) => out.push(format!("'{}' is not in the table", f.name())),
+            Ok(h) if h.data_type() != f.data_type() => out.push(format!(
+                "'{}' is {} in the table, {} here",
+                f.name(),
+                h.data_type(),
+                f.data_type()
+            )),
+            Ok(_) => {}
+        }
+    }
+    for h in have.fields() {
+        if want.field_with_name(h.name()).is_err() {
+            out.push(format!("the table's '{}' is missing here", h.name()));
+        }
+    }
+    (!out.is_empty()).then(|| out.join("; "))
 }

@@ -86,6 +86,15 @@ pub fn infer_schema(schema: &Schema, first: Option<&RecordBatch>) -> Result<Sche
                 };
                 vector_type(item, dim as i32)
             }
+            // A column of nothing but nulls says nothing of its type; guessing would make
+            // every later write of real values fail.
+            DataType::Null => {
+                return Err(Error::schema(format!(
+                    "column '{}' holds only nulls, so its type cannot be inferred; pass \
+                     schema= (a vector column is fixed_size_list<float32, dim>)",
+                    f.name()
+                )))
+            }
             // View types are normalised: not every Arrow consumer handles them yet.
             DataType::Utf8View => DataType::Utf8,
             DataType::BinaryView => DataType::Binary,
@@ -193,6 +202,11 @@ pub fn conform(batch: &RecordBatch, target: &SchemaRef, row_base: usize) -> Resu
 
 fn conform_column(col: &ArrayRef, target: &FieldRef, row_base: usize) -> Result<ArrayRef> {
     let name = target.name();
+    // Rows converted without the schema type an all-null column as `null`: nulls of the
+    // target type (refused below if the column is not nullable).
+    if col.data_type() == &DataType::Null {
+        return Ok(arrow::array::new_null_array(target.data_type(), col.len()));
+    }
     if let Some(dim) = vector_dim(target.data_type()) {
         return conform_vectors(col, name, dim, target.data_type(), row_base);
     }

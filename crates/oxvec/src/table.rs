@@ -442,8 +442,9 @@ impl Table {
                 self.name, versions
             )));
         }
-        let latest = versions.last().copied() == Some(version);
-        self.set_snapshot(self.dir.load_manifest(version)?, !latest);
+        // Pinned even when `version` is the newest: a checkout promises reads of that version
+        // and no writes until `checkout_latest` or `restore`, whatever others commit.
+        self.set_snapshot(self.dir.load_manifest(version)?, true);
         Ok(())
     }
 

@@ -220,6 +220,14 @@ pub fn plan_update(
     cancel: &CancelToken,
 ) -> Result<(DeletePlan, Staged)> {
     let mut exprs = Vec::with_capacity(assignments.len());
+    for (i, (col, _)) in assignments.iter().enumerate() {
+        if assignments[..i].iter().any(|(c, _)| c == col) {
+            return Err(Error::invalid(format!(
+                "update sets column '{col}' twice (in values= and values_sql=, or twice in \
+                 one); give it one new value"
+            )));
+        }
+    }
     for (col, a) in assignments {
         if schema.field_with_name(col).is_err() {
             let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
@@ -228,7 +236,14 @@ pub fn plan_update(
             )));
         }
         exprs.push(match a {
-            Assignment::Sql(sql) => Some(oxvec_query::parse_expr(sql, &[], schema)?),
+            Assignment::Sql(sql) => Some(oxvec_query::parse_expr(sql, &[], schema).map_err(
+                |e| match e {
+                    Error::Filter { message } => Error::invalid(format!(
+                        "values_sql for '{col}' is not a valid expression: {message}"
+                    )),
+                    other => other,
+                },
+            )?),
             Assignment::Value(v) if v.len() != 1 => {
                 return Err(Error::invalid(format!(
                     "update value for '{col}' must be a single value"
