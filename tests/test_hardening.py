@@ -109,7 +109,7 @@ def test_a_failed_create_leaves_a_table_another_handle_created(tmp_path):
     def create_a() -> None:
         try:
             db_a.create_table("t", pa.RecordBatchReader.from_batches(schema, batches()))
-        except BaseException as e:  # noqa: BLE001 - collected for the assertion below
+        except BaseException as e:  # collected for the assertion below
             errors.append(e)
 
     a = threading.Thread(target=create_a)
