@@ -168,7 +168,7 @@ def test_update_refuses_a_column_set_twice_and_names_values_sql_errors(tmp_path)
     tbl = oxvec.connect(tmp_path).create_table("t", [{"id": 1, "qty": 1}])
     with pytest.raises(oxvec.InvalidInputError, match="qty"):
         tbl.update("id = 1", values={"qty": 1}, values_sql={"qty": "qty + 5"})
-    with pytest.raises(oxvec.InvalidInputError, match="values_sql for 'qty'") as e:
+    with pytest.raises(oxvec.FilterError, match="invalid values_sql expression") as e:
         tbl.update("id = 1", values_sql={"qty": "qty +* 5"})
     assert "invalid filter" not in str(e.value)
     assert tbl.to_arrow()["qty"].to_pylist() == [1]
@@ -204,3 +204,53 @@ def test_pandas_frames_keep_a_named_index_and_raise_oxvec_errors(tmp_path):
     with pytest.raises(oxvec.InvalidInputError):
         tbl.add(bad)
     assert len(tbl) == 2
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda t, d: t.checkout(-1),
+        lambda t, d: t.checkout(10**30),
+        lambda t, d: t.restore(2**64),
+        lambda t, d: t.head(-1),
+        lambda t, d: t.search([0.0, 1.0]).ef(-3).to_list(),
+        lambda t, d: t.search([0.0, 1.0]).where("id = ?", [2**70]).to_list(),
+        lambda t, d: t.search([0.0, 1.0]).where("id = ?", 5).to_list(),
+        lambda t, d: t.delete("id = ?", params=[2**70]),
+        lambda t, d: t.count_rows("id = ?", params=[-(2**70)]),
+        lambda t, d: oxvec.connect(d, auto_compact_fragments=-1),
+        lambda t, d: oxvec.connect(d, auto_cleanup_every=1.5),
+        lambda t, d: t.create_index(m=2**70),
+    ],
+    ids=[
+        "checkout(-1)",
+        "checkout(10**30)",
+        "restore(2**64)",
+        "head(-1)",
+        "ef(-3)",
+        "where param 2**70",
+        "params=5",
+        "delete param 2**70",
+        "count_rows param -2**70",
+        "auto_compact_fragments=-1",
+        "auto_cleanup_every=1.5",
+        "create_index(m=2**70)",
+    ],
+)
+def test_out_of_range_integers_raise_oxvec_errors_naming_them(tmp_path, call):
+    """Item 11: integers a user can pass cross one checked conversion: an OxvecError, never
+    OverflowError or TypeError, and nothing written."""
+    tbl = oxvec.connect(tmp_path).create_table("t", vectors_table(20, 2))
+    with pytest.raises(oxvec.OxvecError):
+        call(tbl, tmp_path)
+    assert tbl.version == 1
+    assert len(tbl) == 20
+
+
+def test_huge_counts_saturate_or_name_their_limit(tmp_path):
+    """Item 11: `head(2**64)` means "all rows"; a vector search's `limit(2**64)` names the
+    limit it passed, instead of an OverflowError."""
+    tbl = oxvec.connect(tmp_path).create_table("t", vectors_table(20, 2))
+    assert tbl.head(2**64).num_rows == 20
+    with pytest.raises(oxvec.InvalidInputError, match="limit"):
+        tbl.search([0.0, 1.0]).limit(2**64).to_list()

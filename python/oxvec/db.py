@@ -6,7 +6,7 @@ import datetime
 import os
 from typing import Any, Literal
 
-from . import _data
+from . import _check, _data
 from ._oxvec import Database as _Database
 from .maintenance import as_seconds
 from .table import Table
@@ -47,8 +47,8 @@ class Database:
         self._inner = _Database(
             os.path.expanduser(os.fspath(uri)),
             rci,
-            auto_compact_fragments,
-            auto_cleanup_every,
+            _check.count("auto_compact_fragments", auto_compact_fragments, minimum=0),
+            _check.count("auto_cleanup_every", auto_cleanup_every, minimum=0),
             as_seconds(auto_cleanup_older_than, "auto_cleanup_older_than"),
         )
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 
+from . import _check
 from .exceptions import InvalidInputError
 
 if TYPE_CHECKING:
@@ -143,9 +144,7 @@ class Query:
     def limit(self, k: int) -> Query:
         """At most ``k`` results (per query vector). Default 10 for vector search, all rows
         for a scan."""
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k <= 0:
-            raise InvalidInputError(f"limit must be a positive integer, got {k!r}")
-        self._k = int(k)
+        self._k = _check.count("limit", k)
         return self
 
     def with_row_id(self, enabled: bool = True) -> Query:
@@ -268,6 +267,4 @@ class Query:
 
 
 def _positive(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise InvalidInputError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
+    return _check.count(name, value)

@@ -8,10 +8,9 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pyarrow as pa
 
-from . import _data
+from . import _check, _data
 from .exceptions import InvalidInputError
 from .maintenance import Tags, VerifyReport, as_seconds
 from .merge import MergeInsertBuilder
@@ -154,7 +153,7 @@ class Table:
 
     def head(self, n: int = 5) -> pa.Table:
         """The first ``n`` rows."""
-        return _read(self._inner.scan(limit=n))
+        return _read(self._inner.scan(limit=_check.count("n", n, minimum=0)))
 
     def to_arrow(self) -> pa.Table:
         """Every row as a pyarrow Table."""
@@ -200,7 +199,7 @@ class Table:
         if isinstance(version, str):
             self._inner.checkout_tag(version)
         else:
-            self._inner.checkout(version)
+            self._inner.checkout(_check.version(version))
 
     @property
     def tags(self) -> Tags:
@@ -269,7 +268,7 @@ class Table:
     def restore(self, version: int | None = None) -> int:
         """Makes ``version`` (default: the checked-out one) the newest version again, as a new
         commit; returns the new version number."""
-        return self._inner.restore(version)
+        return self._inner.restore(None if version is None else _check.version(version))
 
     def create_index(
         self,
@@ -339,8 +338,7 @@ class Table:
                 f"unknown index parameter(s) {sorted(unknown)}; expected some of {sorted(allowed)}"
             )
         for k, v in params.items():
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v <= 0:
-                raise InvalidInputError(f"{k} must be a positive integer, got {v!r}")
+            params[k] = _check.count(k, v)
         if progress is None:
             progress = sys.stderr.isatty()
         return self._inner.create_index(

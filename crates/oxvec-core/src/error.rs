@@ -25,8 +25,12 @@ pub enum Error {
     #[error("{message}")]
     InvalidInput { message: String },
     /// A filter or SQL expression could not be parsed or type-checked.
-    #[error("invalid filter: {message}")]
-    Filter { message: String },
+    #[error("invalid {what}: {message}")]
+    Filter {
+        /// What failed: `filter`, or the expression argument (`values_sql expression`).
+        what: &'static str,
+        message: String,
+    },
     /// Another writer committed a conflicting change first.
     #[error("commit conflict: {message}")]
     CommitConflict { message: String, retryable: bool },
@@ -67,6 +71,7 @@ impl Error {
     /// Shorthand for [`Error::Filter`].
     pub fn filter(message: impl Into<String>) -> Self {
         Error::Filter {
+            what: "filter",
             message: message.into(),
         }
     }

@@ -17,7 +17,11 @@ pub fn scalar(v: &Bound<'_, PyAny>) -> PyResult<ScalarValue> {
         return Ok(ScalarValue::Bool(v.extract()?));
     }
     if v.is_instance_of::<PyInt>() {
-        return Ok(ScalarValue::Int64(v.extract()?));
+        return v.extract().map(ScalarValue::Int64).map_err(|_| {
+            invalid(format!(
+                "filter parameter {v} does not fit a 64-bit integer (the range of integer columns)"
+            ))
+        });
     }
     if v.is_instance_of::<PyFloat>() {
         return Ok(ScalarValue::Float64(v.extract()?));
@@ -67,7 +71,17 @@ pub fn params(v: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<ScalarValue>> {
                     "params must be a list or tuple of values, not a string",
                 ));
             }
-            v.try_iter()?.map(|x| scalar(&x?)).collect()
+            let items = v.try_iter().map_err(|_| {
+                let kind = v
+                    .get_type()
+                    .name()
+                    .map(|n| n.to_string())
+                    .unwrap_or_default();
+                invalid(format!(
+                    "params must be a list or tuple of values, not {kind}"
+                ))
+            })?;
+            items.map(|x| scalar(&x?)).collect()
         }
     }
 }

@@ -33,7 +33,10 @@ impl Filter {
         // so the check cannot drift from what evaluation accepts.
         let empty = RecordBatch::new_empty(schema.clone());
         let out = evaluate(&expr, &empty).map_err(|e| match e {
-            Error::Filter { message } => Error::filter(format!("{message} in {}", quoted(sql))),
+            Error::Filter { what, message } => Error::Filter {
+                what,
+                message: format!("{message} in {}", quoted(sql)),
+            },
             other => other,
         })?;
         let dt = match &out {

@@ -133,7 +133,7 @@ fn parameters_are_bound_not_spliced() {
 fn err(sql: &str, params: &[ScalarValue]) -> String {
     let b = batch();
     match Filter::compile(sql, params, b.schema_ref()) {
-        Err(Error::Filter { message }) => message,
+        Err(Error::Filter { message, .. }) => message,
         other => panic!("{sql}: expected a filter error, got {other:?}"),
     }
 }

@@ -238,9 +238,10 @@ pub fn plan_update(
         exprs.push(match a {
             Assignment::Sql(sql) => Some(oxvec_query::parse_expr(sql, &[], schema).map_err(
                 |e| match e {
-                    Error::Filter { message } => Error::invalid(format!(
-                        "values_sql for '{col}' is not a valid expression: {message}"
-                    )),
+                    Error::Filter { message, .. } => Error::Filter {
+                        what: "values_sql expression",
+                        message: format!("{message} (the new value of '{col}')"),
+                    },
                     other => other,
                 },
             )?),
