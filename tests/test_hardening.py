@@ -254,3 +254,23 @@ def test_huge_counts_saturate_or_name_their_limit(tmp_path):
     assert tbl.head(2**64).num_rows == 20
     with pytest.raises(oxvec.InvalidInputError, match="limit"):
         tbl.search([0.0, 1.0]).limit(2**64).to_list()
+
+
+@pytest.mark.parametrize("damage", ["truncate", "empty", "extend"])
+def test_exact_search_works_with_a_damaged_index(tmp_path, damage):
+    """Item 12 (first part): a damaged index file fails the indexed search with a typed error
+    but blocks neither `bypass_vector_index()` nor a search under another metric."""
+    db = oxvec.connect(tmp_path)
+    tbl = db.create_table("t", vectors_table(2000, 8))
+    tbl.create_index(metric="cosine", m=8)
+    (idx,) = (tmp_path / "t.oxvec" / "indices").glob("*.idx")
+    data = idx.read_bytes()
+    idx.write_bytes(
+        {"truncate": data[: len(data) // 2], "empty": b"", "extend": data + b"junk"}[damage]
+    )
+    q = vectors_table(1, 8, seed=5)["vector"][0].as_py()
+    with pytest.raises(oxvec.OxvecError):
+        tbl.search(q).to_list()
+    exact = tbl.search(q).bypass_vector_index().limit(5).to_list()
+    assert len(exact) == 5
+    assert len(tbl.search(q).metric("l2").limit(5).to_list()) == 5
