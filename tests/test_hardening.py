@@ -274,3 +274,18 @@ def test_exact_search_works_with_a_damaged_index(tmp_path, damage):
     exact = tbl.search(q).bypass_vector_index().limit(5).to_list()
     assert len(exact) == 5
     assert len(tbl.search(q).metric("l2").limit(5).to_list()) == 5
+
+
+@pytest.mark.parametrize("interval", [timedelta(0), None])
+def test_a_handle_to_a_dropped_table_says_table_not_found(tmp_path, interval):
+    """Item 18: reads through a handle whose table another handle dropped raise
+    TableNotFoundError, not StorageError (No such file)."""
+    db = oxvec.connect(tmp_path, read_consistency_interval=interval)
+    tbl = db.create_table("t", vectors_table(50, 2))
+    oxvec.connect(tmp_path).drop_table("t")
+    with pytest.raises(oxvec.TableNotFoundError):
+        tbl.search([0.0, 1.0]).to_list()
+    with pytest.raises(oxvec.TableNotFoundError):
+        tbl.to_arrow()
+    with pytest.raises(oxvec.TableNotFoundError):
+        tbl.add(vectors_table(1, 2))

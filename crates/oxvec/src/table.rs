@@ -18,7 +18,7 @@ use oxvec_core::{CancelToken, Error, Result};
 use oxvec_query::Where;
 use oxvec_storage::transaction::{Append, Delete, Overwrite, Restore, Update};
 use oxvec_storage::{commit, Manifest, TableDir, Transaction, VersionWatch};
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
@@ -54,6 +54,8 @@ pub struct Table {
     watch: Mutex<VersionWatch>,
     /// How many times a read looked for a newer version (tests hold calls to one look).
     looks: AtomicU64,
+    /// The last look found the table dropped (its `versions/` gone or empty).
+    dropped: AtomicBool,
 }
 
 impl Table {
@@ -88,6 +90,7 @@ impl Table {
             last_check: Mutex::new(Instant::now()),
             watch,
             looks: AtomicU64::new(0),
+            dropped: AtomicBool::new(false),
         }
     }
 
@@ -123,8 +126,12 @@ impl Table {
             return snap;
         }
         // A failed look (a concurrent cleanup, a transient error) keeps the pinned version;
-        // the next read looks again.
-        let _ = self.refresh();
+        // the next read looks again. A dropped table is remembered for `read_snapshot`.
+        match self.refresh() {
+            Err(Error::TableNotFound { .. }) => self.dropped.store(true, Relaxed),
+            Ok(()) => self.dropped.store(false, Relaxed),
+            Err(_) => {}
+        }
         self.pinned()
     }
 
@@ -147,9 +154,34 @@ impl Table {
         &self,
         f: impl FnOnce(&Snapshot, &[LoadedFragment]) -> Result<T>,
     ) -> Result<T> {
-        let snap = self.snapshot();
-        let frags = snap.fragments(&self.dir, &self.cache)?;
+        let snap = self.read_snapshot()?;
+        let frags = snap
+            .fragments(&self.dir, &self.cache)
+            .map_err(|e| self.not_found_if_dropped(e))?;
         f(&snap, frags)
+    }
+
+    /// The snapshot a read runs on: a table dropped under this handle is
+    /// [`Error::TableNotFound`], not a missing-file error from deep inside the read.
+    fn read_snapshot(&self) -> Result<Arc<Snapshot>> {
+        let snap = self.snapshot();
+        if self.dropped.load(Relaxed) {
+            return Err(Error::TableNotFound {
+                name: self.name.clone(),
+            });
+        }
+        Ok(snap)
+    }
+
+    /// `e`, or [`Error::TableNotFound`] when the table has no versions any more (a handle
+    /// that never looks for new versions meets the drop only when its files are gone).
+    fn not_found_if_dropped(&self, e: Error) -> Error {
+        match self.dir.latest_version() {
+            Ok(None) => Error::TableNotFound {
+                name: self.name.clone(),
+            },
+            _ => e,
+        }
     }
 
     /// Schema of the pinned version.
@@ -191,7 +223,7 @@ impl Table {
     /// Live rows, optionally only those matching `filter`.
     pub fn count_rows(&self, filter: Option<&Where>, cancel: &CancelToken) -> Result<u64> {
         match filter {
-            None => Ok(self.snapshot().manifest.live_rows()),
+            None => Ok(self.read_snapshot()?.manifest.live_rows()),
             Some(w) => self.with_fragments(|snap, frags| {
                 scan::count(frags, &w.compile(&snap.manifest.schema)?, cancel)
             }),
