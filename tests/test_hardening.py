@@ -289,3 +289,25 @@ def test_a_handle_to_a_dropped_table_says_table_not_found(tmp_path, interval):
         tbl.to_arrow()
     with pytest.raises(oxvec.TableNotFoundError):
         tbl.add(vectors_table(1, 2))
+
+
+def test_a_column_named_like_a_merge_alias_makes_a_conditional_merge_an_error(tmp_path):
+    """Item 8: with columns `x` and `"target.x"`, `source.x > target.x` could mean either;
+    it is refused instead of silently reading the literal column."""
+    schema = pa.schema(
+        [
+            ("id", pa.int64()),
+            ("x", pa.int64()),
+            ("target.x", pa.int64()),
+            ("vector", pa.list_(pa.float32(), 2)),
+        ]
+    )
+    rows = [{"id": 1, "x": 1, "target.x": 100, "vector": [0.0, 1.0]}]
+    tbl = oxvec.connect(tmp_path).create_table("t", rows, schema=schema)
+    src = pa.Table.from_pylist([{"id": 1, "x": 5, "target.x": 100, "vector": [0.0, 1.0]}], schema)
+    with pytest.raises(oxvec.InvalidInputError, match="target.x"):
+        tbl.merge_insert("id").when_matched_update_all("source.x > target.x").execute(src)
+    assert tbl.version == 1
+    # Without a condition nothing is ambiguous.
+    tbl.merge_insert("id").when_matched_update_all().execute(src)
+    assert tbl.to_arrow()["x"].to_pylist() == [5]

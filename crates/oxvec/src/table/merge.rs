@@ -61,17 +61,26 @@ fn has_null_key(batch: &RecordBatch, keys: &[usize], row: usize) -> bool {
 }
 
 /// The schema a matched-update condition is checked against: target columns under their
-/// own names and as `target.<col>`, source columns as `source.<col>`.
-fn pair_schema(schema: &SchemaRef) -> SchemaRef {
+/// own names and as `target.<col>`, source columns as `source.<col>`. A column whose own name
+/// is one of those aliases (a column literally named `target.x` beside `x`) would make the
+/// condition mean one of two things: refused, never resolved silently.
+fn pair_schema(schema: &SchemaRef) -> Result<SchemaRef> {
     let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
     for prefix in ["target", "source"] {
-        fields.extend(schema.fields().iter().map(|f| {
-            f.as_ref()
-                .clone()
-                .with_name(format!("{prefix}.{}", f.name()))
-        }));
+        for f in schema.fields() {
+            let alias = format!("{prefix}.{}", f.name());
+            if schema.field_with_name(&alias).is_ok() {
+                return Err(Error::invalid(format!(
+                    "column '{alias}' has the name of the merge alias for column '{}', so a \
+                     when_matched_update_all condition would be ambiguous; rename the column \
+                     or merge without a condition",
+                    f.name()
+                )));
+            }
+            fields.push(f.as_ref().clone().with_name(alias));
+        }
     }
-    Arc::new(Schema::new(fields))
+    Ok(Arc::new(Schema::new(fields)))
 }
 
 impl Table {
@@ -92,7 +101,7 @@ impl Table {
         }
         let keys = crate::scan::project(&schema, Some(&merge.on), "merge_insert key")?;
         let matched_cond = match &merge.when_matched_update_all {
-            Some(Some(sql)) => Some(Filter::compile(sql, &merge.params, &pair_schema(&schema))?),
+            Some(Some(sql)) => Some(Filter::compile(sql, &merge.params, &pair_schema(&schema)?)?),
             _ => None,
         };
         let delete_cond = match &merge.when_not_matched_by_source_delete {
@@ -267,6 +276,6 @@ fn pair_mask(
     let mut cols: Vec<ArrayRef> = t.columns().to_vec();
     cols.extend(t.columns().iter().cloned());
     cols.extend(s.columns().iter().cloned());
-    let joined = RecordBatch::try_new(pair_schema(&t.schema()), cols).map_err(arrow_err)?;
+    let joined = RecordBatch::try_new(pair_schema(&t.schema())?, cols).map_err(arrow_err)?;
     filter_mask(&f.expr, &joined)
 }
