@@ -311,3 +311,20 @@ def test_a_column_named_like_a_merge_alias_makes_a_conditional_merge_an_error(tm
     # Without a condition nothing is ambiguous.
     tbl.merge_insert("id").when_matched_update_all().execute(src)
     assert tbl.to_arrow()["x"].to_pylist() == [5]
+
+
+def test_a_matched_update_from_a_partial_source_is_refused_not_nulled(tmp_path):
+    """Item 5: `when_matched_update_all` with a source lacking some columns used to set them to
+    NULL in every updated row; it is refused (documented), and nothing is written."""
+    rows = [{"id": 1, "price": 1.0, "note": "keep me", "vector": [0.0, 1.0]}]
+    tbl = oxvec.connect(tmp_path).create_table("t", rows)
+    src = [{"id": 1, "price": 2.0, "vector": [0.0, 1.0]}]
+    with pytest.raises(oxvec.SchemaError, match="note"):
+        tbl.merge_insert("id").when_matched_update_all().when_not_matched_insert_all().execute(src)
+    assert tbl.version == 1
+    assert tbl.to_arrow()["note"].to_pylist() == ["keep me"]
+    # Insert-only merges still fill a missing nullable column with nulls, as add() does.
+    tbl.merge_insert("id").when_not_matched_insert_all().execute(
+        [{"id": 2, "price": 3.0, "vector": [1.0, 0.0]}]
+    )
+    assert tbl.to_arrow()["note"].to_pylist() == ["keep me", None]

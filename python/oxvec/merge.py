@@ -60,7 +60,11 @@ class MergeInsertBuilder:
     def when_matched_update_all(self, where: str | None = None) -> MergeInsertBuilder:
         """Replace each matched table row with its source row. ``where`` limits this to
         pairs where a SQL condition holds; it may name ``target.<col>`` and ``source.<col>``
-        (bare names are the table's), e.g. ``"source.updated_at > target.updated_at"``."""
+        (bare names are the table's), e.g. ``"source.updated_at > target.updated_at"``.
+
+        Rows are replaced whole, so the source must have every column of the table: a source
+        with only some columns raises :class:`~oxvec.SchemaError` (to change some
+        columns of matching rows, use :meth:`Table.update`)."""
         self._update = True
         self._update_where = where
         return self

@@ -114,7 +114,12 @@ impl Table {
         let mut row_base = 0usize;
         for b in source {
             cancel.check()?;
-            let b = conform(&b?, &schema, row_base)?;
+            let b = b?;
+            let conformed = conform(&b, &schema, row_base)?;
+            if merge.when_matched_update_all.is_some() {
+                refuse_partial_rows(&b, &schema)?;
+            }
+            let b = conformed;
             row_base += b.num_rows();
             parts.push(b);
         }
@@ -258,6 +263,26 @@ impl Table {
         stats.version = self.commit_and_pin(&txn, &staged, cancel)?;
         Ok(stats)
     }
+}
+
+/// A matched update replaces whole rows: a source without some of the table's columns would
+/// set them to null in every updated row, losing data the caller never mentioned. Refused,
+/// naming the columns.
+fn refuse_partial_rows(batch: &RecordBatch, schema: &SchemaRef) -> Result<()> {
+    let missing: Vec<&str> = schema
+        .fields()
+        .iter()
+        .map(|f| f.name().as_str())
+        .filter(|n| batch.schema().field_with_name(n).is_err())
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(Error::schema(format!(
+        "merge_insert with when_matched_update_all replaces whole rows, but the source has no \
+         column(s) {missing:?}: they would become null in every updated row. Pass every \
+         column (read the rows first), or use update() to set some columns"
+    )))
 }
 
 /// Evaluates a matched-update condition on (target row, source row) pairs; a null result
