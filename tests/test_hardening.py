@@ -305,7 +305,7 @@ def test_a_column_named_like_a_merge_alias_makes_a_conditional_merge_an_error(tm
     rows = [{"id": 1, "x": 1, "target.x": 100, "vector": [0.0, 1.0]}]
     tbl = oxvec.connect(tmp_path).create_table("t", rows, schema=schema)
     src = pa.Table.from_pylist([{"id": 1, "x": 5, "target.x": 100, "vector": [0.0, 1.0]}], schema)
-    with pytest.raises(oxvec.InvalidInputError, match="target.x"):
+    with pytest.raises(oxvec.InvalidInputError, match=r"target\.x"):
         tbl.merge_insert("id").when_matched_update_all("source.x > target.x").execute(src)
     assert tbl.version == 1
     # Without a condition nothing is ambiguous.
