@@ -328,3 +328,66 @@ def test_a_matched_update_from_a_partial_source_is_refused_not_nulled(tmp_path):
         [{"id": 2, "price": 3.0, "vector": [1.0, 0.0]}]
     )
     assert tbl.to_arrow()["note"].to_pylist() == ["keep me", None]
+
+
+def test_a_junk_tag_file_does_not_stop_cleanup(tmp_path):
+    """Item 12: a damaged file in tags/ made every cleanup raise (so automatic cleanup
+    silently stopped). Now cleanup runs, keeps every version (the damaged tag may protect
+    any), warns naming the file, and resumes removing versions once the file is gone."""
+    db = oxvec.connect(tmp_path)
+    tbl = db.create_table("t", vectors_table(5, 2))
+    tbl.add(vectors_table(1, 2, start=5))
+    tbl.add(vectors_table(1, 2, start=6))
+    junk = tmp_path / "t.oxvec" / "tags" / "junk.tag"
+    junk.parent.mkdir(exist_ok=True)
+    junk.write_bytes(b"garbage")
+    with pytest.warns(UserWarning, match="junk"):
+        stats = tbl.cleanup_old_versions(older_than=timedelta(0))
+    assert stats["versions_removed"] == 0
+    assert [v["version"] for v in tbl.list_versions()] == [1, 2, 3]
+    junk.unlink()
+    assert tbl.cleanup_old_versions(older_than=timedelta(0))["versions_removed"] == 2
+
+
+def test_verify_reports_a_table_whose_manifests_are_gone(tmp_path):
+    """Item 12: verify(deep=True) said ok with versions_checked=0 after the table's
+    manifests (or its whole directory) were deleted under an open handle."""
+    import shutil
+
+    tbl = oxvec.connect(tmp_path).create_table("t", vectors_table(5, 2))
+    shutil.rmtree(tmp_path / "t.oxvec" / "versions")
+    report = tbl.verify(deep=True)
+    assert not report.ok
+    assert any("no versions" in p for p in report.problems)
+    shutil.rmtree(tmp_path / "t.oxvec")
+    assert not tbl.verify(deep=True).ok
+
+
+def test_cleanup_never_deletes_through_a_symlink_or_foreign_files(tmp_path):
+    """Item 12: with data/ a symlink to another directory, cleanup deleted files there that
+    were not oxvec's; it no longer follows links, and never removes a file whose name oxvec
+    could not have given it."""
+    import os
+    import shutil
+
+    db = oxvec.connect(tmp_path / "db")
+    tbl = db.create_table("t", vectors_table(5, 2))
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "precious.txt").write_text("keep")
+    data = tmp_path / "db" / "t.oxvec" / "data"
+    for f in data.iterdir():
+        shutil.move(str(f), victim / f.name)
+    data.rmdir()
+    os.symlink(victim, data)
+    tbl.add(vectors_table(2, 2, start=5))
+    tbl.cleanup_old_versions(older_than=timedelta(0), delete_unverified=True)
+    assert (victim / "precious.txt").read_text() == "keep"
+    # In a real data/ directory a stray file of the user's stays too.
+    db2 = oxvec.connect(tmp_path / "db2")
+    t2 = db2.create_table("t", vectors_table(5, 2))
+    stray = tmp_path / "db2" / "t.oxvec" / "data" / "notes.txt"
+    stray.write_text("mine")
+    t2.cleanup_old_versions(older_than=timedelta(0), delete_unverified=True)
+    assert stray.read_text() == "mine"
+    assert len(t2) == 5

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import json
 import sys
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -241,7 +242,16 @@ class Table:
         [2]
         """
         seconds = as_seconds(older_than, "older_than")
-        versions, files, nbytes = self._inner.cleanup_old_versions(seconds, delete_unverified)
+        versions, files, nbytes, bad_tags = self._inner.cleanup_old_versions(
+            seconds, delete_unverified
+        )
+        if bad_tags:
+            warnings.warn(
+                f"table {self.name!r}: tag file(s) {bad_tags} cannot be read, so no version was "
+                "removed (a damaged tag may protect any of them); delete or re-create those "
+                "tags to let cleanup remove old versions again",
+                stacklevel=2,
+            )
         return {"versions_removed": versions, "files_removed": files, "bytes_removed": nbytes}
 
     def verify(self, deep: bool = False) -> VerifyReport:

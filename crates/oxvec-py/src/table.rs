@@ -404,20 +404,25 @@ impl PyTable {
     }
 
     /// Removes old versions and unreferenced files; returns
-    /// `(versions_removed, files_removed, bytes_removed)`.
+    /// `(versions_removed, files_removed, bytes_removed, unreadable_tags)`.
     #[pyo3(signature = (older_than_seconds, delete_unverified=false))]
     fn cleanup_old_versions(
         &self,
         py: Python<'_>,
         older_than_seconds: f64,
         delete_unverified: bool,
-    ) -> PyResult<(u64, u64, u64)> {
+    ) -> PyResult<(u64, u64, u64, Vec<String>)> {
         let older_than = crate::convert::seconds("older_than", older_than_seconds)?;
         let t = self.inner.clone();
         let s = run(py, Cost::Long, move |_| {
             t.cleanup_old_versions(older_than, delete_unverified)
         })?;
-        Ok((s.versions_removed, s.files_removed, s.bytes_removed))
+        Ok((
+            s.versions_removed,
+            s.files_removed,
+            s.bytes_removed,
+            s.unreadable_tags,
+        ))
     }
 
     /// Checks every version and file; returns

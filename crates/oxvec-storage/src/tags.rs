@@ -115,6 +115,23 @@ impl TableDir {
         }
     }
 
+    /// Every readable tag, sorted by name, and the names of tag files that could not be read
+    /// (damaged, or not tags at all).
+    pub fn tags_tolerant(&self) -> Result<(Vec<(String, Tag)>, Vec<String>)> {
+        let mut out = Vec::new();
+        let mut bad = Vec::new();
+        for name in crate::table_dir::stems(&self.tags_dir(), SUFFIX)? {
+            let path = self.tag_path(&name);
+            match read_capped(&path, MAX_TAG_BYTES).and_then(|b| decode(&name, &b, &path)) {
+                Ok(tag) => out.push((name, tag)),
+                Err(_) if !path.exists() => {}
+                Err(_) => bad.push(name),
+            }
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok((out, bad))
+    }
+
     /// Every tag, sorted by name.
     pub fn tags(&self) -> Result<Vec<(String, Tag)>> {
         let mut out = Vec::new();

@@ -20,6 +20,9 @@ pub struct CleanupStats {
     pub versions_removed: u64,
     pub files_removed: u64,
     pub bytes_removed: u64,
+    /// Tag files that could not be read: while any is there no version is removed (one of
+    /// them may protect it), but cleanup still runs and removes leftovers.
+    pub unreadable_tags: Vec<String>,
 }
 
 /// What `verify` found.
@@ -136,12 +139,12 @@ impl Table {
         let Some(&latest) = versions.last() else {
             return Ok(CleanupStats::default());
         };
-        let mut keep: HashSet<u64> = self
-            .dir
-            .tags()?
-            .into_iter()
-            .map(|(_, t)| t.version)
-            .collect();
+        let mut stats = CleanupStats::default();
+        // A damaged tag may protect any version: keep them all, but do not stop cleaning.
+        let (tags, unreadable) = self.dir.tags_tolerant()?;
+        stats.unreadable_tags = unreadable;
+        let keep_all = !stats.unreadable_tags.is_empty();
+        let mut keep: HashSet<u64> = tags.into_iter().map(|(_, t)| t.version).collect();
         keep.insert(latest);
         keep.insert(self.version());
         let mut retained_files = HashSet::new();
@@ -157,14 +160,13 @@ impl Table {
             let files = referenced(&self.dir, &m)
                 .into_iter()
                 .map(|f| f.path().clone());
-            if keep.contains(&v) || m.body.timestamp_micros >= cutoff {
+            if keep_all || keep.contains(&v) || m.body.timestamp_micros >= cutoff {
                 retained_files.extend(files);
             } else {
                 garbage_files.extend(files);
                 doomed.push(v);
             }
         }
-        let mut stats = CleanupStats::default();
         for v in &doomed {
             let path = self.dir.manifest_path(*v);
             match oxvec_storage::io::remove_file(&path) {
@@ -191,6 +193,10 @@ impl Table {
             (self.dir.versions_dir(), true),
             (self.dir.tags_dir(), true),
         ] {
+            // Never through a link: a linked directory's files are not the table's to delete.
+            if std::fs::symlink_metadata(&d).is_ok_and(|m| m.file_type().is_symlink()) {
+                continue;
+            }
             let entries = match std::fs::read_dir(&d) {
                 Ok(e) => e,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
@@ -200,12 +206,20 @@ impl Table {
             for entry in entries {
                 let entry = entry.map_err(io_err(&d))?;
                 let path = entry.path();
-                let is_temp = entry.file_name().to_string_lossy().starts_with(".tmp-");
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let is_temp = name.starts_with(".tmp-");
                 if (only_temp && !is_temp) || retained_files.contains(&path) {
                     continue;
                 }
                 let md = entry.metadata().map_err(io_err(&path))?;
+                if md.file_type().is_symlink() {
+                    continue;
+                }
                 let verified = garbage_files.contains(&path);
+                // A file no version names is removed only if oxvec could have written it.
+                if !verified && !is_temp && !is_oxvec_file_name(&name) {
+                    continue;
+                }
                 let old_enough = md.modified().map(micros).unwrap_or(i64::MAX) < unverified_cutoff;
                 if !verified && !old_enough {
                     continue;
@@ -235,6 +249,12 @@ impl Table {
         let mut report = VerifyReport::default();
         let mut files: BTreeMap<PathBuf, FileRef> = BTreeMap::new();
         let versions = self.dir.versions()?;
+        if versions.is_empty() {
+            report.problems.push(format!(
+                "table '{}' has no versions: its directory or its manifests are gone",
+                self.name
+            ));
+        }
         for &v in &versions {
             cancel.check()?;
             match self.dir.load_manifest(v) {
@@ -307,4 +327,12 @@ impl Table {
         }
         Ok(report)
     }
+}
+
+/// Whether `name` has an extension oxvec gives the files of `data/`, `deletions/` and
+/// `indices/` (a user's notes or a linked directory's files never do).
+fn is_oxvec_file_name(name: &str) -> bool {
+    [".arrow", ".bin", ".idx"]
+        .iter()
+        .any(|ext| name.len() > ext.len() && name.ends_with(ext))
 }
