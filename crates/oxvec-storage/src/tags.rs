@@ -12,6 +12,9 @@ use std::path::Path;
 
 const MAGIC: &[u8; 8] = b"OXVTAG01";
 const SUFFIX: &str = ".tag";
+
+/// Readable tags (name, tag) and the names of tag files that could not be read.
+pub type ReadTags = (Vec<(String, Tag)>, Vec<String>);
 const MAX_TAG_BYTES: u64 = 4096;
 
 /// What a tag points at.
@@ -117,7 +120,7 @@ impl TableDir {
 
     /// Every readable tag, sorted by name, and the names of tag files that could not be read
     /// (damaged, or not tags at all).
-    pub fn tags_tolerant(&self) -> Result<(Vec<(String, Tag)>, Vec<String>)> {
+    pub fn tags_tolerant(&self) -> Result<ReadTags> {
         let mut out = Vec::new();
         let mut bad = Vec::new();
         for name in crate::table_dir::stems(&self.tags_dir(), SUFFIX)? {
