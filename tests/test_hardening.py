@@ -274,6 +274,10 @@ def test_exact_search_works_with_a_damaged_index(tmp_path, damage):
     exact = tbl.search(q).bypass_vector_index().limit(5).to_list()
     assert len(exact) == 5
     assert len(tbl.search(q).metric("l2").limit(5).to_list()) == 5
+    # Writes go on, and rebuilding the index repairs the indexed search.
+    tbl.add(vectors_table(10, 8, start=5000, seed=9))
+    tbl.create_index(metric="cosine", m=8, replace=True)
+    assert len(tbl.search(q).limit(5).to_list()) == 5
 
 
 @pytest.mark.parametrize("interval", [timedelta(0), None])
@@ -391,3 +395,24 @@ def test_cleanup_never_deletes_through_a_symlink_or_foreign_files(tmp_path):
     t2.cleanup_old_versions(older_than=timedelta(0), delete_unverified=True)
     assert stray.read_text() == "mine"
     assert len(t2) == 5
+
+
+def test_restore_of_a_version_cleanup_removed_is_refused(tmp_path):
+    """Item 3: handle A pins version 1, handle B's cleanup removes it with its files; A's
+    restore() used to publish a version whose data files were gone (every read of the latest
+    then failed). It is refused, and the latest version stays readable."""
+    db = oxvec.connect(tmp_path)
+    a = db.create_table("t", vectors_table(20, 2))
+    b = oxvec.connect(tmp_path).open_table("t")
+    b.add(vectors_table(5, 2, start=20))
+    b.delete("id < 20")
+    a.checkout(1)
+    b.checkout_latest()
+    b.cleanup_old_versions(older_than=timedelta(0))
+    assert 1 not in [v["version"] for v in b.list_versions()]
+    with pytest.raises(oxvec.OxvecError, match="cannot be restored"):
+        a.restore()
+    latest = oxvec.connect(tmp_path).open_table("t")
+    assert latest.version == 3
+    assert len(latest.to_arrow()) == 5
+    assert latest.verify(deep=True).ok

@@ -500,6 +500,18 @@ impl Table {
             }
             None => (*self.snapshot().manifest).clone(),
         };
+        // Cleanup may have removed the version (and its files) since this handle pinned it.
+        let missing = crate::table::maintenance::missing_files(&self.dir, &target);
+        if let Some(first) = missing.first() {
+            return Err(Error::invalid(format!(
+                "version {} of table '{}' cannot be restored: cleanup removed {} of its files \
+                 (first: {})",
+                target.version,
+                self.name,
+                missing.len(),
+                first.display()
+            )));
+        }
         let txn = Transaction::new(target.version, Restore::of(&target));
         let m = commit(&self.dir, &txn, &[])?;
         let v = m.version;

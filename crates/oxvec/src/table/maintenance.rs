@@ -60,6 +60,16 @@ impl FileRef {
     }
 }
 
+/// Files `m` references that are missing or of the wrong size (a version whose files cleanup
+/// removed cannot be restored).
+pub(crate) fn missing_files(dir: &TableDir, m: &Manifest) -> Vec<PathBuf> {
+    referenced(dir, m)
+        .into_iter()
+        .filter(|f| std::fs::metadata(f.path()).map_or(true, |md| md.len() != f.size()))
+        .map(|f| f.path().clone())
+        .collect()
+}
+
 fn referenced(dir: &TableDir, m: &Manifest) -> Vec<FileRef> {
     let mut out = Vec::new();
     for f in &m.body.fragments {
@@ -178,6 +188,18 @@ impl Table {
         }
         if !doomed.is_empty() {
             sync_dir(&self.dir.versions_dir())?;
+        }
+        // A version published since the listing above (a restore of an old version, say)
+        // may reference files this cleanup was about to delete: they stay.
+        for v in self.dir.versions()? {
+            if versions.binary_search(&v).is_err() {
+                if let Ok(m) = self.dir.load_manifest(v) {
+                    for f in referenced(&self.dir, &m) {
+                        garbage_files.remove(f.path());
+                        retained_files.insert(f.path().clone());
+                    }
+                }
+            }
         }
         let grace = micros(now).saturating_sub(duration_micros(UNVERIFIED_GRACE));
         let unverified_cutoff = if delete_unverified {
