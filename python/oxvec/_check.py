@@ -7,11 +7,13 @@ Counts above what the engine holds saturate (``limit(2**64)`` means "all").
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
 from .exceptions import InvalidInputError
+
+T = TypeVar("T")
 
 #: The largest integer the engine takes (i64::MAX; every count fits far below it).
 MAX_INT = 2**63 - 1
@@ -31,3 +33,56 @@ def version(value: Any) -> int:
     if v != value:
         raise InvalidInputError(f"no table has version {value!r}")
     return v
+
+
+def names(name: str, value: Any) -> list[str]:
+    """One column name or a sequence of them, as a list of ``str``."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        return list(value)
+    raise InvalidInputError(
+        f"{name} must be a column name or a list of column names, got {value!r:.80}"
+    )
+
+
+def fraction(name: str, value: Any) -> float:
+    """A number in ``(0, 1]``."""
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    if not ok or not 0.0 < float(value) <= 1.0:
+        raise InvalidInputError(f"{name} must be a number in (0, 1], got {value!r:.80}")
+    return float(value)
+
+
+class _Native:
+    """A compiled object whose calls turn argument-conversion errors into InvalidInputError.
+
+    The engine raises only ``OxvecError`` subclasses (every error crosses
+    ``crates/oxvec-py/src/error.rs``), so a ``TypeError`` or ``OverflowError`` out of a
+    native call is pyo3 refusing an argument (a ``str`` where a ``bool`` goes, an integer
+    past 64 bits): the user's mistake, named with the method and the argument.
+    """
+
+    __slots__ = ("_obj",)
+
+    def __init__(self, obj: Any) -> None:
+        self._obj = obj
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._obj, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                result = attr(*args, **kwargs)
+            except (TypeError, OverflowError) as e:
+                raise InvalidInputError(f"{name}: {e}") from None
+            return native(result) if type(result).__module__ == "oxvec._oxvec" else result
+
+        return call
+
+
+def native(obj: T) -> T:
+    """``obj`` (a compiled Database or Table) behind :class:`_Native` (once)."""
+    return obj if isinstance(obj, _Native) else cast(T, _Native(obj))

@@ -21,6 +21,11 @@ def _is_pydantic_model(obj: Any) -> bool:
     return hasattr(obj, "model_dump") and hasattr(type(obj), "model_fields")
 
 
+#: What pyarrow raises for Python values it cannot convert (an int past 64 bits is an
+#: OverflowError, a mixed list a TypeError or ValueError).
+_CONVERSION_ERRORS = (pa.ArrowException, OverflowError, TypeError, ValueError)
+
+
 def _from_rows(rows: list[Any]) -> pa.Table:
     if rows and _is_pydantic_model(rows[0]):
         rows = [r.model_dump() for r in rows]
@@ -33,7 +38,7 @@ def _from_rows(rows: list[Any]) -> pa.Table:
     # the column and row of anything that does not fit.
     try:
         return pa.Table.from_pylist(rows)
-    except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
+    except _CONVERSION_ERRORS as e:
         raise InvalidInputError(f"cannot convert rows to Arrow: {e}") from e
 
 
@@ -49,7 +54,9 @@ def to_schema(schema: Any) -> pa.Schema | None:
         return to_arrow_schema(schema)
     if hasattr(schema, "__arrow_c_schema__"):
         return pa.schema(schema)
-    raise TypeError(f"schema must be a pyarrow.Schema or a Pydantic model class, not {schema!r}")
+    raise InvalidInputError(
+        f"schema must be a pyarrow.Schema or a Pydantic model class, not {schema!r:.80}"
+    )
 
 
 def to_stream(data: Any) -> Any:
@@ -66,7 +73,7 @@ def to_stream(data: Any) -> Any:
         named = any(n is not None for n in getattr(data.index, "names", [None]))
         try:
             return pa.Table.from_pandas(data, preserve_index=named)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as e:
+        except _CONVERSION_ERRORS as e:
             raise InvalidInputError(f"cannot convert the DataFrame to Arrow: {e}") from e
     if hasattr(data, "__arrow_c_stream__"):
         return data
@@ -106,5 +113,5 @@ def one_row(values: Mapping[str, Any]) -> pa.Table:
         raise InvalidInputError("values must be a non-empty dict of column -> new value")
     try:
         return pa.Table.from_pylist([dict(values)])
-    except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
+    except _CONVERSION_ERRORS as e:
         raise InvalidInputError(f"cannot convert update values: {e}") from e

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from . import _check, _data
 from ._oxvec import Database as _Database
+from .exceptions import InvalidInputError
 from .maintenance import as_seconds
 from .table import Table
 
@@ -44,13 +45,19 @@ class Database:
             if read_consistency_interval is None
             else as_seconds(read_consistency_interval, "read_consistency_interval")
         )
-        self._inner = _Database(
-            os.path.expanduser(os.fspath(uri)),
-            rci,
-            _check.count("auto_compact_fragments", auto_compact_fragments, minimum=0),
-            _check.count("auto_cleanup_every", auto_cleanup_every, minimum=0),
-            as_seconds(auto_cleanup_older_than, "auto_cleanup_older_than"),
-        )
+        if not isinstance(uri, (str, os.PathLike)):
+            raise InvalidInputError(f"uri must be a path or a string, not {type(uri).__name__}")
+        try:
+            inner = _Database(
+                os.path.expanduser(os.fspath(uri)),
+                rci,
+                _check.count("auto_compact_fragments", auto_compact_fragments, minimum=0),
+                _check.count("auto_cleanup_every", auto_cleanup_every, minimum=0),
+                as_seconds(auto_cleanup_older_than, "auto_cleanup_older_than"),
+            )
+        except (TypeError, OverflowError) as e:
+            raise InvalidInputError(f"connect: {e}") from None
+        self._inner = _check.native(inner)
 
     @property
     def uri(self) -> str:

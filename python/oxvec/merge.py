@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from . import _data
+from . import _check, _data
 
 if TYPE_CHECKING:
     from ._oxvec import Table as _Table
@@ -50,7 +50,7 @@ class MergeInsertBuilder:
 
     def __init__(self, table: _Table, on: str | Sequence[str]) -> None:
         self._table = table
-        self._on = [on] if isinstance(on, str) else list(on)
+        self._on = _check.names("on", on)
         self._update = False
         self._update_where: str | None = None
         self._insert = False

@@ -116,9 +116,7 @@ class Query:
         >>> len(tbl.search(rng.random(16)).target_recall(0.99).limit(5).to_list())
         5
         """
-        if isinstance(recall, bool) or not 0.0 < float(recall) <= 1.0:
-            raise InvalidInputError(f"target_recall must be in (0, 1], got {recall!r}")
-        self._target_recall = float(recall)
+        self._target_recall = _check.fraction("target_recall", recall)
         return self
 
     def bypass_vector_index(self) -> Query:
@@ -136,9 +134,7 @@ class Query:
 
     def select(self, columns: Sequence[str]) -> Query:
         """Returns only these columns (plus ``_distance`` and friends)."""
-        if isinstance(columns, str):
-            columns = [columns]
-        self._columns = list(columns)
+        self._columns = _check.names("select", columns)
         return self
 
     def limit(self, k: int) -> Query:

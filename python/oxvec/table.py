@@ -58,7 +58,7 @@ class Table:
     @classmethod
     def _wrap(cls, inner: _Table) -> Table:
         t = object.__new__(cls)
-        t._inner = inner
+        t._inner = _check.native(inner)
         t._schema = None
         t._schema_version = -1
         return t
@@ -150,6 +150,13 @@ class Table:
         [42]
         """
         stream = None if values is None else _data.one_row(values)
+        if values_sql is not None and not (
+            isinstance(values_sql, Mapping)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in values_sql.items())
+        ):
+            raise InvalidInputError(
+                f"values_sql must map column names to SQL expressions, got {values_sql!r:.80}"
+            )
         return self._inner.update(where, params, stream, dict(values_sql) if values_sql else None)
 
     def head(self, n: int = 5) -> pa.Table:

@@ -49,7 +49,15 @@ pub fn scalar(v: &Bound<'_, PyAny>) -> PyResult<ScalarValue> {
     }
     // numpy scalars and similar: fall back on their Python equivalents.
     if v.hasattr("item")? {
-        let item = v.call_method0("item")?;
+        let item = v.call_method0("item").map_err(|_| {
+            invalid(format!(
+                "filter parameters must be single values; got an array ({})",
+                v.get_type()
+                    .name()
+                    .map(|n| n.to_string())
+                    .unwrap_or_default()
+            ))
+        })?;
         if !item.is(v) {
             return scalar(&item);
         }
