@@ -4,10 +4,12 @@
 //! row passes a filter only when the condition is TRUE.
 
 use crate::expr::{BinaryOp, Expr};
-use arrow::array::{Array, ArrayRef, BooleanArray, Datum, RecordBatch, Scalar, UInt32Array};
+use arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Datum, RecordBatch, Scalar, UInt32Array,
+};
 use arrow::compute::kernels::{boolean, cmp, numeric};
-use arrow::compute::{cast_with_options, CastOptions};
-use arrow::datatypes::DataType;
+use arrow::compute::{cast_with_options, unary, CastOptions};
+use arrow::datatypes::{DataType, Float32Type, Float64Type};
 use arrow::error::ArrowError;
 use oxvec_core::{Error, Result};
 use std::sync::Arc;
@@ -212,6 +214,26 @@ fn as_bool(v: &Value, ctx: &str) -> Result<BooleanArray> {
     }
 }
 
+/// Floats with `-0.0` made `0.0`: Arrow compares floats by IEEE total order, where
+/// `-0.0 < 0.0`, but SQL compares values, where they are equal (`f * 0 = 0` must hold for a
+/// negative `f`). NaN stays as it is: equal to itself and above every number, as in
+/// PostgreSQL and DuckDB.
+fn unsigned_zero(v: Value) -> Value {
+    let a = v.array();
+    let out: ArrayRef = match a.data_type() {
+        DataType::Float64 => Arc::new(unary::<_, _, Float64Type>(
+            a.as_primitive::<Float64Type>(),
+            |x| x + 0.0,
+        )),
+        DataType::Float32 => Arc::new(unary::<_, _, Float32Type>(
+            a.as_primitive::<Float32Type>(),
+            |x| x + 0.0,
+        )),
+        _ => return v,
+    };
+    v.map(out)
+}
+
 fn binary(l: Value, op: BinaryOp, r: Value, n: usize) -> Result<Value> {
     let scalar_out = both_scalar(&l, &r);
     let wrap = |a: ArrayRef| {
@@ -243,6 +265,7 @@ fn binary(l: Value, op: BinaryOp, r: Value, n: usize) -> Result<Value> {
         }
         _ if op.is_comparison() => {
             let (l, r) = coerce(l, r, "compare")?;
+            let (l, r) = (unsigned_zero(l), unsigned_zero(r));
             let out = apply2(&l, &r, |a, b| match op {
                 BinaryOp::Eq => cmp::eq(a, b),
                 BinaryOp::NotEq => cmp::neq(a, b),
