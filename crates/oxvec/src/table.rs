@@ -161,6 +161,34 @@ impl Table {
         f(&snap, frags)
     }
 
+    /// The fragments of `snap`, the version a write read. A file of it that is gone while a
+    /// newer version exists means another process's cleanup removed that version after this
+    /// write read it: a retryable conflict (read again and redo), not a storage fault.
+    pub(crate) fn fragments_for_write<'a>(
+        &self,
+        snap: &'a Snapshot,
+    ) -> Result<&'a [LoadedFragment]> {
+        snap.fragments(&self.dir, &self.cache).map_err(|e| match e {
+            Error::Storage { ref source, .. }
+                if source.kind() == std::io::ErrorKind::NotFound
+                    && self
+                        .dir
+                        .latest_version()
+                        .is_ok_and(|v| v.is_some_and(|v| v > snap.manifest.version)) =>
+            {
+                Error::CommitConflict {
+                    message: format!(
+                        "version {} of table '{}' was cleaned up while this write read it; \
+                         retry on the newest version",
+                        snap.manifest.version, self.name
+                    ),
+                    retryable: true,
+                }
+            }
+            other => other,
+        })
+    }
+
     /// The snapshot a read runs on: a table dropped under this handle is
     /// [`Error::TableNotFound`], not a missing-file error from deep inside the read.
     fn read_snapshot(&self) -> Result<Arc<Snapshot>> {
@@ -390,7 +418,7 @@ impl Table {
     pub fn delete(&self, filter: &Where, cancel: &CancelToken) -> Result<u64> {
         let snap = self.latest_for_write()?;
         let filter = filter.compile(&snap.manifest.schema)?;
-        let frags = snap.fragments(&self.dir, &self.cache)?;
+        let frags = self.fragments_for_write(&snap)?;
         let plan = plan_delete(&self.dir, frags, &filter, cancel)?;
         if plan.rows == 0 {
             return Ok(0);
@@ -422,7 +450,7 @@ impl Table {
         let filter = filter
             .map(|w| w.compile(&snap.manifest.schema))
             .transpose()?;
-        let frags = snap.fragments(&self.dir, &self.cache)?;
+        let frags = self.fragments_for_write(&snap)?;
         let (plan, added) = plan_update(
             &self.dir,
             &snap.manifest.schema,
@@ -450,19 +478,22 @@ impl Table {
 
     /// Every version of the table, oldest first.
     pub fn list_versions(&self) -> Result<Vec<VersionInfo>> {
-        self.dir
-            .versions()?
-            .into_iter()
-            .map(|v| {
-                let m = self.dir.load_manifest(v)?;
-                Ok(VersionInfo {
-                    version: v,
-                    timestamp_micros: m.body.timestamp_micros,
-                    operation: m.body.operation.clone(),
-                    rows: m.live_rows(),
-                })
-            })
-            .collect()
+        let mut out = Vec::new();
+        for v in self.dir.versions()? {
+            let m = match self.dir.load_manifest(v) {
+                Ok(m) => m,
+                // Removed by another process's cleanup since the listing.
+                Err(_) if !self.dir.manifest_path(v).exists() => continue,
+                Err(e) => return Err(e),
+            };
+            out.push(VersionInfo {
+                version: v,
+                timestamp_micros: m.body.timestamp_micros,
+                operation: m.body.operation.clone(),
+                rows: m.live_rows(),
+            });
+        }
+        Ok(out)
     }
 
     /// Pins reads to `version`; writes are refused until `checkout_latest` or `restore`.

@@ -90,7 +90,7 @@ impl Table {
         cancel: &CancelToken,
     ) -> Result<IndexMeta> {
         let snap = self.latest_for_write()?;
-        let frags = snap.fragments(&self.dir, &self.cache)?;
+        let frags = self.fragments_for_write(&snap)?;
         let schema = snap.manifest.schema.clone();
         let (col, dim) = resolve_vector_column(&schema, req.column.as_deref())?;
         let column = schema.field(col).name().clone();
@@ -241,7 +241,7 @@ impl Table {
     /// compacted rows, all as one new version (none if there is nothing to do).
     pub fn optimize(&self, progress: &Progress, cancel: &CancelToken) -> Result<OptimizeStats> {
         let snap = self.latest_for_write()?;
-        let frags = snap.fragments(&self.dir, &self.cache)?;
+        let frags = self.fragments_for_write(&snap)?;
         let schema = snap.manifest.schema.clone();
         let mut written: Vec<PathBuf> = Vec::new();
         let mut staged: Option<Staged> = None;

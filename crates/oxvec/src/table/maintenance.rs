@@ -233,7 +233,12 @@ impl Table {
                 if (only_temp && !is_temp) || retained_files.contains(&path) {
                     continue;
                 }
-                let md = entry.metadata().map_err(io_err(&path))?;
+                let md = match entry.metadata() {
+                    Ok(md) => md,
+                    // Removed by a concurrent cleanup in another process.
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                    Err(e) => return Err(Error::storage(&path, e)),
+                };
                 if md.file_type().is_symlink() {
                     continue;
                 }

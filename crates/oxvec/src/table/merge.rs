@@ -146,7 +146,7 @@ impl Table {
         }
 
         // Walk the table: matched rows (and the source row each matches), unmatched rows.
-        let frags = snap.fragments(&self.dir, &self.cache)?;
+        let frags = self.fragments_for_write(&snap)?;
         let mut src_matched = vec![false; src.num_rows()];
         let mut stats = MergeStats::default();
         let mut staged = Staged::default();
