@@ -100,3 +100,12 @@ pub fn foreign(py: Python<'_>, what: &str, cause: PyErr) -> PyErr {
     err.set_cause(py, Some(cause));
     err
 }
+
+/// A `UserWarning` with `message`, attributed to the caller of the public method (the
+/// warnings filters decide whether it shows, repeats or raises).
+pub fn warn(py: Python<'_>, message: &str) -> PyResult<()> {
+    let category = py.get_type::<pyo3::exceptions::PyUserWarning>();
+    py.import("warnings")?
+        .call_method1("warn", (message, category, 3))?;
+    Ok(())
+}

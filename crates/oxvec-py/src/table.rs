@@ -228,7 +228,10 @@ impl PyTable {
             self.cost(q.vectors.len())
         };
         let t = self.inner.clone();
-        let batch = run(py, cost, move |c| t.search(&q, c))?;
+        let (batch, warnings) = run(py, cost, move |c| t.search_reporting(&q, c))?;
+        for w in warnings {
+            crate::error::warn(py, &w)?;
+        }
         Ok(PyArrowStream::new(batch.schema(), vec![batch]))
     }
 

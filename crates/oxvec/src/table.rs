@@ -275,9 +275,20 @@ impl Table {
     /// through the column's index when it has one and the query's metric (if set) is the
     /// index's, else exact. The result layout is [`query::result_schema`].
     pub fn search(&self, q: &VectorQuery, cancel: &CancelToken) -> Result<RecordBatch> {
+        self.search_reporting(q, cancel).map(|(batch, _)| batch)
+    }
+
+    /// [`Table::search`], with what the caller should be told about how it ran (a damaged
+    /// index searched around).
+    pub fn search_reporting(
+        &self,
+        q: &VectorQuery,
+        cancel: &CancelToken,
+    ) -> Result<(RecordBatch, Vec<String>)> {
         self.with_fragments(|snap, frags| {
             let plan = query::plan::plan(snap, frags, &self.sources(), q)?;
-            query::execute(&plan, cancel)
+            let batch = query::execute(&plan, cancel)?;
+            Ok((batch, plan.warnings))
         })
     }
 

@@ -63,6 +63,9 @@ pub enum ExactReason {
     MetricMismatch { index: String, index_metric: String },
     /// The filter matches few rows: exact search over them is cheaper (rule 2).
     SelectiveFilter { index: String },
+    /// The index file cannot be read (damaged or missing): exact search until it is dropped
+    /// or rebuilt, with a warning.
+    IndexUnreadable { index: String, error: String },
 }
 
 /// How the index's search knob was chosen.
@@ -158,6 +161,8 @@ pub struct Plan<'a> {
     /// Cached squared row norms per fragment (cosine exact search only).
     pub(crate) norms: Option<Vec<Arc<Vec<f32>>>>,
     pub(crate) index: Option<IndexPart>,
+    /// What the caller should be told (a damaged index searched around).
+    pub warnings: Vec<String>,
 }
 
 /// Where the snapshot's files come from.
@@ -247,6 +252,7 @@ pub(crate) fn plan<'a>(
         masks: Vec::new(),
         norms: None,
         index: None,
+        warnings: Vec::new(),
     };
     let work = usize::try_from(live_rows)
         .unwrap_or(usize::MAX)
@@ -254,7 +260,28 @@ pub(crate) fn plan<'a>(
         .saturating_mul(q.num_queries);
     let parallel = work >= PARALLEL_MIN_FLOPS;
     match (exact_reason, meta) {
-        (None, Some(meta)) => plan_index(&mut plan, snap, src, meta, q, filter.as_ref(), parallel)?,
+        (None, Some(meta)) => {
+            if let Err(e) = plan_index(&mut plan, snap, src, meta, q, filter.as_ref(), parallel) {
+                // Degrade, don't block: a damaged index file costs speed, not answers.
+                if !matches!(e, Error::CorruptFile { .. } | Error::Storage { .. }) {
+                    return Err(e);
+                }
+                plan.warnings.push(format!(
+                    "index '{}' cannot be read ({e}); searching exactly until it is dropped or \
+                     rebuilt (create_index(replace=True))",
+                    meta.name
+                ));
+                plan.path = SearchPath::Exact {
+                    reason: ExactReason::IndexUnreadable {
+                        index: meta.name.clone(),
+                        error: e.to_string(),
+                    },
+                };
+                plan.index = None;
+                plan.unindexed_rows = 0;
+                plan.masks = row_masks(frags, filter.as_ref(), parallel, &|_| true)?;
+            }
+        }
         (reason, _) => {
             plan.path = SearchPath::Exact {
                 reason: reason.unwrap_or(ExactReason::NoIndex),
@@ -529,6 +556,9 @@ impl fmt::Display for Plan<'_> {
                     ExactReason::SelectiveFilter { index } => format!(
                         "the filter matches few rows, so searching them exactly beats index '{index}'"
                     ),
+                    ExactReason::IndexUnreadable { index, error } => {
+                        format!("index '{index}' cannot be read: {error}")
+                    }
                 };
                 writeln!(f, "  path: exact search ({why})")?;
             }
