@@ -554,8 +554,9 @@ impl Table {
                 first.display()
             )));
         }
+        let (target, links) = crate::table::maintenance::relink_for_restore(&self.dir, &target)?;
         let txn = Transaction::new(target.version, Restore::of(&target));
-        let m = commit(&self.dir, &txn, &[])?;
+        let m = commit(&self.dir, &txn, &links)?;
         let v = m.version;
         self.set_snapshot(m, false);
         Ok(v)

@@ -4,8 +4,10 @@
 //! An insert is only right if no row with its key exists, and the keys were matched against
 //! the read version. So when the merge inserts, any fragment in the newest version that the
 //! read version did not have (rows appended, updated, merged, compacted or restored since)
-//! could hold the same keys: that is a conflict, and the retry matches against those rows.
-//! A merge that only updates or deletes rebases like an update.
+//! could hold the same keys, and so could a fragment whose deletions changed: a restore can
+//! bring deleted rows back, and the deletion metadata cannot tell a grown set from a restored
+//! one. Both are conflicts; the retry matches against those rows. A merge that only updates
+//! or deletes rebases like an update.
 
 use super::{Change, Draft};
 use crate::fragment::FragmentMeta;
@@ -19,7 +21,8 @@ pub struct Merge {
     pub after: Vec<Option<FragmentMeta>>,
     pub added: Vec<FragmentMeta>,
     pub inserts: bool,
-    pub read_fragment_ids: Vec<u32>,
+    /// The read version's fragments, as the keys were matched against them.
+    pub read_fragments: Vec<FragmentMeta>,
 }
 
 impl Change for Merge {
@@ -29,11 +32,18 @@ impl Change for Merge {
 
     fn apply(&self, draft: &mut Draft<'_>) -> Result<()> {
         if self.inserts {
-            let read: std::collections::HashSet<u32> =
-                self.read_fragment_ids.iter().copied().collect();
-            if let Some(f) = draft.body.fragments.iter().find(|f| !read.contains(&f.id)) {
+            let read: std::collections::HashMap<u32, &FragmentMeta> =
+                self.read_fragments.iter().map(|f| (f.id, f)).collect();
+            for f in &draft.body.fragments {
+                let why = match read.get(&f.id) {
+                    None => "was added by another commit",
+                    Some(r) if r.deletion != f.deletion => {
+                        "changed its deleted rows in another commit (a restore brings rows back)"
+                    }
+                    Some(_) => continue,
+                };
                 return Err(draft.conflict(format!(
-                    "fragment {} was added by another commit and may hold keys this merge would insert again; retry to match against it",
+                    "fragment {} {why} and may hold keys this merge would insert again; retry to match against it",
                     f.id
                 )));
             }

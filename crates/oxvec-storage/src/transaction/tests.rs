@@ -105,8 +105,8 @@ const KINDS: [&str; 13] = [
 /// as `KINDS`). `R`: rebased, `C`: retryable conflict.
 const MATRIX: [&str; 13] = [
     "RRRRCRRRRCRRR", // append
-    "RCRCRCRRRRRRR", // delete0
-    "RRCRRRRRRCRRR", // delete1
+    "RCRCCCRRRRRRR", // delete0
+    "RRCRCRRRRCRRR", // delete1
     "RCRCCCRRRCRRR", // update0
     "RRRRCRRRRCRRR", // merge_insert
     "RCRCCCRRRCRRR", // merge_update0
@@ -129,7 +129,6 @@ fn change(kind: &str, m: &Manifest) -> Box<dyn Change> {
             .unwrap()
             .clone()
     };
-    let ids: Vec<u32> = m.body.fragments.iter().map(|f| f.id).collect();
     let vector_field = m.schema.field_with_name("vector").unwrap().clone();
     match kind {
         "append" => Box::new(Append {
@@ -154,14 +153,14 @@ fn change(kind: &str, m: &Manifest) -> Box<dyn Change> {
             after: vec![],
             added: vec![new_frag("inserted")],
             inserts: true,
-            read_fragment_ids: ids,
+            read_fragments: m.body.fragments.clone(),
         }),
         "merge_update0" => Box::new(Merge {
             before: vec![f(0)],
             after: vec![Some(with_deletions(&f(0), "m0"))],
             added: vec![new_frag("merged")],
             inserts: false,
-            read_fragment_ids: ids,
+            read_fragments: m.body.fragments.clone(),
         }),
         "overwrite" => Box::new(Overwrite {
             schema: schema(false),

@@ -247,7 +247,7 @@ impl Table {
                 if !verified && !is_temp && !is_oxvec_file_name(&name) {
                     continue;
                 }
-                let old_enough = md.modified().map(micros).unwrap_or(i64::MAX) < unverified_cutoff;
+                let old_enough = last_change_micros(&md) < unverified_cutoff;
                 if !verified && !old_enough {
                     continue;
                 }
@@ -362,4 +362,77 @@ fn is_oxvec_file_name(name: &str) -> bool {
     [".arrow", ".bin", ".idx"]
         .iter()
         .any(|ext| name.len() > ext.len() && name.ends_with(ext))
+}
+
+/// `m` with every file it references given a new name by a hard link (no data is copied),
+/// and the links made. A restored version references only these names, so a cleanup in
+/// another process that removes the old version's files meanwhile (it may, once that
+/// version is not the newest) cannot take them from under it: the inode lives on through the
+/// new link, and a link is new (recent change time), so cleanup's grace period keeps it until
+/// the restore publishes. A file already gone means the version cannot be restored.
+pub(crate) fn relink_for_restore(dir: &TableDir, m: &Manifest) -> Result<(Manifest, Vec<PathBuf>)> {
+    let mut out = m.clone();
+    let mut made: Vec<PathBuf> = Vec::new();
+    let result = (|| -> Result<()> {
+        let mut link = |sub: PathBuf, file: &mut String, ext: &str| -> Result<()> {
+            let name = format!("{}.{ext}", oxvec_storage::durable::new_id());
+            let (from, to) = (sub.join(&*file), sub.join(&name));
+            oxvec_storage::io::hard_link(&from, &to).map_err(|e| {
+                if e.kind() == std::io::ErrorKind::NotFound {
+                    Error::invalid(format!(
+                        "version {} cannot be restored: cleanup removed its file {}",
+                        m.version,
+                        from.display()
+                    ))
+                } else {
+                    Error::storage(&to, e)
+                }
+            })?;
+            made.push(to);
+            *file = name;
+            Ok(())
+        };
+        for f in &mut out.body.fragments {
+            link(dir.data_dir(), &mut f.file, "arrow")?;
+            if let Some(d) = &mut f.deletion {
+                link(dir.deletions_dir(), &mut d.file, "bin")?;
+            }
+        }
+        for i in &mut out.body.indices {
+            link(dir.indices_dir(), &mut i.file, "idx")?;
+        }
+        for d in [dir.data_dir(), dir.deletions_dir(), dir.indices_dir()] {
+            if made.iter().any(|p| p.parent() == Some(d.as_path())) {
+                sync_dir(&d)?;
+            }
+        }
+        Ok(())
+    })();
+    match result {
+        Ok(()) => Ok((out, made)),
+        Err(e) => {
+            for p in &made {
+                let _ = oxvec_storage::io::remove_file(p);
+            }
+            Err(e)
+        }
+    }
+}
+
+/// When a file last changed, in microseconds: the later of its modification and (on Unix)
+/// status-change times, so a hard link made a moment ago counts as new even though its data
+/// is old.
+fn last_change_micros(md: &std::fs::Metadata) -> i64 {
+    let modified = md.modified().map(micros).unwrap_or(i64::MAX);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let changed = md
+            .ctime()
+            .saturating_mul(1_000_000)
+            .saturating_add(md.ctime_nsec() / 1_000);
+        modified.max(changed)
+    }
+    #[cfg(not(unix))]
+    modified
 }

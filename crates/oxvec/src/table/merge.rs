@@ -253,7 +253,7 @@ impl Table {
                 after,
                 added: added.fragments,
                 inserts: stats.inserted > 0,
-                read_fragment_ids: snap.manifest.body.fragments.iter().map(|f| f.id).collect(),
+                read_fragments: snap.manifest.body.fragments.clone(),
             },
         );
         if let Err(e) = cancel.check() {
