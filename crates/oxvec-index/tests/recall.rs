@@ -120,7 +120,7 @@ fn every_index_type_reaches_its_calibrated_recall() {
         )
         .unwrap();
         let idx = open_built(dir.path(), &format!("{}-{metric:?}", t.name()), &bytes, crc);
-        let cal = calibrate(idx.as_ref(), &data, &cancel).unwrap();
+        let cal = calibrate(idx.as_ref(), &data, None, &cancel).unwrap();
         let r = recall(idx.as_ref(), &data, &queries, metric, None, Some(&cal));
         assert!(
             r >= 0.9,
@@ -172,7 +172,7 @@ fn extend_adds_rows_without_retraining() {
             idx2.row_ids().unwrap(),
             &(0..n as u64).collect::<Vec<_>>()[..]
         );
-        let cal = calibrate(idx2.as_ref(), &data, &cancel).unwrap();
+        let cal = calibrate(idx2.as_ref(), &data, None, &cancel).unwrap();
         let r = recall(idx2.as_ref(), &data, &queries, Metric::L2, None, Some(&cal));
         assert!(r >= 0.9, "{} extended recall {r}", t.name());
         idx2.verify_all().unwrap();

@@ -308,7 +308,7 @@ impl PyTable {
     }
 
     /// Builds an ANN index; returns the index's name.
-    #[pyo3(signature = (column=None, index_type="HNSW", metric="cosine", replace=true, m=None, ef_construction=None, num_partitions=None, num_sub_vectors=None, num_bits=None, progress=false))]
+    #[pyo3(signature = (column=None, index_type="HNSW", metric="cosine", replace=true, m=None, ef_construction=None, num_partitions=None, num_sub_vectors=None, num_bits=None, progress=false, calibration_queries=None))]
     #[allow(clippy::too_many_arguments)]
     fn create_index(
         &self,
@@ -323,6 +323,7 @@ impl PyTable {
         num_sub_vectors: Option<usize>,
         num_bits: Option<usize>,
         progress: bool,
+        calibration_queries: Option<Bound<'_, PyBytes>>,
     ) -> PyResult<String> {
         let req = IndexRequest {
             column,
@@ -337,6 +338,7 @@ impl PyTable {
                 num_bits,
                 seed: None,
             },
+            calibration_queries: calibration_queries.map(|b| f32_from_bytes(b.as_bytes())),
         };
         let label = format!("building {}", req.index_type.name());
         self.long_with_progress(py, progress, &label, move |t, prog, c| {

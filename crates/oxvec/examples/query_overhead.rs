@@ -63,6 +63,7 @@ fn main() {
         metric: Metric::L2,
         replace: true,
         options: BuildOptions::default(),
+        calibration_queries: None,
     };
     t.create_index(&req, &Progress::default(), &c).unwrap();
     let knobs = SearchKnobs {

@@ -376,6 +376,18 @@ fn plan_index(
             widened_from: base,
         };
     }
+    if let (None, Some(cal)) = (own_knob, &open.calibration) {
+        let target = q.knobs.target_recall.unwrap_or(DEFAULT_RECALL);
+        let best = cal.best_recall();
+        if best < target {
+            plan.warnings.push(format!(
+                "index '{}' reached at most recall@10 {best:.3} on its calibration ({} {}), \
+                 below the target {target}; searching with its best measured setting (raise \
+                 the build parameters, or set ef/nprobes)",
+                meta.name, cal.num_queries, cal.queries
+            ));
+        }
+    }
     let knob_source = match (own_knob, &open.calibration) {
         (Some(_), _) => KnobSource::Query,
         (None, Some(_)) => KnobSource::Calibrated {

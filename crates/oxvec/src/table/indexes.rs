@@ -31,6 +31,9 @@ pub struct IndexRequest {
     /// Replace an existing index on the column (else that is an error).
     pub replace: bool,
     pub options: BuildOptions,
+    /// Queries like the ones the index will serve (raw, row-major), to measure its recall
+    /// curve on instead of rows sampled from the table.
+    pub calibration_queries: Option<Vec<f32>>,
 }
 
 /// Progress of a long index operation, read by the Python progress bar.
@@ -107,6 +110,14 @@ impl Table {
                 "column '{column}' already has an index '{name}'; pass replace=True to rebuild it"
             )));
         }
+        if let Some(q) = &req.calibration_queries {
+            if q.is_empty() || !q.len().is_multiple_of(dim) || q.iter().any(|x| !x.is_finite()) {
+                return Err(Error::invalid(format!(
+                    "calibration_queries must be finite vectors of dimension {dim} (got {} values)",
+                    q.len()
+                )));
+            }
+        }
         let started = Instant::now();
         let (vectors, ids, used) = gather(frags, col, &|_| true);
         if ids.is_empty() {
@@ -132,7 +143,12 @@ impl Table {
         let mut committing = false;
         let result = (|| {
             let index = oxvec_index::open(&path, file_size, crc)?;
-            let cal = calibrate(index.as_ref(), &vectors, cancel)?;
+            let cal = calibrate(
+                index.as_ref(),
+                &vectors,
+                req.calibration_queries.as_deref(),
+                cancel,
+            )?;
             let meta = IndexMeta {
                 name: name.clone(),
                 index_type: req.index_type.name().into(),

@@ -114,6 +114,7 @@ pub fn hnsw() -> IndexRequest {
             ef_construction: Some(16),
             ..Default::default()
         },
+        calibration_queries: None,
     }
 }
 
