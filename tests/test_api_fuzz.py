@@ -34,6 +34,8 @@ scalars = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
     st.text(max_size=20),
     st.sampled_from(["", "id", "vector", "text", "cosine", "l2", "HNSW", "id > 1", "?", "'"]),
+    # Lone surrogates: what Python makes of a non-UTF-8 file name.
+    st.sampled_from(["\ud800", "t\udcff", "id > '\udfff'"]),
     st.binary(max_size=8),
     st.sampled_from(
         [datetime.timedelta(0), datetime.timedelta.max, datetime.date(2020, 1, 1), object()]

@@ -221,6 +221,9 @@ def test_pandas_frames_keep_a_named_index_and_raise_oxvec_errors(tmp_path):
         lambda t, d: oxvec.connect(d, auto_compact_fragments=-1),
         lambda t, d: oxvec.connect(d, auto_cleanup_every=1.5),
         lambda t, d: t.create_index(m=2**70),
+        lambda t, d: t.count_rows("id > \ud800"),
+        lambda t, d: oxvec.connect(str(d) + "/\udcff"),
+        lambda t, d: t.count_rows("id = ?", {"a": 1}),
     ],
     ids=[
         "checkout(-1)",
@@ -235,6 +238,9 @@ def test_pandas_frames_keep_a_named_index_and_raise_oxvec_errors(tmp_path):
         "auto_compact_fragments=-1",
         "auto_cleanup_every=1.5",
         "create_index(m=2**70)",
+        "lone surrogate in a filter",
+        "lone surrogate in a path",
+        "dict as params",
     ],
 )
 def test_out_of_range_integers_raise_oxvec_errors_naming_them(tmp_path, call):

@@ -54,6 +54,10 @@ def fraction(name: str, value: Any) -> float:
     return float(value)
 
 
+#: Compiled types whose methods take user input (an Arrow stream's do not).
+_HANDLES = frozenset({"Database", "Table"})
+
+
 class _Native:
     """A compiled object whose calls turn argument-conversion errors into InvalidInputError.
 
@@ -63,12 +67,16 @@ class _Native:
     past 64 bits): the user's mistake, named with the method and the argument.
     """
 
-    __slots__ = ("_obj",)
+    __slots__ = ("_calls", "_obj")
 
     def __init__(self, obj: Any) -> None:
         self._obj = obj
+        self._calls: dict[str, Any] = {}
 
     def __getattr__(self, name: str) -> Any:
+        cached = self._calls.get(name)
+        if cached is not None:
+            return cached
         attr = getattr(self._obj, name)
         if not callable(attr):
             return attr
@@ -76,10 +84,13 @@ class _Native:
         def call(*args: Any, **kwargs: Any) -> Any:
             try:
                 result = attr(*args, **kwargs)
-            except (TypeError, OverflowError) as e:
+            # A str that cannot be UTF-8 (a lone surrogate from a non-UTF-8 file name) is
+            # a UnicodeError, also the caller's.
+            except (TypeError, OverflowError, UnicodeError) as e:
                 raise InvalidInputError(f"{name}: {e}") from None
-            return native(result) if type(result).__module__ == "oxvec._oxvec" else result
+            return native(result) if type(result).__name__ in _HANDLES else result
 
+        self._calls[name] = call
         return call
 
 

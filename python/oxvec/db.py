@@ -55,7 +55,7 @@ class Database:
                 _check.count("auto_cleanup_every", auto_cleanup_every, minimum=0),
                 as_seconds(auto_cleanup_older_than, "auto_cleanup_older_than"),
             )
-        except (TypeError, OverflowError) as e:
+        except (TypeError, OverflowError, UnicodeError) as e:
             raise InvalidInputError(f"connect: {e}") from None
         self._inner = _check.native(inner)
 

@@ -124,6 +124,8 @@ fn header_json(kind: &str, meta: &serde_json::Value, entries: &[SectionEntry]) -
 #[derive(Debug)]
 pub struct IndexFile {
     path: PathBuf,
+    /// Held open to check the size again before a search (see [`IndexFile::check_size`]).
+    file: File,
     map: Mmap,
     pub header: Header,
     verified: Vec<OnceLock<bool>>,
@@ -168,6 +170,7 @@ impl IndexFile {
         let verified = header.sections.iter().map(|_| OnceLock::new()).collect();
         Ok(IndexFile {
             path: path.to_path_buf(),
+            file,
             map,
             header,
             verified,
@@ -176,6 +179,27 @@ impl IndexFile {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Fails if the file no longer has the size it was mapped with: reading a mapping past
+    /// the end of a file truncated in place kills the process (SIGBUS), so a search checks
+    /// first (one `fstat`) and can fall back instead.
+    pub fn check_size(&self) -> Result<()> {
+        let now = self
+            .file
+            .metadata()
+            .map_err(|e| Error::storage(&self.path, e))?
+            .len();
+        if now != self.map.len() as u64 {
+            return Err(Error::corrupt(
+                &self.path,
+                format!(
+                    "index file changed size since it was opened ({} -> {now} bytes)",
+                    self.map.len()
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// A section's bytes, without checking its CRC (for data checked piecewise).

@@ -74,10 +74,11 @@ pub fn params(v: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<ScalarValue>> {
         None => Ok(vec![]),
         Some(v) if v.is_none() => Ok(vec![]),
         Some(v) => {
-            if v.is_instance_of::<PyString>() {
-                return Err(invalid(
-                    "params must be a list or tuple of values, not a string",
-                ));
+            if v.is_instance_of::<PyString>() || v.is_instance_of::<pyo3::types::PyDict>() {
+                return Err(invalid(format!(
+                    "params must be a list or tuple of values, not a {}",
+                    v.get_type().name()?
+                )));
             }
             let items = v.try_iter().map_err(|_| {
                 let kind = v

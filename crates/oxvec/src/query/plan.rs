@@ -263,7 +263,12 @@ pub(crate) fn plan<'a>(
         (None, Some(meta)) => {
             if let Err(e) = plan_index(&mut plan, snap, src, meta, q, filter.as_ref(), parallel) {
                 // Degrade, don't block: a damaged index file costs speed, not answers.
-                if !matches!(e, Error::CorruptFile { .. } | Error::Storage { .. }) {
+                let unreadable = match &e {
+                    Error::CorruptFile { .. } => true,
+                    Error::Storage { source, .. } => source.kind() == std::io::ErrorKind::NotFound,
+                    _ => false,
+                };
+                if !unreadable {
                     return Err(e);
                 }
                 plan.warnings.push(format!(
@@ -327,6 +332,8 @@ fn plan_index(
         .index_on(src.dir, src.cache, &meta.column)?
         .ok_or_else(|| Error::internal("index lookup", format!("'{}' not opened", meta.name)))?;
     let index = &open.index;
+    // Opened (and cached) earlier: damaged in place since, it must not be read.
+    index.file().check_size()?;
     // The index's own knob, and another kind's (which it cannot use).
     let own_knob = q.knobs.get(index.param_name());
     if let Some(knob) = q.knobs.others_set(index.param_name()).first() {
@@ -376,8 +383,8 @@ fn plan_index(
             widened_from: base,
         };
     }
-    if let (None, Some(cal)) = (own_knob, &open.calibration) {
-        let target = q.knobs.target_recall.unwrap_or(DEFAULT_RECALL);
+    // Only a target the query asked for: the default's shortfall is said once, at build.
+    if let (None, Some(cal), Some(target)) = (own_knob, &open.calibration, q.knobs.target_recall) {
         let best = cal.best_recall();
         if best < target {
             plan.warnings.push(format!(
