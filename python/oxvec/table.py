@@ -378,7 +378,7 @@ class Table:
                     f"got shape {arr.shape}"
                 )
             queries = np.ascontiguousarray(arr, dtype="<f4").tobytes()
-        name = self._inner.create_index(
+        return self._inner.create_index(
             column,
             index_type,
             metric,
@@ -387,16 +387,6 @@ class Table:
             calibration_queries=queries,
             **{k: int(v) for k, v in params.items()},
         )
-        cal = json.loads(self._inner.index_stats(name)).get("calibration") or {}
-        best = max((r for _, r in cal.get("points", [])), default=1.0)
-        if best < 0.99:
-            warnings.warn(
-                f"index {name!r} reached at most recall@10 {best:.3f} on its calibration "
-                f"({cal.get('num_queries')} {cal.get('queries')}); searches without a knob aim "
-                "for 0.99 and will get less. Raise the build parameters, or set ef/nprobes",
-                stacklevel=2,
-            )
-        return name
 
     def list_indices(self) -> list[dict[str, str]]:
         """The vector indexes of this version: ``name``, ``index_type``, ``column``,

@@ -3,10 +3,8 @@
 
 use crate::file::{FileWriter, IndexFile};
 use crate::filter::NodeFilter;
-use crate::header::IndexHeader;
-use crate::index::VectorIndex;
-use crate::ivf::{self, Codec, Entries, IvfParams};
-use crate::kind::{IndexBuilder, IndexKind, Knob, VectorKind};
+use crate::ivf::{Codec, Entries, IvfKind, IvfParams};
+use crate::kind::VectorKind;
 use crate::options::BuildOptions;
 use crate::space::Space;
 use oxvec_core::{CancelToken, Error, Result};
@@ -15,39 +13,8 @@ use oxvec_linalg::pq::{adc, ProductQuantizer, CODEBOOK};
 use oxvec_linalg::rng::SplitMix64;
 use oxvec_linalg::TopK;
 
-/// The `IVF_PQ` kind.
-#[derive(Debug)]
-pub struct IvfPq;
-
-impl IndexKind for IvfPq {
-    fn name(&self) -> &'static str {
-        "IVF_PQ"
-    }
-}
-
-impl VectorKind for IvfPq {
-    fn knob(&self) -> Knob {
-        ivf::KNOB
-    }
-
-    fn default_refine(&self) -> usize {
-        10
-    }
-
-    fn builder(
-        &self,
-        _space: Space,
-        dim: usize,
-        n: usize,
-        opts: &BuildOptions,
-    ) -> Result<Box<dyn IndexBuilder>> {
-        ivf::builder::<Pq>(dim, n, opts)
-    }
-
-    fn open(&self, file: IndexFile, header: IndexHeader) -> Result<Box<dyn VectorIndex>> {
-        ivf::open::<Pq>(file, header)
-    }
-}
+/// The `IVF_PQ` kind: IVF with [`Pq`] residuals.
+pub static IVF_PQ: IvfKind<Pq> = IvfKind::new();
 
 /// Rows sampled to train the codebooks.
 const TRAIN_SAMPLE: usize = 256 * 64;
@@ -68,8 +35,11 @@ impl Codec for Pq {
     type Query<'a> = PqQuery;
     type Scratch = ();
 
+    const KIND_NAME: &'static str = "IVF_PQ";
+    const DEFAULT_REFINE: usize = 10;
+
     fn kind() -> &'static dyn VectorKind {
-        &IvfPq
+        &IVF_PQ
     }
 
     fn resolve(dim: usize, opts: &BuildOptions) -> Result<(usize, usize)> {

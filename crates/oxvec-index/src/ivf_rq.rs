@@ -3,10 +3,8 @@
 
 use crate::file::{cast, FileWriter, IndexFile};
 use crate::filter::NodeFilter;
-use crate::header::IndexHeader;
-use crate::index::VectorIndex;
-use crate::ivf::{self, Codec, Entries, IvfParams};
-use crate::kind::{IndexBuilder, IndexKind, Knob, VectorKind};
+use crate::ivf::{Codec, Entries, IvfKind, IvfParams};
+use crate::kind::VectorKind;
 use crate::options::BuildOptions;
 use crate::space::Space;
 use oxvec_core::{CancelToken, Error, Result};
@@ -14,39 +12,8 @@ use oxvec_linalg::rabitq::{RaBitQ, RabitFactors, RabitQuery, MAX_DIM};
 use oxvec_linalg::TopK;
 use std::path::Path;
 
-/// The `IVF_RQ` kind.
-#[derive(Debug)]
-pub struct IvfRq;
-
-impl IndexKind for IvfRq {
-    fn name(&self) -> &'static str {
-        "IVF_RQ"
-    }
-}
-
-impl VectorKind for IvfRq {
-    fn knob(&self) -> Knob {
-        ivf::KNOB
-    }
-
-    fn default_refine(&self) -> usize {
-        20
-    }
-
-    fn builder(
-        &self,
-        _space: Space,
-        dim: usize,
-        n: usize,
-        opts: &BuildOptions,
-    ) -> Result<Box<dyn IndexBuilder>> {
-        ivf::builder::<Rq>(dim, n, opts)
-    }
-
-    fn open(&self, file: IndexFile, header: IndexHeader) -> Result<Box<dyn VectorIndex>> {
-        ivf::open::<Rq>(file, header)
-    }
-}
+/// The `IVF_RQ` kind: IVF with [`Rq`] residuals.
+pub static IVF_RQ: IvfKind<Rq> = IvfKind::new();
 
 /// RaBitQ as an IVF residual codec.
 #[derive(Debug, Clone)]
@@ -77,8 +44,11 @@ impl Codec for Rq {
     type Query<'a> = RqQuery<'a>;
     type Scratch = RqScratch;
 
+    const KIND_NAME: &'static str = "IVF_RQ";
+    const DEFAULT_REFINE: usize = 20;
+
     fn kind() -> &'static dyn VectorKind {
-        &IvfRq
+        &IVF_RQ
     }
 
     fn resolve(dim: usize, opts: &BuildOptions) -> Result<(usize, usize)> {

@@ -38,8 +38,8 @@ impl Registered {
 /// The registry: one line per kind.
 pub static KINDS: &[Registered] = &[
     Registered::Vector(&hnsw::Hnsw),
-    Registered::Vector(&ivf_pq::IvfPq),
-    Registered::Vector(&ivf_rq::IvfRq),
+    Registered::Vector(&ivf_pq::IVF_PQ),
+    Registered::Vector(&ivf_rq::IVF_RQ),
 ];
 
 /// The kind called `name` (any case, or one of its aliases).

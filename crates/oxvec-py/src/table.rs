@@ -341,9 +341,13 @@ impl PyTable {
             calibration_queries: calibration_queries.map(|b| f32_from_bytes(b.as_bytes())),
         };
         let label = format!("building {}", req.index_type.name());
-        self.long_with_progress(py, progress, &label, move |t, prog, c| {
-            t.create_index(&req, prog, c).map(|m| m.name)
-        })
+        let meta = self.long_with_progress(py, progress, &label, move |t, prog, c| {
+            t.create_index(&req, prog, c)
+        })?;
+        if let Some(w) = oxvec::calibration_warning(&meta) {
+            crate::error::warn(py, &w)?;
+        }
+        Ok(meta.name)
     }
 
     /// Folds new rows into the indexes and compacts small fragments; returns

@@ -234,6 +234,21 @@ fn unsigned_zero(v: Value) -> Value {
     v.map(out)
 }
 
+/// Whether `v` is a float constant other than zero (or a null one).
+fn nonzero_constant(v: &Value) -> bool {
+    let Value::Scalar(a) = v else {
+        return false;
+    };
+    if a.is_empty() || a.is_null(0) {
+        return true;
+    }
+    match a.data_type() {
+        DataType::Float64 => a.as_primitive::<Float64Type>().value(0) != 0.0,
+        DataType::Float32 => a.as_primitive::<Float32Type>().value(0) != 0.0,
+        _ => false,
+    }
+}
+
 fn binary(l: Value, op: BinaryOp, r: Value, n: usize) -> Result<Value> {
     let scalar_out = both_scalar(&l, &r);
     let wrap = |a: ArrayRef| {
@@ -265,7 +280,12 @@ fn binary(l: Value, op: BinaryOp, r: Value, n: usize) -> Result<Value> {
         }
         _ if op.is_comparison() => {
             let (l, r) = coerce(l, r, "compare")?;
-            let (l, r) = (unsigned_zero(l), unsigned_zero(r));
+            // Against a constant other than zero, -0.0 and 0.0 order alike: no pass needed.
+            let (l, r) = if nonzero_constant(&l) || nonzero_constant(&r) {
+                (l, r)
+            } else {
+                (unsigned_zero(l), unsigned_zero(r))
+            };
             let out = apply2(&l, &r, |a, b| match op {
                 BinaryOp::Eq => cmp::eq(a, b),
                 BinaryOp::NotEq => cmp::neq(a, b),

@@ -26,8 +26,8 @@ pub use oxvec_storage::IndexMeta;
 pub use query::{Explanation, Plan, VectorQuery};
 pub use scan::ScanRequest;
 pub use table::{
-    CleanupStats, IndexRequest, MergeInsert, MergeStats, OptimizeStats, Progress, Table,
-    VerifyReport, VersionInfo, UNVERIFIED_GRACE,
+    calibration_warning, CleanupStats, IndexRequest, MergeInsert, MergeStats, OptimizeStats,
+    Progress, Table, VerifyReport, VersionInfo, UNVERIFIED_GRACE,
 };
 pub use write::Assignment;
 

@@ -3,7 +3,7 @@
 mod indexes;
 mod maintenance;
 mod merge;
-pub use indexes::{IndexRequest, OptimizeStats, Progress};
+pub use indexes::{calibration_warning, IndexRequest, OptimizeStats, Progress};
 pub use maintenance::{CleanupStats, VerifyReport, UNVERIFIED_GRACE};
 pub use merge::{MergeInsert, MergeStats};
 
@@ -542,18 +542,8 @@ impl Table {
             }
             None => (*self.snapshot().manifest).clone(),
         };
-        // Cleanup may have removed the version (and its files) since this handle pinned it.
-        let missing = crate::table::maintenance::missing_files(&self.dir, &target);
-        if let Some(first) = missing.first() {
-            return Err(Error::invalid(format!(
-                "version {} of table '{}' cannot be restored: cleanup removed {} of its files \
-                 (first: {})",
-                target.version,
-                self.name,
-                missing.len(),
-                first.display()
-            )));
-        }
+        // Cleanup may have removed the version (and its files) since this handle pinned it:
+        // linking them anew fails then, naming the file.
         let (target, links) = crate::table::maintenance::relink_for_restore(&self.dir, &target)?;
         let txn = Transaction::new(target.version, Restore::of(&target));
         let m = commit(&self.dir, &txn, &links)?;

@@ -26,6 +26,10 @@ pub trait Codec: Sized + Send + Sync + Debug + 'static {
     const FACTORS: usize;
     /// The codec's name in `index_stats` params (`Pq`, `Rq`).
     const NAME: &'static str;
+    /// The registered kind's name (`IVF_PQ`, ...).
+    const KIND_NAME: &'static str;
+    /// Candidates re-ranked per result when the query does not say.
+    const DEFAULT_REFINE: usize;
     /// Per-query state, prepared once per search.
     type Query<'a>;
     /// Per-thread scratch while encoding.

@@ -22,7 +22,7 @@ use crate::filter::NodeFilter;
 use crate::header::IndexHeader;
 use crate::hnsw::layer::Scored;
 use crate::index::VectorIndex;
-use crate::kind::{IndexBuilder, Knob, VectorKind};
+use crate::kind::{IndexBuilder, IndexKind, Knob, VectorKind};
 use crate::options::BuildOptions;
 use crate::space::Space;
 use oxvec_core::{CancelToken, Error, Result};
@@ -87,24 +87,62 @@ pub struct IvfFields {
     pub params: IvfParams,
 }
 
+/// The IVF kind coded by `C` (each codec module registers one as a static).
+#[derive(Debug)]
+pub struct IvfKind<C>(std::marker::PhantomData<C>);
+
+impl<C> IvfKind<C> {
+    pub const fn new() -> Self {
+        IvfKind(std::marker::PhantomData)
+    }
+}
+
+impl<C> Default for IvfKind<C> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<C: Codec> IndexKind for IvfKind<C> {
+    fn name(&self) -> &'static str {
+        C::KIND_NAME
+    }
+}
+
+impl<C: Codec> VectorKind for IvfKind<C> {
+    fn knob(&self) -> Knob {
+        KNOB
+    }
+
+    fn default_refine(&self) -> usize {
+        C::DEFAULT_REFINE
+    }
+
+    /// The space comes with the header at open.
+    fn builder(
+        &self,
+        _space: Space,
+        dim: usize,
+        n: usize,
+        opts: &BuildOptions,
+    ) -> Result<Box<dyn IndexBuilder>> {
+        Ok(Box::new(IvfBuilder::<C> {
+            dim,
+            params: IvfParams::resolve::<C>(dim, n, opts)?,
+            codec: std::marker::PhantomData,
+        }))
+    }
+
+    fn open(&self, file: IndexFile, header: IndexHeader) -> Result<Box<dyn VectorIndex>> {
+        Ok(Box::new(Ivf::<C>::open(file, header)?))
+    }
+}
+
 /// Builds an IVF index coded by `C`.
 pub struct IvfBuilder<C> {
     dim: usize,
     params: IvfParams,
     codec: std::marker::PhantomData<C>,
-}
-
-/// A builder for kind `C` after checking `opts` (the space comes with the header).
-pub fn builder<C: Codec>(
-    dim: usize,
-    n: usize,
-    opts: &BuildOptions,
-) -> Result<Box<dyn IndexBuilder>> {
-    Ok(Box::new(IvfBuilder::<C> {
-        dim,
-        params: IvfParams::resolve::<C>(dim, n, opts)?,
-        codec: std::marker::PhantomData,
-    }))
 }
 
 impl<C: Codec> IndexBuilder for IvfBuilder<C> {
@@ -138,11 +176,6 @@ impl<C: Codec> IndexBuilder for IvfBuilder<C> {
             w,
         )
     }
-}
-
-/// Opens a file of kind `C`.
-pub fn open<C: Codec>(file: IndexFile, header: IndexHeader) -> Result<Box<dyn VectorIndex>> {
-    Ok(Box::new(Ivf::<C>::open(file, header)?))
 }
 
 /// An opened IVF index coded by `C`.

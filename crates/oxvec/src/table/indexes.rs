@@ -36,6 +36,24 @@ pub struct IndexRequest {
     pub calibration_queries: Option<Vec<f32>>,
 }
 
+/// What a new index's builder should be told when its measured recall curve stays under the
+/// default target (searches without a knob will get less than they aim for), or `None`.
+pub fn calibration_warning(meta: &IndexMeta) -> Option<String> {
+    let cal: oxvec_index::Calibration = serde_json::from_value(meta.calibration.clone()).ok()?;
+    let best = cal.best_recall();
+    (best < oxvec_index::DEFAULT_RECALL).then(|| {
+        format!(
+            "index '{}' reached at most recall@10 {best:.3} on its calibration ({} {}); \
+             searches without a knob aim for {} and will get less. Raise the build \
+             parameters, or set ef/nprobes",
+            meta.name,
+            cal.num_queries,
+            cal.queries,
+            oxvec_index::DEFAULT_RECALL
+        )
+    })
+}
+
 /// Progress of a long index operation, read by the Python progress bar.
 #[derive(Debug, Default)]
 pub struct Progress {

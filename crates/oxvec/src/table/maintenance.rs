@@ -60,16 +60,6 @@ impl FileRef {
     }
 }
 
-/// Files `m` references that are missing or of the wrong size (a version whose files cleanup
-/// removed cannot be restored).
-pub(crate) fn missing_files(dir: &TableDir, m: &Manifest) -> Vec<PathBuf> {
-    referenced(dir, m)
-        .into_iter()
-        .filter(|f| std::fs::metadata(f.path()).map_or(true, |md| md.len() != f.size()))
-        .map(|f| f.path().clone())
-        .collect()
-}
-
 fn referenced(dir: &TableDir, m: &Manifest) -> Vec<FileRef> {
     let mut out = Vec::new();
     for f in &m.body.fragments {
