@@ -28,6 +28,7 @@ CASES = {
     "HNSW 20k x 384, k=10, ef=64, to_numpy": 300,
     "HNSW 20k x 384, k=10, ef=64, where cat < 50": 100,
     "exact batch 200 queries x 20k, k=10": 3,
+    "exact 20k x 384, k=10, where score > 0.25 (float filter)": 30,
 }
 
 
@@ -43,6 +44,7 @@ def measure() -> dict[str, float]:
             {
                 "id": pa.array(np.arange(n), pa.int64()),
                 "cat": pa.array((np.arange(n) % 100).astype(np.int32)),
+                "score": pa.array(np.random.default_rng(seed + 5).random(n)),
                 "vector": pa.FixedSizeListArray.from_arrays(pa.array(v.ravel()), 384),
             }
         )
@@ -64,6 +66,9 @@ def measure() -> dict[str, float]:
         ),
         "exact batch 200 queries x 20k, k=10": lambda: (
             big.search(queries).bypass_vector_index().limit(10).to_arrow()
+        ),
+        "exact 20k x 384, k=10, where score > 0.25 (float filter)": lambda: (
+            big.search(q).where("score > 0.25").bypass_vector_index().limit(10).to_arrow()
         ),
     }
     out = {}

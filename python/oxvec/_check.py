@@ -1,8 +1,10 @@
-"""The one checked conversion integer arguments cross before they reach the engine.
+"""The one checked conversion arguments cross before they reach the engine.
 
-pyo3 would raise ``OverflowError`` for a negative or huge integer and ``TypeError`` for
-another type; users get an :class:`~oxvec.InvalidInputError` naming the argument instead.
-Counts above what the engine holds saturate (``limit(2**64)`` means "all").
+Counts, versions, column names and fractions are checked here, and every call into the
+compiled module goes through :func:`native`, so pyo3's own conversion errors
+(``OverflowError`` for a huge integer, ``TypeError`` for another type, ``UnicodeError``
+for a lone surrogate) reach users as :class:`~oxvec.InvalidInputError` naming the
+argument. Counts above what the engine holds saturate (``limit(2**64)`` means "all").
 """
 
 from __future__ import annotations

@@ -87,18 +87,18 @@ class Query:
         """HNSW search breadth: more is slower and more accurate. Default: calibrated at
         build time to reach recall@10 of 0.99 on sampled queries (held-out queries on the
         benchmark sets: 0.98-0.99)."""
-        self._ef = _positive("ef", ef)
+        self._ef = _check.count("ef", ef)
         return self
 
     def nprobes(self, nprobes: int) -> Query:
         """IVF partitions scanned per query. Default: calibrated like :meth:`ef`."""
-        self._nprobes = _positive("nprobes", nprobes)
+        self._nprobes = _check.count("nprobes", nprobes)
         return self
 
     def refine_factor(self, factor: int) -> Query:
         """Re-rank ``limit * factor`` index candidates with the full vectors. Defaults: HNSW
         re-ranks its whole beam, IVF_PQ 10, IVF_RQ 20."""
-        self._refine = _positive("refine_factor", factor)
+        self._refine = _check.count("refine_factor", factor)
         return self
 
     def target_recall(self, recall: float) -> Query:
@@ -260,7 +260,3 @@ class Query:
     def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
         """Runs the query and exports the result through the Arrow PyCapsule interface."""
         return self._execute().__arrow_c_stream__(requested_schema)
-
-
-def _positive(name: str, value: Any) -> int:
-    return _check.count(name, value)

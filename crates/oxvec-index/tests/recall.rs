@@ -83,6 +83,28 @@ fn recall(
     hits as f32 / total as f32
 }
 
+/// Builds kind `t` with default options (no progress, not cancelled).
+fn build_default(
+    t: &dyn VectorKind,
+    metric: Metric,
+    dim: usize,
+    data: &[f32],
+    ids: &[u64],
+) -> (Vec<u8>, u32) {
+    let cancel = CancelToken::new();
+    build(
+        t,
+        metric,
+        dim,
+        data,
+        ids,
+        &BuildOptions::default(),
+        &AtomicU64::new(0),
+        &cancel,
+    )
+    .unwrap()
+}
+
 fn open_built(dir: &std::path::Path, name: &str, bytes: &[u8], crc: u32) -> Box<dyn VectorIndex> {
     let p = dir.join(name);
     std::fs::write(&p, bytes).unwrap();
@@ -107,18 +129,7 @@ fn every_index_type_reaches_its_calibrated_recall() {
         ("IVF_RQ", Metric::Cosine),
     ] {
         let t = vector_kind(t).unwrap();
-        let progress = AtomicU64::new(0);
-        let (bytes, crc) = build(
-            t,
-            metric,
-            dim,
-            &data,
-            &ids,
-            &BuildOptions::default(),
-            &progress,
-            &cancel,
-        )
-        .unwrap();
+        let (bytes, crc) = build_default(t, metric, dim, &data, &ids);
         let idx = open_built(dir.path(), &format!("{}-{metric:?}", t.name()), &bytes, crc);
         let cal = calibrate(idx.as_ref(), &data, None, &cancel).unwrap();
         let r = recall(idx.as_ref(), &data, &queries, metric, None, Some(&cal));
@@ -150,17 +161,7 @@ fn extend_adds_rows_without_retraining() {
         let progress = AtomicU64::new(0);
         let half = n / 2;
         let ids: Vec<u64> = (0..half as u64).collect();
-        let (b, c) = build(
-            t,
-            Metric::L2,
-            dim,
-            &data[..half * dim],
-            &ids,
-            &BuildOptions::default(),
-            &progress,
-            &cancel,
-        )
-        .unwrap();
+        let (b, c) = build_default(t, Metric::L2, dim, &data[..half * dim], &ids);
         let idx = open_built(dir.path(), &format!("{}-a", t.name()), &b, c);
         let more: Vec<u64> = (half as u64..n as u64).collect();
         let (b2, c2) = idx
@@ -185,19 +186,8 @@ fn corrupt_sections_are_reported_not_panicked_on() {
     let data = clustered(n, dim, 9);
     let ids: Vec<u64> = (0..n as u64).collect();
     let dir = tempfile::tempdir().unwrap();
-    let cancel = CancelToken::new();
     for t in kinds() {
-        let (bytes, crc) = build(
-            t,
-            Metric::L2,
-            dim,
-            &data,
-            &ids,
-            &BuildOptions::default(),
-            &AtomicU64::new(0),
-            &cancel,
-        )
-        .unwrap();
+        let (bytes, crc) = build_default(t, Metric::L2, dim, &data, &ids);
         let good = dir.path().join(format!("{}-good", t.name()));
         std::fs::write(&good, &bytes).unwrap();
         let sections = IndexFile::open(&good, bytes.len() as u64, crc)
@@ -264,19 +254,8 @@ fn files_with_the_unversioned_header_open_and_answer_the_same() {
     let data = clustered(n, dim, 11);
     let ids: Vec<u64> = (0..n as u64).collect();
     let dir = tempfile::tempdir().unwrap();
-    let cancel = CancelToken::new();
     for t in kinds() {
-        let (bytes, crc) = build(
-            t,
-            Metric::Cosine,
-            dim,
-            &data,
-            &ids,
-            &BuildOptions::default(),
-            &AtomicU64::new(0),
-            &cancel,
-        )
-        .unwrap();
+        let (bytes, crc) = build_default(t, Metric::Cosine, dim, &data, &ids);
         let now = open_built(dir.path(), &format!("{}-v2", t.name()), &bytes, crc);
         let (old_bytes, old_crc) =
             as_format1(&dir.path().join(format!("{}-tmp", t.name())), &bytes, crc);
