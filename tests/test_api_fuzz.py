@@ -76,6 +76,7 @@ OPS: dict[str, Callable[[Any, Any, Any], Any]] = {
     "connect(auto_cleanup_older_than)": lambda db, t, v: oxvec.connect(
         db.uri, auto_cleanup_older_than=v
     ),
+    "connect(monitor_recall)": lambda db, t, v: oxvec.connect(db.uri, monitor_recall=v),
     "create_table(name)": lambda db, t, v: db.create_table(v, rows(0, 3)),
     "create_table(data)": lambda db, t, v: db.create_table("other", v),
     "create_table(schema)": lambda db, t, v: db.create_table("other", rows(0, 3), schema=v),

@@ -3,6 +3,7 @@ its fix."""
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import numpy as np
@@ -368,3 +369,58 @@ def test_calibration_on_given_queries_keeps_the_recall_promise(tmp_path):
     with pytest.raises(oxvec.InvalidInputError, match="calibration_queries"):
         tbl.create_index(metric="l2", m=4, calibration_queries=np.zeros((3, 5)))
     assert tbl.index_stats("vector_idx")["calibration"]["num_queries"] == 300
+
+
+def test_served_queries_correct_the_recall_curve(tmp_path):
+    """Item 17: without `calibration_queries=`, the curve measured on rows moved off the data
+    promised 0.95 where queries from another distribution got about 0.6. The queries an
+    index serves are sampled and measured against exact search in the background; from
+    then on target_recall follows the lower of the two curves and is kept on held-out
+    queries of the served distribution. `monitor_recall=False` samples nothing."""
+    rng = np.random.default_rng(5)
+    centers = rng.standard_normal((40, 24)).astype(np.float32) * 4
+    base = (centers[rng.integers(0, 40, 12000)] + rng.standard_normal((12000, 24))).astype(
+        np.float32
+    )
+
+    def between(n: int) -> np.ndarray:
+        a, b = centers[rng.integers(0, 40, n)], centers[rng.integers(0, 40, n)]
+        return ((a + b) / 2 + rng.standard_normal((n, 24)) * 0.5).astype(np.float32)
+
+    served, held_out = between(60), between(100)
+    data = pa.table(
+        {
+            "id": pa.array(np.arange(len(base)), pa.int64()),
+            "vector": pa.FixedSizeListArray.from_arrays(pa.array(base.ravel()), 24),
+        }
+    )
+    quiet = oxvec.connect(tmp_path, monitor_recall=False).create_table("t", data)
+    quiet.create_index(metric="l2", m=8, ef_construction=64)
+    before = _recall(quiet, base, held_out, target_recall=0.95)
+    assert before < 0.85, f"the build-time curve alone already kept the promise: {before}"
+    assert quiet.index_stats("vector_idx")["served_recall"]["queries_served"] == 0
+
+    tbl = oxvec.connect(tmp_path).open_table("t")
+    for q in served[:50]:
+        tbl.search(q).metric("l2").limit(10).to_list()
+    deadline = time.monotonic() + 120
+    while True:
+        stats = tbl.index_stats("vector_idx")["served_recall"]
+        if stats["measured"] is not None or stats["last_error"] or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert stats["last_error"] is None
+    measured = stats["measured"]
+    assert measured is not None, "no measurement within two minutes"
+    assert measured["num_queries"] == 50 and measured["queries_served"] == 50
+    assert measured["version"] == tbl.version
+    assert "served queries" in measured["in_use"]["queries"]
+    build = dict(tbl.index_stats("vector_idx")["calibration"]["points"])
+    served_curve = dict(measured["points"])
+    assert any(served_curve[s] < build[s] - 0.1 for s in build if s in served_curve)
+    after = _recall(tbl, base, held_out, target_recall=0.95)
+    assert after >= 0.92, f"target 0.95 after measuring served queries: {after} (was {before})"
+    best = max(r for _, r in measured["in_use"]["points"])
+    if best < 0.9999:
+        with pytest.warns(UserWarning, match="served queries"):
+            tbl.search(held_out[0]).metric("l2").target_recall(0.9999).to_list()

@@ -24,6 +24,7 @@ class Database:
         auto_compact_fragments: int = 64,
         auto_cleanup_every: int = 100,
         auto_cleanup_older_than: float = ...,
+        monitor_recall: bool = True,
     ) -> Database: ...
     @property
     def uri(self) -> str: ...

@@ -39,6 +39,7 @@ class Database:
         auto_compact_fragments: int = 64,
         auto_cleanup_every: int = 100,
         auto_cleanup_older_than: datetime.timedelta | float = datetime.timedelta(days=7),
+        monitor_recall: bool = True,
     ) -> None:
         rci = (
             None
@@ -54,6 +55,7 @@ class Database:
                 _check.count("auto_compact_fragments", auto_compact_fragments, minimum=0),
                 _check.count("auto_cleanup_every", auto_cleanup_every, minimum=0),
                 as_seconds(auto_cleanup_older_than, "auto_cleanup_older_than"),
+                monitor_recall,
             )
         except (TypeError, OverflowError, UnicodeError) as e:
             raise InvalidInputError(f"connect: {e}") from None
@@ -152,6 +154,7 @@ def connect(
     auto_compact_fragments: int = 64,
     auto_cleanup_every: int = 100,
     auto_cleanup_older_than: datetime.timedelta | float = datetime.timedelta(days=7),
+    monitor_recall: bool = True,
 ) -> Database:
     """Opens the database at ``uri`` (a local directory, created if missing).
 
@@ -173,6 +176,13 @@ def connect(
     auto_cleanup_every, auto_cleanup_older_than
         Every ``auto_cleanup_every`` versions a write also removes versions older than
         ``auto_cleanup_older_than`` (tagged and newest versions stay). ``0`` disables it.
+    monitor_recall
+        Keep a sample of up to 200 query vectors each vector index serves in this process
+        and, after 50, 200, 800, ... queries, measure in a background thread the recall@10
+        they get against exact search. ``target_recall`` (and the default setting) then
+        follow the lower of the build-time and the served curve, so the promise holds on
+        the queries actually served; ``index_stats()["served_recall"]`` shows the
+        measurement. The sample stays in memory and is never written. ``False`` turns it off.
 
     Examples
     --------
@@ -187,4 +197,5 @@ def connect(
         auto_compact_fragments=auto_compact_fragments,
         auto_cleanup_every=auto_cleanup_every,
         auto_cleanup_older_than=auto_cleanup_older_than,
+        monitor_recall=monitor_recall,
     )

@@ -53,6 +53,30 @@ impl Calibration {
             .or_else(|| self.points.iter().max_by(|a, b| a.1.total_cmp(&b.1)))
             .map(|p| p.0)
     }
+
+    /// What the curve was measured on, for messages: `"200 sampled rows"`.
+    pub fn describe(&self) -> String {
+        format!("{} {}", self.num_queries, self.queries)
+    }
+
+    /// Per setting, the lower of this curve's recall and `other`'s (a setting measured in
+    /// one curve only keeps that curve's figure): a target is then met on both query sets.
+    pub fn lower_of(&self, other: &Calibration) -> Calibration {
+        let mut points: Vec<(usize, f32)> = self.points.clone();
+        for &(s, r) in &other.points {
+            match points.iter_mut().find(|p| p.0 == s) {
+                Some(p) => p.1 = p.1.min(r),
+                None => points.push((s, r)),
+            }
+        }
+        points.sort_by_key(|p| p.0);
+        Calibration {
+            param: self.param.clone(),
+            points,
+            queries: format!("{} and {}", self.queries, other.describe()),
+            num_queries: self.num_queries,
+        }
+    }
 }
 
 /// Measures `index` (built over `vectors`, raw, node order) against exact search, on
@@ -200,4 +224,38 @@ fn distances(space: Space, q: &[f32], rows: &[f32], out: &mut [f32]) {
         Space::Ip => oxvec_core::Metric::Dot,
     };
     (oxvec_linalg::kernels().distances_f32)(metric, q, 0.0, rows, out);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn curve(points: &[(usize, f32)], queries: &str) -> Calibration {
+        Calibration {
+            param: "ef".into(),
+            points: points.to_vec(),
+            queries: queries.into(),
+            num_queries: 200,
+        }
+    }
+
+    #[test]
+    fn the_lower_curve_decides_each_setting() {
+        let build = curve(&[(10, 0.9), (16, 0.97), (24, 0.999)], "sampled rows");
+        let served = curve(
+            &[(10, 0.5), (16, 0.8), (24, 0.9), (32, 0.96)],
+            "served queries",
+        );
+        let both = build.lower_of(&served);
+        assert_eq!(
+            both.points,
+            vec![(10, 0.5), (16, 0.8), (24, 0.9), (32, 0.96)]
+        );
+        assert_eq!(both.param_for(0.95), Some(32));
+        assert_eq!(build.param_for(0.95), Some(16));
+        assert_eq!(both.describe(), "200 sampled rows and 200 served queries");
+        // An easier served set never lowers the build-time figure.
+        let easy = curve(&[(10, 1.0)], "served queries");
+        assert_eq!(build.lower_of(&easy).points[0], (10, 0.9));
+    }
 }

@@ -29,7 +29,7 @@ pub mod registry;
 pub mod space;
 mod visited;
 
-pub use calibrate::{calibrate, Calibration};
+pub use calibrate::{calibrate, Calibration, CAL_K};
 pub use filter::NodeFilter;
 pub use header::IndexHeader;
 pub use hnsw::layer::Scored;

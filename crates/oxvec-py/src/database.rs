@@ -18,7 +18,7 @@ pub struct PyDatabase {
 impl PyDatabase {
     /// Durations are in seconds; `read_consistency_interval=None` never refreshes on its own.
     #[new]
-    #[pyo3(signature = (uri, read_consistency_interval=Some(0.0), auto_compact_fragments=64, auto_cleanup_every=100, auto_cleanup_older_than=7.0 * 86400.0))]
+    #[pyo3(signature = (uri, read_consistency_interval=Some(0.0), auto_compact_fragments=64, auto_cleanup_every=100, auto_cleanup_older_than=7.0 * 86400.0, monitor_recall=true))]
     fn new(
         py: Python<'_>,
         uri: String,
@@ -26,6 +26,7 @@ impl PyDatabase {
         auto_compact_fragments: usize,
         auto_cleanup_every: u64,
         auto_cleanup_older_than: f64,
+        monitor_recall: bool,
     ) -> PyResult<Self> {
         let options = TableOptions {
             read_consistency_interval: read_consistency_interval
@@ -34,6 +35,7 @@ impl PyDatabase {
             auto_compact_fragments,
             auto_cleanup_every,
             auto_cleanup_older_than: seconds("auto_cleanup_older_than", auto_cleanup_older_than)?,
+            monitor_recall,
         };
         let db = run(py, Cost::Quick, |_| Database::connect_with(&uri, options))?;
         Ok(PyDatabase {

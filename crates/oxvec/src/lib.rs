@@ -12,6 +12,7 @@ pub mod ingest;
 mod options;
 pub mod query;
 pub mod scan;
+mod served;
 mod snapshot;
 mod table;
 mod vectors;

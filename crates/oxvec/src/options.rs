@@ -16,6 +16,10 @@ pub struct TableOptions {
     /// `auto_cleanup_older_than` (tagged and newest versions are always kept). `0` turns it off.
     pub auto_cleanup_every: u64,
     pub auto_cleanup_older_than: Duration,
+    /// Keep a sample of the queries each index serves and measure their recall in a
+    /// background thread from time to time (see `served`); `target_recall` then follows
+    /// what served queries got.
+    pub monitor_recall: bool,
 }
 
 /// Fragments with fewer rows than this count towards automatic compaction.
@@ -28,6 +32,7 @@ impl Default for TableOptions {
             auto_compact_fragments: 64,
             auto_cleanup_every: 100,
             auto_cleanup_older_than: Duration::from_secs(7 * 24 * 3600),
+            monitor_recall: true,
         }
     }
 }

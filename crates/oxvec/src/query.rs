@@ -64,11 +64,24 @@ pub struct Explanation {
 /// is [`result_schema`]: the projected columns, `_distance: float32`, then `_rowid: uint64`
 /// and `query_index: uint32` when asked.
 pub fn execute(plan: &Plan<'_>, cancel: &CancelToken) -> Result<RecordBatch> {
-    let tops = match &plan.path {
-        SearchPath::Exact { .. } => exact::tops(plan, &|_| true, cancel)?,
-        SearchPath::Index { .. } => ann::tops(plan, cancel)?,
-    };
-    assemble::assemble(plan, tops)
+    assemble::assemble(plan, tops(plan, cancel)?)
+}
+
+/// Each query's top-k, by the plan's path.
+fn tops(plan: &Plan<'_>, cancel: &CancelToken) -> Result<Vec<oxvec_linalg::TopK>> {
+    match &plan.path {
+        SearchPath::Exact { .. } => exact::tops(plan, &|_| true, cancel),
+        SearchPath::Index { .. } => ann::tops(plan, cancel),
+    }
+}
+
+/// The row ids a planned query finds, nearest first, queries one after another (no result
+/// assembly).
+pub(crate) fn top_ids(plan: &Plan<'_>, cancel: &CancelToken) -> Result<Vec<u64>> {
+    Ok(tops(plan, cancel)?
+        .into_iter()
+        .flat_map(|t| t.into_sorted().into_iter().map(|n| n.id))
+        .collect())
 }
 
 /// Picks the vector column: the named one, or the only one. Returns (position, dimension).

@@ -4,6 +4,7 @@
 //! opened files across versions of the same table handle, so a new version re-opens only its
 //! new files.
 
+use crate::served::{self, ServedRecall};
 use arrow::array::RecordBatch;
 use oxvec_core::{Result, RowId};
 use oxvec_index::{Calibration, NodeFilter, VectorIndex};
@@ -176,7 +177,10 @@ impl Snapshot {
 pub struct OpenIndex {
     pub meta: IndexMeta,
     pub index: Arc<dyn VectorIndex>,
-    pub calibration: Option<Calibration>,
+    /// The build-time recall curve.
+    pub calibration: Option<Arc<Calibration>>,
+    /// Recall measured on the queries this process served through the index file.
+    pub served: Arc<ServedRecall>,
     /// Fragment id -> node of each row offset (`u32::MAX`: not in the index); keyed by the
     /// index file alone, so shared by every snapshot using it.
     reverse: ReverseMap,
@@ -185,6 +189,12 @@ pub struct OpenIndex {
 }
 
 impl OpenIndex {
+    /// The recall curve knobs are chosen from: the lower of the build-time and the served
+    /// curves once served queries have been measured (see [`crate::served`]).
+    pub fn calibration(&self) -> Option<Arc<Calibration>> {
+        self.served.in_use().or_else(|| self.calibration.clone())
+    }
+
     /// Fragment id -> node of each row offset, for every row the index file names. It
     /// depends on the index file alone (not on which fragments a snapshot has), so it is
     /// shared by every snapshot using the file.
@@ -224,25 +234,29 @@ impl OpenIndex {
 
 /// Fragment id -> node of each row offset, filled on first use.
 type ReverseMap = Arc<OnceLock<HashMap<u32, Vec<u32>>>>;
-/// Opened index files by file name, with their reverse maps.
-type IndexFiles = HashMap<String, (Arc<dyn VectorIndex>, ReverseMap)>;
+/// An opened index file with what depends on it alone.
+#[derive(Debug, Clone)]
+struct IndexFile {
+    index: Arc<dyn VectorIndex>,
+    reverse: ReverseMap,
+    served: Arc<ServedRecall>,
+}
+/// Opened index files by file name.
+type IndexFiles = HashMap<String, IndexFile>;
 
 impl FragmentCache {
-    fn index(
-        &self,
-        dir: &TableDir,
-        meta: &IndexMeta,
-    ) -> Result<(Arc<dyn VectorIndex>, ReverseMap)> {
+    fn index(&self, dir: &TableDir, meta: &IndexMeta) -> Result<IndexFile> {
         if let Some(i) = self.indices.lock().expect("cache lock").get(&meta.file) {
             return Ok(i.clone());
         }
-        let idx: Arc<dyn VectorIndex> = oxvec_index::open(
-            &dir.indices_dir().join(&meta.file),
-            meta.file_size,
-            meta.header_crc32c,
-        )?
-        .into();
-        let entry = (idx, Arc::new(OnceLock::new()));
+        let path = dir.indices_dir().join(&meta.file);
+        let index: Arc<dyn VectorIndex> =
+            oxvec_index::open(&path, meta.file_size, meta.header_crc32c)?.into();
+        let entry = IndexFile {
+            index,
+            reverse: Arc::new(OnceLock::new()),
+            served: served::for_index(&path),
+        };
         self.indices
             .lock()
             .expect("cache lock")
@@ -273,12 +287,15 @@ impl Snapshot {
         }
         let mut out = Vec::new();
         for meta in &self.manifest.body.indices {
-            let (index, reverse) = cache.index(dir, meta)?;
+            let file = cache.index(dir, meta)?;
             out.push(Arc::new(OpenIndex {
                 meta: meta.clone(),
-                index,
-                calibration: serde_json::from_value(meta.calibration.clone()).ok(),
-                reverse,
+                index: file.index,
+                calibration: serde_json::from_value(meta.calibration.clone())
+                    .ok()
+                    .map(Arc::new),
+                served: file.served,
+                reverse: file.reverse,
                 live: OnceLock::new(),
             }));
         }

@@ -44,7 +44,8 @@ struct State {
 pub struct Table {
     name: String,
     dir: TableDir,
-    cache: FragmentCache,
+    /// Shared with background recall measurements of this handle's snapshots.
+    cache: Arc<FragmentCache>,
     state: RwLock<State>,
     options: TableOptions,
     /// When reads last looked for a newer version (for `read_consistency_interval`).
@@ -81,7 +82,7 @@ impl Table {
         Table {
             name: name.to_string(),
             dir,
-            cache: FragmentCache::default(),
+            cache: Arc::default(),
             state: RwLock::new(State {
                 snapshot: Arc::new(Snapshot::new(m)),
                 detached: false,
@@ -285,11 +286,41 @@ impl Table {
         q: &VectorQuery,
         cancel: &CancelToken,
     ) -> Result<(RecordBatch, Vec<String>)> {
-        self.with_fragments(|snap, frags| {
-            let plan = query::plan::plan(snap, frags, &self.sources(), q)?;
-            let batch = query::execute(&plan, cancel)?;
-            Ok((batch, plan.warnings))
-        })
+        let snap = self.read_snapshot()?;
+        let frags = snap
+            .fragments(&self.dir, &self.cache)
+            .map_err(|e| self.not_found_if_dropped(e))?;
+        let plan = query::plan::plan(&snap, frags, &self.sources(), q)?;
+        let batch = query::execute(&plan, cancel)?;
+        if let Some(ix) = plan.index.as_ref().filter(|_| self.options.monitor_recall) {
+            self.sample_served(&snap, &ix.open, &plan.vector_column, q);
+        }
+        Ok((batch, plan.warnings))
+    }
+
+    /// Adds `q`'s vectors to the index's served-query sample, and starts a background
+    /// recall measurement when one is due (see [`crate::served`]).
+    fn sample_served(
+        &self,
+        snap: &Arc<Snapshot>,
+        open: &crate::snapshot::OpenIndex,
+        column: &str,
+        q: &VectorQuery,
+    ) {
+        let Some((queries, queries_served)) = open.served.record(&q.vectors, open.index.dim())
+        else {
+            return;
+        };
+        crate::served::spawn(crate::served::Job {
+            served: open.served.clone(),
+            snapshot: snap.clone(),
+            dir: self.dir.clone(),
+            cache: self.cache.clone(),
+            column: column.to_string(),
+            build: open.calibration.clone(),
+            queries,
+            queries_served,
+        });
     }
 
     /// What [`Table::search`] would do for `q`, as readable text: the version, the path

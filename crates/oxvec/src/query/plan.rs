@@ -371,7 +371,8 @@ fn plan_index(
             return Ok(());
         }
     }
-    let (base, rerank) = index.resolve_knobs(q.k, &q.knobs, open.calibration.as_ref());
+    let calibration = open.calibration();
+    let (base, rerank) = index.resolve_knobs(q.k, &q.knobs, calibration.as_deref());
     let selectivity = nodes
         .as_ref()
         .filter(|_| filter.is_some())
@@ -384,18 +385,19 @@ fn plan_index(
         };
     }
     // Only a target the query asked for: the default's shortfall is said once, at build.
-    if let (None, Some(cal), Some(target)) = (own_knob, &open.calibration, q.knobs.target_recall) {
+    if let (None, Some(cal), Some(target)) = (own_knob, &calibration, q.knobs.target_recall) {
         let best = cal.best_recall();
         if best < target {
             plan.warnings.push(format!(
-                "index '{}' reached at most recall@10 {best:.3} on its calibration ({} {}), \
+                "index '{}' reached at most recall@10 {best:.3} on its calibration ({}), \
                  below the target {target}; searching with its best measured setting (raise \
                  the build parameters, or set ef/nprobes)",
-                meta.name, cal.num_queries, cal.queries
+                meta.name,
+                cal.describe()
             ));
         }
     }
-    let knob_source = match (own_knob, &open.calibration) {
+    let knob_source = match (own_knob, &calibration) {
         (Some(_), _) => KnobSource::Query,
         (None, Some(_)) => KnobSource::Calibrated {
             target_recall: q.knobs.target_recall.unwrap_or(DEFAULT_RECALL),

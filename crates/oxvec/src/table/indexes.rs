@@ -43,12 +43,11 @@ pub fn calibration_warning(meta: &IndexMeta) -> Option<String> {
     let best = cal.best_recall();
     (best < oxvec_index::DEFAULT_RECALL).then(|| {
         format!(
-            "index '{}' reached at most recall@10 {best:.3} on its calibration ({} {}); \
+            "index '{}' reached at most recall@10 {best:.3} on its calibration ({}); \
              searches without a knob aim for {} and will get less. Raise the build \
              parameters, or set ef/nprobes",
             meta.name,
-            cal.num_queries,
-            cal.queries,
+            cal.describe(),
             oxvec_index::DEFAULT_RECALL
         )
     })
@@ -224,6 +223,7 @@ impl Table {
         let open = snap.index_on(&self.dir, &self.cache, &meta.column)?;
         let memory = open.as_ref().map_or(0, |o| o.index.size_bytes());
         let params = open.as_ref().map(|o| o.index.params()).unwrap_or_default();
+        let served = open.as_ref().map(|o| o.served.stats());
         Ok(serde_json::json!({
             "name": meta.name,
             "index_type": meta.index_type,
@@ -236,6 +236,7 @@ impl Table {
             "size_on_disk": meta.file_size,
             "size_in_memory": memory,
             "calibration": meta.calibration,
+            "served_recall": served,
             "build_seconds": meta.build_seconds,
         }))
     }
