@@ -4,6 +4,7 @@ its fix."""
 from __future__ import annotations
 
 import time
+import warnings
 from datetime import timedelta
 
 import numpy as np
@@ -295,6 +296,33 @@ def test_a_damaged_index_degrades_to_exact_search_with_a_warning(tmp_path, damag
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert len(tbl.search(q).limit(5).to_list()) == 5
+
+
+@pytest.mark.parametrize("kind", ["HNSW", "IVF_PQ", "IVF_RQ"])
+def test_an_index_with_a_damaged_section_degrades_to_exact_search(tmp_path, kind):
+    """Degrade, don't block: bytes overwritten inside an index file (its size unchanged, so
+    opening passes) fail a section checksum only when a search reads that section. The search
+    answered CorruptFileError; it now answers exactly, with a warning naming the index."""
+    db = oxvec.connect(tmp_path, monitor_recall=False)
+    tbl = db.create_table("t", vectors_table(3000, 16))
+    params = {"m": 8} if kind == "HNSW" else {"num_partitions": 8}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tbl.create_index(index_type=kind, metric="l2", **params)
+    (idx,) = (tmp_path / "t.oxvec" / "indices").glob("*.idx")
+    clean = idx.read_bytes()
+    q = vectors_table(1, 16, seed=5)["vector"][0].as_py()
+    exact = [r["id"] for r in tbl.search(q).bypass_vector_index().limit(5).to_list()]
+    for at in (0.3, 0.6, 0.9):
+        pos = int(len(clean) * at)
+        idx.write_bytes(clean[:pos] + b"\xab" * 64 + clean[pos + 64 :])
+        fresh = oxvec.connect(tmp_path, monitor_recall=False).open_table("t")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            got = [r["id"] for r in fresh.search(q).limit(5).to_list()]
+        assert got == exact, f"{kind}, damage at {at}"
+        assert any("vector_idx" in str(w.message) for w in caught), f"{kind}, damage at {at}"
+    idx.write_bytes(clean)
 
 
 def test_restore_of_a_version_cleanup_removed_is_refused(tmp_path):

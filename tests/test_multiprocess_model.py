@@ -1,7 +1,10 @@
 """T11: random histories of four processes writing one table at once (upserts and deletes of
 overlapping keys, updates, restores, optimize, cleanup; see ``model_worker.py``), checked
-against what any sequential history guarantees:
+against a sequential model and what any sequential history guarantees:
 
+- replayed in version order, every logged write turns the version before it into exactly the
+  version it made (a model of the rows applies the upsert, delete, update or restore), and
+  every version no logged write made (optimize) holds the rows of the one before;
 - no version holds a key twice (upserts of the same new key in two processes insert it once);
 - no version names a file that is gone (every remaining version reads, deep verify is clean);
 - exact search over every remaining version equals a brute-force search of its rows;
@@ -18,15 +21,45 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import oxvec
+import pyarrow as pa
 import pytest
 
 WORKER = str(Path(__file__).with_name("model_worker.py"))
 HISTORIES = int(os.environ.get("OXVEC_MODEL_HISTORIES", "3"))
 PROCESSES = 4
 STEPS = int(os.environ.get("OXVEC_MODEL_STEPS", "12"))
+
+
+Rows = dict[int, tuple[str, tuple[float, ...]]]
+
+
+def rows_of(t: pa.Table) -> Rows:
+    vecs = np.asarray(t["vector"].to_pylist(), dtype=np.float32).reshape(t.num_rows, -1)
+    return {
+        i: (v, tuple(x.tolist()))
+        for i, v, x in zip(t["id"].to_pylist(), t["val"].to_pylist(), vecs, strict=True)
+    }
+
+
+def replay(op: dict[str, Any], before: Rows, versions: dict[int, Rows]) -> Rows | None:
+    """The rows ``op`` leaves when applied to ``before`` (None: its input was cleaned up)."""
+    after = dict(before)
+    if op["op"] == "upsert":
+        for r in op["rows"]:
+            after[r["id"]] = (r["val"], tuple(np.asarray(r["vector"], np.float32).tolist()))
+    elif op["op"] == "delete":
+        for k in op["keys"]:
+            after.pop(k, None)
+    elif op["op"] == "update":
+        if op["key"] in after:
+            after[op["key"]] = (op["val"], after[op["key"]][1])
+    elif op["op"] == "restore":
+        return versions.get(op["target"])
+    return after
 
 
 def check_history(path: Path, seed: int) -> dict[str, int]:
@@ -57,7 +90,33 @@ def check_history(path: Path, seed: int) -> dict[str, int]:
     report = tbl.verify(deep=True)
     assert report.ok, f"history {seed}: {report.problems}"
     rng = np.random.default_rng(seed)
-    for v in [x["version"] for x in tbl.list_versions()]:
+    made = {e["version"]: e for w in logs for e in w["log"] if e["version"] is not None}
+    # The rows of each version: as its writer read them right after committing, and as they
+    # read now (the two must agree), so versions cleaned up since still take part.
+    versions: dict[int, Rows] = {1: {-1: ("seed", (0.0, 0.0, 0.0, 1.0))}}
+    for v, e in made.items():
+        if e["rows_made"] is not None:
+            versions[v] = {
+                i: (val, tuple(np.float32(vec).tolist())) for i, val, vec in e["rows_made"]
+            }
+    remaining = [x["version"] for x in tbl.list_versions()]
+    for v in remaining:
+        tbl.checkout(v)
+        now = rows_of(tbl.to_arrow())
+        assert versions.setdefault(v, now) == now, f"history {seed}: version {v} changed"
+    replayed = 0
+    for v in sorted(versions):
+        if v - 1 not in versions:
+            continue
+        # A version no logged write made came from optimize (its rows unchanged).
+        op = made.get(v, {"op": "optimize"})
+        want_rows = replay(op, versions[v - 1], versions)
+        if want_rows is not None:
+            replayed += 1
+            assert versions[v] == want_rows, (
+                f"history {seed}: version {v} is not {op['op']} applied to version {v - 1}"
+            )
+    for v in remaining:
         tbl.checkout(v)
         t = tbl.to_arrow()
         ids = t["id"].to_pylist()
@@ -74,6 +133,7 @@ def check_history(path: Path, seed: int) -> dict[str, int]:
         "writes": len(acked),
         "conflicts": sum(w["conflicts"] for w in logs),
         "refused": sum(w["refused"] for w in logs),
+        "replayed": replayed,
     }
 
 

@@ -290,8 +290,19 @@ impl Table {
         let frags = snap
             .fragments(&self.dir, &self.cache)
             .map_err(|e| self.not_found_if_dropped(e))?;
-        let plan = query::plan::plan(&snap, frags, &self.sources(), q)?;
-        let batch = query::execute(&plan, cancel)?;
+        let mut plan = query::plan::plan(&snap, frags, &self.sources(), q)?;
+        let batch = match query::execute(&plan, cancel) {
+            // A section of the index failed its checksum when first read: answer exactly.
+            Err(e)
+                if plan.index.as_ref().is_some_and(|ix| {
+                    query::plan::index_unreadable(&e, Some(ix.open.index.file().path()))
+                }) =>
+            {
+                plan = query::plan::plan_around(&snap, frags, &self.sources(), q, Some(&e))?;
+                query::execute(&plan, cancel)?
+            }
+            other => other?,
+        };
         if let Some(ix) = plan.index.as_ref().filter(|_| self.options.monitor_recall) {
             self.sample_served(&snap, &ix.open, &plan.vector_column, q);
         }

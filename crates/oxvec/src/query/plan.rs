@@ -178,6 +178,29 @@ pub(crate) fn plan<'a>(
     src: &Sources<'_>,
     q: &'a VectorQuery,
 ) -> Result<Plan<'a>> {
+    plan_around(snap, frags, src, q, None)
+}
+
+/// Whether `e` says an index file is damaged or gone (and `file`'s, when given): exact search
+/// still answers.
+pub(crate) fn index_unreadable(e: &Error, file: Option<&std::path::Path>) -> bool {
+    let (path, unreadable) = match e {
+        Error::CorruptFile { path, .. } => (path, true),
+        Error::Storage { path, source } => (path, source.kind() == std::io::ErrorKind::NotFound),
+        _ => return false,
+    };
+    unreadable && file.is_none_or(|f| f == path)
+}
+
+/// [`plan`], searching exactly with a warning when `unreadable` says the column's index failed
+/// while a search read it (sections are checked when first read, after planning).
+pub(crate) fn plan_around<'a>(
+    snap: &'a Snapshot,
+    frags: &'a [LoadedFragment],
+    src: &Sources<'_>,
+    q: &'a VectorQuery,
+    unreadable: Option<&Error>,
+) -> Result<Plan<'a>> {
     let schema = snap.manifest.schema.clone();
     let (col, dim) = resolve_vector_column(&schema, q.column.as_deref())?;
     check_query(q, dim, schema.field(col).name())?;
@@ -261,16 +284,18 @@ pub(crate) fn plan<'a>(
     let parallel = work >= PARALLEL_MIN_FLOPS;
     match (exact_reason, meta) {
         (None, Some(meta)) => {
-            if let Err(e) = plan_index(&mut plan, snap, src, meta, q, filter.as_ref(), parallel) {
-                // Degrade, don't block: a damaged index file costs speed, not answers.
-                let unreadable = match &e {
-                    Error::CorruptFile { .. } => true,
-                    Error::Storage { source, .. } => source.kind() == std::io::ErrorKind::NotFound,
-                    _ => false,
-                };
-                if !unreadable {
-                    return Err(e);
+            let planned = match unreadable {
+                Some(e) => Err(e.to_string()),
+                None => {
+                    match plan_index(&mut plan, snap, src, meta, q, filter.as_ref(), parallel) {
+                        Ok(()) => Ok(()),
+                        Err(e) if index_unreadable(&e, None) => Err(e.to_string()),
+                        Err(e) => return Err(e),
+                    }
                 }
+            };
+            if let Err(e) = planned {
+                // Degrade, don't block: a damaged index file costs speed, not answers.
                 plan.warnings.push(format!(
                     "index '{}' cannot be read ({e}); searching exactly until it is dropped or \
                      rebuilt (create_index(replace=True))",
@@ -279,7 +304,7 @@ pub(crate) fn plan<'a>(
                 plan.path = SearchPath::Exact {
                     reason: ExactReason::IndexUnreadable {
                         index: meta.name.clone(),
-                        error: e.to_string(),
+                        error: e,
                     },
                 };
                 plan.index = None;
