@@ -325,6 +325,45 @@ def test_an_index_with_a_damaged_section_degrades_to_exact_search(tmp_path, kind
     idx.write_bytes(clean)
 
 
+def test_nested_fields_convert_by_shape_not_by_name_or_nullability(tmp_path):
+    """A table whose schema says `vector: fixed_size_list<item: float not null>` refused rows
+    given as Python lists (SchemaError "column types must match", from Arrow), and so did
+    `exist_ok=True` with the same rows; a struct with an all-None field, or its fields in
+    another order, was a SchemaError. Nested types now convert when their leaves do; nulls
+    in a non-nullable nested field are an InvalidInputError naming the column, and nothing
+    is written."""
+    schema = pa.schema(
+        [
+            pa.field("id", pa.int64(), nullable=False),
+            pa.field("vector", pa.list_(pa.field("item", pa.float32(), nullable=False), 2)),
+            pa.field("tags", pa.list_(pa.field("element", pa.string(), nullable=False))),
+            pa.field(
+                "meta",
+                pa.struct([pa.field("a", pa.int64(), nullable=False), pa.field("b", pa.string())]),
+            ),
+        ]
+    )
+    db = oxvec.connect(tmp_path)
+    row = {"id": 1, "vector": [1.0, 2.0], "tags": ["x"], "meta": {"a": 1, "b": "u"}}
+    tbl = db.create_table("t", [row], schema=schema)
+    assert tbl.schema == schema
+    assert db.create_table("t", [row], exist_ok=True).version == 1
+    tbl.add([{"id": 2, "vector": [1.0, 2.0], "tags": ["y", "z"], "meta": {"a": 2, "b": None}}])
+    tbl.add([{"id": 3, "vector": [3.0, 4.0], "tags": [], "meta": {"b": "q", "a": 5}}])
+    assert tbl.to_arrow().to_pylist()[-1]["meta"] == {"a": 5, "b": "q"}
+    for column, bad in [
+        ("tags", {"tags": ["y", None]}),
+        ("vector", {"vector": [1.0, None]}),
+        ("meta", {"meta": {"a": None, "b": None}}),
+    ]:
+        with pytest.raises(oxvec.InvalidInputError, match=column):
+            tbl.add([{**row, "id": 9, **bad}])
+    with pytest.raises(oxvec.SchemaError, match="meta"):
+        tbl.add([{**row, "meta": {"a": 1}}])
+    assert tbl.version == 3 and len(tbl) == 3
+    assert tbl.verify(deep=True).ok
+
+
 def test_restore_of_a_version_cleanup_removed_is_refused(tmp_path):
     """Item 3: handle A pins version 1, handle B's cleanup removes it with its files; A's
     restore() used to publish a version whose data files were gone (every read of the latest

@@ -1,6 +1,6 @@
 //! A database: a directory of tables.
 
-use crate::ingest::{conform, infer_schema, validate_schema};
+use crate::ingest::{conform, infer_schema, same_type, validate_schema};
 use crate::options::TableOptions;
 use crate::table::Table;
 use crate::write::write_fragments;
@@ -224,7 +224,7 @@ fn schema_differences(
     for f in want.fields() {
         match have.field_with_name(f.name()) {
             Err(_) => out.push(format!("'{}' is not in the table", f.name())),
-            Ok(h) if h.data_type() != f.data_type() => out.push(format!(
+            Ok(h) if !same_type(h.data_type(), f.data_type()) => out.push(format!(
                 "'{}' is {} in the table, {} here",
                 f.name(),
                 h.data_type(),

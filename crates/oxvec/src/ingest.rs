@@ -200,6 +200,71 @@ pub fn conform(batch: &RecordBatch, target: &SchemaRef, row_base: usize) -> Resu
     .map_err(|e| Error::schema(e.to_string()))
 }
 
+/// Whether `a` and `b` are the same type up to the names and nullability of nested fields
+/// (`list<item: float>` and `list<element: float not null>`); struct fields match by name.
+pub fn same_type(a: &DataType, b: &DataType) -> bool {
+    nested_match(a, b, &|x, y| x == y)
+}
+
+/// Whether values of type `from` convert to `to` without changing their meaning: the same
+/// kind of scalar (integer to integer or float, float to float, string to string, ...), an
+/// all-null column, or nested types whose leaves do (nulls in a non-nullable nested field
+/// are refused by the conversion itself).
+fn converts(from: &DataType, to: &DataType) -> bool {
+    nested_match(from, to, &|from, to| {
+        from == to
+            || from == &DataType::Null
+            || (from.is_integer() && (to.is_integer() || to.is_floating()))
+            || (from.is_floating() && to.is_floating())
+            || (is_string(from) && is_string(to))
+            || (is_binary(from) && is_binary(to))
+            || (matches!(from, DataType::Timestamp(_, _))
+                && matches!(to, DataType::Timestamp(_, _)))
+            || (matches!(from, DataType::Date32 | DataType::Date64)
+                && matches!(to, DataType::Date32 | DataType::Date64))
+    })
+}
+
+fn is_string(t: &DataType) -> bool {
+    matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+}
+
+fn is_binary(t: &DataType) -> bool {
+    matches!(
+        t,
+        DataType::Binary | DataType::LargeBinary | DataType::BinaryView
+    )
+}
+
+/// `leaf` on the scalar types at the same places of `a` and `b`, which must nest alike.
+fn nested_match(a: &DataType, b: &DataType, leaf: &dyn Fn(&DataType, &DataType) -> bool) -> bool {
+    use DataType::{FixedSizeList, LargeList, List, Map, Null, Struct};
+    match (a, b) {
+        (List(x), List(y)) | (LargeList(x), LargeList(y)) => {
+            nested_match(x.data_type(), y.data_type(), leaf)
+        }
+        (FixedSizeList(x, n), FixedSizeList(y, m)) => {
+            n == m && nested_match(x.data_type(), y.data_type(), leaf)
+        }
+        (Struct(xs), Struct(ys)) => {
+            xs.len() == ys.len()
+                && ys.iter().all(|y| {
+                    xs.iter()
+                        .find(|x| x.name() == y.name())
+                        .is_some_and(|x| nested_match(x.data_type(), y.data_type(), leaf))
+                })
+        }
+        (Map(x, xs), Map(y, ys)) => xs == ys && nested_match(x.data_type(), y.data_type(), leaf),
+        (List(_) | LargeList(_) | FixedSizeList(..) | Struct(_) | Map(..), _)
+        | (_, List(_) | LargeList(_) | FixedSizeList(..) | Struct(_) | Map(..))
+            if a != &Null =>
+        {
+            false
+        }
+        _ => leaf(a, b),
+    }
+}
+
 fn conform_column(col: &ArrayRef, target: &FieldRef, row_base: usize) -> Result<ArrayRef> {
     let name = target.name();
     // Rows converted without the schema type an all-null column as `null`: nulls of the
@@ -214,27 +279,7 @@ fn conform_column(col: &ArrayRef, target: &FieldRef, row_base: usize) -> Result<
         return Ok(col.clone());
     }
     let (from, to) = (col.data_type(), target.data_type());
-    let allowed = (from.is_integer() && to.is_integer())
-        || (from.is_integer() && to.is_floating())
-        || (from.is_floating() && to.is_floating())
-        || (matches!(
-            from,
-            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
-        ) && matches!(
-            to,
-            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
-        ))
-        || (matches!(from, DataType::Timestamp(_, _)) && matches!(to, DataType::Timestamp(_, _)))
-        || (matches!(from, DataType::Date32 | DataType::Date64)
-            && matches!(to, DataType::Date32 | DataType::Date64))
-        || (matches!(
-            from,
-            DataType::Binary | DataType::LargeBinary | DataType::BinaryView
-        ) && matches!(
-            to,
-            DataType::Binary | DataType::LargeBinary | DataType::BinaryView
-        ))
-        || from == &DataType::Null;
+    let allowed = converts(from, to);
     if !allowed {
         return Err(Error::schema(format!(
             "column '{name}': expected {}, got {}",
@@ -346,7 +391,11 @@ fn conform_vectors(
             .map_err(|e| Error::invalid(e.to_string()))?
     };
     check_finite(&floats, name, dim, row_base)?;
-    let field = Arc::new(Field::new("item", item, true));
+    // The table's own item field (its name and nullability), so the column's type is exact.
+    let field = match target {
+        DataType::FixedSizeList(f, _) => f.clone(),
+        _ => Arc::new(Field::new("item", item, true)),
+    };
     let fsl = FixedSizeListArray::try_new(field, dim as i32, floats, None)
         .map_err(|e| Error::invalid(e.to_string()))?;
     Ok(Arc::new(fsl))
