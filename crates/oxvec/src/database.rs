@@ -180,6 +180,7 @@ impl Database {
         // caller, and of the layout only directories still empty (another handle may have
         // created the same table meanwhile; its files are never ours to remove).
         let cleanup = |e: Error| {
+            let e = vanished_layout(name, &dir, e);
             // `versions/` goes first: if it is not empty another create has published, and
             // nothing else is touched; once it is gone, a racing create cannot publish.
             if created_dir && std::fs::remove_dir(dir.versions_dir()).is_ok() {
@@ -212,6 +213,27 @@ impl Database {
             }
         }
     }
+}
+
+/// `e`, or a retryable [`Error::CommitConflict`] when it is a missing file or directory of a
+/// table being created whose layout is gone: another create of the same name failed and
+/// removed the directories it made, which this call was about to use. Trying again works.
+fn vanished_layout(name: &str, dir: &TableDir, e: Error) -> Error {
+    let missing = matches!(&e, Error::Storage { source, .. }
+        if source.kind() == std::io::ErrorKind::NotFound);
+    let gone = [dir.versions_dir(), dir.data_dir()]
+        .iter()
+        .any(|d| !d.is_dir());
+    if missing && gone {
+        return Error::CommitConflict {
+            message: format!(
+                "another create_table('{name}') failed and removed the table's directories \
+                 while this one was writing; retry"
+            ),
+            retryable: true,
+        };
+    }
+    e
 }
 
 /// What differs between an existing table's schema and the one a create asked for (column

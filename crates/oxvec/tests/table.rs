@@ -476,3 +476,51 @@ fn indexed_search_covers_new_rows_hides_deleted_ones_and_survives_reopen() {
     assert!(t2.list_indices().is_empty());
     assert!(t2.drop_index("vec_idx").is_err());
 }
+
+#[test]
+fn a_create_whose_directories_another_failed_create_removed_is_a_retryable_conflict() {
+    // Another create of the same name fails and removes the still-empty directories this one
+    // has just made (it only ever removes empty ones). This create then cannot write its
+    // files: a retryable conflict, not a storage fault, and a retry succeeds.
+    let tmp = tempfile::tempdir().unwrap();
+    let db = Database::connect(tmp.path().to_str().unwrap()).unwrap();
+    let root = tmp.path().join("t.oxvec");
+    let mut pulled = 0;
+    let mut batches = std::iter::from_fn(|| {
+        pulled += 1;
+        if pulled == 2 {
+            for d in ["versions", "data", "deletions", ""] {
+                std::fs::remove_dir(root.join(d)).unwrap();
+            }
+        }
+        // The first batch is empty, so nothing is written before the second is pulled.
+        let rows = if pulled == 1 { 0 } else { 10 };
+        (pulled <= 3).then(|| Ok(batch(10 * pulled as i64, rows)))
+    });
+    let c = CancelToken::new();
+    let err = db
+        .create_table("t", None, Some(&mut batches), CreateMode::Create, false, &c)
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::CommitConflict {
+                retryable: true,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(db.table_names().unwrap().is_empty());
+    let t = db
+        .create_table(
+            "t",
+            None,
+            Some(&mut vec![Ok(batch(0, 10))].into_iter()),
+            CreateMode::Create,
+            false,
+            &c,
+        )
+        .unwrap();
+    assert_eq!(t.count_rows(None, &c).unwrap(), 10);
+}
