@@ -113,8 +113,14 @@ def check_history(path: Path, seed: int) -> dict[str, int]:
         want_rows = replay(op, versions[v - 1], versions)
         if want_rows is not None:
             replayed += 1
-            assert versions[v] == want_rows, (
-                f"history {seed}: version {v} is not {op['op']} applied to version {v - 1}"
+            diff = {
+                k: (versions[v].get(k), want_rows.get(k))
+                for k in versions[v].keys() | want_rows.keys()
+                if versions[v].get(k) != want_rows.get(k)
+            }
+            assert not diff, (
+                f"history {seed}: version {v} is not {op} applied to version {v - 1}: "
+                f"key: (found, expected) {diff}"
             )
     for v in remaining:
         tbl.checkout(v)

@@ -99,6 +99,29 @@ impl Draft<'_> {
         }
     }
 
+    /// A conflict when the newest version has rows the read version did not show: a fragment
+    /// it did not have (appended, updated, merged or compacted since), or one restored since
+    /// (a restore links every file anew, so its data file name differs, and rows deleted
+    /// after the restored version are back). Deletions added to a fragment only remove rows.
+    /// A change whose rows were chosen by a filter or by key over `read` would have chosen
+    /// differently; `what` names it.
+    pub fn refuse_unseen_rows(&self, read: &[FragmentMeta], what: &str) -> Result<()> {
+        let read: std::collections::HashMap<u32, &FragmentMeta> =
+            read.iter().map(|f| (f.id, f)).collect();
+        for f in &self.body.fragments {
+            let why = match read.get(&f.id) {
+                None => "was added by another commit",
+                Some(r) if r.file != f.file => "was restored by another commit",
+                Some(_) => continue,
+            };
+            return Err(self.conflict(format!(
+                "fragment {} {why} and may hold rows {what}; retry to read them",
+                f.id
+            )));
+        }
+        Ok(())
+    }
+
     /// Replaces each fragment of `before` (as read) by its `after` (`None`: removed); a
     /// fragment that changed or vanished since it was read is a conflict, since the change
     /// was computed from its old rows.

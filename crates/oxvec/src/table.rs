@@ -481,6 +481,7 @@ impl Table {
             Delete {
                 before: plan.before,
                 after: plan.after,
+                read_fragments: snap.manifest.body.fragments.clone(),
             },
         );
         self.commit_and_pin(&txn, &plan.staged, cancel)?;
@@ -523,6 +524,7 @@ impl Table {
                 before: plan.before,
                 after: plan.after,
                 added: added.fragments,
+                read_fragments: snap.manifest.body.fragments.clone(),
             },
         );
         self.commit_and_pin(&txn, &staged, cancel)?;

@@ -1,9 +1,11 @@
 //! Delete: new deletion vectors for the fragments holding matched rows (a fully deleted
 //! fragment is removed).
 //!
-//! Rebases when every touched fragment is as it was read: the rows matched then are the rows
-//! to delete now. A touched fragment that changed meanwhile (deleted from, compacted away,
-//! overwritten) is a conflict: the filter must be evaluated again.
+//! Rebases when the table holds the rows it held when read: the rows matched then are the
+//! rows to delete now. A touched fragment that changed meanwhile (deleted from, compacted
+//! away, overwritten), or rows the read did not see (a fragment added, deleted rows brought
+//! back), is a conflict: the filter must be evaluated again, or the version would not be
+//! this delete applied to the one before it.
 
 use super::{Change, Draft};
 use crate::fragment::FragmentMeta;
@@ -14,6 +16,8 @@ use oxvec_core::Result;
 pub struct Delete {
     pub before: Vec<FragmentMeta>,
     pub after: Vec<Option<FragmentMeta>>,
+    /// The read version's fragments, as the filter was evaluated on them.
+    pub read_fragments: Vec<FragmentMeta>,
 }
 
 impl Change for Delete {
@@ -22,6 +26,7 @@ impl Change for Delete {
     }
 
     fn apply(&self, draft: &mut Draft<'_>) -> Result<()> {
+        draft.refuse_unseen_rows(&self.read_fragments, "this delete's filter matches")?;
         draft.replace_fragments(&self.before, &self.after)
     }
 }

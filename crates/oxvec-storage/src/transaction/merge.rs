@@ -2,12 +2,10 @@
 //! are inserted.
 //!
 //! An insert is only right if no row with its key exists, and the keys were matched against
-//! the read version. So when the merge inserts, any fragment in the newest version that the
-//! read version did not have (rows appended, updated, merged, compacted or restored since)
-//! could hold the same keys, and so could a fragment whose deletions changed: a restore can
-//! bring deleted rows back, and the deletion metadata cannot tell a grown set from a restored
-//! one. Both are conflicts; the retry matches against those rows. A merge that only updates
-//! or deletes rebases like an update.
+//! the read version. So when the merge inserts, rows the read did not see (a fragment added
+//! or restored since, see `Draft::refuse_unseen_rows`) could hold the same keys: a conflict,
+//! and the retry matches against them. A merge that only updates or deletes rebases like an
+//! update of the rows it matched.
 
 use super::{Change, Draft};
 use crate::fragment::FragmentMeta;
@@ -32,21 +30,10 @@ impl Change for Merge {
 
     fn apply(&self, draft: &mut Draft<'_>) -> Result<()> {
         if self.inserts {
-            let read: std::collections::HashMap<u32, &FragmentMeta> =
-                self.read_fragments.iter().map(|f| (f.id, f)).collect();
-            for f in &draft.body.fragments {
-                let why = match read.get(&f.id) {
-                    None => "was added by another commit",
-                    Some(r) if r.deletion != f.deletion => {
-                        "changed its deleted rows in another commit (a restore brings rows back)"
-                    }
-                    Some(_) => continue,
-                };
-                return Err(draft.conflict(format!(
-                    "fragment {} {why} and may hold keys this merge would insert again; retry to match against it",
-                    f.id
-                )));
-            }
+            draft.refuse_unseen_rows(
+                &self.read_fragments,
+                "with keys this merge would insert again",
+            )?;
         }
         draft.replace_fragments(&self.before, &self.after)?;
         draft.add_fragments(&self.added);

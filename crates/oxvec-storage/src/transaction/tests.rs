@@ -104,16 +104,16 @@ const KINDS: [&str; 13] = [
 /// Row: the change that lands first; column: the change replayed on top of it (same order
 /// as `KINDS`). `R`: rebased, `C`: retryable conflict.
 const MATRIX: [&str; 13] = [
-    "RRRRCRRRRCRRR", // append
-    "RCRCCCRRRRRRR", // delete0
-    "RRCRCRRRRCRRR", // delete1
-    "RCRCCCRRRCRRR", // update0
-    "RRRRCRRRRCRRR", // merge_insert
-    "RCRCCCRRRCRRR", // merge_update0
+    "RCCCCRRRRCRRR", // append
+    "RCRCRCRRRRRRR", // delete0
+    "RRCRRRRRRCRRR", // delete1
+    "RCCCCCRRRCRRR", // update0
+    "RCCCCRRRRCRRR", // merge_insert
+    "RCCCCCRRRCRRR", // merge_update0
     "RCCCCCRRRCRCC", // overwrite
     "CCCCCCRRRCCCC", // overwrite_schema
     "RRRRRRRRRRRRR", // restore (of version 1 itself)
-    "RRCRCRRRRCRCC", // compaction
+    "RCCCCRRRRCRCC", // compaction
     "RRRRRRRRRCCRR", // create_index
     "RRRRRRRRRCRCC", // replace_index
     "RRRRRRRRRCRCC", // drop_index
@@ -138,15 +138,18 @@ fn change(kind: &str, m: &Manifest) -> Box<dyn Change> {
         "delete0" => Box::new(Delete {
             before: vec![f(0)],
             after: vec![Some(with_deletions(&f(0), "d0"))],
+            read_fragments: m.body.fragments.clone(),
         }),
         "delete1" => Box::new(Delete {
             before: vec![f(1)],
             after: vec![Some(with_deletions(&f(1), "d1"))],
+            read_fragments: m.body.fragments.clone(),
         }),
         "update0" => Box::new(Update {
             before: vec![f(0)],
             after: vec![Some(with_deletions(&f(0), "u0"))],
             added: vec![new_frag("updated")],
+            read_fragments: m.body.fragments.clone(),
         }),
         "merge_insert" => Box::new(Merge {
             before: vec![],
@@ -294,4 +297,24 @@ fn conflicts_name_both_versions() {
         msg.contains("read at version 1") && msg.contains("now 2"),
         "{msg}"
     );
+}
+
+#[test]
+fn rows_a_restore_brought_back_are_read_before_a_filtered_change_commits() {
+    // v2 deletes from fragment 0; v3 restores v1 (its files linked anew, as restore does),
+    // bringing those rows back. A delete or an inserting merge computed on v2 never saw them.
+    let v1 = base();
+    let v2 = commit(&v1, 1, change("delete0", &v1)).unwrap();
+    let mut restored = Restore::of(&v1);
+    for f in &mut restored.fragments {
+        f.file = format!("relinked-{}", f.file);
+    }
+    let v3 = commit(&v2, 2, Box::new(restored)).unwrap();
+    for kind in ["delete1", "update0", "merge_insert"] {
+        let e = commit(&v3, 2, change(kind, &v2)).unwrap_err();
+        assert!(e.to_string().contains("restored by another commit"), "{kind}: {e}");
+    }
+    // Deletions that only grew remove rows: an insert computed before them still holds.
+    let v3 = commit(&v2, 2, change("delete1", &v2)).unwrap();
+    commit(&v3, 2, change("merge_insert", &v2)).unwrap();
 }

@@ -1,7 +1,8 @@
 //! Update: the matched rows are deleted from their fragments and their rewritten copies
 //! appended, in one version.
 //!
-//! Same rule as delete for the touched fragments; the new copies rebase like an append.
+//! Same rule as delete (rows the read did not see are a conflict); the new copies are
+//! appended on top.
 
 use super::{Change, Draft};
 use crate::fragment::FragmentMeta;
@@ -13,6 +14,8 @@ pub struct Update {
     pub before: Vec<FragmentMeta>,
     pub after: Vec<Option<FragmentMeta>>,
     pub added: Vec<FragmentMeta>,
+    /// The read version's fragments, as the filter was evaluated on them.
+    pub read_fragments: Vec<FragmentMeta>,
 }
 
 impl Change for Update {
@@ -21,6 +24,7 @@ impl Change for Update {
     }
 
     fn apply(&self, draft: &mut Draft<'_>) -> Result<()> {
+        draft.refuse_unseen_rows(&self.read_fragments, "this update's filter matches")?;
         draft.replace_fragments(&self.before, &self.after)?;
         draft.add_fragments(&self.added);
         Ok(())
