@@ -252,3 +252,39 @@ def test_to_numpy_matches_to_arrow(db: oxvec.Database) -> None:
     hits["id"][0] = -1  # owned and writable
     empty = t.search(vecs[3]).where("id > 1000").select(["id", "vector"]).to_numpy()
     assert empty["id"].shape == (0,) and empty["vector"].shape == (0, dim)
+
+
+def test_small_results_read_the_same_through_the_cached_schema_import(tmp_path):
+    """A one-batch result is imported as one C array against a pyarrow schema cached by the
+    result schema's hash (the first read of a schema goes through the stream reader). Both
+    reads must give the same table, for every column type and for a schema that changes."""
+    from oxvec import _results
+
+    rows = [
+        {
+            "id": i,
+            "name": None if i % 3 == 0 else f"n{i}",
+            "tags": [f"t{i}", "x"],
+            "meta": {"a": i, "b": None},
+            "vector": [float(i), 1.0],
+        }
+        for i in range(20)
+    ]
+    tbl = oxvec.connect(tmp_path).create_table("t", rows)
+    for query in [
+        tbl.search([3.0, 1.0]).limit(5),
+        tbl.search([3.0, 1.0]).limit(5).select(["name", "meta"]).with_row_id(True),
+        tbl.search([[3.0, 1.0], [9.0, 1.0]]).limit(3),
+        tbl.search().where("id > 4").limit(7),
+    ]:
+        _results._SCHEMAS.clear()
+        first, second = query.to_arrow(), query.to_arrow()
+        assert _results._SCHEMAS, "the one-batch result was not cached"
+        assert second.equals(first) and second.schema == first.schema
+    # The same column names with another type: another hash, never the cached schema.
+    tbl2 = oxvec.connect(tmp_path).create_table(
+        "u", [{"id": float(i), "name": i, "vector": [float(i), 1.0]} for i in range(20)]
+    )
+    got = tbl2.search([3.0, 1.0]).limit(5).to_arrow()
+    assert got.schema.field("id").type == pa.float64()
+    assert got["name"].to_pylist() == [3, 2, 4, 1, 5]

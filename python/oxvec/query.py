@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 
-from . import _check
+from . import _check, _results
 from .exceptions import InvalidInputError
 
 if TYPE_CHECKING:
@@ -209,7 +209,7 @@ class Query:
 
     def to_arrow(self) -> pa.Table:
         """Runs the query; results as a pyarrow Table."""
-        return pa.RecordBatchReader.from_stream(self._execute()).read_all()
+        return _results.read(self._execute())
 
     def to_numpy(self) -> dict[str, np.ndarray]:
         """Runs the query; each result column as a NumPy array, by name.
@@ -235,7 +235,7 @@ class Query:
         for name, payload in result.numpy_columns():
             if payload is None:
                 if table is None:
-                    table = pa.RecordBatchReader.from_stream(result).read_all()
+                    table = _results.read(result)
                 out[name] = table[name].to_numpy()
             else:
                 dtype, data, width = payload

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 
-from . import _check, _data
+from . import _check, _data, _results
 from .exceptions import InvalidInputError
 from .maintenance import Tags, VerifyReport, as_seconds
 from .merge import MergeInsertBuilder
@@ -28,7 +28,7 @@ __all__ = ["Table"]
 
 
 def _read(stream: Any) -> pa.Table:
-    return pa.RecordBatchReader.from_stream(stream).read_all()
+    return _results.read(stream)
 
 
 class Table:

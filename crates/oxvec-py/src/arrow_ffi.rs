@@ -4,12 +4,15 @@
 //! needed to consume them.
 
 use crate::error::{foreign, invalid};
-use arrow::array::{RecordBatch, RecordBatchIterator};
+use arrow::array::{Array, RecordBatch, RecordBatchIterator, StructArray};
 use arrow::datatypes::SchemaRef;
+use arrow::ffi::FFI_ArrowArray;
 use arrow::ffi_stream::{FFI_ArrowArrayStream, RecordBatchStreamReader};
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
 use std::ffi::CStr;
+use std::hash::{Hash, Hasher};
+use std::sync::Mutex;
 
 const STREAM_CAPSULE: &CStr = c"arrow_array_stream";
 
@@ -61,11 +64,18 @@ pub fn import_stream(obj: &Bound<'_, PyAny>) -> PyResult<RecordBatchStreamReader
 pub struct PyArrowStream {
     schema: SchemaRef,
     batches: Vec<RecordBatch>,
+    /// Batches exported by [`PyArrowStream::export_batch`], owned here until pyarrow moves
+    /// them out (an export never imported is released with this object).
+    exported: Mutex<Vec<Box<FFI_ArrowArray>>>,
 }
 
 impl PyArrowStream {
     pub fn new(schema: SchemaRef, batches: Vec<RecordBatch>) -> Self {
-        PyArrowStream { schema, batches }
+        PyArrowStream {
+            schema,
+            batches,
+            exported: Mutex::new(Vec::new()),
+        }
     }
 }
 
@@ -94,6 +104,25 @@ impl PyArrowStream {
         py: Python<'py>,
     ) -> PyResult<Vec<crate::numpy_out::NumpyColumn<'py>>> {
         crate::numpy_out::columns(py, &self.schema, &self.batches)
+    }
+
+    /// `(schema_key, address)` for a result of exactly one batch, else `None`: the batch as an
+    /// Arrow C array (a struct array of the columns) owned by this object, at `address`, for
+    /// `pyarrow.RecordBatch._import_from_c(address, schema)` with a pyarrow schema cached by
+    /// `schema_key` (a hash of the result schema). Importing a small result this way skips
+    /// pyarrow's stream reader and schema parsing, most of the cost of reading it. The caller
+    /// keeps this object alive until the import returns.
+    fn export_batch(&self) -> Option<(u64, usize)> {
+        let [batch] = self.batches.as_slice() else {
+            return None;
+        };
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.schema.hash(&mut h);
+        let data = StructArray::from(batch.clone()).into_data();
+        let ffi = Box::new(FFI_ArrowArray::new(&data));
+        let address = &*ffi as *const FFI_ArrowArray as usize;
+        self.exported.lock().ok()?.push(ffi);
+        Some((h.finish(), address))
     }
 
     /// Rows in the result.

@@ -312,7 +312,10 @@ fn rows_a_restore_brought_back_are_read_before_a_filtered_change_commits() {
     let v3 = commit(&v2, 2, Box::new(restored)).unwrap();
     for kind in ["delete1", "update0", "merge_insert"] {
         let e = commit(&v3, 2, change(kind, &v2)).unwrap_err();
-        assert!(e.to_string().contains("restored by another commit"), "{kind}: {e}");
+        assert!(
+            e.to_string().contains("restored by another commit"),
+            "{kind}: {e}"
+        );
     }
     // Deletions that only grew remove rows: an insert computed before them still holds.
     let v3 = commit(&v2, 2, change("delete1", &v2)).unwrap();
