@@ -65,7 +65,9 @@ pub struct PyArrowStream {
     schema: SchemaRef,
     batches: Vec<RecordBatch>,
     /// Batches exported by [`PyArrowStream::export_batch`], owned here until pyarrow moves
-    /// them out (an export never imported is released with this object).
+    /// them out (an export never imported is released with this object). Boxed: the address
+    /// handed to pyarrow must not move when the list grows.
+    #[allow(clippy::vec_box)]
     exported: Mutex<Vec<Box<FFI_ArrowArray>>>,
 }
 
