@@ -298,6 +298,24 @@ def test_a_damaged_index_degrades_to_exact_search_with_a_warning(tmp_path, damag
         assert len(tbl.search(q).limit(5).to_list()) == 5
 
 
+def test_served_queries_on_an_empty_version_measure_nothing(tmp_path):
+    """Served queries measured on a version with no rows recorded recall 0 at every
+    setting, which then pushed every later search to the widest setting."""
+    tbl = oxvec.connect(tmp_path).create_table("t", vectors_table(2000, 8))
+    tbl.create_index(metric="l2", m=8)
+    tbl.delete("id >= 0")
+    q = vectors_table(1, 8, seed=5)["vector"][0].as_py()
+    for _ in range(50):
+        tbl.search(q).metric("l2").limit(10).to_list()
+    deadline = time.monotonic() + 60
+    while True:
+        stats = tbl.index_stats("vector_idx")["served_recall"]
+        if stats["last_error"] or stats["measured"] or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert stats["measured"] is None and "no rows" in stats["last_error"]
+
+
 @pytest.mark.parametrize("kind", ["HNSW", "IVF_PQ", "IVF_RQ"])
 def test_an_index_with_a_damaged_section_degrades_to_exact_search(tmp_path, kind):
     """Degrade, don't block: bytes overwritten inside an index file (its size unchanged, so
@@ -362,6 +380,39 @@ def test_nested_fields_convert_by_shape_not_by_name_or_nullability(tmp_path):
         tbl.add([{**row, "meta": {"a": 1}}])
     assert tbl.version == 3 and len(tbl) == 3
     assert tbl.verify(deep=True).ok
+
+
+def test_nulls_hidden_under_a_non_nullable_nested_field_are_refused(tmp_path):
+    """Arrow lets an array of type `list<element: int64 not null>` hold a null; added as is,
+    it made every later read of the table fail (CorruptFileError). It is refused, naming the
+    column, and nothing is written. A large list converts to a list like a large string to
+    a string."""
+    item = pa.field("element", pa.int64(), nullable=False)
+    schema = pa.schema(
+        [("id", pa.int64()), ("xs", pa.list_(item)), ("vector", pa.list_(pa.float32(), 2))]
+    )
+    tbl = oxvec.connect(tmp_path).create_table(
+        "t", [{"id": 0, "xs": [1], "vector": [0.0, 1.0]}], schema=schema
+    )
+    bad = pa.ListArray.from_arrays(
+        pa.array([0, 2], pa.int32()), pa.array([1, None], pa.int64()), type=pa.list_(item)
+    )
+    assert bad.type == schema.field("xs").type
+    rows = pa.table(
+        {"id": [1], "xs": bad, "vector": pa.array([[0.0, 1.0]], pa.list_(pa.float32(), 2))}
+    )
+    with pytest.raises(oxvec.InvalidInputError, match="xs"):
+        tbl.add(rows)
+    assert tbl.version == 1 and tbl.to_arrow().num_rows == 1
+    large = pa.table(
+        {
+            "id": [2],
+            "xs": pa.array([[5, 6]], pa.large_list(pa.int64())),
+            "vector": pa.array([[0.0, 1.0]], pa.list_(pa.float32(), 2)),
+        }
+    )
+    tbl.add(large)
+    assert tbl.to_arrow()["xs"].to_pylist() == [[1], [5, 6]]
 
 
 def test_restore_of_a_version_cleanup_removed_is_refused(tmp_path):
@@ -465,7 +516,7 @@ def test_served_queries_correct_the_recall_curve(tmp_path):
     quiet.create_index(metric="l2", m=8, ef_construction=64)
     before = _recall(quiet, base, held_out, target_recall=0.95)
     assert before < 0.85, f"the build-time curve alone already kept the promise: {before}"
-    assert quiet.index_stats("vector_idx")["served_recall"]["queries_served"] == 0
+    assert quiet.index_stats("vector_idx")["served_recall"] is None
 
     tbl = oxvec.connect(tmp_path).open_table("t")
     for q in served[:50]:
@@ -487,6 +538,13 @@ def test_served_queries_correct_the_recall_curve(tmp_path):
     assert any(served_curve[s] < build[s] - 0.1 for s in build if s in served_curve)
     after = _recall(tbl, base, held_out, target_recall=0.95)
     assert after >= 0.92, f"target 0.95 after measuring served queries: {after} (was {before})"
+    assert "served queries" in tbl.search(held_out[0]).metric("l2").explain()
+    # A handle with monitoring off keeps the build-time curve.
+    assert "served" not in quiet.search(held_out[0]).metric("l2").explain()
+    # Optimize writes a new index file for the same build: the measurement follows it.
+    tbl.add(data.slice(0, 10).set_column(0, "id", pa.array(np.arange(10) + 10**6)))
+    tbl.optimize()
+    assert tbl.index_stats("vector_idx")["served_recall"]["measured"] == measured
     best = max(r for _, r in measured["in_use"]["points"])
     if best < 0.9999:
         with pytest.warns(UserWarning, match="served queries"):

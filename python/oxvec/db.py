@@ -182,7 +182,8 @@ def connect(
         they get against exact search. ``target_recall`` (and the default setting) then
         follow the lower of the build-time and the served curve, so the promise holds on
         the queries actually served; ``index_stats()["served_recall"]`` shows the
-        measurement. The sample stays in memory and is never written. ``False`` turns it off.
+        measurement. The sample stays in memory and is never written. With ``False`` this
+        connection's tables neither sample queries nor use what other connections measured.
 
     Examples
     --------

@@ -10,9 +10,13 @@
 //!
 //! ```text
 //! read v5 -> compute Delete{before: [f3], after: [f3 + deletions]} -> commit
-//!   newest is v7 (an append landed): f3 unchanged -> rebased as v8
-//!   newest is v7 (f3 got deletions)             -> CommitConflict (retryable)
+//!   newest is v7 (an append landed, none of its rows match): f3 unchanged -> rebased as v8
+//!   newest is v7 (an append of a matching row)                -> CommitConflict (retryable)
+//!   newest is v7 (f3 got deletions)                           -> CommitConflict (retryable)
 //! ```
+//!
+//! The rule behind every rebase: the version published must be the change applied to the
+//! version before it, exactly as if the change had read that version.
 
 mod append;
 mod compaction;
@@ -38,6 +42,23 @@ use crate::fragment::FragmentMeta;
 use crate::manifest::{Manifest, ManifestBody};
 use arrow::datatypes::SchemaRef;
 use oxvec_core::{Error, Result};
+use std::sync::Arc;
+
+/// Says whether fragments a change's read did not see hold rows its filter matches, given by
+/// the layer that can evaluate the filter (called with the newest version's schema and those
+/// fragments). Lets a filtered delete or update rebase over rows appended meanwhile that it
+/// would not have touched, instead of conflicting with every concurrent append.
+#[derive(Clone)]
+pub struct UnseenCheck(pub Arc<UnseenFn>);
+
+/// See [`UnseenCheck`].
+pub type UnseenFn = dyn Fn(&SchemaRef, &[FragmentMeta]) -> Result<bool> + Send + Sync;
+
+impl std::fmt::Debug for UnseenCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("UnseenCheck")
+    }
+}
 
 /// One kind of change to a table version.
 pub trait Change: std::fmt::Debug + Send + Sync {
@@ -105,21 +126,36 @@ impl Draft<'_> {
     /// after the restored version are back). Deletions added to a fragment only remove rows.
     /// A change whose rows were chosen by a filter or by key over `read` would have chosen
     /// differently; `what` names it.
-    pub fn refuse_unseen_rows(&self, read: &[FragmentMeta], what: &str) -> Result<()> {
+    pub fn refuse_unseen_rows(
+        &self,
+        read: &[FragmentMeta],
+        what: &str,
+        check: Option<&UnseenCheck>,
+    ) -> Result<()> {
         let read: std::collections::HashMap<u32, &FragmentMeta> =
             read.iter().map(|f| (f.id, f)).collect();
+        let mut unseen = Vec::new();
+        let mut first = None;
         for f in &self.body.fragments {
             let why = match read.get(&f.id) {
                 None => "was added by another commit",
                 Some(r) if r.file != f.file => "was restored by another commit",
                 Some(_) => continue,
             };
-            return Err(self.conflict(format!(
-                "fragment {} {why} and may hold rows {what}; retry to read them",
-                f.id
-            )));
+            first.get_or_insert((f.id, why));
+            unseen.push(f.clone());
         }
-        Ok(())
+        let Some((id, why)) = first else {
+            return Ok(());
+        };
+        if let Some(check) = check {
+            if !(check.0)(&self.schema, &unseen)? {
+                return Ok(());
+            }
+        }
+        Err(self.conflict(format!(
+            "fragment {id} {why} and may hold rows {what}; retry to read them"
+        )))
     }
 
     /// Replaces each fragment of `before` (as read) by its `after` (`None`: removed); a

@@ -203,15 +203,16 @@ pub fn conform(batch: &RecordBatch, target: &SchemaRef, row_base: usize) -> Resu
 /// Whether `a` and `b` are the same type up to the names and nullability of nested fields
 /// (`list<item: float>` and `list<element: float not null>`); struct fields match by name.
 pub fn same_type(a: &DataType, b: &DataType) -> bool {
-    nested_match(a, b, &|x, y| x == y)
+    nested_match(a, b, false, &|x, y| x == y)
 }
 
-/// Whether values of type `from` convert to `to` without changing their meaning: the same
-/// kind of scalar (integer to integer or float, float to float, string to string, ...), an
-/// all-null column, or nested types whose leaves do (nulls in a non-nullable nested field
-/// are refused by the conversion itself).
+/// Whether values of type `from` convert to `to`: the same kind of scalar (integer to integer
+/// or float, float to float, string to string, ...), an all-null column, or nested types
+/// (lists and large lists alike) whose leaves do. Values convert as Arrow casts them: a
+/// timestamp to a coarser unit truncates, a float64 past float32's range becomes infinite;
+/// nulls in a non-nullable nested field are refused.
 fn converts(from: &DataType, to: &DataType) -> bool {
-    nested_match(from, to, &|from, to| {
+    nested_match(from, to, true, &|from, to| {
         from == to
             || from == &DataType::Null
             || (from.is_integer() && (to.is_integer() || to.is_floating()))
@@ -236,25 +237,36 @@ fn is_binary(t: &DataType) -> bool {
     )
 }
 
-/// `leaf` on the scalar types at the same places of `a` and `b`, which must nest alike.
-fn nested_match(a: &DataType, b: &DataType, leaf: &dyn Fn(&DataType, &DataType) -> bool) -> bool {
+/// `leaf` on the scalar types at the same places of `a` and `b`, which must nest alike (a
+/// list may stand for a large list when `any_list`).
+fn nested_match(
+    a: &DataType,
+    b: &DataType,
+    any_list: bool,
+    leaf: &dyn Fn(&DataType, &DataType) -> bool,
+) -> bool {
     use DataType::{FixedSizeList, LargeList, List, Map, Null, Struct};
     match (a, b) {
         (List(x), List(y)) | (LargeList(x), LargeList(y)) => {
-            nested_match(x.data_type(), y.data_type(), leaf)
+            nested_match(x.data_type(), y.data_type(), any_list, leaf)
+        }
+        (List(x), LargeList(y)) | (LargeList(x), List(y)) if any_list => {
+            nested_match(x.data_type(), y.data_type(), any_list, leaf)
         }
         (FixedSizeList(x, n), FixedSizeList(y, m)) => {
-            n == m && nested_match(x.data_type(), y.data_type(), leaf)
+            n == m && nested_match(x.data_type(), y.data_type(), any_list, leaf)
         }
         (Struct(xs), Struct(ys)) => {
             xs.len() == ys.len()
                 && ys.iter().all(|y| {
                     xs.iter()
                         .find(|x| x.name() == y.name())
-                        .is_some_and(|x| nested_match(x.data_type(), y.data_type(), leaf))
+                        .is_some_and(|x| nested_match(x.data_type(), y.data_type(), any_list, leaf))
                 })
         }
-        (Map(x, xs), Map(y, ys)) => xs == ys && nested_match(x.data_type(), y.data_type(), leaf),
+        (Map(x, xs), Map(y, ys)) => {
+            xs == ys && nested_match(x.data_type(), y.data_type(), any_list, leaf)
+        }
         (List(_) | LargeList(_) | FixedSizeList(..) | Struct(_) | Map(..), _)
         | (_, List(_) | LargeList(_) | FixedSizeList(..) | Struct(_) | Map(..))
             if a != &Null =>
@@ -263,6 +275,12 @@ fn nested_match(a: &DataType, b: &DataType, leaf: &dyn Fn(&DataType, &DataType) 
         }
         _ => leaf(a, b),
     }
+}
+
+/// Checks that no nested field declared non-nullable holds a null, at any depth.
+fn nested_nulls_allowed(data: &arrow::array::ArrayData) -> std::result::Result<(), String> {
+    data.validate_nulls().map_err(|e| e.to_string())?;
+    data.child_data().iter().try_for_each(nested_nulls_allowed)
 }
 
 fn conform_column(col: &ArrayRef, target: &FieldRef, row_base: usize) -> Result<ArrayRef> {
@@ -276,6 +294,10 @@ fn conform_column(col: &ArrayRef, target: &FieldRef, row_base: usize) -> Result<
         return conform_vectors(col, name, dim, target.data_type(), row_base);
     }
     if col.data_type() == target.data_type() {
+        // The type matches, but Arrow lets a value hold nulls where a nested field says it
+        // cannot; such a file could not be read back.
+        nested_nulls_allowed(&col.to_data())
+            .map_err(|e| Error::invalid(format!("column '{name}': {e}")))?;
         return Ok(col.clone());
     }
     let (from, to) = (col.data_type(), target.data_type());
@@ -291,11 +313,14 @@ fn conform_column(col: &ArrayRef, target: &FieldRef, row_base: usize) -> Result<
         safe: false,
         ..Default::default()
     };
-    cast_with_options(col, to, &opts).map_err(|e| {
+    let out = cast_with_options(col, to, &opts).map_err(|e| {
         Error::invalid(format!(
             "column '{name}': cannot convert {from} to {to}: {e}"
         ))
-    })
+    })?;
+    nested_nulls_allowed(&out.to_data())
+        .map_err(|e| Error::invalid(format!("column '{name}': {e}")))?;
+    Ok(out)
 }
 
 /// Flattened float values and per-row (offset, length) for any list-like float column.

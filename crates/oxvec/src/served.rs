@@ -9,9 +9,11 @@
 //! lower of the build-time and the served recall, so `target_recall` is chosen from what
 //! real queries got.
 //!
-//! The sample and the measured curve live in this process only, keyed by index file (files
-//! never change, so the key is exact): a read never writes to the table. They are reported
-//! by `index_stats()["served_recall"]`.
+//! The sample and the measured curve live in this process only, keyed by the index (its
+//! directory, name and build-time calibration: optimize's new files keep them, a rebuild
+//! starts afresh): a read never writes to the table. They are reported by
+//! `index_stats()["served_recall"]`. A handle opened with `monitor_recall=False` neither
+//! samples nor uses them.
 
 use crate::query::plan::{plan, SearchPath, Sources};
 use crate::query::VectorQuery;
@@ -19,9 +21,9 @@ use crate::snapshot::{FragmentCache, Snapshot};
 use oxvec_core::{CancelToken, Error, Result};
 use oxvec_index::{Calibration, SearchKnobs, CAL_K};
 use oxvec_linalg::rng::SplitMix64;
-use oxvec_storage::TableDir;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use oxvec_storage::{IndexMeta, TableDir};
+use std::path::Path;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
@@ -64,7 +66,9 @@ struct Sample {
 #[derive(Debug)]
 pub struct ServedRecall {
     sample: Mutex<Sample>,
-    running: AtomicBool,
+    /// The id of the process whose thread is measuring (0: none). A child forked during a
+    /// measurement inherits the flag but not the thread, so it only counts in that process.
+    running: AtomicU32,
     measured: RwLock<Option<Arc<Measured>>>,
     last_error: Mutex<Option<String>>,
 }
@@ -79,7 +83,7 @@ impl ServedRecall {
                 next_measure: FIRST_MEASURE,
                 rng: SplitMix64::new(0x5E_4ED),
             }),
-            running: AtomicBool::new(false),
+            running: AtomicU32::new(0),
             measured: RwLock::new(None),
             last_error: Mutex::new(None),
         }
@@ -113,7 +117,17 @@ impl ServedRecall {
             }
             s.seen += 1;
         }
-        if s.seen < s.next_measure || self.running.swap(true, Ordering::AcqRel) {
+        if s.seen < s.next_measure {
+            return None;
+        }
+        let pid = std::process::id();
+        let running = self.running.load(Ordering::Acquire);
+        if running == pid
+            || self
+                .running
+                .compare_exchange(running, pid, Ordering::AcqRel, Ordering::Acquire)
+                .is_err()
+        {
             return None;
         }
         s.next_measure = s.seen.saturating_mul(4).min(s.seen + MAX_INTERVAL);
@@ -129,7 +143,7 @@ impl ServedRecall {
             }
             Err(e) => *self.last_error.lock().expect("served lock") = Some(e.to_string()),
         }
-        self.running.store(false, Ordering::Release);
+        self.running.store(0, Ordering::Release);
     }
 
     /// The curve the planner should use, when served queries have been measured.
@@ -148,7 +162,7 @@ impl ServedRecall {
         let error = self.last_error.lock().expect("served lock").clone();
         serde_json::json!({
             "queries_served": seen,
-            "measuring": self.running.load(Ordering::Acquire),
+            "measuring": self.running.load(Ordering::Acquire) == std::process::id(),
             "measured": measured.map(|m| serde_json::json!({
                 "param": m.served.param,
                 "points": m.served.points,
@@ -163,11 +177,19 @@ impl ServedRecall {
     }
 }
 
-/// The process-wide record of `index_file`, most recently used last.
-pub fn for_index(index_file: &Path) -> Arc<ServedRecall> {
-    static REGISTRY: Mutex<Vec<(PathBuf, Arc<ServedRecall>)>> = Mutex::new(Vec::new());
+/// The process-wide record of an index: keyed by `indices/` directory, index name and
+/// build-time calibration, so it follows the index across the files optimize and compaction
+/// write (same build) and starts afresh when the index is rebuilt.
+pub fn for_index(indices_dir: &Path, meta: &IndexMeta) -> Arc<ServedRecall> {
+    static REGISTRY: Mutex<Vec<(String, Arc<ServedRecall>)>> = Mutex::new(Vec::new());
+    let key = format!(
+        "{}\0{}\0{}",
+        indices_dir.display(),
+        meta.name,
+        meta.calibration
+    );
     let mut reg = REGISTRY.lock().expect("served registry lock");
-    if let Some(i) = reg.iter().position(|(p, _)| p == index_file) {
+    if let Some(i) = reg.iter().position(|(k, _)| *k == key) {
         let entry = reg.remove(i);
         let served = entry.1.clone();
         reg.push(entry);
@@ -177,7 +199,7 @@ pub fn for_index(index_file: &Path) -> Arc<ServedRecall> {
         reg.remove(0);
     }
     let served = Arc::new(ServedRecall::new());
-    reg.push((index_file.to_path_buf(), served.clone()));
+    reg.push((key, served.clone()));
     served
 }
 
@@ -215,6 +237,7 @@ pub fn measure(job: &Job, cancel: &CancelToken) -> Result<Measured> {
     let src = Sources {
         dir: &job.dir,
         cache: &job.cache,
+        served_recall: false,
     };
     let frags = snap.fragments(&job.dir, &job.cache)?;
     let open = snap
@@ -254,6 +277,13 @@ pub fn measure(job: &Job, cancel: &CancelToken) -> Result<Measured> {
     }
     q.bypass_index = false;
     let total: usize = truth.iter().map(Vec::len).sum();
+    if total == 0 {
+        // Recall over no neighbours is not 0: there is nothing to measure.
+        return Err(Error::invalid(format!(
+            "version {} has no rows to measure recall against",
+            snap.manifest.version
+        )));
+    }
     let mut points = Vec::new();
     for s in index.calibration_ladder() {
         q.knobs = SearchKnobs::default().with(param, s);
@@ -316,11 +346,21 @@ mod tests {
     }
 
     #[test]
+    fn a_flag_inherited_from_another_process_does_not_block_measuring() {
+        // A child forked while its parent measured inherits `running` but not the thread.
+        let s = ServedRecall::new();
+        s.running.store(std::process::id().wrapping_add(1), Ordering::Release);
+        let due = (0..FIRST_MEASURE).filter_map(|_| s.record(&[1.0], 1)).count();
+        assert_eq!(due, 1);
+        assert_eq!(s.running.load(Ordering::Acquire), std::process::id());
+    }
+
+    #[test]
     fn the_reservoir_keeps_late_queries_too() {
         let s = ServedRecall::new();
         for i in 0..10_000 {
             s.record(&[i as f32], 1);
-            s.running.store(false, Ordering::Release);
+            s.running.store(0, Ordering::Release);
         }
         let kept = s.sample.lock().unwrap().vectors.clone();
         assert_eq!(kept.len(), SAMPLE);

@@ -80,6 +80,23 @@ impl FragmentCache {
         Ok(Some(bits))
     }
 
+    /// Fragment `meta` with its deletions, opened (and verified) on first use.
+    pub fn load(&self, dir: &TableDir, meta: &FragmentMeta) -> Result<LoadedFragment> {
+        let batches = self.data(dir, meta)?;
+        let mut starts = Vec::with_capacity(batches.len());
+        let mut at = 0u32;
+        for b in batches.iter() {
+            starts.push(at);
+            at += b.num_rows() as u32;
+        }
+        Ok(LoadedFragment {
+            meta: meta.clone(),
+            batches,
+            starts,
+            deleted: self.deletions(dir, meta)?,
+        })
+    }
+
     /// Squared norms of every vector in column `col` of `frag`, indexed by fragment offset.
     pub fn norms(&self, frag: &LoadedFragment, col: usize) -> Arc<Vec<f32>> {
         let key = (frag.meta.file.clone(), col);
@@ -152,22 +169,13 @@ impl Snapshot {
         if let Some(f) = self.fragments.get() {
             return Ok(f);
         }
-        let mut out = Vec::with_capacity(self.manifest.body.fragments.len());
-        for meta in &self.manifest.body.fragments {
-            let batches = cache.data(dir, meta)?;
-            let mut starts = Vec::with_capacity(batches.len());
-            let mut at = 0u32;
-            for b in batches.iter() {
-                starts.push(at);
-                at += b.num_rows() as u32;
-            }
-            out.push(LoadedFragment {
-                meta: meta.clone(),
-                batches,
-                starts,
-                deleted: cache.deletions(dir, meta)?,
-            });
-        }
+        let out = self
+            .manifest
+            .body
+            .fragments
+            .iter()
+            .map(|meta| cache.load(dir, meta))
+            .collect::<Result<Vec<_>>>()?;
         Ok(self.fragments.get_or_init(|| out))
     }
 }
@@ -189,10 +197,11 @@ pub struct OpenIndex {
 }
 
 impl OpenIndex {
-    /// The recall curve knobs are chosen from: the lower of the build-time and the served
-    /// curves once served queries have been measured (see [`crate::served`]).
-    pub fn calibration(&self) -> Option<Arc<Calibration>> {
-        self.served.in_use().or_else(|| self.calibration.clone())
+    /// The recall curve knobs are chosen from: with `served`, the lower of the build-time
+    /// and the served curves once served queries have been measured (see [`crate::served`]).
+    pub fn calibration(&self, served: bool) -> Option<Arc<Calibration>> {
+        let measured = if served { self.served.in_use() } else { None };
+        measured.or_else(|| self.calibration.clone())
     }
 
     /// Fragment id -> node of each row offset, for every row the index file names. It
@@ -255,7 +264,7 @@ impl FragmentCache {
         let entry = IndexFile {
             index,
             reverse: Arc::new(OnceLock::new()),
-            served: served::for_index(&path),
+            served: served::for_index(&dir.indices_dir(), meta),
         };
         self.indices
             .lock()

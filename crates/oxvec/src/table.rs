@@ -16,7 +16,7 @@ use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use oxvec_core::{CancelToken, Error, Result};
 use oxvec_query::Where;
-use oxvec_storage::transaction::{Append, Delete, Overwrite, Restore, Update};
+use oxvec_storage::transaction::{Append, Delete, Overwrite, Restore, UnseenCheck, Update};
 use oxvec_storage::{commit, Manifest, TableDir, Transaction, VersionWatch};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, RwLock};
@@ -353,6 +353,7 @@ impl Table {
         Sources {
             dir: &self.dir,
             cache: &self.cache,
+            served_recall: self.options.monitor_recall,
         }
     }
 
@@ -482,10 +483,37 @@ impl Table {
                 before: plan.before,
                 after: plan.after,
                 read_fragments: snap.manifest.body.fragments.clone(),
+                unseen: Some(self.unseen_check(&snap, Some(filter), cancel)),
             },
         );
         self.commit_and_pin(&txn, &plan.staged, cancel)?;
         Ok(plan.rows)
+    }
+
+    /// Whether fragments the write's read (`snap`) did not see hold live rows `filter`
+    /// matches (any live row for `None`), evaluated when a commit has to rebase over them; a
+    /// changed schema always counts as a match (the filter was compiled for the old one).
+    fn unseen_check(
+        &self,
+        snap: &Snapshot,
+        filter: Option<oxvec_query::Filter>,
+        cancel: &CancelToken,
+    ) -> UnseenCheck {
+        let (dir, cache, cancel) = (self.dir.clone(), self.cache.clone(), cancel.clone());
+        let schema = snap.manifest.schema.clone();
+        UnseenCheck(Arc::new(move |now, metas| {
+            if *now != schema {
+                return Ok(true);
+            }
+            let Some(filter) = &filter else {
+                return Ok(metas.iter().any(|m| m.live_rows() > 0));
+            };
+            let frags = metas
+                .iter()
+                .map(|m| cache.load(&dir, m))
+                .collect::<Result<Vec<_>>>()?;
+            Ok(scan::count(&frags, filter, &cancel)? > 0)
+        }))
     }
 
     /// Sets columns on rows matching `filter` (all rows when `None`). Returns rows updated.
@@ -525,6 +553,7 @@ impl Table {
                 after: plan.after,
                 added: added.fragments,
                 read_fragments: snap.manifest.body.fragments.clone(),
+                unseen: Some(self.unseen_check(&snap, filter, cancel)),
             },
         );
         self.commit_and_pin(&txn, &staged, cancel)?;

@@ -7,7 +7,7 @@
 //! back), is a conflict: the filter must be evaluated again, or the version would not be
 //! this delete applied to the one before it.
 
-use super::{Change, Draft};
+use super::{Change, Draft, UnseenCheck};
 use crate::fragment::FragmentMeta;
 use oxvec_core::Result;
 
@@ -18,6 +18,8 @@ pub struct Delete {
     pub after: Vec<Option<FragmentMeta>>,
     /// The read version's fragments, as the filter was evaluated on them.
     pub read_fragments: Vec<FragmentMeta>,
+    /// Whether rows the read did not see match the filter (`None`: assume they may).
+    pub unseen: Option<UnseenCheck>,
 }
 
 impl Change for Delete {
@@ -26,7 +28,11 @@ impl Change for Delete {
     }
 
     fn apply(&self, draft: &mut Draft<'_>) -> Result<()> {
-        draft.refuse_unseen_rows(&self.read_fragments, "this delete's filter matches")?;
+        draft.refuse_unseen_rows(
+            &self.read_fragments,
+            "this delete's filter matches",
+            self.unseen.as_ref(),
+        )?;
         draft.replace_fragments(&self.before, &self.after)
     }
 }

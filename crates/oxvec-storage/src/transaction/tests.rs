@@ -104,16 +104,16 @@ const KINDS: [&str; 13] = [
 /// Row: the change that lands first; column: the change replayed on top of it (same order
 /// as `KINDS`). `R`: rebased, `C`: retryable conflict.
 const MATRIX: [&str; 13] = [
-    "RCCCCRRRRCRRR", // append
+    "RCCCCCRRRCRRR", // append
     "RCRCRCRRRRRRR", // delete0
     "RRCRRRRRRCRRR", // delete1
     "RCCCCCRRRCRRR", // update0
-    "RCCCCRRRRCRRR", // merge_insert
+    "RCCCCCRRRCRRR", // merge_insert
     "RCCCCCRRRCRRR", // merge_update0
     "RCCCCCRRRCRCC", // overwrite
     "CCCCCCRRRCCCC", // overwrite_schema
     "RRRRRRRRRRRRR", // restore (of version 1 itself)
-    "RCCCCRRRRCRCC", // compaction
+    "RCCCCCRRRCRCC", // compaction
     "RRRRRRRRRCCRR", // create_index
     "RRRRRRRRRCRCC", // replace_index
     "RRRRRRRRRCRCC", // drop_index
@@ -139,30 +139,31 @@ fn change(kind: &str, m: &Manifest) -> Box<dyn Change> {
             before: vec![f(0)],
             after: vec![Some(with_deletions(&f(0), "d0"))],
             read_fragments: m.body.fragments.clone(),
+            unseen: None,
         }),
         "delete1" => Box::new(Delete {
             before: vec![f(1)],
             after: vec![Some(with_deletions(&f(1), "d1"))],
             read_fragments: m.body.fragments.clone(),
+            unseen: None,
         }),
         "update0" => Box::new(Update {
             before: vec![f(0)],
             after: vec![Some(with_deletions(&f(0), "u0"))],
             added: vec![new_frag("updated")],
             read_fragments: m.body.fragments.clone(),
+            unseen: None,
         }),
         "merge_insert" => Box::new(Merge {
             before: vec![],
             after: vec![],
             added: vec![new_frag("inserted")],
-            inserts: true,
             read_fragments: m.body.fragments.clone(),
         }),
         "merge_update0" => Box::new(Merge {
             before: vec![f(0)],
             after: vec![Some(with_deletions(&f(0), "m0"))],
             added: vec![new_frag("merged")],
-            inserts: false,
             read_fragments: m.body.fragments.clone(),
         }),
         "overwrite" => Box::new(Overwrite {
@@ -320,4 +321,28 @@ fn rows_a_restore_brought_back_are_read_before_a_filtered_change_commits() {
     // Deletions that only grew remove rows: an insert computed before them still holds.
     let v3 = commit(&v2, 2, change("delete1", &v2)).unwrap();
     commit(&v3, 2, change("merge_insert", &v2)).unwrap();
+}
+
+#[test]
+fn a_filtered_delete_rebases_over_rows_its_filter_does_not_match() {
+    // The check is asked about exactly the fragments the read did not see; when it says none
+    // of their rows match, the delete rebases over the append instead of conflicting.
+    let v1 = base();
+    let v2 = commit(&v1, 1, change("append", &v1)).unwrap();
+    for matches in [false, true] {
+        let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = asked.clone();
+        let delete = Delete {
+            before: vec![v1.body.fragments[0].clone()],
+            after: vec![Some(with_deletions(&v1.body.fragments[0], "d0"))],
+            read_fragments: v1.body.fragments.clone(),
+            unseen: Some(UnseenCheck(std::sync::Arc::new(move |_, frags| {
+                seen.lock().unwrap().extend(frags.iter().map(|f| f.id));
+                Ok(matches)
+            }))),
+        };
+        let got = commit(&v2, 1, Box::new(delete));
+        assert_eq!(*asked.lock().unwrap(), vec![3]);
+        assert_eq!(got.is_ok(), !matches, "{got:?}");
+    }
 }

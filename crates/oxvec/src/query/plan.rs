@@ -73,8 +73,9 @@ pub enum ExactReason {
 pub enum KnobSource {
     /// `ef(n)` / `nprobes(n)` on the query.
     Query,
-    /// The smallest setting the build-time calibration measured to reach this recall@10.
-    Calibrated { target_recall: f32 },
+    /// The smallest setting the index's recall curve measured to reach this recall@10; the
+    /// curve includes served queries' recall when `served` (see `crate::served`).
+    Calibrated { target_recall: f32, served: bool },
     /// The index has no calibration: a fixed default.
     Default,
 }
@@ -169,6 +170,8 @@ pub struct Plan<'a> {
 pub(crate) struct Sources<'a> {
     pub dir: &'a TableDir,
     pub cache: &'a FragmentCache,
+    /// Whether served-query recall may choose index knobs (`monitor_recall`).
+    pub served_recall: bool,
 }
 
 /// Plans `q` over `snap` (whose fragments are `frags`).
@@ -396,7 +399,7 @@ fn plan_index(
             return Ok(());
         }
     }
-    let calibration = open.calibration();
+    let calibration = open.calibration(src.served_recall);
     let (base, rerank) = index.resolve_knobs(q.k, &q.knobs, calibration.as_deref());
     let selectivity = nodes
         .as_ref()
@@ -424,8 +427,12 @@ fn plan_index(
     }
     let knob_source = match (own_knob, &calibration) {
         (Some(_), _) => KnobSource::Query,
-        (None, Some(_)) => KnobSource::Calibrated {
+        (None, Some(cal)) => KnobSource::Calibrated {
             target_recall: q.knobs.target_recall.unwrap_or(DEFAULT_RECALL),
+            served: open
+                .calibration
+                .as_ref()
+                .is_none_or(|b| !Arc::ptr_eq(cal, b)),
         },
         (None, None) => KnobSource::Default,
     };
@@ -618,9 +625,17 @@ impl fmt::Display for Plan<'_> {
             } => {
                 let knob = match knob_source {
                     KnobSource::Query => "set on the query".to_string(),
-                    KnobSource::Calibrated { target_recall } => {
-                        format!("calibrated for recall@10 {target_recall}")
-                    }
+                    KnobSource::Calibrated {
+                        target_recall,
+                        served,
+                    } => format!(
+                        "calibrated for recall@10 {target_recall}{}",
+                        if *served {
+                            " on built and served queries"
+                        } else {
+                            ""
+                        }
+                    ),
                     KnobSource::Default => "default; the index has no calibration".to_string(),
                 };
                 writeln!(

@@ -223,7 +223,10 @@ impl Table {
         let open = snap.index_on(&self.dir, &self.cache, &meta.column)?;
         let memory = open.as_ref().map_or(0, |o| o.index.size_bytes());
         let params = open.as_ref().map(|o| o.index.params()).unwrap_or_default();
-        let served = open.as_ref().map(|o| o.served.stats());
+        let served = open
+            .as_ref()
+            .filter(|_| self.options.monitor_recall)
+            .map(|o| o.served.stats());
         Ok(serde_json::json!({
             "name": meta.name,
             "index_type": meta.index_type,

@@ -252,7 +252,6 @@ impl Table {
                 before,
                 after,
                 added: added.fragments,
-                inserts: stats.inserted > 0,
                 read_fragments: snap.manifest.body.fragments.clone(),
             },
         );
