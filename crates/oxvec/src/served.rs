@@ -349,8 +349,11 @@ mod tests {
     fn a_flag_inherited_from_another_process_does_not_block_measuring() {
         // A child forked while its parent measured inherits `running` but not the thread.
         let s = ServedRecall::new();
-        s.running.store(std::process::id().wrapping_add(1), Ordering::Release);
-        let due = (0..FIRST_MEASURE).filter_map(|_| s.record(&[1.0], 1)).count();
+        s.running
+            .store(std::process::id().wrapping_add(1), Ordering::Release);
+        let due = (0..FIRST_MEASURE)
+            .filter_map(|_| s.record(&[1.0], 1))
+            .count();
         assert_eq!(due, 1);
         assert_eq!(s.running.load(Ordering::Acquire), std::process::id());
     }
