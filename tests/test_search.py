@@ -35,6 +35,33 @@ def test_matches_numpy_reference(table: tuple[oxvec.Table, pa.Table], metric: st
         np.testing.assert_allclose(res.column("_distance").to_numpy(), dist, rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.parametrize("metric", ["l2", "cosine", "dot"])
+@pytest.mark.parametrize("where", [None, "category = 'a'", "id % 7 = 0"])
+def test_many_queries_at_once_match_the_numpy_reference(
+    table: tuple[oxvec.Table, pa.Table], metric: str, where: str | None
+) -> None:
+    """Four or more queries go through the tile kernel (dot products of query x row tiles,
+    distances from norms); each query's answer must still be the reference's."""
+    t, data = table
+    rng = np.random.default_rng(3)
+    qs = rng.standard_normal((37, DIM)).astype(np.float32)
+    query = t.search(qs).metric(metric).limit(10)
+    if where is not None:
+        query = query.where(where)
+        keep = np.asarray(t.search().where(where).select(["id"]).limit(100_000).to_arrow()["id"])
+    else:
+        keep = np.asarray(data["id"])
+    res = query.to_arrow()
+    ids = np.asarray(data["id"])
+    vecs = vectors_of(data)[np.isin(ids, keep)]
+    kept_ids = ids[np.isin(ids, keep)]
+    for qi in range(len(qs)):
+        got = res.filter(pa.compute.equal(res["query_index"], qi))
+        idx, dist = reference_search(vecs, qs[qi], 10, metric)
+        assert got["id"].to_pylist() == kept_ids[idx].tolist(), f"query {qi}"
+        np.testing.assert_allclose(got["_distance"].to_numpy(), dist, rtol=1e-4, atol=1e-4)
+
+
 def test_results_carry_columns_and_ascending_distance(table: tuple[oxvec.Table, pa.Table]) -> None:
     t, _ = table
     res = t.search(np.zeros(DIM)).limit(20).to_arrow()

@@ -111,6 +111,8 @@ static NEON_TABLE: Kernels = Kernels {
     name: "neon",
     distances_f32: neon_f32 as BatchF32,
     distances_f16: scalar_f16 as BatchF16,
+    dot_tile_f32: crate::simd::scalar_tile_f32,
+    dot_tile_f16: crate::simd::scalar_tile_f16,
     dot_u8: crate::scalar::dot_u8,
     dot_u8i8: None,
     dot_u8i8_rows: None,

@@ -88,7 +88,11 @@ pub(super) fn tops(p: &Plan<'_>, cancel: &CancelToken) -> Result<Vec<TopK>> {
 }
 
 /// The vector of row `off` of `frag`, or `None` if the offset is past the fragment.
-fn stored_vector(frag: &LoadedFragment, col: usize, off: u32) -> Option<VectorValues<'_>> {
+pub(super) fn stored_vector(
+    frag: &LoadedFragment,
+    col: usize,
+    off: u32,
+) -> Option<VectorValues<'_>> {
     let b = frag.starts.partition_point(|&s| s <= off).checked_sub(1)?;
     let row = (off - frag.starts[b]) as usize;
     let view = vector_view(frag.batches[b].column(col))?;

@@ -338,7 +338,9 @@ pub(crate) fn plan_around<'a>(
     plan.estimated_rows_scanned =
         (exact_rows.saturating_add(index_rows)).saturating_mul(q.num_queries as u64);
     let exact_part = plan.index.is_none() || plan.unindexed_rows > 0;
-    if exact_part && metric == Metric::Cosine {
+    // Tiled queries compute L2 from dot products, which needs the row norms too.
+    let tiled_l2 = metric == Metric::L2 && q.num_queries >= super::exact::TILE_MIN_QUERIES;
+    if exact_part && (metric == Metric::Cosine || tiled_l2) {
         // Cached after the first cosine query; a parallel map here would cost a pool wake-up
         // on every query for a lookup.
         plan.norms = Some(frags.iter().map(|f| src.cache.norms(f, col)).collect());

@@ -103,6 +103,18 @@ unsafe impl RowElem<Avx2> for f16 {
     }
 }
 
+/// Dot products of every query with every row (see [`crate::simd::DotTileF32`]): tiles of
+/// 2 queries x 4 rows, so accumulators, query and row registers fit the 16 available.
+///
+/// # Safety
+///
+/// The CPU has AVX2, FMA and F16C.
+#[target_feature(enable = "avx2,fma,f16c")]
+pub unsafe fn dot_tile<T: RowElem<Avx2>>(q: &[f32], rows: &[T], dim: usize, out: &mut [f32]) {
+    // SAFETY: this function's contract gives the shared kernel its instruction set.
+    unsafe { lanes::dot_tile::<Avx2, T, 2, 4>(q, rows, dim, out) }
+}
+
 /// Distances from `q` to every row (see [`crate::simd::BatchF32`]).
 ///
 /// # Safety

@@ -208,6 +208,18 @@ unsafe fn batch4<T: RowElem<Avx512>, const SUB: bool>(q: &[f32], rows: &[T], out
     }
 }
 
+/// Dot products of every query with every row (see [`crate::simd::DotTileF32`]): tiles of
+/// 4 queries x 4 rows, 16 of the 32 registers accumulating.
+///
+/// # Safety
+///
+/// The CPU has AVX-512 F/BW/VL.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+pub unsafe fn dot_tile<T: RowElem<Avx512>>(q: &[f32], rows: &[T], dim: usize, out: &mut [f32]) {
+    // SAFETY: this function's contract gives the shared kernel its instruction set.
+    unsafe { lanes::dot_tile::<Avx512, T, 4, 4>(q, rows, dim, out) }
+}
+
 /// Distances from `q` to every row (see [`crate::simd::BatchF32`]).
 ///
 /// # Safety

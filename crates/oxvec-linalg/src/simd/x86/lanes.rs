@@ -229,3 +229,93 @@ pub unsafe fn dot_u8<L: Lanes>(wts: &[f32], c: &[u8]) -> f32 {
         sum
     }
 }
+
+/// Dot products of every query in `q` (row-major, `dim` each) with every row of `rows`
+/// (row-major), into `out[i * n + j]` for query `i` and row `j` of `n`.
+///
+/// Tiles of `MR` queries x `NR` rows share each load over several multiply-adds (`MR + NR`
+/// loads feed `MR * NR` of them), so the work is bound by arithmetic instead of by reading
+/// every row once per query; queries and rows left over at the edges take [`dot`].
+///
+/// # Safety
+///
+/// The CPU has `L`'s instruction set.
+// Index loops: the tile is addressed as acc[query][row], which iterators would obscure.
+#[allow(clippy::needless_range_loop)]
+#[inline(always)]
+pub unsafe fn dot_tile<L: Lanes, T: RowElem<L>, const MR: usize, const NR: usize>(
+    q: &[f32],
+    rows: &[T],
+    dim: usize,
+    out: &mut [f32],
+) {
+    if dim == 0 {
+        out.iter_mut().for_each(|o| *o = 0.0);
+        return;
+    }
+    let (m, n) = (q.len() / dim, rows.len() / dim);
+    assert!(out.len() >= m * n, "dot_tile: output too small");
+    let w = L::WIDTH;
+    let full = dim - dim % w;
+    let (tail, scalar_from) = match (L::MASKED_TAIL, dim - full) {
+        (_, 0) => (0, dim),
+        (true, t) => (t, dim),
+        (false, _) => (0, full),
+    };
+    let (pq, pr) = (q.as_ptr(), rows.as_ptr());
+    let (mt, nt) = (m - m % MR, n - n % NR);
+    for i in (0..mt).step_by(MR) {
+        for j in (0..nt).step_by(NR) {
+            // SAFETY: query `i + a < m` and row `j + b < n` start at `(i + a) * dim` and
+            // `(j + b) * dim`; full loads read `[k, k + w)` with `k + w <= full <= dim`, the
+            // masked tail `[full, dim)`. The CPU has `L`'s instruction set (the contract).
+            unsafe {
+                let mut acc = [[L::zero(); NR]; MR];
+                let mut k = 0;
+                while k < full {
+                    let mut qv = [L::zero(); MR];
+                    for (a, v) in qv.iter_mut().enumerate() {
+                        *v = L::load(pq.add((i + a) * dim + k));
+                    }
+                    for b in 0..NR {
+                        let x = T::load(pr.add((j + b) * dim + k));
+                        for a in 0..MR {
+                            acc[a][b] = L::fmadd(qv[a], x, acc[a][b]);
+                        }
+                    }
+                    k += w;
+                }
+                if tail > 0 {
+                    let mut qv = [L::zero(); MR];
+                    for (a, v) in qv.iter_mut().enumerate() {
+                        *v = L::load_tail(pq.add((i + a) * dim + full), tail);
+                    }
+                    for b in 0..NR {
+                        let x = T::load_tail(pr.add((j + b) * dim + full), tail);
+                        for a in 0..MR {
+                            acc[a][b] = L::fmadd(qv[a], x, acc[a][b]);
+                        }
+                    }
+                }
+                for a in 0..MR {
+                    for b in 0..NR {
+                        let mut s = acc[a][b].sum();
+                        for c in scalar_from..dim {
+                            s += q[(i + a) * dim + c] * rows[(j + b) * dim + c].widen();
+                        }
+                        out[(i + a) * n + j + b] = s;
+                    }
+                }
+            }
+        }
+    }
+    // The edges: the last queries against every row, the last rows against the tiled queries.
+    for i in 0..m {
+        let js = if i < mt { nt..n } else { 0..n };
+        let qi = &q[i * dim..(i + 1) * dim];
+        for j in js {
+            // SAFETY: the contract.
+            out[i * n + j] = unsafe { dot::<L, T>(qi, &rows[j * dim..(j + 1) * dim]) };
+        }
+    }
+}

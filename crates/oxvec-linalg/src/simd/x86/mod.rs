@@ -23,6 +23,14 @@ fn avx2_f16(m: Metric, q: &[f32], qn: f32, rows: &[f16], out: &mut [f32]) {
     // SAFETY: as for `avx2_f32`.
     unsafe { avx2::batch(m, q, qn, rows, out) }
 }
+fn avx2_tile_f32(q: &[f32], rows: &[f32], dim: usize, out: &mut [f32]) {
+    // SAFETY: as for `avx2_f32`.
+    unsafe { avx2::dot_tile(q, rows, dim, out) }
+}
+fn avx2_tile_f16(q: &[f32], rows: &[f16], dim: usize, out: &mut [f32]) {
+    // SAFETY: as for `avx2_f32`.
+    unsafe { avx2::dot_tile(q, rows, dim, out) }
+}
 fn dot_u8_avx2(w: &[f32], c: &[u8]) -> f32 {
     // SAFETY: as for `avx2_f32`.
     unsafe { avx2::dot_u8(w, c) }
@@ -45,6 +53,14 @@ fn avx512_f32(m: Metric, q: &[f32], qn: f32, rows: &[f32], out: &mut [f32]) {
 fn avx512_f16(m: Metric, q: &[f32], qn: f32, rows: &[f16], out: &mut [f32]) {
     // SAFETY: as for `avx512_f32`.
     unsafe { avx512::batch(m, q, qn, rows, out) }
+}
+fn avx512_tile_f32(q: &[f32], rows: &[f32], dim: usize, out: &mut [f32]) {
+    // SAFETY: as for `avx512_f32`.
+    unsafe { avx512::dot_tile(q, rows, dim, out) }
+}
+fn avx512_tile_f16(q: &[f32], rows: &[f16], dim: usize, out: &mut [f32]) {
+    // SAFETY: as for `avx512_f32`.
+    unsafe { avx512::dot_tile(q, rows, dim, out) }
 }
 fn dot_u8_avx512(w: &[f32], c: &[u8]) -> f32 {
     // SAFETY: as for `avx512_f32`.
@@ -73,6 +89,8 @@ static AVX2_TABLE: Kernels = Kernels {
     name: "avx2",
     distances_f32: avx2_f32 as BatchF32,
     distances_f16: avx2_f16 as BatchF16,
+    dot_tile_f32: avx2_tile_f32,
+    dot_tile_f16: avx2_tile_f16,
     dot_u8: dot_u8_avx2,
     dot_u8i8: Some(dot_u8i8_avx2),
     dot_u8i8_rows: Some(dot_u8i8_rows_avx2),
@@ -81,6 +99,8 @@ static AVX512_TABLE: Kernels = Kernels {
     name: "avx512",
     distances_f32: avx512_f32 as BatchF32,
     distances_f16: avx512_f16 as BatchF16,
+    dot_tile_f32: avx512_tile_f32,
+    dot_tile_f16: avx512_tile_f16,
     dot_u8: dot_u8_avx512,
     dot_u8i8: None,
     dot_u8i8_rows: None,
@@ -89,6 +109,8 @@ static AVX512_VNNI_TABLE: Kernels = Kernels {
     name: "avx512",
     distances_f32: avx512_f32 as BatchF32,
     distances_f16: avx512_f16 as BatchF16,
+    dot_tile_f32: avx512_tile_f32,
+    dot_tile_f16: avx512_tile_f16,
     dot_u8: dot_u8_avx512,
     dot_u8i8: Some(dot_u8i8_vnni),
     dot_u8i8_rows: Some(dot_u8i8_rows_vnni),
