@@ -2,8 +2,9 @@
 through ``to_arrow()``, taken apart step by step, against numpy's own answer to the same
 query (a matrix-vector product with cached row norms, then ``argpartition``).
 
-Each step is timed alone in the same process, on the same data (median of ``--rounds``
-rounds of ``--calls`` calls, after a warm-up), and the steps are differences of those:
+Each step is timed in the same process, on the same data (median of ``--rounds`` rounds of
+``--calls`` calls after a warm-up, the rounds interleaving the steps), and the steps are
+differences of those:
 
     python benchmarks/per_call.py
     python benchmarks/per_call.py --rows 1000 --dim 384 --rounds 9
@@ -30,16 +31,20 @@ from oxvec import _results
 K = 10
 
 
-def median_us(f: Callable[[], Any], calls: int, rounds: int) -> float:
-    for _ in range(max(calls // 10, 20)):
-        f()
-    times = []
-    for _ in range(rounds):
-        t = time.perf_counter()
-        for _ in range(calls):
+def medians_us(fs: dict[str, Callable[[], Any]], calls: int, rounds: int) -> dict[str, float]:
+    """Median us per call of each function; rounds interleave the functions, so a machine
+    that changes speed mid-run slows them all alike."""
+    for f in fs.values():
+        for _ in range(max(calls // 10, 20)):
             f()
-        times.append((time.perf_counter() - t) / calls * 1e6)
-    return statistics.median(times)
+    times: dict[str, list[float]] = {name: [] for name in fs}
+    for _ in range(rounds):
+        for name, f in fs.items():
+            t = time.perf_counter()
+            for _ in range(calls):
+                f()
+            times[name].append((time.perf_counter() - t) / calls * 1e6)
+    return {name: statistics.median(ts) for name, ts in times.items()}
 
 
 def table(root: str, data: np.ndarray, **connect: Any) -> oxvec.Table:
@@ -79,7 +84,8 @@ def main() -> None:
     qb = q.tobytes()
     result = raw.search(qb, 1, None, "l2", K)
     _results.read(result)  # caches the result schema, as any repeated query does
-    assert list(tbl.search(q).metric("l2").limit(K).to_arrow()["id"]) == list(numpy_query())
+    got = tbl.search(q).metric("l2").limit(K).to_arrow()["id"].to_pylist()
+    assert got == numpy_query().tolist(), "oxvec and numpy disagree"
 
     m = {
         "numpy": lambda: numpy_query(),
@@ -93,7 +99,7 @@ def main() -> None:
         "explain (plan, no scan)": lambda: raw.explain(qb, 1, None, "l2", K),
         "read into pyarrow": lambda: _results.read(raw.search(qb, 1, None, "l2", K)),
     }
-    t = {name: median_us(f, args.calls, args.rounds) for name, f in m.items()}
+    t = medians_us(m, args.calls, args.rounds)
     steps = [
         (
             "Python: query builder (`search().metric().limit()`, argument checks)",
