@@ -69,16 +69,12 @@ class _Native:
     past 64 bits): the user's mistake, named with the method and the argument.
     """
 
-    __slots__ = ("_calls", "_obj")
-
     def __init__(self, obj: Any) -> None:
         self._obj = obj
-        self._calls: dict[str, Any] = {}
 
     def __getattr__(self, name: str) -> Any:
-        cached = self._calls.get(name)
-        if cached is not None:
-            return cached
+        # Only reached on the first use of a name: the wrapper is then stored on the
+        # instance, where later lookups find it without a Python-level call.
         attr = getattr(self._obj, name)
         if not callable(attr):
             return attr
@@ -92,7 +88,7 @@ class _Native:
                 raise InvalidInputError(f"{name}: {e}") from None
             return native(result) if type(result).__name__ in _HANDLES else result
 
-        self._calls[name] = call
+        self.__dict__[name] = call
         return call
 
 
