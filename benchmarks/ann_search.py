@@ -26,7 +26,7 @@ os.environ.setdefault("RUST_LOG", "error")
 
 import numpy as np
 import pyarrow as pa
-from bench_data import clustered, docs_minilm
+from bench_data import clustered, docs_minilm, real_minilm
 from exact_search import machine
 
 K = 10
@@ -521,6 +521,13 @@ def main():
     ap.add_argument("--dim", type=int, default=128)
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--minilm", type=int, default=20_000, help="MiniLM rows (0 skips the real set)")
+    ap.add_argument(
+        "--real",
+        type=int,
+        default=0,
+        help="rows of the large real set (docstrings + manual pages, held-out queries; "
+        "e.g. 120000; built once, see bench_data.py)",
+    )
     ap.add_argument("--min-seconds", type=float, default=0.5, help="time per measurement")
     ap.add_argument("--skip", default="", help="comma-separated library names to leave out")
     args = ap.parse_args()
@@ -549,6 +556,11 @@ def main():
         nq = min(args.queries, len(vecs) // 10)
         results["datasets"].append(
             run_dataset("MiniLM docs", vecs[:-nq], vecs[-nq:], "cosine", libs(), args)
+        )
+    if args.real:
+        base, held_out = real_minilm(args.real)
+        results["datasets"].append(
+            run_dataset("real sentences", base, held_out[: args.queries], "cosine", libs(), args)
         )
     if args.n:
         allv = clustered(args.n + args.queries, args.dim)
