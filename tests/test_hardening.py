@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Callable
 from datetime import timedelta
 
 import numpy as np
@@ -449,22 +450,28 @@ def _recall(tbl, base: np.ndarray, queries: np.ndarray, **knobs) -> float:
     return hits / (10 * len(queries))
 
 
-def test_calibration_on_given_queries_keeps_the_recall_promise(tmp_path):
-    """Item 17: calibration on rows moved off the data promised more than queries from
-    another distribution got. With `calibration_queries=` from the served distribution, the
-    curve is measured on them (index_stats says so) and target_recall is kept on held-out
-    queries of that distribution; a target the curve never reached warns."""
-    rng = np.random.default_rng(3)
+def _clusters_and_gaps(seed: int) -> tuple[np.ndarray, Callable[[int], np.ndarray]]:
+    """12,000 x 24 rows around 40 centres, and a maker of queries between two centres: not
+    like any row, so harder than rows moved off the data."""
+    rng = np.random.default_rng(seed)
     centers = rng.standard_normal((40, 24)).astype(np.float32) * 4
     base = (centers[rng.integers(0, 40, 12000)] + rng.standard_normal((12000, 24))).astype(
         np.float32
     )
 
-    # Queries between the clusters: not like any row.
     def between(n: int) -> np.ndarray:
         a, b = centers[rng.integers(0, 40, n)], centers[rng.integers(0, 40, n)]
         return ((a + b) / 2 + rng.standard_normal((n, 24)) * 0.5).astype(np.float32)
 
+    return base, between
+
+
+def test_calibration_on_given_queries_keeps_the_recall_promise(tmp_path):
+    """Item 17: calibration on rows moved off the data promised more than queries from
+    another distribution got. With `calibration_queries=` from the served distribution, the
+    curve is measured on them (index_stats says so) and target_recall is kept on held-out
+    queries of that distribution; a target the curve never reached warns."""
+    base, between = _clusters_and_gaps(3)
     calib, held_out = between(300), between(100)
     tbl = oxvec.connect(tmp_path).create_table(
         "t",
@@ -495,16 +502,7 @@ def test_served_queries_correct_the_recall_curve(tmp_path):
     index serves are sampled and measured against exact search in the background; from
     then on target_recall follows the lower of the two curves and is kept on held-out
     queries of the served distribution. `monitor_recall=False` samples nothing."""
-    rng = np.random.default_rng(5)
-    centers = rng.standard_normal((40, 24)).astype(np.float32) * 4
-    base = (centers[rng.integers(0, 40, 12000)] + rng.standard_normal((12000, 24))).astype(
-        np.float32
-    )
-
-    def between(n: int) -> np.ndarray:
-        a, b = centers[rng.integers(0, 40, n)], centers[rng.integers(0, 40, n)]
-        return ((a + b) / 2 + rng.standard_normal((n, 24)) * 0.5).astype(np.float32)
-
+    base, between = _clusters_and_gaps(5)
     served, held_out = between(60), between(100)
     data = pa.table(
         {

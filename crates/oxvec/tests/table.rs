@@ -86,6 +86,19 @@ fn walk(p: &std::path::Path) -> Vec<String> {
     v
 }
 
+/// Table "t" of `db` with the ten rows of `batch(0, 10)`.
+fn create_ten(db: &Database, c: &CancelToken) -> oxvec::Table {
+    db.create_table(
+        "t",
+        None,
+        Some(&mut vec![Ok(batch(0, 10))].into_iter()),
+        CreateMode::Create,
+        false,
+        c,
+    )
+    .unwrap()
+}
+
 fn ids_of(b: &RecordBatch) -> Vec<i64> {
     b.column_by_name("id")
         .unwrap()
@@ -246,16 +259,7 @@ fn bad_input_writes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let db = Database::connect(tmp.path().to_str().unwrap()).unwrap();
     let c = CancelToken::new();
-    let t = db
-        .create_table(
-            "t",
-            None,
-            Some(&mut vec![Ok(batch(0, 10))].into_iter()),
-            CreateMode::Create,
-            false,
-            &c,
-        )
-        .unwrap();
+    let t = create_ten(&db, &c);
     let before = listing(tmp.path());
 
     // NaN in a vector, in the second batch: the first batch's file must be cleaned up.
@@ -370,16 +374,7 @@ fn cancelled_add_leaves_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let db = Database::connect(tmp.path().to_str().unwrap()).unwrap();
     let c = CancelToken::new();
-    let t = db
-        .create_table(
-            "t",
-            None,
-            Some(&mut vec![Ok(batch(0, 10))].into_iter()),
-            CreateMode::Create,
-            false,
-            &c,
-        )
-        .unwrap();
+    let t = create_ten(&db, &c);
     let before = listing(tmp.path());
     let cancel = CancelToken::new();
     let mut n = 0;
@@ -512,15 +507,6 @@ fn a_create_whose_directories_another_failed_create_removed_is_a_retryable_confl
         "{err:?}"
     );
     assert!(db.table_names().unwrap().is_empty());
-    let t = db
-        .create_table(
-            "t",
-            None,
-            Some(&mut vec![Ok(batch(0, 10))].into_iter()),
-            CreateMode::Create,
-            false,
-            &c,
-        )
-        .unwrap();
+    let t = create_ten(&db, &c);
     assert_eq!(t.count_rows(None, &c).unwrap(), 10);
 }
