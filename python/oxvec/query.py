@@ -97,7 +97,8 @@ class Query:
 
     def refine_factor(self, factor: int) -> Query:
         """Re-rank ``limit * factor`` index candidates with the full vectors. Defaults: HNSW
-        re-ranks its whole beam, IVF_PQ 10, IVF_RQ 20."""
+        re-ranks its whole beam, IVF_PQ 10, IVF_RQ 20, or the deeper factor the index's
+        calibration chose when those capped its recall (``index_stats()["calibration"]``)."""
         self._refine = _check.count("refine_factor", factor)
         return self
 

@@ -398,8 +398,11 @@ class Table:
 
     def index_stats(self, name: str) -> dict[str, Any]:
         """What an index holds: type, parameters, indexed and unindexed rows, size on disk
-        and in memory, build time, and the calibrated recall curve
-        (``calibration["points"]``: ``[setting, recall@10]`` pairs)."""
+        and in memory, build time, the process's peak resident memory while it was built
+        (``build_peak_rss``, and ``build_peak_anon`` its heap part, in bytes; ``None`` off
+        Linux), and the calibrated recall curve (``calibration["points"]``:
+        ``[setting, recall@10]`` pairs; ``calibration["refine"]`` when calibration chose a
+        deeper re-rank than the kind's default)."""
         return json.loads(self._inner.index_stats(name))
 
     def drop_index(self, name: str) -> None:

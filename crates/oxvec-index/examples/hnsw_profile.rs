@@ -31,8 +31,7 @@ fn main() {
     let (bytes, crc) = build(
         &Hnsw,
         Metric::L2,
-        dim,
-        base,
+        &oxvec_index::Rows::new(base, dim),
         &ids,
         &opts,
         &AtomicU64::new(0),

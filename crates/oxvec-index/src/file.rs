@@ -95,17 +95,19 @@ impl FileWriter {
             header_len = json.len();
         }
         let json = header_json(kind, &meta, &entries)?;
-        let mut out = Vec::new();
+        let size = entries.last().map_or(0, |e| e.offset + e.len) as usize;
+        let mut out = Vec::with_capacity(size.max(MAGIC.len() + 4 + json.len()));
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&(json.len() as u32).to_le_bytes());
         out.extend_from_slice(&json);
         let header_crc = crc32c::crc32c(&out);
-        for (e, (_, d)) in entries.iter().zip(&self.sections) {
+        // Sections are moved in and freed one by one: a large index is not held twice.
+        for (e, (_, d)) in entries.iter().zip(self.sections) {
             if out.len() as u64 > e.offset {
                 return Err(Error::invalid("index header layout did not settle"));
             }
             out.resize(e.offset as usize, 0);
-            out.extend_from_slice(d);
+            out.extend_from_slice(&d);
         }
         Ok((out, header_crc))
     }

@@ -8,6 +8,7 @@ use crate::header::{IndexHeader, CONTAINER};
 use crate::hnsw::layer::Scored;
 use crate::kind::VectorKind;
 use crate::options::{SearchKnobs, DEFAULT_RECALL};
+use crate::source::{Prepared, VectorSource};
 use crate::space;
 use oxvec_core::{CancelToken, Error, Metric, Result};
 use std::fmt::Debug;
@@ -49,7 +50,7 @@ pub trait VectorIndex: Debug + Send + Sync {
     /// `len..`, without retraining; returns the kind's header fields.
     fn extend_with(
         &self,
-        vectors: &[f32],
+        vectors: &dyn VectorSource,
         row_ids: &[u64],
         progress: &AtomicU64,
         cancel: &CancelToken,
@@ -127,7 +128,8 @@ impl dyn VectorIndex + '_ {
 
     /// The search parameter to use and how many candidates to re-rank, before any widening
     /// for a filter: the query's knob if set, else the smallest calibrated setting reaching
-    /// the target recall, else the kind's default. Saturates instead of wrapping.
+    /// the target recall, else the kind's default; the re-rank depth likewise from the query,
+    /// the calibration, or the kind. Saturates instead of wrapping.
     pub fn resolve_knobs(
         &self,
         k: usize,
@@ -135,7 +137,10 @@ impl dyn VectorIndex + '_ {
         cal: Option<&Calibration>,
     ) -> (usize, usize) {
         let knob = self.kind().knob();
-        let refine = knobs.refine_factor.unwrap_or(self.kind().default_refine());
+        let refine = knobs
+            .refine_factor
+            .or(cal.and_then(|c| c.refine))
+            .unwrap_or(self.kind().default_refine());
         let param = knobs.get(knob.name).unwrap_or_else(|| {
             let target = knobs.target_recall.unwrap_or(DEFAULT_RECALL);
             cal.and_then(|c| c.param_for(target))
@@ -182,16 +187,19 @@ impl dyn VectorIndex + '_ {
     /// A new index file holding this one's nodes plus raw `vectors` as nodes `len..`.
     pub fn extend(
         &self,
-        vectors: &[f32],
+        vectors: &dyn VectorSource,
         row_ids: &[u64],
         progress: &AtomicU64,
         cancel: &CancelToken,
     ) -> Result<(Vec<u8>, u32)> {
         let dim = self.dim();
-        if vectors.len() != row_ids.len() * dim {
+        if vectors.dim() != dim || vectors.len() != row_ids.len() {
             return Err(Error::invalid("index extend: vectors and row ids disagree"));
         }
-        let prepared = prepare_all(self.metric(), vectors, dim);
+        let prepared = Prepared {
+            inner: vectors,
+            metric: self.metric(),
+        };
         let mut w = FileWriter::new();
         let fields = self.extend_with(&prepared, row_ids, progress, cancel, &mut w)?;
         let len = self
@@ -218,15 +226,9 @@ impl dyn VectorIndex + '_ {
 
 /// Vectors as the index stores them (unit length for cosine).
 pub fn prepare_all(metric: Metric, vectors: &[f32], dim: usize) -> Vec<f32> {
-    if metric != Metric::Cosine {
-        return vectors.to_vec();
-    }
     let mut out = vectors.to_vec();
-    for r in out.chunks_exact_mut(dim) {
-        let n = r.iter().map(|x| x * x).sum::<f32>().sqrt();
-        if n > 0.0 {
-            r.iter_mut().for_each(|x| *x /= n);
-        }
+    if metric == Metric::Cosine {
+        crate::source::normalize_rows(&mut out, dim);
     }
     out
 }

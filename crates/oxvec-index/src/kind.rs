@@ -12,6 +12,7 @@ use crate::file::{FileWriter, IndexFile};
 use crate::header::IndexHeader;
 use crate::index::VectorIndex;
 use crate::options::BuildOptions;
+use crate::source::VectorSource;
 use crate::space::Space;
 use oxvec_core::{CancelToken, Result};
 use std::fmt::Debug;
@@ -58,11 +59,11 @@ pub trait VectorKind: IndexKind {
 
 /// Builds one index file's sections.
 pub trait IndexBuilder {
-    /// Builds over `vectors` (prepared: unit length for cosine, row-major); node `i` is table
-    /// row `row_ids[i]`. Writes the sections to `w` and returns the kind's header fields.
+    /// Builds over `vectors` (prepared: unit length for cosine); node `i` is table row
+    /// `row_ids[i]`. Writes the sections to `w` and returns the kind's header fields.
     fn build(
         &self,
-        vectors: &[f32],
+        vectors: &dyn VectorSource,
         row_ids: &[u64],
         progress: &AtomicU64,
         cancel: &CancelToken,

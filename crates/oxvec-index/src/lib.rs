@@ -7,6 +7,7 @@
 //!   partitions, [`ivf`], with product-quantized or RaBitQ residuals).
 //! - [`file`]: the checksummed container every index is one immutable file of, searched in
 //!   place from a memory map; [`header`]: its typed, versioned header.
+//! - [`source`]: where a build reads its vectors, by range, so it need not hold them all.
 //! - [`calibrate`]: measures an index's recall against exact search at build time so a query
 //!   can ask for a recall instead of a knob.
 //!
@@ -26,6 +27,7 @@ pub mod ivf_rq;
 pub mod kind;
 pub mod options;
 pub mod registry;
+pub mod source;
 pub mod space;
 mod visited;
 
@@ -37,4 +39,5 @@ pub use index::{prepare_all, VectorIndex};
 pub use kind::{IndexBuilder, IndexKind, Knob, VectorKind};
 pub use options::{BuildOptions, SearchKnobs, DEFAULT_RECALL};
 pub use registry::{build, open, vector_kind};
+pub use source::{Rows, VectorSource};
 pub use space::Space;

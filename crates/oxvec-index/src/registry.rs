@@ -4,9 +4,10 @@
 
 use crate::file::{FileWriter, IndexFile};
 use crate::header::IndexHeader;
-use crate::index::{finish, prepare_all, VectorIndex};
+use crate::index::{finish, VectorIndex};
 use crate::kind::{IndexKind, VectorKind};
 use crate::options::BuildOptions;
+use crate::source::{Prepared, VectorSource};
 use crate::space::Space;
 use crate::{hnsw, ivf_pq, ivf_rq};
 use oxvec_core::{CancelToken, Error, Metric, Result};
@@ -69,28 +70,30 @@ pub fn vector_kind(name: &str) -> Result<&'static dyn VectorKind> {
     }
 }
 
-/// Builds an index of `kind` over raw `vectors` (row-major, `dim` wide; node `i` is table
-/// row `row_ids[i]`). Returns the file bytes and the header CRC the manifest records.
-#[allow(clippy::too_many_arguments)]
+/// Builds an index of `kind` over raw `vectors` (node `i` is table row `row_ids[i]`), read
+/// through the source in blocks. Returns the file bytes and the header CRC the manifest
+/// records.
 pub fn build(
     kind: &dyn VectorKind,
     metric: Metric,
-    dim: usize,
-    vectors: &[f32],
+    vectors: &dyn VectorSource,
     row_ids: &[u64],
     opts: &BuildOptions,
     progress: &AtomicU64,
     cancel: &CancelToken,
 ) -> Result<(Vec<u8>, u32)> {
-    let n = row_ids.len();
-    if dim == 0 || vectors.len() != n * dim {
+    let (n, dim) = (row_ids.len(), vectors.dim());
+    if dim == 0 || vectors.len() != n {
         return Err(Error::invalid("index build: vectors and row ids disagree"));
     }
     if n >= u32::MAX as usize {
         return Err(Error::invalid("an index holds at most 2^32 - 1 vectors"));
     }
     let builder = kind.builder(Space::for_metric(metric), dim, n, opts)?;
-    let prepared = prepare_all(metric, vectors, dim);
+    let prepared = Prepared {
+        inner: vectors,
+        metric,
+    };
     let mut w = FileWriter::new();
     let fields = builder.build(&prepared, row_ids, progress, cancel, &mut w)?;
     finish(w, kind.name(), metric, dim, n, fields)

@@ -5,7 +5,7 @@ use oxvec_core::{CancelToken, Metric};
 use oxvec_index::file::{FileWriter, IndexFile};
 use oxvec_index::space::{exact, Space};
 use oxvec_index::{
-    build, calibrate, open, prepare_all, vector_kind, BuildOptions, IndexHeader, NodeFilter,
+    build, calibrate, open, prepare_all, vector_kind, BuildOptions, IndexHeader, NodeFilter, Rows,
     SearchKnobs, VectorIndex, VectorKind,
 };
 use oxvec_linalg::rng::SplitMix64;
@@ -95,8 +95,7 @@ fn build_default(
     build(
         t,
         metric,
-        dim,
-        data,
+        &Rows::new(data, dim),
         ids,
         &BuildOptions::default(),
         &AtomicU64::new(0),
@@ -131,7 +130,7 @@ fn every_index_type_reaches_its_calibrated_recall() {
         let t = vector_kind(t).unwrap();
         let (bytes, crc) = build_default(t, metric, dim, &data, &ids);
         let idx = open_built(dir.path(), &format!("{}-{metric:?}", t.name()), &bytes, crc);
-        let cal = calibrate(idx.as_ref(), &data, None, &cancel).unwrap();
+        let cal = calibrate(idx.as_ref(), &Rows::new(&data, dim), None, &cancel).unwrap();
         let r = recall(idx.as_ref(), &data, &queries, metric, None, Some(&cal));
         assert!(
             r >= 0.9,
@@ -165,7 +164,12 @@ fn extend_adds_rows_without_retraining() {
         let idx = open_built(dir.path(), &format!("{}-a", t.name()), &b, c);
         let more: Vec<u64> = (half as u64..n as u64).collect();
         let (b2, c2) = idx
-            .extend(&data[half * dim..], &more, &progress, &cancel)
+            .extend(
+                &Rows::new(&data[half * dim..], dim),
+                &more,
+                &progress,
+                &cancel,
+            )
             .unwrap();
         let idx2 = open_built(dir.path(), &format!("{}-b", t.name()), &b2, c2);
         assert_eq!(idx2.len(), n);
@@ -173,7 +177,7 @@ fn extend_adds_rows_without_retraining() {
             idx2.row_ids().unwrap(),
             &(0..n as u64).collect::<Vec<_>>()[..]
         );
-        let cal = calibrate(idx2.as_ref(), &data, None, &cancel).unwrap();
+        let cal = calibrate(idx2.as_ref(), &Rows::new(&data, dim), None, &cancel).unwrap();
         let r = recall(idx2.as_ref(), &data, &queries, Metric::L2, None, Some(&cal));
         assert!(r >= 0.9, "{} extended recall {r}", t.name());
         idx2.verify_all().unwrap();

@@ -2,12 +2,13 @@
 //!
 //! Trains on at most `max_points_per_centroid * k` sampled rows, the usual bound beyond which
 //! more points no longer move the centroids. Assignment runs in parallel on rayon through the
-//! dispatched dot kernel (`|x-c|² = |x|² + |c|² - 2x·c`, and `|x|²` does not change the argmin).
+//! dispatched multi-query dot kernel, `dot_tile` (`|x-c|² = |x|² + |c|² - 2x·c`, and `|x|²`
+//! does not change the argmin).
 //! Empty clusters are re-seeded by splitting the largest one.
 
 use crate::kernels;
 use crate::rng::SplitMix64;
-use oxvec_core::{CancelToken, Metric, Result};
+use oxvec_core::{CancelToken, Result};
 use rayon::prelude::*;
 
 /// Options of [`train`].
@@ -35,21 +36,40 @@ pub fn row_norms(rows: &[f32], dim: usize) -> Vec<f32> {
         .collect()
 }
 
-/// Index of the centroid nearest to `v` (squared L2) and that distance minus `|v|²`.
-#[inline]
-pub fn nearest(v: &[f32], centroids: &[f32], norms: &[f32], scratch: &mut Vec<f32>) -> (u32, f32) {
+/// Rows scored against every centroid per pass of the tile kernel.
+const ROW_TILE: usize = 32;
+
+/// Nearest centroid (squared L2) of every row of `rows` into `labels`, through the
+/// multi-query tile kernel: `ROW_TILE` rows against all centroids per pass, so each centroid
+/// is read once per tile instead of once per row. `norms` are the centroids' squared norms;
+/// `scratch` is reused across calls.
+pub fn nearest_block(
+    rows: &[f32],
+    dim: usize,
+    centroids: &[f32],
+    norms: &[f32],
+    labels: &mut [u32],
+    scratch: &mut Vec<f32>,
+) {
     let k = norms.len();
-    scratch.resize(k, 0.0);
-    // The dot kernel returns `1 - v·c`.
-    (kernels().distances_f32)(Metric::Dot, v, 0.0, centroids, scratch);
-    let mut best = (0u32, f32::INFINITY);
-    for (j, (&d, &n)) in scratch.iter().zip(norms).enumerate() {
-        let l2 = n - 2.0 * (1.0 - d);
-        if l2 < best.1 {
-            best = (j as u32, l2);
+    let tile = kernels().dot_tile_f32;
+    scratch.resize(ROW_TILE * k, 0.0);
+    for (t, chunk) in rows.chunks(ROW_TILE * dim).enumerate() {
+        let m = chunk.len() / dim;
+        let dots = &mut scratch[..m * k];
+        tile(chunk, centroids, dim, dots);
+        for (a, row) in dots.chunks_exact(k).enumerate() {
+            // |x-c|² - |x|² = |c|² - 2x·c
+            let mut best = (0u32, f32::INFINITY);
+            for (j, (&d, &n)) in row.iter().zip(norms).enumerate() {
+                let l2 = n - 2.0 * d;
+                if l2 < best.1 {
+                    best = (j as u32, l2);
+                }
+            }
+            labels[t * ROW_TILE + a] = best.0;
         }
     }
-    best
 }
 
 /// Nearest centroid of every row, in parallel.
@@ -60,21 +80,16 @@ pub fn assign(
     cancel: &CancelToken,
 ) -> Result<Vec<u32>> {
     let norms = row_norms(centroids, dim);
-    let out: Vec<Result<Vec<u32>>> = data
-        .par_chunks(dim * 4096)
-        .map_init(Vec::new, |scratch, block| {
+    let mut labels = vec![0u32; data.len() / dim.max(1)];
+    labels
+        .par_chunks_mut(4096)
+        .zip(data.par_chunks(dim * 4096))
+        .try_for_each_init(Vec::new, |scratch, (out, block)| {
             cancel.check()?;
-            Ok(block
-                .chunks_exact(dim)
-                .map(|v| nearest(v, centroids, &norms, scratch).0)
-                .collect())
-        })
-        .collect();
-    let mut flat = Vec::with_capacity(data.len() / dim.max(1));
-    for part in out {
-        flat.extend(part?);
-    }
-    Ok(flat)
+            nearest_block(block, dim, centroids, &norms, out, scratch);
+            Ok(())
+        })?;
+    Ok(labels)
 }
 
 /// Trains `k` centroids on `data` (row-major, `dim` wide). Returns `k * dim` floats; when
@@ -92,8 +107,8 @@ pub fn train(
         return Ok(vec![0.0; k * dim]);
     }
     let picks = rng.sample(n, (k * opts.max_points_per_centroid).max(k));
-    let sample: Vec<f32> = if picks.len() == n {
-        data.to_vec()
+    let sample: std::borrow::Cow<[f32]> = if picks.len() == n {
+        std::borrow::Cow::Borrowed(data)
     } else {
         picks
             .iter()

@@ -65,6 +65,13 @@ impl Sq8Query {
 impl Sq8 {
     /// Learns each dimension's range from `data` (row-major, `dim` wide).
     pub fn train(data: &[f32], dim: usize) -> Sq8 {
+        let (lo, hi) = Sq8::bounds(data, dim);
+        Sq8::from_bounds(lo, hi)
+    }
+
+    /// Per-dimension minimum and maximum of `data` (infinite when `data` is empty): the
+    /// bounds of blocks merge with [`Sq8::merge_bounds`], so training can stream.
+    pub fn bounds(data: &[f32], dim: usize) -> (Vec<f32>, Vec<f32>) {
         let mut lo = vec![f32::INFINITY; dim];
         let mut hi = vec![f32::NEG_INFINITY; dim];
         for row in data.chunks_exact(dim) {
@@ -73,6 +80,17 @@ impl Sq8 {
                 *h = h.max(x);
             }
         }
+        (lo, hi)
+    }
+
+    /// Widens `a` to cover `b`.
+    pub fn merge_bounds(a: &mut (Vec<f32>, Vec<f32>), b: &(Vec<f32>, Vec<f32>)) {
+        a.0.iter_mut().zip(&b.0).for_each(|(x, &y)| *x = x.min(y));
+        a.1.iter_mut().zip(&b.1).for_each(|(x, &y)| *x = x.max(y));
+    }
+
+    /// The quantizer spanning per-dimension bounds `lo..=hi`.
+    pub fn from_bounds(mut lo: Vec<f32>, hi: Vec<f32>) -> Sq8 {
         let scale = lo
             .iter_mut()
             .zip(&hi)

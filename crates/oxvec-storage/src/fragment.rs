@@ -123,10 +123,59 @@ impl FragmentWriter {
     }
 }
 
+/// Files at least this large give their pages back after the checksum pass: reading them to
+/// check must not leave the whole file resident in the process.
+const RELEASE_AFTER_CHECK: usize = 8 << 20;
+
+/// A fragment's memory map, shared with the batches decoded from it.
+#[derive(Debug, Clone)]
+pub struct Mapping(Arc<memmap2::Mmap>);
+
+impl Mapping {
+    /// Drops the process's pages of `values`, widened to whole 2 MiB windows (a fault maps
+    /// a whole large page-cache folio, not one page), when `values` lies in this mapping;
+    /// does nothing otherwise. The next read of them faults them back in from the file
+    /// (usually still in the page cache), so borrowed slices keep their contents: the mapping
+    /// is shared, read-only, and the file is never written once published.
+    pub fn release<T>(&self, values: &[T]) {
+        const WINDOW: usize = 2 << 20;
+        let base = self.0.as_ptr() as usize;
+        let start = values.as_ptr() as usize;
+        let end = start + std::mem::size_of_val(values);
+        if start < base || end > base + self.0.len() || start == end {
+            return;
+        }
+        let from = (start - base) / WINDOW * WINDOW;
+        let to = (end - base).next_multiple_of(WINDOW).min(self.0.len());
+        self.release_range(from, to - from);
+    }
+
+    #[cfg(unix)]
+    fn release_range(&self, offset: usize, len: usize) {
+        // SAFETY: see `release`: MADV_DONTNEED on a shared read-only file mapping does not
+        // change what any borrow of it reads.
+        let _ = unsafe {
+            self.0
+                .unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, offset, len)
+        };
+    }
+
+    #[cfg(not(unix))]
+    fn release_range(&self, _offset: usize, _len: usize) {}
+}
+
 /// Memory-maps a fragment, verifies its size and checksum, and decodes its batches zero-copy.
 ///
 /// Any mismatch or undecodable byte is a [`Error::CorruptFile`] naming the path.
 pub fn open_fragment(path: &Path, meta: &FragmentMeta) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+    open_fragment_mapped(path, meta).map(|(schema, batches, _)| (schema, batches))
+}
+
+/// [`open_fragment`], with the mapping the batches point into.
+pub fn open_fragment_mapped(
+    path: &Path,
+    meta: &FragmentMeta,
+) -> Result<(SchemaRef, Vec<RecordBatch>, Mapping)> {
     let file = File::open(path).map_err(io_err(path))?;
     let len = file.metadata().map_err(io_err(path))?.len();
     if len != meta.file_size {
@@ -142,12 +191,16 @@ pub fn open_fragment(path: &Path, meta: &FragmentMeta) -> Result<(SchemaRef, Vec
     // file, so the mapping's contents do not change under us.
     let mmap = unsafe { memmap2::Mmap::map(&file) }.map_err(io_err(path))?;
     crate::durable::verify_crc(path, &mmap, meta.crc32c)?;
+    let mapping = Mapping(Arc::new(mmap));
+    if mapping.0.len() >= RELEASE_AFTER_CHECK {
+        mapping.release(&mapping.0[..]);
+    }
     let bad = |what: &str| Error::corrupt(path, what.to_string());
-    let ptr = NonNull::new(mmap.as_ptr() as *mut u8).ok_or_else(|| bad("empty mapping"))?;
-    let mlen = mmap.len();
-    // SAFETY: `ptr` points at `mlen` readable bytes owned by `mmap`, which the buffer keeps
+    let ptr = NonNull::new(mapping.0.as_ptr() as *mut u8).ok_or_else(|| bad("empty mapping"))?;
+    let mlen = mapping.0.len();
+    // SAFETY: `ptr` points at `mlen` readable bytes owned by the map, which the buffer keeps
     // alive through the Arc.
-    let buffer = unsafe { Buffer::from_custom_allocation(ptr, mlen, Arc::new(mmap)) };
+    let buffer = unsafe { Buffer::from_custom_allocation(ptr, mlen, mapping.0.clone()) };
     let trailer: [u8; 10] = buffer[mlen - 10..]
         .try_into()
         .map_err(|_| bad("short trailer"))?;
@@ -213,5 +266,5 @@ pub fn open_fragment(path: &Path, meta: &FragmentMeta) -> Result<(SchemaRef, Vec
             meta.num_rows
         )));
     }
-    Ok((schema, batches))
+    Ok((schema, batches, mapping))
 }

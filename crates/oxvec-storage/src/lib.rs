@@ -25,7 +25,7 @@ pub mod version_watch;
 
 pub use commit::{commit, commit_create};
 pub use deletion::{read_deletions, write_deletions, DeletionMeta};
-pub use fragment::{open_fragment, FragmentMeta, FragmentWriter};
+pub use fragment::{open_fragment, open_fragment_mapped, FragmentMeta, FragmentWriter, Mapping};
 pub use manifest::{IndexMeta, Manifest};
 pub use table_dir::{Publish, TableDir};
 pub use tags::Tag;

@@ -71,6 +71,12 @@ pub struct IndexMeta {
     pub calibration: serde_json::Value,
     /// Seconds the build (or last fold) took.
     pub build_seconds: f64,
+    /// Peak resident memory of the process while the build (or last fold) ran, in bytes, and
+    /// the anonymous (heap) part of it; absent where the platform does not report them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build_peak_rss: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build_peak_anon: Option<u64>,
     pub created_micros: i64,
 }
 

@@ -9,6 +9,7 @@ mod database;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod ingest;
+mod memory;
 mod options;
 pub mod query;
 pub mod scan;

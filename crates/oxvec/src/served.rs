@@ -294,7 +294,8 @@ pub fn measure(job: &Job, cancel: &CancelToken) -> Result<Measured> {
         }
         let recall = hits as f32 / total.max(1) as f32;
         points.push((s, recall));
-        if recall >= 0.999 {
+        let stalled = points.len() > 3 && recall <= points[points.len() - 4].1 + 0.001;
+        if recall >= 0.999 || stalled {
             break;
         }
     }
@@ -303,6 +304,8 @@ pub fn measure(job: &Job, cancel: &CancelToken) -> Result<Measured> {
         points,
         queries: "served queries".into(),
         num_queries: queries.len(),
+        // Measured through the planner, so at the build curve's re-rank depth.
+        refine: job.build.as_ref().and_then(|b| b.refine),
     };
     let in_use = Arc::new(match &job.build {
         Some(b) => b.lower_of(&served),

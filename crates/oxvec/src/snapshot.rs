@@ -8,7 +8,9 @@ use crate::served::{self, ServedRecall};
 use arrow::array::RecordBatch;
 use oxvec_core::{Result, RowId};
 use oxvec_index::{Calibration, NodeFilter, VectorIndex};
-use oxvec_storage::{open_fragment, read_deletions, FragmentMeta, IndexMeta, Manifest, TableDir};
+use oxvec_storage::{
+    open_fragment_mapped, read_deletions, FragmentMeta, IndexMeta, Manifest, Mapping, TableDir,
+};
 use roaring::RoaringBitmap;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -21,6 +23,8 @@ pub struct LoadedFragment {
     /// Row offset of each batch's first row within the fragment.
     pub starts: Vec<u32>,
     pub deleted: Option<Arc<RoaringBitmap>>,
+    /// The file's map: a long pass over the fragment may let pages it is done with go.
+    pub mapping: Mapping,
 }
 
 impl LoadedFragment {
@@ -43,7 +47,7 @@ type NormsByColumn = HashMap<(String, usize), Arc<Vec<f32>>>;
 /// Opened files shared by every snapshot of one table handle.
 #[derive(Debug, Default)]
 pub struct FragmentCache {
-    data: Mutex<HashMap<String, Arc<Vec<RecordBatch>>>>,
+    data: Mutex<HashMap<String, (Arc<Vec<RecordBatch>>, Mapping)>>,
     deletions: Mutex<HashMap<String, Arc<RoaringBitmap>>>,
     /// Squared L2 norms of a fragment's vectors, by (file, column): cosine search reads them
     /// instead of recomputing every row's norm for every query.
@@ -52,12 +56,16 @@ pub struct FragmentCache {
 }
 
 impl FragmentCache {
-    fn data(&self, dir: &TableDir, meta: &FragmentMeta) -> Result<Arc<Vec<RecordBatch>>> {
+    fn data(
+        &self,
+        dir: &TableDir,
+        meta: &FragmentMeta,
+    ) -> Result<(Arc<Vec<RecordBatch>>, Mapping)> {
         if let Some(b) = self.data.lock().expect("cache lock").get(&meta.file) {
             return Ok(b.clone());
         }
-        let (_, batches) = open_fragment(&dir.data_dir().join(&meta.file), meta)?;
-        let b = Arc::new(batches);
+        let (_, batches, mapping) = open_fragment_mapped(&dir.data_dir().join(&meta.file), meta)?;
+        let b = (Arc::new(batches), mapping);
         self.data
             .lock()
             .expect("cache lock")
@@ -82,7 +90,7 @@ impl FragmentCache {
 
     /// Fragment `meta` with its deletions, opened (and verified) on first use.
     pub fn load(&self, dir: &TableDir, meta: &FragmentMeta) -> Result<LoadedFragment> {
-        let batches = self.data(dir, meta)?;
+        let (batches, mapping) = self.data(dir, meta)?;
         let mut starts = Vec::with_capacity(batches.len());
         let mut at = 0u32;
         for b in batches.iter() {
@@ -94,6 +102,7 @@ impl FragmentCache {
             batches,
             starts,
             deleted: self.deletions(dir, meta)?,
+            mapping,
         })
     }
 

@@ -18,6 +18,7 @@ use crate::header::IndexHeader;
 use crate::index::VectorIndex;
 use crate::kind::{IndexBuilder, IndexKind, Knob, VectorKind};
 use crate::options::BuildOptions;
+use crate::source::{map_blocks, VectorSource};
 use crate::space::Space;
 use build::Builder;
 use graph::{Frozen, HnswHeader};
@@ -149,17 +150,24 @@ struct HnswBuilder {
 impl IndexBuilder for HnswBuilder {
     fn build(
         &self,
-        vectors: &[f32],
+        vectors: &dyn VectorSource,
         row_ids: &[u64],
         progress: &AtomicU64,
         cancel: &CancelToken,
         w: &mut FileWriter,
     ) -> Result<serde_json::Value> {
         let (dim, n) = (self.dim, row_ids.len());
-        let sq = Sq8::train(vectors, dim);
+        // The graph is built over SQ8 codes; full vectors are read from the source only for
+        // the node being inserted, so the build holds a quarter of the data, not a copy.
+        let mut bounds = (vec![f32::INFINITY; dim], vec![f32::NEG_INFINITY; dim]);
+        for b in map_blocks(vectors, cancel, |_, rows| Sq8::bounds(rows, dim))? {
+            Sq8::merge_bounds(&mut bounds, &b);
+        }
+        let sq = Sq8::from_bounds(bounds.0, bounds.1);
         let mut b = Builder::new(self.space, dim, self.params, sq, n);
-        let vec_of = |i: u32| vectors[i as usize * dim..(i as usize + 1) * dim].to_vec();
+        let vec_of = |i: u32| vectors.row(i as usize);
         b.encode(0..n as u32, &vec_of);
+        vectors.release(0, n);
         b.insert_all(0..n as u32, &vec_of, progress, cancel)?;
         fields_json(&graph::write(&b, row_ids, w))
     }
@@ -244,18 +252,16 @@ impl VectorIndex for HnswIndex {
 
     fn extend_with(
         &self,
-        vectors: &[f32],
+        vectors: &dyn VectorSource,
         row_ids: &[u64],
         progress: &AtomicU64,
         cancel: &CancelToken,
         w: &mut FileWriter,
     ) -> Result<serde_json::Value> {
         let old = self.graph()?;
-        let dim = old.dim;
         let n0 = old.n as u32;
         let mut b = Builder::extend(&old, row_ids.len());
-        let vec_of =
-            |i: u32| vectors[(i - n0) as usize * dim..(i - n0 + 1) as usize * dim].to_vec();
+        let vec_of = |i: u32| vectors.row((i - n0) as usize);
         let n1 = n0 + row_ids.len() as u32;
         b.encode(n0..n1, &vec_of);
         b.insert_all(n0..n1, &vec_of, progress, cancel)?;

@@ -28,21 +28,31 @@ pub fn write<C: Codec>(
     let fw = C::FACTORS;
     let k = params.num_partitions;
     let first_new = old.map_or(0, |o| o.len()) as u32;
-    // (node, entry index, from the old index) per partition.
-    let mut per: Vec<Vec<(u32, usize, bool)>> = vec![Vec::new(); k];
+    let old_offs: &[u64] = match old {
+        Some(o) => o.file.get::<u64>("list_offsets")?,
+        None => &[],
+    };
     if let Some(o) = old {
-        let offs = o.file.get::<u64>("list_offsets")?;
-        for (p, slot) in per.iter_mut().enumerate() {
+        for p in 0..k {
             o.check_partition(p)?;
-            for e in offs[p] as usize..offs[p + 1] as usize {
-                slot.push((0, e, true));
-            }
         }
     }
-    for (i, &l) in enc.labels.iter().enumerate() {
-        per[l as usize].push((first_new + i as u32, i, false));
+    // New entries grouped by partition (a counting sort: one u32 per entry, not a list each).
+    let mut new_start = vec![0usize; k + 1];
+    for &l in &enc.labels {
+        new_start[l as usize + 1] += 1;
     }
-    let total: usize = per.iter().map(Vec::len).sum();
+    for p in 0..k {
+        new_start[p + 1] += new_start[p];
+    }
+    let mut order = vec![0u32; enc.labels.len()];
+    let mut fill = new_start.clone();
+    for (i, &l) in enc.labels.iter().enumerate() {
+        order[fill[l as usize]] = i as u32;
+        fill[l as usize] += 1;
+    }
+    drop(fill);
+    let total = old_offs.last().copied().unwrap_or(0) as usize + order.len();
     let mut offsets = Vec::with_capacity(k + 1);
     let mut ids = Vec::with_capacity(total);
     let mut codes = Vec::with_capacity(total * cb);
@@ -57,33 +67,40 @@ pub fn write<C: Codec>(
         None => (&[], &[], &[]),
     };
     offsets.push(0u64);
-    for list in &per {
+    for p in 0..k {
         let (i0, c0, f0) = (ids.len(), codes.len(), factors.len());
-        for &(node, e, is_old) in list {
-            let (id, c, f) = if is_old {
-                (old_ids[e], old_codes, old_factors)
-            } else {
-                (node, &enc.codes[..], &enc.factors[..])
-            };
-            ids.push(id);
-            codes.extend_from_slice(&c[e * cb..(e + 1) * cb]);
-            factors.extend_from_slice(&f[e * fw..(e + 1) * fw]);
+        if !old_offs.is_empty() {
+            for e in old_offs[p] as usize..old_offs[p + 1] as usize {
+                ids.push(old_ids[e]);
+                codes.extend_from_slice(&old_codes[e * cb..(e + 1) * cb]);
+                factors.extend_from_slice(&old_factors[e * fw..(e + 1) * fw]);
+            }
+        }
+        for &i in &order[new_start[p]..new_start[p + 1]] {
+            let e = i as usize;
+            ids.push(first_new + i);
+            codes.extend_from_slice(&enc.codes[e * cb..(e + 1) * cb]);
+            factors.extend_from_slice(&enc.factors[e * fw..(e + 1) * fw]);
         }
         offsets.push(ids.len() as u64);
         crcs.push(list_crc(&ids[i0..], &codes[c0..], &factors[f0..]));
     }
+    drop(order);
+    // Each array goes into the writer and is dropped before the next is copied.
+    w.section("centroids", centroids)
+        .section("list_offsets", &offsets)
+        .section("ids", &ids);
+    drop(ids);
+    w.section("codes", &codes);
+    drop(codes);
+    w.section("factors", &factors).section("list_crcs", &crcs);
+    drop(factors);
     let mut all_rows: Vec<u64> = match old {
         Some(o) => o.file.get::<u64>("row_ids")?.to_vec(),
         None => Vec::new(),
     };
     all_rows.extend_from_slice(row_ids);
-    w.section("centroids", centroids)
-        .section("list_offsets", &offsets)
-        .section("ids", &ids)
-        .section("codes", &codes)
-        .section("factors", &factors)
-        .section("list_crcs", &crcs)
-        .section("row_ids", &all_rows);
+    w.section("row_ids", &all_rows);
     codec.write(centroids, dim, w);
     serde_json::to_value(IvfFields { params: *params })
         .map_err(|e| Error::internal("encoding the IVF header", e))

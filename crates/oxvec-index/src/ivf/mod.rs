@@ -24,6 +24,7 @@ use crate::hnsw::layer::Scored;
 use crate::index::VectorIndex;
 use crate::kind::{IndexBuilder, IndexKind, Knob, VectorKind};
 use crate::options::BuildOptions;
+use crate::source::VectorSource;
 use crate::space::Space;
 use oxvec_core::{CancelToken, Error, Result};
 use oxvec_linalg::{kmeans, TopK};
@@ -148,23 +149,16 @@ pub struct IvfBuilder<C> {
 impl<C: Codec> IndexBuilder for IvfBuilder<C> {
     fn build(
         &self,
-        vectors: &[f32],
+        vectors: &dyn VectorSource,
         row_ids: &[u64],
         progress: &AtomicU64,
         cancel: &CancelToken,
         w: &mut FileWriter,
     ) -> Result<serde_json::Value> {
-        let centroids = train::centroids(self.dim, vectors, &self.params, cancel)?;
-        let codec = C::train(self.dim, vectors, &centroids, &self.params, cancel)?;
-        let enc = train::encode(
-            &codec,
-            &centroids,
-            self.dim,
-            &self.params,
-            vectors,
-            progress,
-            cancel,
-        )?;
+        let (centroids, sample) = train::centroids(vectors, &self.params, cancel)?;
+        let codec = C::train(self.dim, &sample, &centroids, &self.params, cancel)?;
+        drop(sample);
+        let enc = train::encode(&codec, &centroids, &self.params, vectors, progress, cancel)?;
         lists::write::<C>(
             self.dim,
             &self.params,
@@ -357,14 +351,14 @@ impl<C: Codec> VectorIndex for Ivf<C> {
 
     fn extend_with(
         &self,
-        vectors: &[f32],
+        vectors: &dyn VectorSource,
         row_ids: &[u64],
         progress: &AtomicU64,
         cancel: &CancelToken,
         w: &mut FileWriter,
     ) -> Result<serde_json::Value> {
         let (dim, codec, cents) = (self.dim(), self.codec()?, self.centroids()?);
-        let enc = train::encode(codec, cents, dim, &self.params, vectors, progress, cancel)?;
+        let enc = train::encode(codec, cents, &self.params, vectors, progress, cancel)?;
         lists::write::<C>(
             dim,
             &self.params,

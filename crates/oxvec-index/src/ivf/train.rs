@@ -1,9 +1,13 @@
-//! Training an IVF index's centroids and coding vectors into partitions.
+//! Training an IVF index's centroids and coding vectors into partitions, reading the vectors
+//! from a [`VectorSource`]: training takes a sample, coding one streaming pass in blocks, so
+//! a build holds the codes, not the vectors.
 
 use super::codec::Codec;
 use super::IvfParams;
+use crate::source::{block_rows, gather, VectorSource};
 use oxvec_core::{CancelToken, Result};
 use oxvec_linalg::kmeans::{self, KMeansOptions};
+use oxvec_linalg::rng::SplitMix64;
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
@@ -16,68 +20,90 @@ pub struct Encoded {
     pub factors: Vec<f32>,
 }
 
-/// k-means centroids of `data` (prepared vectors, row-major).
+/// k-means centroids of a sample of `source` (prepared vectors), and that sample (the
+/// codec trains on it too).
 pub fn centroids(
-    dim: usize,
-    data: &[f32],
+    source: &dyn VectorSource,
     p: &IvfParams,
     cancel: &CancelToken,
-) -> Result<Vec<f32>> {
+) -> Result<(Vec<f32>, Vec<f32>)> {
     let opts = KMeansOptions {
         seed: p.seed,
         ..KMeansOptions::default()
     };
-    kmeans::train(data, dim, p.num_partitions, opts, cancel)
+    let k = p.num_partitions;
+    // The sample k-means would draw anyway; read once here so the source is never copied.
+    let want = (k * opts.max_points_per_centroid).max(k);
+    let picks = SplitMix64::new(p.seed ^ 0x5341_4d50).sample(source.len(), want);
+    let sample = gather(source, &picks);
+    let cents = kmeans::train(&sample, source.dim(), k, opts, cancel)?;
+    Ok((cents, sample))
 }
 
-/// Assigns every vector of `data` to its nearest centroid and codes its residual.
+/// Assigns every vector of `source` to its nearest centroid and codes its residual, one
+/// streaming pass writing each block straight into the output arrays.
 pub fn encode<C: Codec>(
     codec: &C,
     centroids: &[f32],
-    dim: usize,
     params: &IvfParams,
-    data: &[f32],
+    source: &dyn VectorSource,
     progress: &AtomicU64,
     cancel: &CancelToken,
 ) -> Result<Encoded> {
-    let labels = kmeans::assign(data, dim, centroids, cancel)?;
+    let (dim, n) = (source.dim(), source.len());
+    let norms = kmeans::row_norms(centroids, dim);
     let cb = C::code_bytes(dim, params);
     let fw = C::FACTORS;
-    let n = labels.len();
-    let mut codes = vec![0u8; n * cb];
-    let mut factors = vec![0f32; n * fw];
-    const CHUNK: usize = 4096;
-    // A codec without factors still needs one (empty) factor chunk per code chunk to zip.
-    let mut none = vec![0f32; if fw == 0 { n.div_ceil(CHUNK) } else { 0 }];
+    let rows = block_rows(dim);
+    let mut out = Encoded {
+        labels: vec![0u32; n],
+        codes: vec![0u8; n * cb],
+        factors: vec![0f32; n * fw],
+    };
+    // A codec without factors still needs one (empty) factor chunk per block to zip.
+    let mut none = vec![0f32; if fw == 0 { n.div_ceil(rows) } else { 0 }];
     let factor_chunks = if fw == 0 {
         none.par_chunks_mut(1)
     } else {
-        factors.par_chunks_mut(fw * CHUNK)
+        out.factors.par_chunks_mut(rows * fw)
     };
-    codes
-        .par_chunks_mut(cb * CHUNK)
+    out.labels
+        .par_chunks_mut(rows)
+        .zip(out.codes.par_chunks_mut(rows * cb))
         .zip(factor_chunks)
         .enumerate()
-        .try_for_each(|(ci, (out, fout))| -> Result<()> {
-            cancel.check()?;
-            let mut resid = vec![0f32; dim];
-            let mut scratch = C::Scratch::default();
-            for (j, code) in out.chunks_exact_mut(cb).enumerate() {
-                let i = ci * CHUNK + j;
-                let l = labels[i] as usize;
-                let c = &centroids[l * dim..(l + 1) * dim];
-                for ((r, &x), &cc) in resid.iter_mut().zip(&data[i * dim..(i + 1) * dim]).zip(c) {
-                    *r = x - cc;
+        .try_for_each_init(
+            || {
+                (
+                    Vec::new(),
+                    Vec::new(),
+                    vec![0f32; dim],
+                    C::Scratch::default(),
+                )
+            },
+            |(buf, dots, resid, scratch), (b, ((labels, codes), factors))| -> Result<()> {
+                cancel.check()?;
+                let (start, m) = (b * rows, labels.len());
+                buf.resize(m * dim, 0.0);
+                source.read(start, buf);
+                kmeans::nearest_block(buf, dim, centroids, &norms, labels, dots);
+                for (j, v) in buf.chunks_exact(dim).enumerate() {
+                    let l = labels[j] as usize;
+                    let c = &centroids[l * dim..(l + 1) * dim];
+                    for ((r, &x), &cc) in resid.iter_mut().zip(v).zip(c) {
+                        *r = x - cc;
+                    }
+                    let f = if fw == 0 {
+                        &mut []
+                    } else {
+                        &mut factors[j * fw..(j + 1) * fw]
+                    };
+                    codec.encode(resid, scratch, &mut codes[j * cb..(j + 1) * cb], f);
                 }
-                let f = &mut fout[j * fw..(j + 1) * fw];
-                codec.encode(&resid, &mut scratch, code, f);
-            }
-            progress.fetch_add((out.len() / cb.max(1)) as u64, Relaxed);
-            Ok(())
-        })?;
-    Ok(Encoded {
-        labels,
-        codes,
-        factors,
-    })
+                source.release(start, start + m);
+                progress.fetch_add(m as u64, Relaxed);
+                Ok(())
+            },
+        )?;
+    Ok(out)
 }

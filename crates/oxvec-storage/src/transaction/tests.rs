@@ -54,6 +54,8 @@ fn index(name: &str, file: &str, fragments: &[u32]) -> IndexMeta {
         params: serde_json::Value::Null,
         calibration: serde_json::Value::Null,
         build_seconds: 0.0,
+        build_peak_rss: None,
+        build_peak_anon: None,
         created_micros: 0,
     }
 }

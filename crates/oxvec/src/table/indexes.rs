@@ -1,9 +1,10 @@
 //! Index management on a table: build, list, describe, drop, and fold new rows in.
 
 use super::Table;
+use crate::memory::PeakMemory;
 use crate::query::resolve_vector_column;
 use crate::snapshot::LoadedFragment;
-use crate::vectors::vector_view;
+use crate::vectors::FragmentVectors;
 use crate::write::{write_fragments, Staged, MAX_FRAGMENT_ROWS};
 use arrow::array::{BooleanArray, RecordBatch};
 use arrow::compute::filter_record_batch;
@@ -60,31 +61,17 @@ pub struct Progress {
     pub total: AtomicU64,
 }
 
-/// Live vectors of the fragments `include` accepts, widened to f32, with their row ids.
-fn gather(
-    frags: &[LoadedFragment],
+/// Live vectors of the fragments `include` accepts, read in place by the build, and the
+/// ids of those fragments.
+fn live_vectors<'a>(
+    frags: &'a [LoadedFragment],
     col: usize,
+    dim: usize,
     include: &dyn Fn(&LoadedFragment) -> bool,
-) -> (Vec<f32>, Vec<u64>, Vec<u32>) {
-    let mut vecs = Vec::new();
-    let mut ids = Vec::new();
-    let mut used = Vec::new();
-    for f in frags.iter().filter(|f| include(f)) {
-        used.push(f.meta.id);
-        for (b, batch) in f.batches.iter().enumerate() {
-            let Some(view) = vector_view(batch.column(col)) else {
-                continue;
-            };
-            for r in 0..view.len() {
-                if f.is_deleted(f.starts[b] + r as u32) {
-                    continue;
-                }
-                view.extend_f32(r, &mut vecs);
-                ids.push(f.row_id(b, r));
-            }
-        }
-    }
-    (vecs, ids, used)
+) -> (FragmentVectors<'a>, Vec<u32>) {
+    let used: Vec<&LoadedFragment> = frags.iter().filter(|f| include(f)).collect();
+    let ids = used.iter().map(|f| f.meta.id).collect();
+    (FragmentVectors::new(&used, col, dim), ids)
 }
 
 impl Table {
@@ -136,7 +123,9 @@ impl Table {
             }
         }
         let started = Instant::now();
-        let (vectors, ids, used) = gather(frags, col, &|_| true);
+        let memory = PeakMemory::start();
+        let (vectors, used) = live_vectors(frags, col, dim, &|_| true);
+        let ids = vectors.row_ids();
         if ids.is_empty() {
             return Err(Error::invalid(format!(
                 "table '{}' has no rows to index",
@@ -147,9 +136,8 @@ impl Table {
         let (bytes, crc) = build(
             req.index_type,
             req.metric,
-            dim,
             &vectors,
-            &ids,
+            ids,
             &req.options,
             &progress.done,
             cancel,
@@ -166,6 +154,7 @@ impl Table {
                 req.calibration_queries.as_deref(),
                 cancel,
             )?;
+            let (build_peak_rss, build_peak_anon) = memory.finish();
             let meta = IndexMeta {
                 name: name.clone(),
                 index_type: req.index_type.name().into(),
@@ -180,6 +169,8 @@ impl Table {
                 params: serde_json::to_value(&req.options).unwrap_or_default(),
                 calibration: serde_json::to_value(&cal).unwrap_or_default(),
                 build_seconds: started.elapsed().as_secs_f64(),
+                build_peak_rss,
+                build_peak_anon,
                 created_micros: oxvec_core::clock::now_micros(),
             };
             cancel.check()?;
@@ -241,6 +232,8 @@ impl Table {
             "calibration": meta.calibration,
             "served_recall": served,
             "build_seconds": meta.build_seconds,
+            "build_peak_rss": meta.build_peak_rss,
+            "build_peak_anon": meta.build_peak_anon,
         }))
     }
 
@@ -290,6 +283,7 @@ impl Table {
             let mut folded: Vec<(IndexMeta, IndexMeta, Arc<dyn VectorIndex>)> = Vec::new();
             for meta in &snap.manifest.body.indices {
                 let started = Instant::now();
+                let memory = PeakMemory::start();
                 let open = snap
                     .index_on(&self.dir, &self.cache, &meta.column)?
                     .ok_or_else(|| self.no_index(&meta.name))?;
@@ -297,13 +291,16 @@ impl Table {
                 let col = schema.index_of(&meta.column).map_err(|_| {
                     Error::schema(format!("indexed column '{}' is missing", meta.column))
                 })?;
-                let (vectors, ids, used) = gather(frags, col, &|f| !covered.contains(&f.meta.id));
+                let dim = open.index.dim();
+                let (vectors, used) =
+                    live_vectors(frags, col, dim, &|f| !covered.contains(&f.meta.id));
+                let ids = vectors.row_ids();
                 if ids.is_empty() {
                     folded.push((meta.clone(), meta.clone(), open.index.clone()));
                     continue;
                 }
                 progress.total.fetch_add(ids.len() as u64, Relaxed);
-                let (bytes, crc) = open.index.extend(&vectors, &ids, &progress.done, cancel)?;
+                let (bytes, crc) = open.index.extend(&vectors, ids, &progress.done, cancel)?;
                 let (file, path) = self.write_index_file(&bytes)?;
                 written.push(path.clone());
                 let index: Arc<dyn VectorIndex> =
@@ -313,6 +310,7 @@ impl Table {
                 after.fragment_ids.extend(used);
                 after.num_nodes += ids.len() as u64;
                 after.build_seconds = started.elapsed().as_secs_f64();
+                (after.build_peak_rss, after.build_peak_anon) = memory.finish();
                 stats.rows_indexed += ids.len() as u64;
                 folded.push((meta.clone(), after, index));
             }
