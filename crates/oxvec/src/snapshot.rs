@@ -41,13 +41,16 @@ impl LoadedFragment {
     }
 }
 
+/// A fragment's decoded batches and the map they point into.
+type MappedBatches = (Arc<Vec<RecordBatch>>, Mapping);
+
 /// Squared vector norms keyed by (fragment file, column index).
 type NormsByColumn = HashMap<(String, usize), Arc<Vec<f32>>>;
 
 /// Opened files shared by every snapshot of one table handle.
 #[derive(Debug, Default)]
 pub struct FragmentCache {
-    data: Mutex<HashMap<String, (Arc<Vec<RecordBatch>>, Mapping)>>,
+    data: Mutex<HashMap<String, MappedBatches>>,
     deletions: Mutex<HashMap<String, Arc<RoaringBitmap>>>,
     /// Squared L2 norms of a fragment's vectors, by (file, column): cosine search reads them
     /// instead of recomputing every row's norm for every query.
