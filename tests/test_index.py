@@ -112,10 +112,15 @@ def test_builds_read_live_rows_across_fragments_in_place(
     if sys.platform.startswith("linux"):
         assert stats["build_peak_rss"] >= stats["build_peak_anon"] > 0
     live = [i for i in range(2000) if i % 7 != 3 and not 480 <= i < 530]
-    for i in live[::7]:
+    probes = live[::7]
+    found = 0
+    for i in probes:
         q = tbl.search(vecs[i].astype(np.float32)).limit(1)
         q = q.ef(400) if index_type == "HNSW" else q.nprobes(64).refine_factor(60)
-        assert ids(q) == [i]
+        found += ids(q) == [i]
+    # A misnumbered build misses nearly every row; a parallel HNSW build can, rarely, leave
+    # one node hard to reach (1 miss in ~40 runs of this test).
+    assert found >= len(probes) - 1, f"{found} of {len(probes)} rows found themselves"
 
 
 def test_knobs_change_the_work_and_bypass_is_exact(db: oxvec.Database, data: np.ndarray) -> None:
