@@ -6,9 +6,9 @@
 //! Queries are sampled rows moved by about their nearest-neighbour distance in a random
 //! direction: near the data, as real queries are, but not on it.
 
-use crate::source::{fold_blocks, gather, normalize_rows, Prepared, VectorSource};
+use crate::source::{fold_blocks, gather, Prepared, VectorSource};
 use crate::space::{exact, Space};
-use crate::{SearchKnobs, VectorIndex, DEFAULT_RECALL};
+use crate::{prepare_all, SearchKnobs, VectorIndex, DEFAULT_RECALL};
 use oxvec_core::{CancelToken, Result};
 use oxvec_linalg::rng::SplitMix64;
 use oxvec_linalg::TopK;
@@ -49,7 +49,7 @@ fn sampled_rows() -> String {
 impl Calibration {
     /// The best recall measured at any setting.
     pub fn best_recall(&self) -> f32 {
-        self.points.iter().map(|p| p.1).fold(0.0, f32::max)
+        best(&self.points)
     }
 
     /// The smallest setting measured to reach `target`, else the best measured one.
@@ -133,13 +133,7 @@ pub fn calibrate(
     let mut rng = SplitMix64::new(0xCA11);
     let (source, queries) = match queries {
         // Given queries replace the sampled ones entirely.
-        Some(q) => {
-            let mut q = q.to_vec();
-            if index.metric() == oxvec_core::Metric::Cosine {
-                normalize_rows(&mut q, dim);
-            }
-            ("given queries", q)
-        }
+        Some(q) => ("given queries", prepare_all(index.metric(), q, dim)),
         None => (
             "sampled rows",
             sampled_queries(&prepared, &mut rng, cancel)?,
@@ -233,12 +227,21 @@ fn measure(
             .sum();
         let recall = hits as f32 / total.max(1) as f32;
         points.push((s, recall));
-        let stalled = points.len() > 3 && recall <= points[points.len() - 4].1 + 0.001;
-        if recall >= 0.999 || stalled {
+        if ladder_done(&points) {
             break;
         }
     }
     Ok(points)
+}
+
+/// Whether a ladder measured so far (`points`, in setting order) can stop: its last setting
+/// reached 0.999, or three more settings have not moved recall.
+pub fn ladder_done(points: &[(usize, f32)]) -> bool {
+    let Some(&(_, last)) = points.last() else {
+        return false;
+    };
+    let stalled = points.len() > 3 && last <= points[points.len() - 4].1 + 0.001;
+    last >= 0.999 || stalled
 }
 
 /// Queries near the data, not on it: sampled rows each moved by about the distance to its

@@ -119,32 +119,25 @@ pub fn gather(source: &dyn VectorSource, picks: &[usize]) -> Vec<f32> {
     out
 }
 
-/// Runs `f(first_row, rows)` over consecutive blocks of `source` on rayon, each block read
-/// once and released after; results come back in block order.
-pub fn map_blocks<T: Send>(
+/// Reads block `b` (blocks of `rows` rows) of `source` into `buf`, runs
+/// `f(first_row, block)`, then releases the block.
+pub fn in_block<T>(
     source: &dyn VectorSource,
-    cancel: &CancelToken,
-    f: impl Fn(usize, &[f32]) -> T + Sync + Send,
-) -> Result<Vec<T>> {
-    let (dim, n) = (source.dim(), source.len());
-    let rows = block_rows(dim);
-    (0..n.div_ceil(rows))
-        .into_par_iter()
-        .map_init(Vec::new, |buf: &mut Vec<f32>, b| {
-            cancel.check()?;
-            let (start, end) = (b * rows, ((b + 1) * rows).min(n));
-            buf.resize((end - start) * dim, 0.0);
-            source.read(start, buf);
-            let out = f(start, buf);
-            source.release(start, end);
-            Ok(out)
-        })
-        .collect()
+    b: usize,
+    rows: usize,
+    buf: &mut Vec<f32>,
+    f: impl FnOnce(usize, &[f32]) -> T,
+) -> T {
+    let (start, end) = (b * rows, ((b + 1) * rows).min(source.len()));
+    buf.resize((end - start) * source.dim(), 0.0);
+    source.read(start, buf);
+    let out = f(start, buf);
+    source.release(start, end);
+    out
 }
 
 /// Folds `f(acc, first_row, rows)` over consecutive blocks of `source` on rayon, one
-/// accumulator per worker merged by `merge`: for passes whose result is small (top-k per
-/// query), where collecting one result per block would not be.
+/// accumulator per worker merged by `merge`, each block read once and released after.
 pub fn fold_blocks<T: Send>(
     source: &dyn VectorSource,
     cancel: &CancelToken,
@@ -152,29 +145,21 @@ pub fn fold_blocks<T: Send>(
     f: impl Fn(T, usize, &[f32]) -> T + Sync + Send,
     merge: impl Fn(T, T) -> T + Sync + Send,
 ) -> Result<T> {
-    let (dim, n) = (source.dim(), source.len());
-    let rows = block_rows(dim);
-    (0..n.div_ceil(rows))
+    let rows = block_rows(source.dim());
+    (0..source.len().div_ceil(rows))
         .into_par_iter()
         .try_fold(
             || (identity(), Vec::new()),
             |(acc, mut buf): (T, Vec<f32>), b| {
                 cancel.check()?;
-                let (start, end) = (b * rows, ((b + 1) * rows).min(n));
-                buf.resize((end - start) * dim, 0.0);
-                source.read(start, &mut buf);
-                let acc = f(acc, start, &buf);
-                source.release(start, end);
+                let acc = in_block(source, b, rows, &mut buf, |start, block| {
+                    f(acc, start, block)
+                });
                 Ok((acc, buf))
             },
         )
         .map(|r: Result<(T, Vec<f32>)>| r.map(|(acc, _)| acc))
         .try_reduce(&identity, |a, b| Ok(merge(a, b)))
-}
-
-/// Every row of `source`, row-major (for builds that need all of them at hand).
-pub fn to_vec(source: &dyn VectorSource, cancel: &CancelToken) -> Result<Vec<f32>> {
-    Ok(map_blocks(source, cancel, |_, rows| rows.to_vec())?.concat())
 }
 
 #[cfg(test)]
@@ -193,7 +178,22 @@ mod tests {
         let r = cos.row(1);
         let len: f32 = r.iter().map(|x| x * x).sum();
         assert!((len - 1.0).abs() < 1e-5 || len == 0.0);
-        let all = to_vec(&raw, &CancelToken::new()).unwrap();
+        let mut blocks = fold_blocks(
+            &raw,
+            &CancelToken::new(),
+            Vec::new,
+            |mut acc, start, rows| {
+                acc.push((start, rows.to_vec()));
+                acc
+            },
+            |mut a, b| {
+                a.extend(b);
+                a
+            },
+        )
+        .unwrap();
+        blocks.sort_by_key(|b| b.0);
+        let all: Vec<f32> = blocks.into_iter().flat_map(|b| b.1).collect();
         assert_eq!(all, data);
         assert_eq!(gather(&raw, &[2, 0]), [&data[6..9], &data[0..3]].concat());
     }

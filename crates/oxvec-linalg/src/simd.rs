@@ -297,24 +297,21 @@ mod tests {
                 scalar_tile_f32(&q, &rows, dim, &mut want);
                 scalar_tile_f16(&q, &rows16, dim, &mut want16);
                 for k in all_tables() {
-                    let mut got = vec![f32::NAN; m * n];
-                    (k.dot_tile_f32)(&q, &rows, dim, &mut got);
-                    for (g, w) in got.iter().zip(&want) {
-                        assert!(
-                            close(*g, *w),
-                            "{} tile f32 {m}x{n} dim {dim}: {g} vs {w}",
-                            k.name
-                        );
-                    }
-                    got.fill(f32::NAN);
-                    (k.dot_tile_f16)(&q, &rows16, dim, &mut got);
-                    for (g, w) in got.iter().zip(&want16) {
-                        assert!(
-                            close(*g, *w),
-                            "{} tile f16 {m}x{n} dim {dim}: {g} vs {w}",
-                            k.name
-                        );
-                    }
+                    let check = |what: &str, want: &[f32], run: &dyn Fn(&mut [f32])| {
+                        let mut got = vec![f32::NAN; m * n];
+                        run(&mut got);
+                        for (g, w) in got.iter().zip(want) {
+                            assert!(
+                                close(*g, *w),
+                                "{} tile {what} {m}x{n} dim {dim}: {g} vs {w}",
+                                k.name
+                            );
+                        }
+                    };
+                    check("f32", &want, &|got| (k.dot_tile_f32)(&q, &rows, dim, got));
+                    check("f16", &want16, &|got| {
+                        (k.dot_tile_f16)(&q, &rows16, dim, got)
+                    });
                 }
             }
         }

@@ -48,12 +48,9 @@ impl PeakMemory {
 
     /// Stops sampling; returns the peak resident and peak anonymous bytes, if measured.
     pub fn finish(mut self) -> (Option<u64>, Option<u64>) {
-        let Some(t) = self.thread.take() else {
+        if !self.stop_sampling() {
             return (None, None);
-        };
-        self.stop.store(true, Relaxed);
-        t.thread().unpark();
-        let _ = t.join();
+        }
         record(&self.peaks);
         (
             Some(self.peaks.rss.load(Relaxed)),
@@ -62,13 +59,22 @@ impl PeakMemory {
     }
 }
 
+impl PeakMemory {
+    /// Stops and joins the sampling thread; false when there was none.
+    fn stop_sampling(&mut self) -> bool {
+        self.stop.store(true, Relaxed);
+        let Some(t) = self.thread.take() else {
+            return false;
+        };
+        t.thread().unpark();
+        let _ = t.join();
+        true
+    }
+}
+
 impl Drop for PeakMemory {
     fn drop(&mut self) {
-        self.stop.store(true, Relaxed);
-        if let Some(t) = self.thread.take() {
-            t.thread().unpark();
-            let _ = t.join();
-        }
+        self.stop_sampling();
     }
 }
 

@@ -294,8 +294,7 @@ pub fn measure(job: &Job, cancel: &CancelToken) -> Result<Measured> {
         }
         let recall = hits as f32 / total.max(1) as f32;
         points.push((s, recall));
-        let stalled = points.len() > 3 && recall <= points[points.len() - 4].1 + 0.001;
-        if recall >= 0.999 || stalled {
+        if oxvec_index::calibrate::ladder_done(&points) {
             break;
         }
     }

@@ -18,7 +18,7 @@ use crate::header::IndexHeader;
 use crate::index::VectorIndex;
 use crate::kind::{IndexBuilder, IndexKind, Knob, VectorKind};
 use crate::options::BuildOptions;
-use crate::source::{map_blocks, VectorSource};
+use crate::source::{fold_blocks, VectorSource};
 use crate::space::Space;
 use build::Builder;
 use graph::{Frozen, HnswHeader};
@@ -159,10 +159,18 @@ impl IndexBuilder for HnswBuilder {
         let (dim, n) = (self.dim, row_ids.len());
         // The graph is built over SQ8 codes; full vectors are read from the source only for
         // the node being inserted, so the build holds a quarter of the data, not a copy.
-        let mut bounds = (vec![f32::INFINITY; dim], vec![f32::NEG_INFINITY; dim]);
-        for b in map_blocks(vectors, cancel, |_, rows| Sq8::bounds(rows, dim))? {
-            Sq8::merge_bounds(&mut bounds, &b);
-        }
+        let empty = || (vec![f32::INFINITY; dim], vec![f32::NEG_INFINITY; dim]);
+        let merge = |mut a, b| {
+            Sq8::merge_bounds(&mut a, &b);
+            a
+        };
+        let bounds = fold_blocks(
+            vectors,
+            cancel,
+            empty,
+            |acc, _, rows| merge(acc, Sq8::bounds(rows, dim)),
+            merge,
+        )?;
         let sq = Sq8::from_bounds(bounds.0, bounds.1);
         let mut b = Builder::new(self.space, dim, self.params, sq, n);
         let vec_of = |i: u32| vectors.row(i as usize);

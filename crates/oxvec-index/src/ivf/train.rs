@@ -4,7 +4,7 @@
 
 use super::codec::Codec;
 use super::IvfParams;
-use crate::source::{block_rows, gather, VectorSource};
+use crate::source::{block_rows, gather, in_block, VectorSource};
 use oxvec_core::{CancelToken, Result};
 use oxvec_linalg::kmeans::{self, KMeansOptions};
 use oxvec_linalg::rng::SplitMix64;
@@ -83,25 +83,23 @@ pub fn encode<C: Codec>(
             },
             |(buf, dots, resid, scratch), (b, ((labels, codes), factors))| -> Result<()> {
                 cancel.check()?;
-                let (start, m) = (b * rows, labels.len());
-                buf.resize(m * dim, 0.0);
-                source.read(start, buf);
-                kmeans::nearest_block(buf, dim, centroids, &norms, labels, dots);
-                for (j, v) in buf.chunks_exact(dim).enumerate() {
-                    let l = labels[j] as usize;
-                    let c = &centroids[l * dim..(l + 1) * dim];
-                    for ((r, &x), &cc) in resid.iter_mut().zip(v).zip(c) {
-                        *r = x - cc;
+                in_block(source, b, rows, buf, |_, block| {
+                    kmeans::nearest_block(block, dim, centroids, &norms, labels, dots);
+                    for (j, v) in block.chunks_exact(dim).enumerate() {
+                        let l = labels[j] as usize;
+                        let c = &centroids[l * dim..(l + 1) * dim];
+                        for ((r, &x), &cc) in resid.iter_mut().zip(v).zip(c) {
+                            *r = x - cc;
+                        }
+                        let f = if fw == 0 {
+                            &mut []
+                        } else {
+                            &mut factors[j * fw..(j + 1) * fw]
+                        };
+                        codec.encode(resid, scratch, &mut codes[j * cb..(j + 1) * cb], f);
                     }
-                    let f = if fw == 0 {
-                        &mut []
-                    } else {
-                        &mut factors[j * fw..(j + 1) * fw]
-                    };
-                    codec.encode(resid, scratch, &mut codes[j * cb..(j + 1) * cb], f);
-                }
-                source.release(start, start + m);
-                progress.fetch_add(m as u64, Relaxed);
+                });
+                progress.fetch_add(labels.len() as u64, Relaxed);
                 Ok(())
             },
         )?;
