@@ -6,6 +6,8 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import threading
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -121,6 +123,48 @@ def test_builds_read_live_rows_across_fragments_in_place(
     # A misnumbered build misses nearly every row; a parallel HNSW build can, rarely, leave
     # one node hard to reach (1 miss in ~40 runs of this test).
     assert found >= len(probes) - 1, f"{found} of {len(probes)} rows found themselves"
+
+
+def test_searches_during_a_build_read_the_same_rows(tmp_path: Path) -> None:
+    # A build drops the pages of the fragment maps it has read (they are read again from the
+    # file): searches racing it, on the same handle and on a second one, must see the same
+    # rows. 150k x 32 float32 in one fragment (~20 MiB) so whole 2 MiB windows are released.
+    rng = np.random.default_rng(5)
+    vecs = rng.standard_normal((150_000, DIM), dtype=np.float32)
+    db = oxvec.connect(tmp_path)
+    tbl = db.create_table("t", table_of(vecs))
+    other = oxvec.connect(tmp_path).open_table("t")
+    queries = vecs[rng.integers(0, len(vecs), 8)] + 0.01
+    exact = vecs.astype(np.float64)
+    want = [np.argsort(((exact - q) ** 2).sum(axis=1))[:5].tolist() for q in queries]
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def search(handle: oxvec.Table) -> None:
+        try:
+            rounds = 0
+            while not done.is_set() or rounds == 0:
+                for q, w in zip(queries, want):
+                    got = ids(handle.search(q).bypass_vector_index().limit(5))
+                    assert got == w, (got, w)
+                rounds += 1
+        except BaseException as e:  # reported by the main thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=search, args=(h,)) for h in (tbl, other)]
+    for t in threads:
+        t.start()
+    try:
+        with warnings.catch_warnings():
+            # Random 32-d data caps this index's calibrated recall; not what is tested here.
+            warnings.simplefilter("ignore")
+            tbl.create_index(index_type="IVF_RQ", metric="l2", num_partitions=32)
+    finally:
+        done.set()
+        for t in threads:
+            t.join()
+    assert not errors, errors[0]
+    assert ids(tbl.search(queries[0]).nprobes(32).refine_factor(200).limit(5)) == want[0]
 
 
 def test_knobs_change_the_work_and_bypass_is_exact(db: oxvec.Database, data: np.ndarray) -> None:
