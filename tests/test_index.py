@@ -167,6 +167,23 @@ def test_searches_during_a_build_read_the_same_rows(tmp_path: Path) -> None:
     assert ids(tbl.search(queries[0]).nprobes(32).refine_factor(200).limit(5)) == want[0]
 
 
+def test_calibration_deepens_the_rerank_when_one_bit_codes_cap_recall(
+    db: oxvec.Database,
+) -> None:
+    # Random 32-d data: neighbours nearly equidistant, so IVF_RQ's default 20 candidates per
+    # result cap recall whatever nprobes is; calibration measures deeper re-ranks and keeps one.
+    rng = np.random.default_rng(5)
+    vecs = rng.standard_normal((8_000, DIM), dtype=np.float32)
+    tbl = db.create_table("t", table_of(vecs))
+    tbl.create_index(index_type="IVF_RQ", metric="l2")
+    refine = tbl.index_stats("vector_idx")["calibration"].get("refine")
+    assert refine in (40, 80, 160)
+    q = rng.standard_normal(DIM, dtype=np.float32)
+    assert f"{10 * refine} candidates re-ranked" in tbl.search(q).limit(10).explain()
+    assert "200 candidates re-ranked" in tbl.search(q).limit(10).refine_factor(20).explain()
+    assert recall(tbl, rng.standard_normal((20, DIM), dtype=np.float32)) >= 0.95
+
+
 def test_knobs_change_the_work_and_bypass_is_exact(db: oxvec.Database, data: np.ndarray) -> None:
     tbl = db.create_table("t", table_of(data))
     tbl.create_index(metric="l2", m=8, ef_construction=40)
