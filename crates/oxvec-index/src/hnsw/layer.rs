@@ -30,6 +30,8 @@ pub trait Graph {
     fn distance(&self, node: u32) -> f32;
     /// Hints that `node`'s vector will be read soon.
     fn prefetch(&self, _node: u32) {}
+    /// Hints that `node`'s neighbour list at layer 0 will be read soon.
+    fn prefetch_links(&self, _node: u32) {}
     /// Distances to several nodes at once, into `out` (cleared first); `ints` is scratch.
     fn distances(&self, nodes: &[u32], out: &mut Vec<f32>, _ints: &mut Vec<i32>) {
         out.clear();
@@ -213,6 +215,13 @@ fn beam<G: Graph>(
         pool[next].1 = true;
         let node = pool[next].0 .1;
         next += 1;
+        // The next node to expand is most often the next unexpanded one now: its list
+        // loads while this node's neighbours are measured.
+        if level == 0 {
+            if let Some(p) = pool[next..].iter().find(|p| !p.1) {
+                g.prefetch_links(p.0 .1);
+            }
+        }
         g.neighbors(node, level, buf);
         buf.retain(|&nb| visited.insert(nb));
         for &nb in buf.iter() {

@@ -72,6 +72,30 @@ impl Graph for FrozenView<'_, '_> {
     }
 
     #[inline]
+    fn prefetch_links(&self, node: u32) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let g = self.g;
+            let at = node as usize * (g.m0 + 1);
+            if at < g.links0.len() {
+                let p = g.links0[at..].as_ptr() as *const i8;
+                let bytes = (g.m0 + 1) * 4;
+                // SAFETY: a prefetch of any address has no observable effect; these are
+                // inside `links0` (the row is `bytes` long).
+                unsafe {
+                    let mut off = 0;
+                    while off < bytes {
+                        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                            p.add(off),
+                        );
+                        off += 64;
+                    }
+                }
+            }
+        }
+    }
+
+    #[inline]
     fn prefetch(&self, node: u32) {
         #[cfg(target_arch = "x86_64")]
         {
