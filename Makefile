@@ -82,10 +82,12 @@ bench: build
 	$(BIN)/python -m pip install -q -r benchmarks/requirements.txt
 	$(BIN)/python benchmarks/exact_search.py
 
-# ANN indexes against hnswlib, FAISS, usearch and LanceDB (1M clustered + MiniLM; long).
+# ANN indexes against hnswlib, FAISS, usearch and LanceDB (1M clustered + MiniLM; long),
+# then where the time of one HNSW query goes (on the MiniLM set).
 bench-ann: build
 	$(BIN)/python -m pip install -q -r benchmarks/requirements.txt
 	$(BIN)/python benchmarks/ann_search.py
+	$(BIN)/python benchmarks/query_breakdown.py --real 0
 
 clean:
 	cargo clean
