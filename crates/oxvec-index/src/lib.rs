@@ -29,6 +29,7 @@ pub mod options;
 pub mod registry;
 pub mod source;
 pub mod space;
+pub mod text;
 mod visited;
 
 pub use calibrate::{calibrate, Calibration, CAL_K};

@@ -1,0 +1,517 @@
+//! Turning text into the terms a full-text index stores and a text query looks up.
+//!
+//! One [`Analyzer`] serves both sides, so a query is analysed exactly as the documents were:
+//! the options are stored in the index file and rebuilt from there. The pipeline is the
+//! one Lucene, tantivy and LanceDB share: split ([`BaseTokenizer`]), drop tokens longer than
+//! `max_token_length` bytes, lower-case, fold to ASCII, drop stop words, stem. Positions
+//! count every token the split made, so a removed stop word leaves a gap a phrase query with
+//! slop can see.
+
+use oxvec_core::{Error, Result};
+use rust_stemmers::{Algorithm, Stemmer};
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::UnicodeNormalization;
+
+/// How text is split into tokens before the filters run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum BaseTokenizer {
+    /// Maximal runs of letters and digits (any script); everything else separates.
+    #[default]
+    Simple,
+    /// Runs of non-whitespace characters; punctuation stays part of the token.
+    Whitespace,
+    /// The whole value is one token (identifiers, tags, exact matches).
+    Raw,
+    /// Character n-grams of each `simple` token (`ngram_min_length..=ngram_max_length`
+    /// characters), or only its prefixes with `prefix_only` (search as you type).
+    Ngram,
+}
+
+impl BaseTokenizer {
+    /// Parses the name users pass (`"simple"`, `"whitespace"`, `"raw"`, `"ngram"`).
+    pub fn parse(name: &str) -> Result<BaseTokenizer> {
+        match name.to_ascii_lowercase().as_str() {
+            "simple" => Ok(BaseTokenizer::Simple),
+            "whitespace" => Ok(BaseTokenizer::Whitespace),
+            "raw" => Ok(BaseTokenizer::Raw),
+            "ngram" => Ok(BaseTokenizer::Ngram),
+            _ => Err(Error::invalid(format!(
+                "base_tokenizer must be one of simple, whitespace, raw, ngram; got '{name}'"
+            ))),
+        }
+    }
+}
+
+/// The analysis a full-text index was built with. Defaults match LanceDB's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AnalyzerOptions {
+    pub base_tokenizer: BaseTokenizer,
+    /// A language name (`"english"`) or ISO 639-1 code (`"en"`): chooses the stemmer and
+    /// the stop-word list.
+    pub language: String,
+    pub stem: bool,
+    pub remove_stop_words: bool,
+    pub lower_case: bool,
+    pub ascii_folding: bool,
+    /// Tokens longer than this many bytes (after the split) are dropped: they are almost
+    /// always encoded blobs, not words.
+    pub max_token_length: usize,
+    pub ngram_min_length: usize,
+    pub ngram_max_length: usize,
+    pub prefix_only: bool,
+}
+
+impl Default for AnalyzerOptions {
+    fn default() -> Self {
+        AnalyzerOptions {
+            base_tokenizer: BaseTokenizer::Simple,
+            language: "english".into(),
+            stem: true,
+            remove_stop_words: true,
+            lower_case: true,
+            ascii_folding: true,
+            max_token_length: 40,
+            ngram_min_length: 3,
+            ngram_max_length: 3,
+            prefix_only: false,
+        }
+    }
+}
+
+/// A term and the position of the token it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    pub term: String,
+    pub position: u32,
+}
+
+/// The languages with both a Snowball stemmer and a stop-word list: (name, ISO code,
+/// stemmer).
+const LANGUAGES: &[(&str, &str, Algorithm)] = &[
+    ("arabic", "ar", Algorithm::Arabic),
+    ("danish", "da", Algorithm::Danish),
+    ("dutch", "nl", Algorithm::Dutch),
+    ("english", "en", Algorithm::English),
+    ("finnish", "fi", Algorithm::Finnish),
+    ("french", "fr", Algorithm::French),
+    ("german", "de", Algorithm::German),
+    ("greek", "el", Algorithm::Greek),
+    ("hungarian", "hu", Algorithm::Hungarian),
+    ("italian", "it", Algorithm::Italian),
+    ("norwegian", "no", Algorithm::Norwegian),
+    ("portuguese", "pt", Algorithm::Portuguese),
+    ("romanian", "ro", Algorithm::Romanian),
+    ("russian", "ru", Algorithm::Russian),
+    ("spanish", "es", Algorithm::Spanish),
+    ("swedish", "sv", Algorithm::Swedish),
+    ("tamil", "ta", Algorithm::Tamil),
+    ("turkish", "tr", Algorithm::Turkish),
+];
+
+/// Largest n-gram length accepted: longer grams index little that whole words do not.
+const MAX_NGRAM: usize = 32;
+
+/// A ready analysis pipeline (the stemmer and stop-word set built once).
+pub struct Analyzer {
+    opts: AnalyzerOptions,
+    stemmer: Option<Stemmer>,
+    stop_words: HashSet<String>,
+}
+
+impl std::fmt::Debug for Analyzer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Analyzer")
+            .field("opts", &self.opts)
+            .finish()
+    }
+}
+
+impl Analyzer {
+    /// Checks `opts` and builds the pipeline; errors name the option that is wrong.
+    pub fn new(opts: AnalyzerOptions) -> Result<Analyzer> {
+        if opts.max_token_length == 0 {
+            return Err(Error::invalid("max_token_length must be at least 1"));
+        }
+        let ngram_ok = (1..=opts.ngram_max_length).contains(&opts.ngram_min_length)
+            && opts.ngram_max_length <= MAX_NGRAM;
+        if opts.base_tokenizer == BaseTokenizer::Ngram && !ngram_ok {
+            return Err(Error::invalid(format!(
+                "n-gram lengths must satisfy 1 <= ngram_min_length <= ngram_max_length <= \
+                 {MAX_NGRAM}; got {} and {}",
+                opts.ngram_min_length, opts.ngram_max_length
+            )));
+        }
+        let wanted = opts.language.trim().to_lowercase();
+        let language = LANGUAGES
+            .iter()
+            .find(|(name, code, _)| *name == wanted || *code == wanted);
+        let needs_language = opts.stem || opts.remove_stop_words;
+        let Some(&(_, code, algorithm)) = language else {
+            if needs_language {
+                let names: Vec<&str> = LANGUAGES.iter().map(|l| l.0).collect();
+                return Err(Error::invalid(format!(
+                    "language '{}' has no stemmer or stop-word list here; supported: {} \
+                     (or pass stem=False, remove_stop_words=False)",
+                    opts.language,
+                    names.join(", ")
+                )));
+            }
+            return Ok(Analyzer {
+                opts,
+                stemmer: None,
+                stop_words: HashSet::new(),
+            });
+        };
+        let mut a = Analyzer {
+            stemmer: opts.stem.then(|| Stemmer::create(algorithm)),
+            stop_words: HashSet::new(),
+            opts,
+        };
+        if a.opts.remove_stop_words {
+            // The list goes through the same case and folding steps as the text does, so
+            // "Über" meets "über" whatever the options.
+            let words = stop_words::lookup(code).unwrap_or(&[]);
+            a.stop_words = words.iter().map(|w| a.normalize(w)).collect();
+        }
+        Ok(a)
+    }
+
+    /// The options this analyzer was built from.
+    pub fn options(&self) -> &AnalyzerOptions {
+        &self.opts
+    }
+
+    /// Appends the terms of `text` to `out`; positions continue from `first_position`
+    /// (so several values of one row, or several columns, do not overlap). Returns the
+    /// position after the last token.
+    pub fn analyze(&self, text: &str, first_position: u32, out: &mut Vec<Token>) -> u32 {
+        let mut pos = first_position;
+        let emit = |word: &str, pos: u32, out: &mut Vec<Token>| {
+            if word.len() > self.opts.max_token_length {
+                return;
+            }
+            let term = self.normalize(word);
+            if term.is_empty() || self.stop_words.contains(&term) {
+                return;
+            }
+            let term = match &self.stemmer {
+                Some(s) => s.stem(&term).into_owned(),
+                None => term,
+            };
+            out.push(Token {
+                term,
+                position: pos,
+            });
+        };
+        match self.opts.base_tokenizer {
+            BaseTokenizer::Raw => {
+                if !text.is_empty() {
+                    emit(text, pos, out);
+                    pos += 1;
+                }
+            }
+            BaseTokenizer::Whitespace => {
+                for w in text.split_whitespace() {
+                    emit(w, pos, out);
+                    pos += 1;
+                }
+            }
+            BaseTokenizer::Simple => {
+                for w in words(text) {
+                    emit(w, pos, out);
+                    pos += 1;
+                }
+            }
+            BaseTokenizer::Ngram => {
+                for w in words(text) {
+                    self.ngrams(w, pos, out);
+                    pos += 1;
+                }
+            }
+        }
+        pos
+    }
+
+    /// The n-grams of one word, after case and folding (stemming a fragment means nothing;
+    /// stop words are still dropped whole).
+    fn ngrams(&self, word: &str, pos: u32, out: &mut Vec<Token>) {
+        if word.len() > self.opts.max_token_length {
+            return;
+        }
+        let w = self.normalize(word);
+        if self.stop_words.contains(&w) {
+            return;
+        }
+        let chars: Vec<(usize, char)> = w.char_indices().collect();
+        let (lo, hi) = (self.opts.ngram_min_length, self.opts.ngram_max_length);
+        let starts = if self.opts.prefix_only {
+            chars.len().min(1)
+        } else {
+            chars.len()
+        };
+        for s in 0..starts {
+            for n in lo..=hi {
+                if s + n > chars.len() {
+                    break;
+                }
+                let end = chars.get(s + n).map_or(w.len(), |c| c.0);
+                out.push(Token {
+                    term: w[chars[s].0..end].to_string(),
+                    position: pos,
+                });
+            }
+        }
+    }
+
+    /// Case and folding of one token.
+    fn normalize(&self, word: &str) -> String {
+        let lowered;
+        let w = if self.opts.lower_case {
+            lowered = word.to_lowercase();
+            lowered.as_str()
+        } else {
+            word
+        };
+        if self.opts.ascii_folding {
+            fold(w)
+        } else {
+            w.to_string()
+        }
+    }
+}
+
+/// Maximal runs of alphanumeric characters.
+fn words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+}
+
+/// `s` with accents removed (canonical decomposition, combining marks dropped) and the
+/// Latin letters that do not decompose spelled in ASCII; other scripts pass through.
+fn fold(s: &str) -> String {
+    if s.is_ascii() {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    for c in s.nfkd() {
+        if is_combining_mark(c) {
+            continue;
+        }
+        match c {
+            'ß' => out.push_str("ss"),
+            'ẞ' => out.push_str("SS"),
+            'æ' => out.push_str("ae"),
+            'Æ' => out.push_str("AE"),
+            'œ' => out.push_str("oe"),
+            'Œ' => out.push_str("OE"),
+            'ø' => out.push('o'),
+            'Ø' => out.push('O'),
+            'ł' => out.push('l'),
+            'Ł' => out.push('L'),
+            'đ' | 'ð' => out.push('d'),
+            'Đ' | 'Ð' => out.push('D'),
+            'þ' => out.push_str("th"),
+            'Þ' => out.push_str("TH"),
+            'ı' => out.push('i'),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn terms(opts: AnalyzerOptions, text: &str) -> Vec<(String, u32)> {
+        let a = Analyzer::new(opts).unwrap();
+        let mut out = Vec::new();
+        a.analyze(text, 0, &mut out);
+        out.into_iter().map(|t| (t.term, t.position)).collect()
+    }
+
+    fn just_terms(opts: AnalyzerOptions, text: &str) -> Vec<String> {
+        terms(opts, text).into_iter().map(|t| t.0).collect()
+    }
+
+    #[test]
+    fn the_default_pipeline_splits_lowers_drops_stop_words_and_stems() {
+        let got = terms(
+            AnalyzerOptions::default(),
+            "The Running foxes, and the jumped-over dogs!",
+        );
+        // "the", "and" and "over" are stop words (NLTK's English list); their positions
+        // stay counted.
+        assert_eq!(
+            got,
+            vec![
+                ("run".into(), 1),
+                ("fox".into(), 2),
+                ("jump".into(), 5),
+                ("dog".into(), 7)
+            ]
+        );
+    }
+
+    #[test]
+    fn folding_removes_accents_and_spells_special_letters() {
+        let opts = AnalyzerOptions {
+            stem: false,
+            remove_stop_words: false,
+            ..Default::default()
+        };
+        assert_eq!(
+            just_terms(opts.clone(), "Café Straße Ærø Łódź naïve"),
+            vec!["cafe", "strasse", "aero", "lodz", "naive"]
+        );
+        let no_fold = AnalyzerOptions {
+            ascii_folding: false,
+            ..opts.clone()
+        };
+        assert_eq!(just_terms(no_fold, "Café"), vec!["café"]);
+        // Other scripts pass through, lower-cased.
+        assert_eq!(just_terms(opts, "Привет мир"), vec!["привет", "мир"]);
+    }
+
+    #[test]
+    fn case_is_kept_when_asked() {
+        let opts = AnalyzerOptions {
+            lower_case: false,
+            stem: false,
+            remove_stop_words: false,
+            ..Default::default()
+        };
+        assert_eq!(just_terms(opts, "Rust rust"), vec!["Rust", "rust"]);
+    }
+
+    #[test]
+    fn whitespace_and_raw_tokenizers_keep_punctuation() {
+        let plain = AnalyzerOptions {
+            stem: false,
+            remove_stop_words: false,
+            ..Default::default()
+        };
+        let ws = AnalyzerOptions {
+            base_tokenizer: BaseTokenizer::Whitespace,
+            ..plain.clone()
+        };
+        assert_eq!(just_terms(ws, "a-b  c.d\te"), vec!["a-b", "c.d", "e"]);
+        let raw = AnalyzerOptions {
+            base_tokenizer: BaseTokenizer::Raw,
+            ..plain
+        };
+        assert_eq!(just_terms(raw.clone(), "SKU-42/X"), vec!["sku-42/x"]);
+        assert!(just_terms(raw, "").is_empty());
+    }
+
+    #[test]
+    fn ngrams_cover_every_substring_or_only_prefixes() {
+        let opts = AnalyzerOptions {
+            base_tokenizer: BaseTokenizer::Ngram,
+            ngram_min_length: 2,
+            ngram_max_length: 3,
+            remove_stop_words: false,
+            ..Default::default()
+        };
+        assert_eq!(
+            terms(opts.clone(), "Héllo x"),
+            vec![
+                ("he".into(), 0),
+                ("hel".into(), 0),
+                ("el".into(), 0),
+                ("ell".into(), 0),
+                ("ll".into(), 0),
+                ("llo".into(), 0),
+                ("lo".into(), 0)
+            ]
+        );
+        let prefix = AnalyzerOptions {
+            prefix_only: true,
+            ..opts
+        };
+        assert_eq!(just_terms(prefix, "search"), vec!["se", "sea"]);
+    }
+
+    #[test]
+    fn long_tokens_are_dropped_and_positions_continue_across_values() {
+        let a = Analyzer::new(AnalyzerOptions::default()).unwrap();
+        let mut out = Vec::new();
+        let blob = "x".repeat(41);
+        let next = a.analyze(&format!("vector {blob} search"), 0, &mut out);
+        assert_eq!(next, 3);
+        a.analyze("databases", next, &mut out);
+        let got: Vec<(&str, u32)> = out.iter().map(|t| (t.term.as_str(), t.position)).collect();
+        assert_eq!(got, vec![("vector", 0), ("search", 2), ("databas", 3)]);
+    }
+
+    #[test]
+    fn languages_are_found_by_name_or_code_and_unknown_ones_are_refused() {
+        let de = AnalyzerOptions {
+            language: "de".into(),
+            ..Default::default()
+        };
+        // "und" is a German stop word; "Häuser" stems to "haus" after folding.
+        assert_eq!(just_terms(de, "Häuser und Gärten"), vec!["haus", "gart"]);
+        let fr = AnalyzerOptions {
+            language: "French".into(),
+            ..Default::default()
+        };
+        assert_eq!(just_terms(fr, "les chevaux"), vec!["cheval"]);
+        let err = Analyzer::new(AnalyzerOptions {
+            language: "klingon".into(),
+            ..Default::default()
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("klingon") && err.contains("english"), "{err}");
+        // Without stemming or stop words any language name is fine.
+        assert!(Analyzer::new(AnalyzerOptions {
+            language: "klingon".into(),
+            stem: false,
+            remove_stop_words: false,
+            ..Default::default()
+        })
+        .is_ok());
+    }
+
+    #[test]
+    fn bad_ngram_lengths_are_refused() {
+        for (lo, hi) in [(0, 3), (4, 3), (2, 33)] {
+            let err = Analyzer::new(AnalyzerOptions {
+                base_tokenizer: BaseTokenizer::Ngram,
+                ngram_min_length: lo,
+                ngram_max_length: hi,
+                ..Default::default()
+            })
+            .unwrap_err()
+            .to_string();
+            assert!(err.contains("ngram_min_length"), "{err}");
+        }
+        assert!(BaseTokenizer::parse("NGRAM").is_ok());
+        assert!(BaseTokenizer::parse("words").is_err());
+    }
+
+    #[test]
+    fn options_round_trip_through_json_with_defaults_for_missing_fields() {
+        let o = AnalyzerOptions {
+            base_tokenizer: BaseTokenizer::Ngram,
+            prefix_only: true,
+            ..Default::default()
+        };
+        let back: AnalyzerOptions =
+            serde_json::from_str(&serde_json::to_string(&o).unwrap()).unwrap();
+        assert_eq!(back, o);
+        let partial: AnalyzerOptions = serde_json::from_str(r#"{"stem": false}"#).unwrap();
+        assert_eq!(
+            partial,
+            AnalyzerOptions {
+                stem: false,
+                ..Default::default()
+            }
+        );
+    }
+}
