@@ -1,0 +1,929 @@
+//! The inverted index and BM25 top-k.
+//!
+//! Documents are nodes `0..n` (the index's `row_ids` section maps them to rows, as for the
+//! vector kinds). Each term's postings (node, term frequency) are sorted by node and cut
+//! into blocks of [`BLOCK`]; each block keeps its last node, its largest frequency and its
+//! shortest document, which bound the score any of its postings can reach for any `k1`/`b`.
+//! The top-k walk is block-max WAND (Ding & Suel, 2011): documents that cannot beat the
+//! current k-th score are skipped a whole block at a time, and only candidates that can are
+//! scored. [`Postings::search_exhaustive`] scores everything, as the reference.
+//!
+//! Scores are Lucene's BM25: `idf = ln(1 + (N - df + 0.5) / (df + 0.5))` times
+//! `tf / (tf + k1 * (1 - b + b * len / avg_len))`, per query term, summed in query order.
+
+use super::analyzer::Token;
+use crate::file::{FileWriter, IndexFile};
+use crate::filter::NodeFilter;
+use oxvec_core::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::cmp::Ordering;
+use std::collections::{BinaryHeap, HashMap};
+
+/// Postings per block.
+pub const BLOCK: usize = 128;
+
+/// BM25's two knobs.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Bm25Params {
+    /// Term-frequency saturation.
+    pub k1: f32,
+    /// Length normalisation (0: none, 1: full).
+    pub b: f32,
+}
+
+impl Default for Bm25Params {
+    fn default() -> Self {
+        Bm25Params { k1: 1.2, b: 0.75 }
+    }
+}
+
+impl Bm25Params {
+    /// Checks the knobs are usable: `k1 >= 0`, `0 <= b <= 1`, both finite.
+    pub fn check(&self) -> Result<()> {
+        if !(self.k1.is_finite() && self.k1 >= 0.0) {
+            return Err(Error::invalid(format!(
+                "k1 must be a finite number >= 0, got {}",
+                self.k1
+            )));
+        }
+        if !(0.0..=1.0).contains(&self.b) {
+            return Err(Error::invalid(format!(
+                "b must be between 0 and 1, got {}",
+                self.b
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// How the terms of a query combine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Operator {
+    /// A document matches if it has any term (scored by the ones it has).
+    #[default]
+    Or,
+    /// A document matches only if it has every term.
+    And,
+}
+
+/// Collects analysed documents; [`Self::finish`] lays them out.
+#[derive(Debug, Default)]
+pub struct PostingsBuilder {
+    terms: HashMap<String, Vec<(u32, u32)>>,
+    doc_len: Vec<u32>,
+}
+
+impl PostingsBuilder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds the next document (node `self.len()`), given its tokens.
+    pub fn add(&mut self, tokens: &[Token]) -> Result<u32> {
+        let node = u32::try_from(self.doc_len.len())
+            .ok()
+            .filter(|&n| n < u32::MAX)
+            .ok_or_else(|| Error::invalid("a full-text index holds at most 2^32 - 2 rows"))?;
+        let mut counts: HashMap<&str, u32> = HashMap::new();
+        for t in tokens {
+            *counts.entry(t.term.as_str()).or_default() += 1;
+        }
+        for (term, tf) in counts {
+            self.terms
+                .entry(term.to_string())
+                .or_default()
+                .push((node, tf));
+        }
+        self.doc_len
+            .push(u32::try_from(tokens.len()).unwrap_or(u32::MAX));
+        Ok(node)
+    }
+
+    /// Documents added so far.
+    pub fn len(&self) -> usize {
+        self.doc_len.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.doc_len.is_empty()
+    }
+
+    /// The sections, terms sorted by their bytes.
+    pub fn finish(self) -> OwnedPostings {
+        let mut terms: Vec<(String, Vec<(u32, u32)>)> = self.terms.into_iter().collect();
+        terms.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let mut o = OwnedPostings {
+            doc_len: self.doc_len,
+            ..OwnedPostings::default()
+        };
+        o.term_offsets.push(0);
+        o.term_blocks.push(0);
+        o.block_start.push(0);
+        for (term, posts) in terms {
+            o.term_bytes.extend_from_slice(term.as_bytes());
+            o.term_offsets.push(o.term_bytes.len() as u32);
+            o.term_df.push(posts.len() as u32);
+            // Nodes were added in increasing order, so each list is already sorted.
+            for chunk in posts.chunks(BLOCK) {
+                for &(d, tf) in chunk {
+                    o.post_docs.push(d);
+                    o.post_tf.push(tf);
+                }
+                o.block_last.push(chunk[chunk.len() - 1].0);
+                o.block_max_tf
+                    .push(chunk.iter().map(|p| p.1).max().unwrap_or(0));
+                o.block_min_len.push(
+                    chunk
+                        .iter()
+                        .map(|p| o.doc_len[p.0 as usize])
+                        .min()
+                        .unwrap_or(0),
+                );
+                o.block_start.push(o.post_docs.len() as u32);
+            }
+            o.term_blocks.push(o.block_last.len() as u32);
+        }
+        o
+    }
+}
+
+/// The sections of an inverted index, owned (a fresh build).
+#[derive(Debug, Default, Clone)]
+pub struct OwnedPostings {
+    term_bytes: Vec<u8>,
+    term_offsets: Vec<u32>,
+    term_df: Vec<u32>,
+    term_blocks: Vec<u32>,
+    block_last: Vec<u32>,
+    block_start: Vec<u32>,
+    block_max_tf: Vec<u32>,
+    block_min_len: Vec<u32>,
+    post_docs: Vec<u32>,
+    post_tf: Vec<u32>,
+    doc_len: Vec<u32>,
+}
+
+impl OwnedPostings {
+    /// Appends the sections to an index file.
+    pub fn write(&self, w: &mut FileWriter) {
+        w.section("term_bytes", &self.term_bytes)
+            .section("term_offsets", &self.term_offsets)
+            .section("term_df", &self.term_df)
+            .section("term_blocks", &self.term_blocks)
+            .section("block_last", &self.block_last)
+            .section("block_start", &self.block_start)
+            .section("block_max_tf", &self.block_max_tf)
+            .section("block_min_len", &self.block_min_len)
+            .section("post_docs", &self.post_docs)
+            .section("post_tf", &self.post_tf)
+            .section("doc_len", &self.doc_len);
+    }
+
+    /// A searchable view (checked like a file's).
+    pub fn view(&self) -> Result<Postings<'_>> {
+        Postings::new(
+            Sections {
+                term_bytes: &self.term_bytes,
+                term_offsets: &self.term_offsets,
+                term_df: &self.term_df,
+                term_blocks: &self.term_blocks,
+                block_last: &self.block_last,
+                block_start: &self.block_start,
+                block_max_tf: &self.block_max_tf,
+                block_min_len: &self.block_min_len,
+                post_docs: &self.post_docs,
+                post_tf: &self.post_tf,
+                doc_len: &self.doc_len,
+            },
+            "in-memory postings",
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Sections<'a> {
+    term_bytes: &'a [u8],
+    term_offsets: &'a [u32],
+    term_df: &'a [u32],
+    term_blocks: &'a [u32],
+    block_last: &'a [u32],
+    block_start: &'a [u32],
+    block_max_tf: &'a [u32],
+    block_min_len: &'a [u32],
+    post_docs: &'a [u32],
+    post_tf: &'a [u32],
+    doc_len: &'a [u32],
+}
+
+/// An inverted index viewed in place, every offset checked once.
+#[derive(Debug, Clone, Copy)]
+pub struct Postings<'a> {
+    s: Sections<'a>,
+    avg_len: f32,
+}
+
+/// A scored document.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Hit {
+    pub score: f32,
+    pub node: u32,
+}
+
+/// Better first: higher score, then lower node (so results are deterministic).
+fn better(a: &Hit, b: &Hit) -> Ordering {
+    b.score.total_cmp(&a.score).then(a.node.cmp(&b.node))
+}
+
+/// Heap entry whose maximum is the worst kept hit.
+#[derive(Debug, PartialEq)]
+struct Worst(Hit);
+impl Eq for Worst {}
+impl Ord for Worst {
+    fn cmp(&self, o: &Self) -> Ordering {
+        better(&self.0, &o.0)
+    }
+}
+impl PartialOrd for Worst {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+
+/// The `k` best hits seen.
+struct Top {
+    k: usize,
+    heap: BinaryHeap<Worst>,
+}
+
+impl Top {
+    fn new(k: usize) -> Top {
+        Top {
+            k,
+            heap: BinaryHeap::with_capacity(k + 1),
+        }
+    }
+    /// The score a new document must beat (strictly) to be kept.
+    fn threshold(&self) -> f32 {
+        if self.heap.len() < self.k {
+            f32::NEG_INFINITY
+        } else {
+            self.heap.peek().map_or(f32::NEG_INFINITY, |w| w.0.score)
+        }
+    }
+    fn push(&mut self, h: Hit) {
+        if self.k == 0 {
+            return;
+        }
+        if self.heap.len() < self.k {
+            self.heap.push(Worst(h));
+        } else if self
+            .heap
+            .peek()
+            .is_some_and(|w| better(&h, &w.0) == Ordering::Less)
+        {
+            self.heap.pop();
+            self.heap.push(Worst(h));
+        }
+    }
+    fn into_sorted(self) -> Vec<Hit> {
+        let mut v: Vec<Hit> = self.heap.into_iter().map(|w| w.0).collect();
+        v.sort_by(better);
+        v
+    }
+}
+
+/// One query term's walk over its postings.
+struct Cursor {
+    /// Position of the term in the query (scores are summed in this order).
+    slot: usize,
+    weight: f32,
+    /// Bound on this term's contribution anywhere.
+    max_ub: f32,
+    block: usize,
+    block_end: usize,
+    pos: usize,
+    end: usize,
+}
+
+impl<'a> Postings<'a> {
+    /// Views the sections of `f` (written by [`OwnedPostings::write`]).
+    pub fn open(f: &'a IndexFile) -> Result<Postings<'a>> {
+        Postings::new(
+            Sections {
+                term_bytes: f.get("term_bytes")?,
+                term_offsets: f.get("term_offsets")?,
+                term_df: f.get("term_df")?,
+                term_blocks: f.get("term_blocks")?,
+                block_last: f.get("block_last")?,
+                block_start: f.get("block_start")?,
+                block_max_tf: f.get("block_max_tf")?,
+                block_min_len: f.get("block_min_len")?,
+                post_docs: f.get("post_docs")?,
+                post_tf: f.get("post_tf")?,
+                doc_len: f.get("doc_len")?,
+            },
+            &f.path().display().to_string(),
+        )
+    }
+
+    /// Checks every count and offset, so searches index without re-checking.
+    fn new(s: Sections<'a>, what: &str) -> Result<Postings<'a>> {
+        let bad = |m: &str| Error::corrupt(what, m);
+        let terms = s.term_df.len();
+        let blocks = s.block_last.len();
+        let n = s.doc_len.len();
+        let monotone = |v: &[u32], last: usize| {
+            v.windows(2).all(|w| w[0] <= w[1]) && v.last() == Some(&(last as u32))
+        };
+        let ok = s.term_offsets.len() == terms + 1
+            && s.term_blocks.len() == terms + 1
+            && s.term_offsets.first() == Some(&0)
+            && s.term_blocks.first() == Some(&0)
+            && monotone(s.term_offsets, s.term_bytes.len())
+            && monotone(s.term_blocks, blocks)
+            && s.block_start.len() == blocks + 1
+            && s.block_start.first() == Some(&0)
+            && monotone(s.block_start, s.post_docs.len())
+            && s.block_max_tf.len() == blocks
+            && s.block_min_len.len() == blocks
+            && s.post_tf.len() == s.post_docs.len()
+            && n < u32::MAX as usize;
+        if !ok {
+            return Err(bad("full-text index sections do not agree"));
+        }
+        for t in 0..terms {
+            let (b0, b1) = (s.term_blocks[t] as usize, s.term_blocks[t + 1] as usize);
+            let (p0, p1) = (s.block_start[b0] as usize, s.block_start[b1] as usize);
+            if p1 - p0 != s.term_df[t] as usize || (b0 == b1) != (p0 == p1) {
+                return Err(bad("full-text term statistics disagree with its postings"));
+            }
+            let mut prev: Option<u32> = None;
+            for b in b0..b1 {
+                let (q0, q1) = (s.block_start[b] as usize, s.block_start[b + 1] as usize);
+                if q0 == q1 {
+                    return Err(bad("empty full-text postings block"));
+                }
+                for p in q0..q1 {
+                    let d = s.post_docs[p];
+                    if prev.is_some_and(|x| x >= d) || d as usize >= n || s.post_tf[p] == 0 {
+                        return Err(bad("full-text postings out of order or range"));
+                    }
+                    if s.post_tf[p] > s.block_max_tf[b]
+                        || s.doc_len[d as usize] < s.block_min_len[b]
+                    {
+                        return Err(bad("full-text block bounds do not hold"));
+                    }
+                    prev = Some(d);
+                }
+                if prev != Some(s.block_last[b]) {
+                    return Err(bad("full-text block's last node is wrong"));
+                }
+            }
+            if std::str::from_utf8(
+                &s.term_bytes[s.term_offsets[t] as usize..s.term_offsets[t + 1] as usize],
+            )
+            .is_err()
+            {
+                return Err(bad("full-text term is not UTF-8"));
+            }
+        }
+        let total: u64 = s.doc_len.iter().map(|&l| l as u64).sum();
+        let avg_len = if n == 0 {
+            1.0
+        } else {
+            (total as f64 / n as f64).max(1e-9) as f32
+        };
+        Ok(Postings { s, avg_len })
+    }
+
+    /// Documents in the index.
+    pub fn len(&self) -> usize {
+        self.s.doc_len.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.s.doc_len.is_empty()
+    }
+
+    /// Distinct terms.
+    pub fn num_terms(&self) -> usize {
+        self.s.term_df.len()
+    }
+
+    fn term_text(&self, t: usize) -> &'a str {
+        let b = &self.s.term_bytes
+            [self.s.term_offsets[t] as usize..self.s.term_offsets[t + 1] as usize];
+        // Checked at open.
+        std::str::from_utf8(b).unwrap_or("")
+    }
+
+    /// The term's id, by binary search of the sorted dictionary.
+    pub fn term(&self, term: &str) -> Option<usize> {
+        let (mut lo, mut hi) = (0, self.num_terms());
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            match self.term_text(mid).cmp(term) {
+                Ordering::Less => lo = mid + 1,
+                Ordering::Greater => hi = mid,
+                Ordering::Equal => return Some(mid),
+            }
+        }
+        None
+    }
+
+    /// Documents containing term `t`.
+    pub fn doc_freq(&self, t: usize) -> u32 {
+        self.s.term_df[t]
+    }
+
+    fn idf(&self, t: usize) -> f32 {
+        let n = self.len() as f64;
+        let df = self.s.term_df[t] as f64;
+        (1.0 + (n - df + 0.5) / (df + 0.5)).ln() as f32
+    }
+
+    #[inline]
+    fn tf_part(&self, p: &Bm25Params, tf: u32, len: u32) -> f32 {
+        let tf = tf as f32;
+        let norm = p.k1 * (1.0 - p.b + p.b * len as f32 / self.avg_len);
+        tf / (tf + norm)
+    }
+
+    /// Query terms with their ids and weights (`idf * boost`), duplicates merged; unknown
+    /// terms dropped (they match nothing).
+    fn weights(&self, terms: &[(&str, f32)]) -> Vec<(usize, f32)> {
+        let mut out: Vec<(usize, f32)> = Vec::new();
+        for &(term, boost) in terms {
+            let Some(t) = self.term(term) else { continue };
+            match out.iter_mut().find(|w| w.0 == t) {
+                Some(w) => w.1 += boost * self.idf(t),
+                None => out.push((t, boost * self.idf(t))),
+            }
+        }
+        out
+    }
+
+    /// Every matching document scored, the `k` best returned: the reference for
+    /// [`Self::search`].
+    pub fn search_exhaustive(
+        &self,
+        terms: &[(&str, f32)],
+        op: Operator,
+        k: usize,
+        params: &Bm25Params,
+        filter: Option<&NodeFilter>,
+    ) -> Vec<Hit> {
+        let weights = self.weights(terms);
+        let all_known = weights.len() == distinct(terms);
+        let mut per_doc: HashMap<u32, Vec<Option<f32>>> = HashMap::new();
+        for (slot, &(t, w)) in weights.iter().enumerate() {
+            let s = &self.s;
+            let (p0, p1) = (
+                s.block_start[s.term_blocks[t] as usize] as usize,
+                s.block_start[s.term_blocks[t + 1] as usize] as usize,
+            );
+            for p in p0..p1 {
+                let d = s.post_docs[p];
+                let parts = per_doc
+                    .entry(d)
+                    .or_insert_with(|| vec![None; weights.len()]);
+                parts[slot] = Some(w * self.tf_part(params, s.post_tf[p], s.doc_len[d as usize]));
+            }
+        }
+        let mut top = Top::new(k);
+        for (d, parts) in per_doc {
+            if filter.is_some_and(|f| !f.allows(d)) {
+                continue;
+            }
+            if op == Operator::And && (!all_known || parts.contains(&None)) {
+                continue;
+            }
+            top.push(Hit {
+                score: parts.iter().map(|x| x.unwrap_or(0.0)).sum(),
+                node: d,
+            });
+        }
+        top.into_sorted()
+    }
+
+    /// The `k` best documents for the analysed query `terms` (term, boost), by block-max
+    /// WAND (OR) or a leapfrog intersection (AND), skipping nodes `filter` rejects.
+    pub fn search(
+        &self,
+        terms: &[(&str, f32)],
+        op: Operator,
+        k: usize,
+        params: &Bm25Params,
+        filter: Option<&NodeFilter>,
+    ) -> Vec<Hit> {
+        let weights = self.weights(terms);
+        if k == 0 || weights.is_empty() || (op == Operator::And && weights.len() != distinct(terms))
+        {
+            return Vec::new();
+        }
+        let mut cursors: Vec<Cursor> = weights
+            .iter()
+            .enumerate()
+            .map(|(slot, &(t, w))| {
+                let (b0, b1) = (
+                    self.s.term_blocks[t] as usize,
+                    self.s.term_blocks[t + 1] as usize,
+                );
+                let max_ub = (b0..b1)
+                    .map(|b| self.block_ub(params, w, b))
+                    .fold(0.0, f32::max);
+                Cursor {
+                    slot,
+                    weight: w,
+                    max_ub,
+                    block: b0,
+                    block_end: b1,
+                    pos: self.s.block_start[b0] as usize,
+                    end: self.s.block_start[b1] as usize,
+                }
+            })
+            .collect();
+        let mut top = Top::new(k);
+        let mut parts = vec![0f32; weights.len()];
+        match op {
+            Operator::Or => self.wand(&mut cursors, params, filter, &mut top, &mut parts),
+            Operator::And => self.intersect(&mut cursors, params, filter, &mut top, &mut parts),
+        }
+        top.into_sorted()
+    }
+
+    /// Bound on weight `w` times the term part anywhere in block `b`, a hair loose so f32
+    /// rounding cannot make it lower than a score it bounds.
+    fn block_ub(&self, p: &Bm25Params, w: f32, b: usize) -> f32 {
+        if b >= self.s.block_last.len() {
+            return 0.0;
+        }
+        w * self.tf_part(p, self.s.block_max_tf[b], self.s.block_min_len[b]) * (1.0 + 1e-5)
+    }
+
+    #[inline]
+    fn doc(&self, c: &Cursor) -> u32 {
+        if c.pos < c.end {
+            self.s.post_docs[c.pos]
+        } else {
+            u32::MAX
+        }
+    }
+
+    /// The first block of `c` at or after its current one whose last node is `>= target`
+    /// (`block_end` if none), without moving `c`.
+    fn block_for(&self, c: &Cursor, target: u32) -> usize {
+        let mut b = c.block;
+        while b < c.block_end && self.s.block_last[b] < target {
+            b += 1;
+        }
+        b
+    }
+
+    /// Moves `c` to its first posting `>= target`.
+    fn advance_to(&self, c: &mut Cursor, target: u32) {
+        if self.doc(c) >= target {
+            return;
+        }
+        c.block = self.block_for(c, target);
+        if c.block == c.block_end {
+            c.pos = c.end;
+            return;
+        }
+        let start = (self.s.block_start[c.block] as usize).max(c.pos);
+        let stop = self.s.block_start[c.block + 1] as usize;
+        c.pos = start + self.s.post_docs[start..stop].partition_point(|&d| d < target);
+    }
+
+    fn next(&self, c: &mut Cursor) {
+        c.pos += 1;
+        while c.block < c.block_end && c.pos >= self.s.block_start[c.block + 1] as usize {
+            c.block += 1;
+        }
+    }
+
+    /// Scores node `d` with the cursors positioned on it and offers it to `top`.
+    fn score(&self, d: u32, on: &[Cursor], params: &Bm25Params, top: &mut Top, parts: &mut [f32]) {
+        parts.iter_mut().for_each(|x| *x = 0.0);
+        let len = self.s.doc_len[d as usize];
+        for c in on {
+            parts[c.slot] = c.weight * self.tf_part(params, self.s.post_tf[c.pos], len);
+        }
+        top.push(Hit {
+            score: parts.iter().sum(),
+            node: d,
+        });
+    }
+
+    fn wand(
+        &self,
+        cursors: &mut [Cursor],
+        params: &Bm25Params,
+        filter: Option<&NodeFilter>,
+        top: &mut Top,
+        parts: &mut [f32],
+    ) {
+        let mut blocks: Vec<Option<usize>> = Vec::with_capacity(cursors.len());
+        loop {
+            // Few terms, nearly sorted from the last round: insertion sort is the cheap one.
+            for i in 1..cursors.len() {
+                let mut j = i;
+                while j > 0 && self.doc(&cursors[j - 1]) > self.doc(&cursors[j]) {
+                    cursors.swap(j - 1, j);
+                    j -= 1;
+                }
+            }
+            let theta = top.threshold();
+            let mut acc = 0f32;
+            let mut pivot = None;
+            for (i, c) in cursors.iter().enumerate() {
+                if self.doc(c) == u32::MAX {
+                    break;
+                }
+                acc += c.max_ub;
+                if acc > theta {
+                    pivot = Some(i);
+                    break;
+                }
+            }
+            let Some(mut pivot) = pivot else { return };
+            let d = self.doc(&cursors[pivot]);
+            while pivot + 1 < cursors.len() && self.doc(&cursors[pivot + 1]) == d {
+                pivot += 1;
+            }
+            // Each term's block holding `d`; `None` when its postings end before `d`.
+            blocks.clear();
+            blocks.extend(
+                cursors[..=pivot]
+                    .iter()
+                    .map(|c| Some(self.block_for(c, d)).filter(|&b| b < c.block_end)),
+            );
+            let bound: f32 = cursors[..=pivot]
+                .iter()
+                .zip(&blocks)
+                .map(|(c, b)| b.map_or(0.0, |b| self.block_ub(params, c.weight, b)))
+                .sum();
+            if bound > theta {
+                if self.doc(&cursors[0]) == d {
+                    if filter.is_none_or(|f| f.allows(d)) {
+                        self.score(d, &cursors[..=pivot], params, top, parts);
+                    }
+                    for c in cursors[..=pivot].iter_mut() {
+                        self.next(c);
+                    }
+                } else {
+                    for c in cursors[..pivot].iter_mut() {
+                        self.advance_to(c, d);
+                    }
+                }
+            } else {
+                // No node before the end of the shortest of these blocks can beat theta
+                // (each term's part is bounded by its block there), nor can any node
+                // before the next cursor's, which has none of these terms.
+                let mut next = blocks
+                    .iter()
+                    .flatten()
+                    .map(|&b| self.s.block_last[b].saturating_add(1))
+                    .min()
+                    .unwrap_or(u32::MAX);
+                if let Some(c) = cursors.get(pivot + 1) {
+                    next = next.min(self.doc(c));
+                }
+                let next = next.max(d + 1);
+                for c in cursors[..=pivot].iter_mut() {
+                    self.advance_to(c, next);
+                }
+            }
+        }
+    }
+
+    fn intersect(
+        &self,
+        cursors: &mut [Cursor],
+        params: &Bm25Params,
+        filter: Option<&NodeFilter>,
+        top: &mut Top,
+        parts: &mut [f32],
+    ) {
+        // Rarest first: its postings drive the walk.
+        cursors.sort_by_key(|c| c.end - c.pos);
+        loop {
+            let mut d = self.doc(&cursors[0]);
+            if d == u32::MAX {
+                return;
+            }
+            let mut all = true;
+            for c in cursors.iter_mut().skip(1) {
+                self.advance_to(c, d);
+                let di = self.doc(c);
+                if di != d {
+                    all = false;
+                    d = di;
+                    break;
+                }
+            }
+            if all {
+                if filter.is_none_or(|f| f.allows(d)) {
+                    self.score(d, cursors, params, top, parts);
+                }
+                self.next(&mut cursors[0]);
+            } else if d == u32::MAX {
+                return;
+            } else {
+                self.advance_to(&mut cursors[0], d);
+            }
+        }
+    }
+}
+
+/// Distinct terms of a query.
+fn distinct(terms: &[(&str, f32)]) -> usize {
+    let mut seen: Vec<&str> = terms.iter().map(|t| t.0).collect();
+    seen.sort_unstable();
+    seen.dedup();
+    seen.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::analyzer::{Analyzer, AnalyzerOptions};
+    use oxvec_linalg::rng::SplitMix64;
+
+    /// A Zipf-like corpus: a few very common terms, a long tail, varied lengths.
+    fn corpus(n: usize, seed: u64) -> Vec<Vec<Token>> {
+        let mut rng = SplitMix64::new(seed);
+        (0..n)
+            .map(|_| {
+                let len = 1 + rng.below(60);
+                (0..len)
+                    .map(|i| {
+                        let r = rng.next_f64();
+                        let t = (r * r * r * 2000.0) as usize;
+                        Token {
+                            term: format!("t{t}"),
+                            position: i as u32,
+                        }
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn build(docs: &[Vec<Token>]) -> OwnedPostings {
+        let mut b = PostingsBuilder::new();
+        for d in docs {
+            b.add(d).unwrap();
+        }
+        b.finish()
+    }
+
+    #[test]
+    fn wand_returns_exactly_the_exhaustive_top_k() {
+        let docs = corpus(5000, 7);
+        let owned = build(&docs);
+        let p = owned.view().unwrap();
+        let mut rng = SplitMix64::new(11);
+        let mut filter = NodeFilter::all(p.len());
+        for node in 0..p.len() as u32 {
+            if rng.below(3) == 0 {
+                filter.set(node, false);
+            }
+        }
+        let params = [
+            Bm25Params::default(),
+            Bm25Params { k1: 2.0, b: 0.3 },
+            Bm25Params { k1: 0.0, b: 0.0 },
+        ];
+        for q in 0..200 {
+            let nterms = 1 + q % 5;
+            let names: Vec<String> = (0..nterms)
+                .map(|_| {
+                    let r = rng.next_f64();
+                    format!("t{}", (r * r * 2500.0) as usize)
+                })
+                .collect();
+            let terms: Vec<(&str, f32)> = names
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    // Boosts: one raised, one zero (the term must still count for AND).
+                    let boost = match i {
+                        0 => 2.0,
+                        2 => 0.0,
+                        _ => 1.0,
+                    };
+                    (s.as_str(), boost)
+                })
+                .collect();
+            let prm = &params[q % params.len()];
+            for op in [Operator::Or, Operator::And] {
+                for f in [None, Some(&filter)] {
+                    for k in [1, 10, 100] {
+                        let want = p.search_exhaustive(&terms, op, k, prm, f);
+                        let got = p.search(&terms, op, k, prm, f);
+                        assert_eq!(got, want, "query {terms:?} {op:?} k={k} {prm:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn scores_follow_lucene_bm25() {
+        let a = Analyzer::new(AnalyzerOptions::default()).unwrap();
+        let texts = [
+            "vector databases store vectors",
+            "a database of text",
+            "vectors and more vectors and vectors",
+        ];
+        let mut b = PostingsBuilder::new();
+        for t in texts {
+            let mut toks = Vec::new();
+            a.analyze(t, 0, &mut toks);
+            b.add(&toks).unwrap();
+        }
+        let owned = b.finish();
+        let p = owned.view().unwrap();
+        // Analysed lengths: [vector, databas, store, vector] = 4, [databas, text] = 2,
+        // [vector, vector, vector] = 3 ("and", "more", "a", "of" are stop words).
+        let avg = 3.0f32;
+        let idf = |df: f32| (1.0f32 + (3.0 - df + 0.5) / (df + 0.5)).ln();
+        let tf = |tf: f32, len: f32| tf / (tf + 1.2 * (1.0 - 0.75 + 0.75 * len / avg));
+        let hits = p.search(
+            &[("vector", 1.0)],
+            Operator::Or,
+            10,
+            &Bm25Params::default(),
+            None,
+        );
+        let want = [
+            (2u32, idf(2.0) * tf(3.0, 3.0)),
+            (0, idf(2.0) * tf(2.0, 4.0)),
+        ];
+        assert_eq!(hits.len(), 2);
+        for (h, (node, score)) in hits.iter().zip(want) {
+            assert_eq!(h.node, node);
+            assert!((h.score - score).abs() < 1e-6, "{} vs {score}", h.score);
+        }
+    }
+
+    #[test]
+    fn unknown_terms_match_nothing_and_and_needs_every_term() {
+        let owned = build(&corpus(300, 3));
+        let p = owned.view().unwrap();
+        let prm = Bm25Params::default();
+        assert!(p
+            .search(&[("nope", 1.0)], Operator::Or, 10, &prm, None)
+            .is_empty());
+        assert!(!p
+            .search(&[("t0", 1.0), ("nope", 1.0)], Operator::Or, 10, &prm, None)
+            .is_empty());
+        assert!(p
+            .search(&[("t0", 1.0), ("nope", 1.0)], Operator::And, 10, &prm, None)
+            .is_empty());
+        assert!(p
+            .search(&[("t0", 1.0)], Operator::Or, 0, &prm, None)
+            .is_empty());
+        let empty = PostingsBuilder::new().finish();
+        assert!(empty
+            .view()
+            .unwrap()
+            .search(&[("t0", 1.0)], Operator::Or, 5, &prm, None)
+            .is_empty());
+    }
+
+    #[test]
+    fn damaged_sections_are_refused() {
+        let owned = build(&corpus(400, 5));
+        let mut bad = owned.clone();
+        bad.post_docs.swap(0, 1);
+        assert!(bad.view().is_err());
+        let mut bad = owned.clone();
+        bad.block_max_tf[0] = 0;
+        assert!(bad.view().is_err());
+        let mut bad = owned.clone();
+        bad.term_offsets.pop();
+        assert!(bad.view().is_err());
+        let mut bad = owned.clone();
+        *bad.doc_len.last_mut().unwrap() = 0;
+        bad.block_min_len.iter_mut().for_each(|m| *m = (*m).min(1));
+        let _ = bad.view(); // lengths may change freely as long as the bounds still hold
+        let mut bad = owned;
+        bad.term_bytes[0] = 0xff;
+        assert!(bad.view().is_err());
+    }
+
+    #[test]
+    fn params_are_checked() {
+        assert!(Bm25Params::default().check().is_ok());
+        assert!(Bm25Params { k1: -1.0, b: 0.5 }.check().is_err());
+        assert!(Bm25Params {
+            k1: f32::NAN,
+            b: 0.5
+        }
+        .check()
+        .is_err());
+        assert!(Bm25Params { k1: 1.0, b: 1.5 }.check().is_err());
+    }
+}
