@@ -69,13 +69,26 @@ pub enum Operator {
 /// Collects analysed documents; [`Self::finish`] lays them out.
 #[derive(Debug, Default)]
 pub struct PostingsBuilder {
-    terms: HashMap<String, Vec<(u32, u32)>>,
+    terms: HashMap<String, TermPosts>,
     doc_len: Vec<u32>,
+    with_positions: bool,
+}
+
+/// One term's postings while building: (node, frequency) and, with positions, each
+/// posting's positions one after another.
+#[derive(Debug, Default)]
+struct TermPosts {
+    posts: Vec<(u32, u32)>,
+    positions: Vec<u32>,
 }
 
 impl PostingsBuilder {
-    pub fn new() -> Self {
-        Self::default()
+    /// A builder; `with_positions` keeps every token's position (phrase queries need them).
+    pub fn new(with_positions: bool) -> Self {
+        PostingsBuilder {
+            with_positions,
+            ..Self::default()
+        }
     }
 
     /// Adds the next document (node `self.len()`), given its tokens.
@@ -84,15 +97,17 @@ impl PostingsBuilder {
             .ok()
             .filter(|&n| n < u32::MAX)
             .ok_or_else(|| Error::invalid("a full-text index holds at most 2^32 - 2 rows"))?;
-        let mut counts: HashMap<&str, u32> = HashMap::new();
+        let mut by_term: HashMap<&str, Vec<u32>> = HashMap::new();
         for t in tokens {
-            *counts.entry(t.term.as_str()).or_default() += 1;
+            by_term.entry(t.term.as_str()).or_default().push(t.position);
         }
-        for (term, tf) in counts {
-            self.terms
-                .entry(term.to_string())
-                .or_default()
-                .push((node, tf));
+        for (term, mut positions) in by_term {
+            let e = self.terms.entry(term.to_string()).or_default();
+            e.posts.push((node, positions.len() as u32));
+            if self.with_positions {
+                positions.sort_unstable();
+                e.positions.extend_from_slice(&positions);
+            }
         }
         self.doc_len
             .push(u32::try_from(tokens.len()).unwrap_or(u32::MAX));
@@ -109,25 +124,39 @@ impl PostingsBuilder {
     }
 
     /// The sections, terms sorted by their bytes.
-    pub fn finish(self) -> OwnedPostings {
-        let mut terms: Vec<(String, Vec<(u32, u32)>)> = self.terms.into_iter().collect();
+    pub fn finish(self) -> Result<OwnedPostings> {
+        let mut terms: Vec<(String, TermPosts)> = self.terms.into_iter().collect();
         terms.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let mut o = OwnedPostings {
             doc_len: self.doc_len,
             ..OwnedPostings::default()
         };
+        let too_big =
+            || Error::invalid("a full-text index is limited to 2^32 postings and positions");
         o.term_offsets.push(0);
         o.term_blocks.push(0);
         o.block_start.push(0);
-        for (term, posts) in terms {
+        if self.with_positions {
+            o.pos_start.push(0);
+        }
+        for (term, tp) in terms {
             o.term_bytes.extend_from_slice(term.as_bytes());
-            o.term_offsets.push(o.term_bytes.len() as u32);
-            o.term_df.push(posts.len() as u32);
+            o.term_offsets
+                .push(u32::try_from(o.term_bytes.len()).map_err(|_| too_big())?);
+            o.term_df.push(tp.posts.len() as u32);
+            let mut at = 0usize;
             // Nodes were added in increasing order, so each list is already sorted.
-            for chunk in posts.chunks(BLOCK) {
+            for chunk in tp.posts.chunks(BLOCK) {
                 for &(d, tf) in chunk {
                     o.post_docs.push(d);
                     o.post_tf.push(tf);
+                    if self.with_positions {
+                        let next = at + tf as usize;
+                        o.positions.extend_from_slice(&tp.positions[at..next]);
+                        at = next;
+                        o.pos_start
+                            .push(u32::try_from(o.positions.len()).map_err(|_| too_big())?);
+                    }
                 }
                 o.block_last.push(chunk[chunk.len() - 1].0);
                 o.block_max_tf
@@ -139,11 +168,12 @@ impl PostingsBuilder {
                         .min()
                         .unwrap_or(0),
                 );
-                o.block_start.push(o.post_docs.len() as u32);
+                o.block_start
+                    .push(u32::try_from(o.post_docs.len()).map_err(|_| too_big())?);
             }
             o.term_blocks.push(o.block_last.len() as u32);
         }
-        o
+        Ok(o)
     }
 }
 
@@ -161,6 +191,9 @@ pub struct OwnedPostings {
     post_docs: Vec<u32>,
     post_tf: Vec<u32>,
     doc_len: Vec<u32>,
+    /// With positions: where each posting's positions start (one more than postings).
+    pos_start: Vec<u32>,
+    positions: Vec<u32>,
 }
 
 impl OwnedPostings {
@@ -177,6 +210,10 @@ impl OwnedPostings {
             .section("post_docs", &self.post_docs)
             .section("post_tf", &self.post_tf)
             .section("doc_len", &self.doc_len);
+        if !self.pos_start.is_empty() {
+            w.section("pos_start", &self.pos_start)
+                .section("positions", &self.positions);
+        }
     }
 
     /// A searchable view (checked like a file's).
@@ -194,6 +231,8 @@ impl OwnedPostings {
                 post_docs: &self.post_docs,
                 post_tf: &self.post_tf,
                 doc_len: &self.doc_len,
+                positions: (!self.pos_start.is_empty())
+                    .then_some((self.pos_start.as_slice(), self.positions.as_slice())),
             },
             "in-memory postings",
         )
@@ -213,6 +252,8 @@ struct Sections<'a> {
     post_docs: &'a [u32],
     post_tf: &'a [u32],
     doc_len: &'a [u32],
+    /// `pos_start` and `positions`, when the index keeps positions.
+    positions: Option<(&'a [u32], &'a [u32])>,
 }
 
 /// An inverted index viewed in place, every offset checked once.
@@ -321,6 +362,11 @@ impl<'a> Postings<'a> {
                 post_docs: f.get("post_docs")?,
                 post_tf: f.get("post_tf")?,
                 doc_len: f.get("doc_len")?,
+                positions: if f.header.sections.iter().any(|e| e.name == "pos_start") {
+                    Some((f.get("pos_start")?, f.get("positions")?))
+                } else {
+                    None
+                },
             },
             &f.path().display().to_string(),
         )
@@ -385,6 +431,20 @@ impl<'a> Postings<'a> {
             .is_err()
             {
                 return Err(bad("full-text term is not UTF-8"));
+            }
+        }
+        if let Some((starts, positions)) = s.positions {
+            if starts.len() != s.post_docs.len() + 1
+                || starts.first() != Some(&0)
+                || !monotone(starts, positions.len())
+            {
+                return Err(bad("full-text position offsets do not agree"));
+            }
+            for p in 0..s.post_docs.len() {
+                let run = &positions[starts[p] as usize..starts[p + 1] as usize];
+                if run.len() != s.post_tf[p] as usize || run.windows(2).any(|w| w[0] >= w[1]) {
+                    return Err(bad("full-text positions disagree with their postings"));
+                }
             }
         }
         let total: u64 = s.doc_len.iter().map(|&l| l as u64).sum();
@@ -707,10 +767,109 @@ impl<'a> Postings<'a> {
     ) {
         // Rarest first: its postings drive the walk.
         cursors.sort_by_key(|c| c.end - c.pos);
+        while let Some(d) = self.align(cursors) {
+            if filter.is_none_or(|f| f.allows(d)) {
+                self.score(d, cursors, params, top, parts);
+            }
+            self.next(&mut cursors[0]);
+        }
+    }
+
+    /// Whether the index keeps token positions (phrase queries need them).
+    pub fn has_positions(&self) -> bool {
+        self.s.positions.is_some()
+    }
+
+    /// The `k` best documents containing the phrase `terms` (each term with its offset in
+    /// the phrase, from the analysed query's positions). A match is an occurrence of the
+    /// first term with one occurrence of every other term such that their positions, each
+    /// shifted back by its offset, lie within a window of `slop + 1` positions (`slop = 0`:
+    /// exactly in order and adjacent). A document scores as one term of BM25 whose weight
+    /// is the terms' summed idf (times `boost`) and whose frequency is its number of
+    /// matches.
+    #[allow(clippy::too_many_arguments)]
+    pub fn phrase(
+        &self,
+        terms: &[(&str, u32)],
+        slop: u32,
+        boost: f32,
+        k: usize,
+        params: &Bm25Params,
+        filter: Option<&NodeFilter>,
+    ) -> Result<Vec<Hit>> {
+        let Some((starts, positions)) = self.s.positions else {
+            return Err(Error::invalid(
+                "phrase queries need positions: build the full-text index with with_position=True",
+            ));
+        };
+        let mut ids = Vec::with_capacity(terms.len());
+        for &(t, _) in terms {
+            match self.term(t) {
+                Some(id) => ids.push(id),
+                None => return Ok(Vec::new()),
+            }
+        }
+        if k == 0 || ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut distinct_ids = ids.clone();
+        distinct_ids.sort_unstable();
+        distinct_ids.dedup();
+        let weight: f32 = boost * ids.iter().map(|&t| self.idf(t)).sum::<f32>();
+        let mut cursors: Vec<Cursor> = distinct_ids
+            .iter()
+            .enumerate()
+            .map(|(slot, &t)| {
+                let (b0, b1) = (
+                    self.s.term_blocks[t] as usize,
+                    self.s.term_blocks[t + 1] as usize,
+                );
+                Cursor {
+                    slot,
+                    weight: 0.0,
+                    max_ub: 0.0,
+                    block: b0,
+                    block_end: b1,
+                    pos: self.s.block_start[b0] as usize,
+                    end: self.s.block_start[b1] as usize,
+                }
+            })
+            .collect();
+        // For each phrase term, the cursor holding its postings.
+        let cursor_of: Vec<usize> = ids
+            .iter()
+            .map(|t| distinct_ids.binary_search(t).unwrap_or(0))
+            .collect();
+        let offsets: Vec<i64> = terms.iter().map(|t| t.1 as i64).collect();
+        let mut top = Top::new(k);
+        let mut lists: Vec<&[u32]> = vec![&[]; ids.len()];
+        while let Some(d) = self.align(&mut cursors) {
+            if filter.is_none_or(|f| f.allows(d)) {
+                for (i, &c) in cursor_of.iter().enumerate() {
+                    let p = cursors[c].pos;
+                    lists[i] = &positions[starts[p] as usize..starts[p + 1] as usize];
+                }
+                let freq = phrase_matches(&lists, &offsets, slop as i64);
+                if freq > 0 {
+                    let len = self.s.doc_len[d as usize];
+                    top.push(Hit {
+                        score: weight * self.tf_part(params, freq, len),
+                        node: d,
+                    });
+                }
+            }
+            self.next(&mut cursors[0]);
+        }
+        Ok(top.into_sorted())
+    }
+
+    /// Moves every cursor to the next node they all hold (driven by the first); `None` when
+    /// one runs out.
+    fn align(&self, cursors: &mut [Cursor]) -> Option<u32> {
         loop {
             let mut d = self.doc(&cursors[0]);
             if d == u32::MAX {
-                return;
+                return None;
             }
             let mut all = true;
             for c in cursors.iter_mut().skip(1) {
@@ -723,17 +882,36 @@ impl<'a> Postings<'a> {
                 }
             }
             if all {
-                if filter.is_none_or(|f| f.allows(d)) {
-                    self.score(d, cursors, params, top, parts);
-                }
-                self.next(&mut cursors[0]);
-            } else if d == u32::MAX {
-                return;
-            } else {
-                self.advance_to(&mut cursors[0], d);
+                return Some(d);
             }
+            if d == u32::MAX {
+                return None;
+            }
+            self.advance_to(&mut cursors[0], d);
         }
     }
+}
+
+/// Matches of a phrase in one document: `lists[i]` are the sorted positions of phrase term
+/// `i`, `offsets[i]` its place in the phrase. Each occurrence of the first term counts once
+/// if some window of `slop + 1` positions containing it (shifted by its offset) holds a
+/// shifted occurrence of every other term.
+fn phrase_matches(lists: &[&[u32]], offsets: &[i64], slop: i64) -> u32 {
+    let mut count = 0u32;
+    for &p0 in lists[0] {
+        let base = p0 as i64 - offsets[0];
+        let found = (base - slop..=base).any(|lo| {
+            lists.iter().zip(offsets).skip(1).all(|(list, &off)| {
+                // The first shifted position >= lo must also be <= lo + slop.
+                let at = list.partition_point(|&q| (q as i64 - off) < lo);
+                list.get(at).is_some_and(|&q| q as i64 - off <= lo + slop)
+            })
+        });
+        if found {
+            count += 1;
+        }
+    }
+    count
 }
 
 /// Distinct terms of a query.
@@ -771,11 +949,11 @@ mod tests {
     }
 
     fn build(docs: &[Vec<Token>]) -> OwnedPostings {
-        let mut b = PostingsBuilder::new();
+        let mut b = PostingsBuilder::new(true);
         for d in docs {
             b.add(d).unwrap();
         }
-        b.finish()
+        b.finish().unwrap()
     }
 
     #[test]
@@ -837,13 +1015,13 @@ mod tests {
             "a database of text",
             "vectors and more vectors and vectors",
         ];
-        let mut b = PostingsBuilder::new();
+        let mut b = PostingsBuilder::new(false);
         for t in texts {
             let mut toks = Vec::new();
             a.analyze(t, 0, &mut toks);
             b.add(&toks).unwrap();
         }
-        let owned = b.finish();
+        let owned = b.finish().unwrap();
         let p = owned.view().unwrap();
         // Analysed lengths: [vector, databas, store, vector] = 4, [databas, text] = 2,
         // [vector, vector, vector] = 3 ("and", "more", "a", "of" are stop words).
@@ -885,7 +1063,7 @@ mod tests {
         assert!(p
             .search(&[("t0", 1.0)], Operator::Or, 0, &prm, None)
             .is_empty());
-        let empty = PostingsBuilder::new().finish();
+        let empty = PostingsBuilder::new(false).finish().unwrap();
         assert!(empty
             .view()
             .unwrap()
@@ -909,9 +1087,124 @@ mod tests {
         *bad.doc_len.last_mut().unwrap() = 0;
         bad.block_min_len.iter_mut().for_each(|m| *m = (*m).min(1));
         let _ = bad.view(); // lengths may change freely as long as the bounds still hold
+        let mut bad = owned.clone();
+        let p = (0..bad.post_tf.len())
+            .find(|&p| bad.post_tf[p] >= 2)
+            .unwrap();
+        let at = bad.pos_start[p] as usize;
+        bad.positions.swap(at, at + 1);
+        assert!(bad.view().is_err());
+        let mut bad = owned.clone();
+        bad.pos_start.pop();
+        assert!(bad.view().is_err());
         let mut bad = owned;
         bad.term_bytes[0] = 0xff;
         assert!(bad.view().is_err());
+    }
+
+    /// Phrase matches by enumerating every combination of occurrences.
+    fn brute_matches(lists: &[Vec<u32>], offsets: &[i64], slop: i64) -> u32 {
+        fn any_combo(
+            lists: &[Vec<u32>],
+            offsets: &[i64],
+            i: usize,
+            lo: i64,
+            hi: i64,
+            slop: i64,
+        ) -> bool {
+            if i == lists.len() {
+                return hi - lo <= slop;
+            }
+            lists[i].iter().any(|&q| {
+                let a = q as i64 - offsets[i];
+                any_combo(lists, offsets, i + 1, lo.min(a), hi.max(a), slop)
+            })
+        }
+        lists[0]
+            .iter()
+            .filter(|&&p0| {
+                let a = p0 as i64 - offsets[0];
+                any_combo(lists, offsets, 1, a, a, slop)
+            })
+            .count() as u32
+    }
+
+    #[test]
+    fn phrases_match_exactly_what_enumeration_finds() {
+        let mut rng = SplitMix64::new(21);
+        // A small vocabulary so phrases recur.
+        let docs: Vec<Vec<Token>> = (0..600)
+            .map(|_| {
+                let len = 1 + rng.below(30);
+                (0..len)
+                    .map(|i| Token {
+                        term: format!("w{}", rng.below(6)),
+                        // Gaps now and then, as removed stop words leave.
+                        position: (i + i / 7) as u32,
+                    })
+                    .collect()
+            })
+            .collect();
+        let owned = build(&docs);
+        let p = owned.view().unwrap();
+        let prm = Bm25Params::default();
+        let mut filter = NodeFilter::all(p.len());
+        for node in (0..p.len() as u32).step_by(5) {
+            filter.set(node, false);
+        }
+        for q in 0..120 {
+            let n = 1 + q % 4;
+            let names: Vec<String> = (0..n).map(|_| format!("w{}", rng.below(6))).collect();
+            let offsets: Vec<u32> = (0..n as u32)
+                .map(|i| i + u32::from(i >= 2 && q % 3 == 0))
+                .collect();
+            let terms: Vec<(&str, u32)> = names
+                .iter()
+                .map(|s| s.as_str())
+                .zip(offsets.iter().copied())
+                .collect();
+            let slop = (q % 4) as u32;
+            let f = (q % 2 == 0).then_some(&filter);
+            let got = p.phrase(&terms, slop, 1.5, 20, &prm, f).unwrap();
+            let weight: f32 = 1.5 * names.iter().map(|t| p.idf(p.term(t).unwrap())).sum::<f32>();
+            let mut want = Top::new(20);
+            for (node, d) in docs.iter().enumerate() {
+                if f.is_some_and(|f| !f.allows(node as u32)) {
+                    continue;
+                }
+                let lists: Vec<Vec<u32>> = names
+                    .iter()
+                    .map(|t| {
+                        d.iter()
+                            .filter(|x| &x.term == t)
+                            .map(|x| x.position)
+                            .collect()
+                    })
+                    .collect();
+                if lists.iter().any(|l| l.is_empty()) {
+                    continue;
+                }
+                let offs: Vec<i64> = offsets.iter().map(|&o| o as i64).collect();
+                let m = brute_matches(&lists, &offs, slop as i64);
+                if m > 0 {
+                    want.push(Hit {
+                        score: weight * p.tf_part(&prm, m, d.len() as u32),
+                        node: node as u32,
+                    });
+                }
+            }
+            assert_eq!(got, want.into_sorted(), "phrase {terms:?} slop {slop}");
+        }
+        // Without positions a phrase query is refused, by name.
+        let mut b = PostingsBuilder::new(false);
+        b.add(&docs[0]).unwrap();
+        let owned = b.finish().unwrap();
+        let err = owned
+            .view()
+            .unwrap()
+            .phrase(&[("w0", 0)], 0, 1.0, 5, &prm, None)
+            .unwrap_err();
+        assert!(err.to_string().contains("with_position"), "{err}");
     }
 
     #[test]
