@@ -491,6 +491,75 @@ impl<'a> Postings<'a> {
         None
     }
 
+    /// The text of term `t`.
+    pub fn term_str(&self, t: usize) -> &'a str {
+        self.term_text(t)
+    }
+
+    /// Terms starting with `prefix`, in dictionary order, at most `max_expansions`.
+    pub fn prefix_terms(&self, prefix: &str, max_expansions: usize) -> Vec<usize> {
+        let first = self.first_at_or_after(prefix);
+        (first..self.num_terms())
+            .take_while(|&t| self.term_text(t).starts_with(prefix))
+            .take(max_expansions)
+            .collect()
+    }
+
+    /// Terms within `max_edits` (Levenshtein over characters; at most 2) of `term` that
+    /// share its first `prefix_length` characters, with their distances: the closest
+    /// first, then the most frequent, at most `max_expansions`.
+    pub fn fuzzy_terms(
+        &self,
+        term: &str,
+        max_edits: u32,
+        prefix_length: usize,
+        max_expansions: usize,
+    ) -> Result<Vec<(usize, u32)>> {
+        if max_edits > 2 {
+            return Err(Error::invalid(format!(
+                "fuzziness must be 0, 1 or 2 edits, got {max_edits}"
+            )));
+        }
+        let want: Vec<char> = term.chars().collect();
+        let fixed = prefix_length.min(want.len());
+        let prefix: String = want[..fixed].iter().collect();
+        let mut out: Vec<(usize, u32)> = Vec::new();
+        let first = self.first_at_or_after(&prefix);
+        let mut row = Vec::new();
+        for t in first..self.num_terms() {
+            let text = self.term_text(t);
+            if !text.starts_with(prefix.as_str()) {
+                break;
+            }
+            if let Some(d) =
+                bounded_levenshtein(&want[fixed..], &text[prefix.len()..], max_edits, &mut row)
+            {
+                out.push((t, d));
+            }
+        }
+        out.sort_by(|a, b| {
+            a.1.cmp(&b.1)
+                .then(self.doc_freq(b.0).cmp(&self.doc_freq(a.0)))
+                .then(a.0.cmp(&b.0))
+        });
+        out.truncate(max_expansions);
+        Ok(out)
+    }
+
+    /// The first term `>= key` in dictionary order.
+    fn first_at_or_after(&self, key: &str) -> usize {
+        let (mut lo, mut hi) = (0, self.num_terms());
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if self.term_text(mid) < key {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+
     /// Documents containing term `t`.
     pub fn doc_freq(&self, t: usize) -> u32 {
         self.s.term_df[t]
@@ -914,6 +983,33 @@ fn phrase_matches(lists: &[&[u32]], offsets: &[i64], slop: i64) -> u32 {
     count
 }
 
+/// Levenshtein distance between `a` and the characters of `b` if it is at most `max`
+/// (`row` is scratch); gives up as soon as a whole row exceeds `max`.
+fn bounded_levenshtein(a: &[char], b: &str, max: u32, row: &mut Vec<u32>) -> Option<u32> {
+    let b: Vec<char> = b.chars().collect();
+    if a.len().abs_diff(b.len()) > max as usize {
+        return None;
+    }
+    row.clear();
+    row.extend(0..=b.len() as u32);
+    for (i, &ca) in a.iter().enumerate() {
+        let mut diag = row[0];
+        row[0] = i as u32 + 1;
+        let mut best = row[0];
+        for (j, &cb) in b.iter().enumerate() {
+            let up = row[j + 1];
+            let v = (diag + u32::from(ca != cb)).min(up + 1).min(row[j] + 1);
+            diag = up;
+            row[j + 1] = v;
+            best = best.min(v);
+        }
+        if best > max {
+            return None;
+        }
+    }
+    Some(row[b.len()]).filter(|&d| d <= max)
+}
+
 /// Distinct terms of a query.
 fn distinct(terms: &[(&str, f32)]) -> usize {
     let mut seen: Vec<&str> = terms.iter().map(|t| t.0).collect();
@@ -1205,6 +1301,118 @@ mod tests {
             .phrase(&[("w0", 0)], 0, 1.0, 5, &prm, None)
             .unwrap_err();
         assert!(err.to_string().contains("with_position"), "{err}");
+    }
+
+    #[test]
+    fn fuzzy_and_prefix_expansion_find_the_dictionary_terms_they_should() {
+        let words = [
+            "search", "searches", "seared", "serch", "starch", "research", "sea", "seat", "zebra",
+            "café", "cafe", "caff",
+        ];
+        let docs: Vec<Vec<Token>> = words
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                // "search" appears in more documents, so it sorts first among equals.
+                let reps = if *w == "search" { 3 } else { 1 };
+                (0..reps)
+                    .map(|r| Token {
+                        term: w.to_string(),
+                        position: (i * 3 + r) as u32,
+                    })
+                    .collect()
+            })
+            .collect();
+        let owned = build(&docs);
+        let p = owned.view().unwrap();
+        let names = |v: Vec<(usize, u32)>| -> Vec<(String, u32)> {
+            v.into_iter()
+                .map(|(t, d)| (p.term_str(t).to_string(), d))
+                .collect()
+        };
+        let got = names(p.fuzzy_terms("serch", 1, 0, 50).unwrap());
+        assert_eq!(got, vec![("serch".into(), 0), ("search".into(), 1)]);
+        let got = names(p.fuzzy_terms("serch", 2, 0, 50).unwrap());
+        // "sea", "seat" and "seared" are three edits away.
+        let mut want: Vec<(String, u32)> = vec![
+            ("serch".into(), 0),
+            ("search".into(), 1),
+            ("starch".into(), 2),
+        ];
+        let mut sorted_got = got.clone();
+        sorted_got.sort();
+        want.sort();
+        assert_eq!(sorted_got, want);
+        assert_eq!(got[0], ("serch".into(), 0));
+        // A fixed prefix keeps "starch" out; one expansion keeps the closest.
+        assert!(!names(p.fuzzy_terms("serch", 2, 2, 50).unwrap())
+            .iter()
+            .any(|t| t.0 == "starch"));
+        assert_eq!(p.fuzzy_terms("serch", 2, 0, 1).unwrap().len(), 1);
+        // Characters, not bytes: "café" is one edit from "cafe" and "caff".
+        let got = names(p.fuzzy_terms("café", 1, 0, 50).unwrap());
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert!(p.fuzzy_terms("x", 3, 0, 5).is_err());
+        let pre: Vec<&str> = p
+            .prefix_terms("sea", 10)
+            .into_iter()
+            .map(|t| p.term_str(t))
+            .collect();
+        assert_eq!(pre, vec!["sea", "search", "searches", "seared", "seat"]);
+        assert_eq!(p.prefix_terms("sea", 2).len(), 2);
+        assert!(p.prefix_terms("zz", 10).is_empty());
+        // Against plain Levenshtein over the whole dictionary, on random words.
+        fn lev(a: &[char], b: &[char]) -> u32 {
+            let mut prev: Vec<u32> = (0..=b.len() as u32).collect();
+            for (i, ca) in a.iter().enumerate() {
+                let mut cur = vec![i as u32 + 1];
+                for (j, cb) in b.iter().enumerate() {
+                    cur.push(
+                        (prev[j] + u32::from(ca != cb))
+                            .min(prev[j + 1] + 1)
+                            .min(cur[j] + 1),
+                    );
+                }
+                prev = cur;
+            }
+            prev[b.len()]
+        }
+        let mut rng = SplitMix64::new(4);
+        let word = |rng: &mut SplitMix64| -> String {
+            (0..1 + rng.below(6))
+                .map(|_| ['a', 'b', 'c', 'é'][rng.below(4)])
+                .collect()
+        };
+        let dict: Vec<Vec<Token>> = (0..400)
+            .map(|_| {
+                vec![Token {
+                    term: word(&mut rng),
+                    position: 0,
+                }]
+            })
+            .collect();
+        let owned = build(&dict);
+        let p = owned.view().unwrap();
+        for _ in 0..200 {
+            let q = word(&mut rng);
+            let qc: Vec<char> = q.chars().collect();
+            let (edits, plen) = (rng.below(3) as u32, rng.below(3));
+            let mut got: Vec<usize> = p
+                .fuzzy_terms(&q, edits, plen, usize::MAX)
+                .unwrap()
+                .into_iter()
+                .map(|t| t.0)
+                .collect();
+            got.sort_unstable();
+            let want: Vec<usize> = (0..p.num_terms())
+                .filter(|&t| {
+                    let tc: Vec<char> = p.term_str(t).chars().collect();
+                    let k = plen.min(qc.len());
+                    tc.len() >= k && tc[..k] == qc[..k] && lev(&qc, &tc) <= edits
+                })
+                .collect();
+            assert_eq!(got, want, "{q} edits {edits} prefix {plen}");
+        }
     }
 
     #[test]
