@@ -46,7 +46,7 @@ py-test: build-ci
 # cargo-fuzz, installed into .venv on first use; the targets build on stable with no sanitizer.
 CARGO_FUZZ := $(VENV)/cargo/bin/cargo-fuzz
 FUZZ_SECONDS ?= 15
-FUZZ_TARGETS := filter manifest fragment index
+FUZZ_TARGETS := filter manifest fragment index text_index
 
 $(CARGO_FUZZ):
 	cargo install cargo-fuzz --version 0.13.2 --locked --root $(VENV)/cargo -q

@@ -112,15 +112,54 @@ pub fn fragment(data: &[u8], scratch: &Path) -> Result<()> {
 pub fn index(data: &[u8], scratch: &Path) -> Result<()> {
     let path = scratch.join("fuzz.idx");
     std::fs::write(&path, data).map_err(|e| oxvec_core::Error::storage(&path, e))?;
-    let header_crc = (data.len() >= 12)
-        .then(|| u32::from_le_bytes([data[8], data[9], data[10], data[11]]) as usize)
-        .filter(|&h| 12 + h <= data.len())
-        .map(|h| crc32c::crc32c(&data[..12 + h]))
-        .unwrap_or(0);
-    let index = oxvec_index::open(&path, data.len() as u64, header_crc)?;
+    let index = oxvec_index::open(&path, data.len() as u64, header_crc(data))?;
     let _ = index.verify_all();
     let _ = index.row_ids();
     let q = vec![0.5f32; index.dim().min(4096)];
     let _ = index.search_knobs(&q, 10, &Default::default(), None, None);
     Ok(())
+}
+
+/// Full-text index bytes with the header checksum made to match, opened (every section
+/// checked) and searched with each kind of query.
+pub fn text_index(data: &[u8], scratch: &Path) -> Result<()> {
+    use oxvec_index::text::{Bm25Params, Operator, TextIndex, TextQuery};
+    let path = scratch.join("fuzz-fts.idx");
+    std::fs::write(&path, data).map_err(|e| oxvec_core::Error::storage(&path, e))?;
+    let index = TextIndex::open(&path, data.len() as u64, header_crc(data))?;
+    let _ = index.row_ids();
+    let p = Bm25Params::default();
+    let column = index.header().columns.first().cloned();
+    let queries = [
+        TextQuery::text("search the index"),
+        TextQuery::Match {
+            column: column.clone(),
+            text: "serch vectr".into(),
+            operator: Operator::And,
+            fuzziness: 2,
+            prefix_length: 1,
+            max_expansions: 50,
+            boost: 1.0,
+        },
+        TextQuery::Phrase {
+            column,
+            text: "nearest neighbour".into(),
+            slop: 1,
+            boost: 1.0,
+        },
+    ];
+    for q in &queries {
+        let _ = index.search(q, 10, &p, None);
+    }
+    Ok(())
+}
+
+/// The CRC32C of an index file's header, as the manifest would record it (0 if the
+/// length field does not fit the data).
+fn header_crc(data: &[u8]) -> u32 {
+    (data.len() >= 12)
+        .then(|| u32::from_le_bytes([data[8], data[9], data[10], data[11]]) as usize)
+        .filter(|&h| 12 + h <= data.len())
+        .map(|h| crc32c::crc32c(&data[..12 + h]))
+        .unwrap_or(0)
 }

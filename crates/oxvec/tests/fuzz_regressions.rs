@@ -75,3 +75,19 @@ fn index_inputs() {
         let _ = oxvec::fuzzing::index(d, dir.path());
     });
 }
+
+#[test]
+fn text_index_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    replay("text_index", |d| {
+        let _ = oxvec::fuzzing::text_index(d, dir.path());
+    });
+    // The seeds themselves are valid files, so the fuzzer starts from inputs that open.
+    for f in inputs("text_index") {
+        if f.parent().and_then(|p| p.parent()).is_some_and(|p| p.ends_with("corpus")) {
+            let data = std::fs::read(&f).unwrap();
+            let r = oxvec::fuzzing::text_index(&data, dir.path());
+            assert!(r.is_ok(), "{f:?}: {r:?}");
+        }
+    }
+}

@@ -197,22 +197,24 @@ pub struct OwnedPostings {
 }
 
 impl OwnedPostings {
-    /// Appends the sections to an index file.
-    pub fn write(&self, w: &mut FileWriter) {
-        w.section("term_bytes", &self.term_bytes)
-            .section("term_offsets", &self.term_offsets)
-            .section("term_df", &self.term_df)
-            .section("term_blocks", &self.term_blocks)
-            .section("block_last", &self.block_last)
-            .section("block_start", &self.block_start)
-            .section("block_max_tf", &self.block_max_tf)
-            .section("block_min_len", &self.block_min_len)
-            .section("post_docs", &self.post_docs)
-            .section("post_tf", &self.post_tf)
-            .section("doc_len", &self.doc_len);
+    /// Appends the sections to an index file, each name prefixed by `prefix` (one index
+    /// file holds one set per column).
+    pub fn write(&self, w: &mut FileWriter, prefix: &str) {
+        let name = |n: &str| format!("{prefix}{n}");
+        w.section(&name("term_bytes"), &self.term_bytes)
+            .section(&name("term_offsets"), &self.term_offsets)
+            .section(&name("term_df"), &self.term_df)
+            .section(&name("term_blocks"), &self.term_blocks)
+            .section(&name("block_last"), &self.block_last)
+            .section(&name("block_start"), &self.block_start)
+            .section(&name("block_max_tf"), &self.block_max_tf)
+            .section(&name("block_min_len"), &self.block_min_len)
+            .section(&name("post_docs"), &self.post_docs)
+            .section(&name("post_tf"), &self.post_tf)
+            .section(&name("doc_len"), &self.doc_len);
         if !self.pos_start.is_empty() {
-            w.section("pos_start", &self.pos_start)
-                .section("positions", &self.positions);
+            w.section(&name("pos_start"), &self.pos_start)
+                .section(&name("positions"), &self.positions);
         }
     }
 
@@ -254,6 +256,31 @@ struct Sections<'a> {
     doc_len: &'a [u32],
     /// `pos_start` and `positions`, when the index keeps positions.
     positions: Option<(&'a [u32], &'a [u32])>,
+}
+
+impl<'a> Sections<'a> {
+    fn of_file(f: &'a IndexFile, prefix: &str) -> Result<Sections<'a>> {
+        let name = |n: &str| format!("{prefix}{n}");
+        let has = |n: &str| f.header.sections.iter().any(|e| e.name == name(n));
+        Ok(Sections {
+            term_bytes: f.get(&name("term_bytes"))?,
+            term_offsets: f.get(&name("term_offsets"))?,
+            term_df: f.get(&name("term_df"))?,
+            term_blocks: f.get(&name("term_blocks"))?,
+            block_last: f.get(&name("block_last"))?,
+            block_start: f.get(&name("block_start"))?,
+            block_max_tf: f.get(&name("block_max_tf"))?,
+            block_min_len: f.get(&name("block_min_len"))?,
+            post_docs: f.get(&name("post_docs"))?,
+            post_tf: f.get(&name("post_tf"))?,
+            doc_len: f.get(&name("doc_len"))?,
+            positions: if has("pos_start") {
+                Some((f.get(&name("pos_start"))?, f.get(&name("positions"))?))
+            } else {
+                None
+            },
+        })
+    }
 }
 
 /// An inverted index viewed in place, every offset checked once.
@@ -300,7 +327,8 @@ impl Top {
     fn new(k: usize) -> Top {
         Top {
             k,
-            heap: BinaryHeap::with_capacity(k + 1),
+            // `k` may be "all" (usize::MAX): the heap grows as it fills.
+            heap: BinaryHeap::with_capacity(k.min(1 << 12) + 1),
         }
     }
     /// The score a new document must beat (strictly) to be kept.
@@ -347,29 +375,27 @@ struct Cursor {
 }
 
 impl<'a> Postings<'a> {
-    /// Views the sections of `f` (written by [`OwnedPostings::write`]).
-    pub fn open(f: &'a IndexFile) -> Result<Postings<'a>> {
+    /// Views the sections of `f` written under `prefix` by [`OwnedPostings::write`],
+    /// checking all of them.
+    pub fn open(f: &'a IndexFile, prefix: &str) -> Result<Postings<'a>> {
         Postings::new(
-            Sections {
-                term_bytes: f.get("term_bytes")?,
-                term_offsets: f.get("term_offsets")?,
-                term_df: f.get("term_df")?,
-                term_blocks: f.get("term_blocks")?,
-                block_last: f.get("block_last")?,
-                block_start: f.get("block_start")?,
-                block_max_tf: f.get("block_max_tf")?,
-                block_min_len: f.get("block_min_len")?,
-                post_docs: f.get("post_docs")?,
-                post_tf: f.get("post_tf")?,
-                doc_len: f.get("doc_len")?,
-                positions: if f.header.sections.iter().any(|e| e.name == "pos_start") {
-                    Some((f.get("pos_start")?, f.get("positions")?))
-                } else {
-                    None
-                },
-            },
+            Sections::of_file(f, prefix)?,
             &f.path().display().to_string(),
         )
+    }
+
+    /// [`Self::open`] for sections already checked by an earlier `open` of the same
+    /// file (`avg_len` as that view had it): no pass over the postings.
+    pub fn open_checked(f: &'a IndexFile, prefix: &str, avg_len: f32) -> Result<Postings<'a>> {
+        Ok(Postings {
+            s: Sections::of_file(f, prefix)?,
+            avg_len,
+        })
+    }
+
+    /// The mean document length (in tokens) the scores normalise by.
+    pub fn avg_len(&self) -> f32 {
+        self.avg_len
     }
 
     /// Checks every count and offset, so searches index without re-checking.

@@ -3,10 +3,15 @@
 //! - [`analyzer`]: text to terms (split, case, folding, stop words, stemming), the same for
 //!   documents and queries.
 //! - [`bm25`]: the inverted index (postings in blocks that bound their scores) and BM25
-//!   top-k by block-max WAND, with an exhaustive reference.
+//!   top-k by block-max WAND, with an exhaustive reference; phrases, fuzzy and prefix
+//!   expansion.
+//! - [`index`]: the index file (one inverted index per column, the analyzer, row ids),
+//!   [`TextQuery`] (match, phrase, multi-column, boolean) and [`TextIndex::search`].
 
 pub mod analyzer;
 pub mod bm25;
+pub mod index;
 
 pub use analyzer::{Analyzer, AnalyzerOptions, BaseTokenizer, Token};
 pub use bm25::{Bm25Params, Hit, Operator, OwnedPostings, Postings, PostingsBuilder};
+pub use index::{build as build_text_index, TextHeader, TextIndex, TextQuery, TextSource};
