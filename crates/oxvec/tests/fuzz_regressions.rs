@@ -84,7 +84,10 @@ fn text_index_inputs() {
     });
     // The seeds themselves are valid files, so the fuzzer starts from inputs that open.
     for f in inputs("text_index") {
-        if f.parent().and_then(|p| p.parent()).is_some_and(|p| p.ends_with("corpus")) {
+        if f.parent()
+            .and_then(|p| p.parent())
+            .is_some_and(|p| p.ends_with("corpus"))
+        {
             let data = std::fs::read(&f).unwrap();
             let r = oxvec::fuzzing::text_index(&data, dir.path());
             assert!(r.is_ok(), "{f:?}: {r:?}");
