@@ -256,6 +256,25 @@ pub fn bytes_of<T: Pod>(v: &[T]) -> &[u8] {
     as_bytes(v)
 }
 
+/// A copy of index file `f` whose `row_ids` section is `row_ids` (after compaction moved
+/// rows): every other section copied as it is, under header `meta` in container `kind`.
+pub fn with_row_ids(
+    f: &IndexFile,
+    row_ids: &[u64],
+    kind: &str,
+    meta: serde_json::Value,
+) -> Result<(Vec<u8>, u32)> {
+    let mut w = FileWriter::new();
+    for s in &f.header.sections {
+        if s.name == "row_ids" {
+            w.section("row_ids", row_ids);
+        } else {
+            w.section::<u8>(&s.name, f.get(&s.name)?);
+        }
+    }
+    w.finish(kind, meta)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

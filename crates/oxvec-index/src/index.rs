@@ -69,16 +69,7 @@ pub trait VectorIndex: Debug + Send + Sync {
         if row_ids.len() != self.header().len {
             return Err(Error::invalid("index remap: wrong number of row ids"));
         }
-        let f = self.file();
-        let mut w = FileWriter::new();
-        for s in &f.header.sections {
-            if s.name == "row_ids" {
-                w.section("row_ids", row_ids);
-            } else {
-                w.section::<u8>(&s.name, f.get(&s.name)?);
-            }
-        }
-        w.finish(CONTAINER, self.header().to_json()?)
+        crate::file::with_row_ids(self.file(), row_ids, CONTAINER, self.header().to_json()?)
     }
 }
 

@@ -91,6 +91,33 @@ impl PostingsBuilder {
         }
     }
 
+    /// A builder holding every document of `p` (nodes `0..p.len()`), to which new ones
+    /// are added after: how an index takes new rows without analysing the old ones again.
+    pub fn from_postings(p: &Postings<'_>) -> PostingsBuilder {
+        let with_positions = p.has_positions();
+        let mut terms = HashMap::with_capacity(p.num_terms());
+        for t in 0..p.num_terms() {
+            let tp = p.term_postings(t);
+            terms.insert(
+                p.term_str(t).to_string(),
+                TermPosts {
+                    posts: tp
+                        .docs
+                        .iter()
+                        .copied()
+                        .zip(tp.tfs.iter().copied())
+                        .collect(),
+                    positions: tp.positions.map(<[u32]>::to_vec).unwrap_or_default(),
+                },
+            );
+        }
+        PostingsBuilder {
+            terms,
+            doc_len: p.doc_lens().to_vec(),
+            with_positions,
+        }
+    }
+
     /// Adds the next document (node `self.len()`), given its tokens.
     pub fn add(&mut self, tokens: &[Token]) -> Result<u32> {
         let node = u32::try_from(self.doc_len.len())
@@ -281,6 +308,15 @@ impl<'a> Sections<'a> {
             },
         })
     }
+}
+
+/// One term's postings, as stored.
+#[derive(Debug, Clone, Copy)]
+pub struct TermPostings<'a> {
+    pub docs: &'a [u32],
+    pub tfs: &'a [u32],
+    /// Every posting's positions one after another (with positions).
+    pub positions: Option<&'a [u32]>,
 }
 
 /// An inverted index viewed in place, every offset checked once.
@@ -584,6 +620,29 @@ impl<'a> Postings<'a> {
             }
         }
         lo
+    }
+
+    /// Term `t`'s postings: nodes, frequencies and, with positions, each posting's
+    /// positions (`starts` one longer than the postings, relative to `positions`).
+    pub fn term_postings(&self, t: usize) -> TermPostings<'a> {
+        let s = &self.s;
+        let (p0, p1) = (
+            s.block_start[s.term_blocks[t] as usize] as usize,
+            s.block_start[s.term_blocks[t + 1] as usize] as usize,
+        );
+        TermPostings {
+            docs: &s.post_docs[p0..p1],
+            tfs: &s.post_tf[p0..p1],
+            positions: s.positions.map(|(starts, pos)| {
+                let (a, b) = (starts[p0] as usize, starts[p1] as usize);
+                &pos[a..b]
+            }),
+        }
+    }
+
+    /// Tokens per node.
+    pub fn doc_lens(&self) -> &'a [u32] {
+        self.s.doc_len
     }
 
     /// Documents containing term `t`.
@@ -1439,6 +1498,19 @@ mod tests {
                 .collect();
             assert_eq!(got, want, "{q} edits {edits} prefix {plen}");
         }
+    }
+
+    #[test]
+    fn a_builder_resumed_from_an_index_equals_one_fed_every_document() {
+        let docs = corpus(700, 9);
+        let whole = build(&docs);
+        let first = build(&docs[..400]);
+        let mut b = PostingsBuilder::from_postings(&first.view().unwrap());
+        for d in &docs[400..] {
+            b.add(d).unwrap();
+        }
+        let resumed = b.finish().unwrap();
+        assert_eq!(format!("{resumed:?}"), format!("{whole:?}"));
     }
 
     #[test]

@@ -241,6 +241,62 @@ impl TextIndex {
         self.file.get("row_ids")
     }
 
+    /// A new file with the rows of `rows` appended as nodes `len()..` (row ids `row_ids`):
+    /// only the new rows are analysed; the old postings are carried over.
+    pub fn extend(
+        &self,
+        rows: &dyn TextSource,
+        row_ids: &[u64],
+        cancel: &CancelToken,
+    ) -> Result<(Vec<u8>, u32)> {
+        if rows.len() != row_ids.len() {
+            return Err(Error::invalid(
+                "full-text extend: rows and row ids disagree",
+            ));
+        }
+        let len = self
+            .len()
+            .checked_add(rows.len())
+            .filter(|&n| n < u32::MAX as usize)
+            .ok_or_else(|| Error::invalid("a full-text index holds at most 2^32 - 2 rows"))?;
+        let mut w = FileWriter::new();
+        let mut tokens: Vec<Token> = Vec::new();
+        for c in 0..self.header.columns.len() {
+            let mut b = PostingsBuilder::from_postings(&self.postings(c)?);
+            for r in 0..rows.len() {
+                if r % 4096 == 0 {
+                    cancel.check()?;
+                }
+                tokens.clear();
+                if let Some(text) = rows.value(r, c) {
+                    self.analyzer.analyze(text, 0, &mut tokens);
+                }
+                b.add(&tokens)?;
+            }
+            b.finish()?.write(&mut w, &prefix(c));
+        }
+        let mut all_rows = self.row_ids()?.to_vec();
+        all_rows.extend_from_slice(row_ids);
+        w.section("row_ids", &all_rows);
+        let header = TextHeader {
+            len,
+            ..self.header.clone()
+        };
+        let meta = serde_json::to_value(&header)
+            .map_err(|e| Error::internal("encoding a full-text index header", e))?;
+        w.finish(CONTAINER, meta)
+    }
+
+    /// A copy whose node `i` is table row `row_ids[i]` (after compaction moved rows).
+    pub fn remap(&self, row_ids: &[u64]) -> Result<(Vec<u8>, u32)> {
+        if row_ids.len() != self.len() {
+            return Err(Error::invalid("full-text remap: wrong number of row ids"));
+        }
+        let meta = serde_json::to_value(&self.header)
+            .map_err(|e| Error::internal("encoding a full-text index header", e))?;
+        crate::file::with_row_ids(&self.file, row_ids, CONTAINER, meta)
+    }
+
     fn column(&self, name: &str) -> Result<usize> {
         self.header
             .columns
@@ -729,6 +785,60 @@ mod tests {
                 "{q:?}"
             );
         }
+    }
+
+    #[test]
+    fn extending_answers_like_building_over_every_row_and_remap_moves_row_ids() {
+        let dir = tempfile::tempdir().unwrap();
+        let rows = rows();
+        let cols = vec!["title".to_string(), "body".to_string()];
+        let ids: Vec<u64> = (0..rows.len() as u64).collect();
+        let opts = AnalyzerOptions::default();
+        let cancel = CancelToken::new();
+        let write = |name: &str, (bytes, crc): (Vec<u8>, u32)| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, &bytes).unwrap();
+            TextIndex::open(&path, bytes.len() as u64, crc).unwrap()
+        };
+        let whole = write(
+            "whole.idx",
+            build(&rows, &cols, &ids, &opts, true, &cancel).unwrap(),
+        );
+        let head: Vec<Vec<Option<String>>> = rows[..2].to_vec();
+        let tail: Vec<Vec<Option<String>>> = rows[2..].to_vec();
+        let first = write(
+            "first.idx",
+            build(&head, &cols, &ids[..2], &opts, true, &cancel).unwrap(),
+        );
+        let grown = write(
+            "grown.idx",
+            first.extend(&tail, &ids[2..], &cancel).unwrap(),
+        );
+        assert_eq!(grown.len(), rows.len());
+        assert_eq!(grown.row_ids().unwrap(), whole.row_ids().unwrap());
+        let prm = Bm25Params::default();
+        for q in [
+            m(None, "search vector", Operator::Or, 0),
+            m(Some("body"), "nearest neighbour", Operator::And, 1),
+            TextQuery::Phrase {
+                column: Some("body".into()),
+                text: "vector databases".into(),
+                slop: 1,
+                boost: 1.0,
+            },
+        ] {
+            assert_eq!(
+                grown.search(&q, 10, &prm, None).unwrap(),
+                whole.search(&q, 10, &prm, None).unwrap(),
+                "{q:?}"
+            );
+        }
+        let moved: Vec<u64> = ids.iter().map(|i| i + 7000).collect();
+        let remapped = write("remapped.idx", whole.remap(&moved).unwrap());
+        assert_eq!(remapped.row_ids().unwrap(), &moved[..]);
+        assert_eq!(remapped.header(), whole.header());
+        assert!(whole.remap(&moved[..3]).is_err());
+        assert!(whole.extend(&tail, &ids[..1], &cancel).is_err());
     }
 
     #[test]
