@@ -284,43 +284,70 @@ impl Analyzer {
     }
 }
 
-/// Maximal runs of alphanumeric characters.
+/// Maximal runs of letters, digits and combining marks (so decomposed accents, Indic
+/// viramas and Thai tone marks stay inside their word).
 fn words(text: &str) -> impl Iterator<Item = &str> {
-    text.split(|c: char| !c.is_alphanumeric())
+    text.split(|c: char| !(c.is_alphanumeric() || is_combining_mark(c)))
         .filter(|w| !w.is_empty())
 }
 
-/// `s` with accents removed (canonical decomposition, combining marks dropped) and the
-/// Latin letters that do not decompose spelled in ASCII; other scripts pass through.
+/// `s` with the accents of Latin letters removed (each Latin letter decomposed, its
+/// combining marks dropped) and the Latin letters that do not decompose spelled in ASCII.
+/// Other scripts pass through unchanged (Cyrillic й stays й, Japanese が stays が), as
+/// Lucene's ASCII folding leaves them.
 fn fold(s: &str) -> String {
     if s.is_ascii() {
         return s.to_string();
     }
     let mut out = String::with_capacity(s.len());
-    for c in s.nfkd() {
+    // Composed first, so a decomposed "i" + U+0308 is one Latin letter here.
+    let mut after_latin = false;
+    for c in s.nfc() {
         if is_combining_mark(c) {
+            // A mark left over on a Latin letter (no composed form exists) goes too.
+            if !after_latin {
+                out.push(c);
+            }
             continue;
         }
-        match c {
-            'ß' => out.push_str("ss"),
-            'ẞ' => out.push_str("SS"),
-            'æ' => out.push_str("ae"),
-            'Æ' => out.push_str("AE"),
-            'œ' => out.push_str("oe"),
-            'Œ' => out.push_str("OE"),
-            'ø' => out.push('o'),
-            'Ø' => out.push('O'),
-            'ł' => out.push('l'),
-            'Ł' => out.push('L'),
-            'đ' | 'ð' => out.push('d'),
-            'Đ' | 'Ð' => out.push('D'),
-            'þ' => out.push_str("th"),
-            'Þ' => out.push_str("TH"),
-            'ı' => out.push('i'),
-            _ => out.push(c),
+        after_latin = is_latin(c);
+        if !after_latin || c.is_ascii() {
+            out.push(c);
+            continue;
+        }
+        for d in std::iter::once(c).nfkd() {
+            if is_combining_mark(d) {
+                continue;
+            }
+            match d {
+                'ß' => out.push_str("ss"),
+                'ẞ' => out.push_str("SS"),
+                'æ' => out.push_str("ae"),
+                'Æ' => out.push_str("AE"),
+                'œ' => out.push_str("oe"),
+                'Œ' => out.push_str("OE"),
+                'ø' => out.push('o'),
+                'Ø' => out.push('O'),
+                'ł' => out.push('l'),
+                'Ł' => out.push('L'),
+                'đ' | 'ð' => out.push('d'),
+                'Đ' | 'Ð' => out.push('D'),
+                'þ' => out.push_str("th"),
+                'Þ' => out.push_str("TH"),
+                'ı' => out.push('i'),
+                _ => out.push(d),
+            }
         }
     }
     out
+}
+
+/// Letters of the Latin blocks (Latin-1 Supplement to Latin Extended-B, IPA, Latin
+/// Extended Additional, the ligatures).
+fn is_latin(c: char) -> bool {
+    matches!(c as u32, 0x41..=0x5a | 0x61..=0x7a | 0xc0..=0x24f | 0x1e00..=0x1eff | 0xfb00..=0xfb06)
+        && c != '×'
+        && c != '÷'
 }
 
 #[cfg(test)]
@@ -373,8 +400,20 @@ mod tests {
             ..opts.clone()
         };
         assert_eq!(just_terms(no_fold, "Café"), vec!["café"]);
-        // Other scripts pass through, lower-cased.
-        assert_eq!(just_terms(opts, "Привет мир"), vec!["привет", "мир"]);
+        // Decomposed input folds the same, and stays one word.
+        assert_eq!(
+            just_terms(opts.clone(), "nai\u{308}ve Cafe\u{301}"),
+            vec!["naive", "cafe"]
+        );
+        // Other scripts pass through, lower-cased, accents and all.
+        assert_eq!(
+            just_terms(opts.clone(), "Привет мир"),
+            vec!["привет", "мир"]
+        );
+        assert_eq!(just_terms(opts.clone(), "йод ёж"), vec!["йод", "ёж"]);
+        assert_eq!(just_terms(opts.clone(), "がっこう"), vec!["がっこう"]);
+        // Marks inside Indic and Thai words do not split them.
+        assert_eq!(just_terms(opts, "हिन्दी"), vec!["हिन्दी"]);
     }
 
     #[test]

@@ -487,6 +487,16 @@ impl<'a> Postings<'a> {
                     return Err(bad("full-text block's last node is wrong"));
                 }
             }
+            if t + 1 < terms {
+                let (a, b, c) = (
+                    s.term_offsets[t] as usize,
+                    s.term_offsets[t + 1] as usize,
+                    s.term_offsets[t + 2] as usize,
+                );
+                if s.term_bytes[a..b] >= s.term_bytes[b..c] {
+                    return Err(bad("full-text term dictionary is not sorted"));
+                }
+            }
             if std::str::from_utf8(
                 &s.term_bytes[s.term_offsets[t] as usize..s.term_offsets[t + 1] as usize],
             )
@@ -504,7 +514,8 @@ impl<'a> Postings<'a> {
             }
             for p in 0..s.post_docs.len() {
                 let run = &positions[starts[p] as usize..starts[p + 1] as usize];
-                if run.len() != s.post_tf[p] as usize || run.windows(2).any(|w| w[0] >= w[1]) {
+                // Non-decreasing: the n-grams of one word share its position.
+                if run.len() != s.post_tf[p] as usize || run.windows(2).any(|w| w[0] > w[1]) {
                     return Err(bad("full-text positions disagree with their postings"));
                 }
             }
@@ -669,6 +680,12 @@ impl<'a> Postings<'a> {
         let mut out: Vec<(usize, f32)> = Vec::new();
         for &(term, boost) in terms {
             let Some(t) = self.term(term) else { continue };
+            // A bound must stay an upper bound: no NaN or negative weights.
+            let boost = if boost.is_finite() && boost >= 0.0 {
+                boost
+            } else {
+                0.0
+            };
             match out.iter_mut().find(|w| w.0 == t) {
                 Some(w) => w.1 += boost * self.idf(t),
                 None => out.push((t, boost * self.idf(t))),
@@ -1051,16 +1068,29 @@ impl<'a> Postings<'a> {
 /// if some window of `slop + 1` positions containing it (shifted by its offset) holds a
 /// shifted occurrence of every other term.
 fn phrase_matches(lists: &[&[u32]], offsets: &[i64], slop: i64) -> u32 {
+    let shifted =
+        |list: &[u32], off: i64, lo: i64| list.partition_point(|&q| (q as i64 - off) < lo);
+    let window_holds_all = |lo: i64| {
+        lists.iter().zip(offsets).skip(1).all(|(list, &off)| {
+            // The first shifted position >= lo must also be <= lo + slop.
+            let at = shifted(list, off, lo);
+            list.get(at).is_some_and(|&q| q as i64 - off <= lo + slop)
+        })
+    };
     let mut count = 0u32;
     for &p0 in lists[0] {
         let base = p0 as i64 - offsets[0];
-        let found = (base - slop..=base).any(|lo| {
-            lists.iter().zip(offsets).skip(1).all(|(list, &off)| {
-                // The first shifted position >= lo must also be <= lo + slop.
-                let at = list.partition_point(|&q| (q as i64 - off) < lo);
-                list.get(at).is_some_and(|&q| q as i64 - off <= lo + slop)
-            })
-        });
+        // A window that works can be slid right until its start is a shifted occurrence
+        // (or `base` itself), so only those starts need trying: at most the occurrences
+        // within `slop` before `base`, not `slop` of them.
+        let found = window_holds_all(base)
+            || lists.iter().zip(offsets).skip(1).any(|(list, &off)| {
+                let from = shifted(list, off, base - slop);
+                let to = shifted(list, off, base);
+                list[from..to]
+                    .iter()
+                    .any(|&q| window_holds_all(q as i64 - off))
+            });
         if found {
             count += 1;
         }
@@ -1511,6 +1541,85 @@ mod tests {
         }
         let resumed = b.finish().unwrap();
         assert_eq!(format!("{resumed:?}"), format!("{whole:?}"));
+    }
+
+    #[test]
+    fn ngram_positions_repeat_and_still_open() {
+        use crate::text::analyzer::BaseTokenizer;
+        let a = Analyzer::new(AnalyzerOptions {
+            base_tokenizer: BaseTokenizer::Ngram,
+            ..Default::default()
+        })
+        .unwrap();
+        let mut toks = Vec::new();
+        a.analyze("banana mississippi", 0, &mut toks);
+        let mut b = PostingsBuilder::new(true);
+        b.add(&toks).unwrap();
+        let owned = b.finish().unwrap();
+        let p = owned.view().unwrap();
+        let hits = p
+            .phrase(
+                &[("ana", 0), ("mis", 1)],
+                0,
+                1.0,
+                5,
+                &Bm25Params::default(),
+                None,
+            )
+            .unwrap();
+        assert_eq!(hits.len(), 1);
+    }
+
+    #[test]
+    fn a_huge_slop_does_not_walk_every_window_start() {
+        // Term "a" at 0, "b" four billion positions later: one window start to try, not
+        // three billion.
+        let toks = vec![
+            Token {
+                term: "a".into(),
+                position: 0,
+            },
+            Token {
+                term: "b".into(),
+                position: 4_000_000_000,
+            },
+        ];
+        let mut b = PostingsBuilder::new(true);
+        b.add(&toks).unwrap();
+        let owned = b.finish().unwrap();
+        let p = owned.view().unwrap();
+        let prm = Bm25Params::default();
+        let t = std::time::Instant::now();
+        assert!(p
+            .phrase(&[("a", 0), ("b", 1)], 3_000_000_000, 1.0, 5, &prm, None)
+            .unwrap()
+            .is_empty());
+        assert_eq!(
+            p.phrase(&[("a", 0), ("b", 1)], u32::MAX, 1.0, 5, &prm, None)
+                .unwrap()
+                .len(),
+            1
+        );
+        assert!(t.elapsed().as_secs() < 5, "took {:?}", t.elapsed());
+    }
+
+    #[test]
+    fn an_unsorted_dictionary_is_refused() {
+        let mut owned = build(&corpus(50, 2));
+        // Swap the first two terms' bytes when they have the same length.
+        let (a, b) = (
+            owned.term_offsets[1] as usize,
+            owned.term_offsets[2] as usize,
+        );
+        if a == b - a {
+            let first = owned.term_bytes[..a].to_vec();
+            let second = owned.term_bytes[a..b].to_vec();
+            owned.term_bytes[..a].copy_from_slice(&second);
+            owned.term_bytes[a..b].copy_from_slice(&first);
+        } else {
+            owned.term_bytes[0] = b'~';
+        }
+        assert!(owned.view().is_err());
     }
 
     #[test]

@@ -528,10 +528,15 @@ impl TextIndex {
         let words = self.terms(text);
         let mut out: HashMap<u32, f32> = HashMap::new();
         let mut matched: HashMap<u32, usize> = HashMap::new();
-        let mut distinct: Vec<&str> = words.iter().map(|t| t.term.as_str()).collect();
-        distinct.sort_unstable();
-        distinct.dedup();
-        for (wi, word) in distinct.iter().enumerate() {
+        // A word given twice counts twice, as on the single-column path.
+        let mut distinct: Vec<(&str, f32)> = Vec::new();
+        for t in &words {
+            match distinct.iter_mut().find(|d| d.0 == t.term) {
+                Some(d) => d.1 += boost,
+                None => distinct.push((t.term.as_str(), boost)),
+            }
+        }
+        for (wi, &(word, boost)) in distinct.iter().enumerate() {
             let expansions: Vec<usize> = if fuzziness == 0 {
                 p.term(word).into_iter().collect()
             } else {
