@@ -1020,7 +1020,7 @@ impl<'a> Postings<'a> {
                     let p = cursors[c].pos;
                     lists[i] = &positions[starts[p] as usize..starts[p + 1] as usize];
                 }
-                let freq = phrase_matches(&lists, &offsets, slop as i64);
+                let freq = phrase_matches(&lists, &offsets, &cursor_of, slop as i64);
                 if freq > 0 {
                     let len = self.s.doc_len[d as usize];
                     top.push(Hit {
@@ -1064,17 +1064,35 @@ impl<'a> Postings<'a> {
 }
 
 /// Matches of a phrase in one document: `lists[i]` are the sorted positions of phrase term
-/// `i`, `offsets[i]` its place in the phrase. Each occurrence of the first term counts once
-/// if some window of `slop + 1` positions containing it (shifted by its offset) holds a
-/// shifted occurrence of every other term.
-fn phrase_matches(lists: &[&[u32]], offsets: &[i64], slop: i64) -> u32 {
+/// `i`, `offsets[i]` its place in the phrase, `terms[i]` which term it is (a word may repeat
+/// in a phrase). Each occurrence of the first term counts once if some window of `slop + 1`
+/// positions containing it (shifted by its offset) holds a shifted occurrence of every
+/// other phrase term, a repeated word using a different occurrence each time.
+fn phrase_matches(lists: &[&[u32]], offsets: &[i64], terms: &[usize], slop: i64) -> u32 {
     let shifted =
         |list: &[u32], off: i64, lo: i64| list.partition_point(|&q| (q as i64 - off) < lo);
-    let window_holds_all = |lo: i64| {
-        lists.iter().zip(offsets).skip(1).all(|(list, &off)| {
-            // The first shifted position >= lo must also be <= lo + slop.
-            let at = shifted(list, off, lo);
-            list.get(at).is_some_and(|&q| q as i64 - off <= lo + slop)
+    // Phrase slots 1.. in offset order: for one word, earlier slots take earlier
+    // occurrences, which is how a greedy pick stays optimal.
+    let mut order: Vec<usize> = (1..lists.len()).collect();
+    order.sort_by_key(|&i| (terms[i], offsets[i]));
+    let mut taken: Vec<(usize, u32)> = Vec::new();
+    let mut window_holds_all = |lo: i64, p0: u32| {
+        taken.clear();
+        taken.push((terms[0], p0));
+        order.iter().all(|&i| {
+            let (list, off) = (lists[i], offsets[i]);
+            let from = shifted(list, off, lo);
+            let pick = list[from..]
+                .iter()
+                .take_while(|&&q| q as i64 - off <= lo + slop)
+                .find(|&&q| !taken.contains(&(terms[i], q)));
+            match pick {
+                Some(&q) => {
+                    taken.push((terms[i], q));
+                    true
+                }
+                None => false,
+            }
         })
     };
     let mut count = 0u32;
@@ -1083,14 +1101,17 @@ fn phrase_matches(lists: &[&[u32]], offsets: &[i64], slop: i64) -> u32 {
         // A window that works can be slid right until its start is a shifted occurrence
         // (or `base` itself), so only those starts need trying: at most the occurrences
         // within `slop` before `base`, not `slop` of them.
-        let found = window_holds_all(base)
-            || lists.iter().zip(offsets).skip(1).any(|(list, &off)| {
-                let from = shifted(list, off, base - slop);
-                let to = shifted(list, off, base);
-                list[from..to]
-                    .iter()
-                    .any(|&q| window_holds_all(q as i64 - off))
-            });
+        let mut found = window_holds_all(base, p0);
+        for (list, &off) in lists.iter().zip(offsets).skip(1) {
+            if found {
+                break;
+            }
+            let from = shifted(list, off, base - slop);
+            let to = shifted(list, off, base);
+            found = list[from..to]
+                .iter()
+                .any(|&q| window_holds_all(q as i64 - off, p0));
+        }
         if found {
             count += 1;
         }
@@ -1313,29 +1334,39 @@ mod tests {
         assert!(bad.view().is_err());
     }
 
-    /// Phrase matches by enumerating every combination of occurrences.
-    fn brute_matches(lists: &[Vec<u32>], offsets: &[i64], slop: i64) -> u32 {
+    /// Phrase matches by enumerating every combination of occurrences (a repeated word
+    /// using a different occurrence in each of its places).
+    fn brute_matches(names: &[String], lists: &[Vec<u32>], offsets: &[i64], slop: i64) -> u32 {
         fn any_combo(
+            names: &[String],
             lists: &[Vec<u32>],
             offsets: &[i64],
-            i: usize,
+            chosen: &mut Vec<(String, u32)>,
             lo: i64,
             hi: i64,
             slop: i64,
         ) -> bool {
+            let i = chosen.len();
             if i == lists.len() {
                 return hi - lo <= slop;
             }
             lists[i].iter().any(|&q| {
+                if chosen.iter().any(|c| c.0 == names[i] && c.1 == q) {
+                    return false;
+                }
                 let a = q as i64 - offsets[i];
-                any_combo(lists, offsets, i + 1, lo.min(a), hi.max(a), slop)
+                chosen.push((names[i].clone(), q));
+                let ok = any_combo(names, lists, offsets, chosen, lo.min(a), hi.max(a), slop);
+                chosen.pop();
+                ok
             })
         }
         lists[0]
             .iter()
             .filter(|&&p0| {
                 let a = p0 as i64 - offsets[0];
-                any_combo(lists, offsets, 1, a, a, slop)
+                let mut chosen = vec![(names[0].clone(), p0)];
+                any_combo(names, lists, offsets, &mut chosen, a, a, slop)
             })
             .count() as u32
     }
@@ -1396,7 +1427,7 @@ mod tests {
                     continue;
                 }
                 let offs: Vec<i64> = offsets.iter().map(|&o| o as i64).collect();
-                let m = brute_matches(&lists, &offs, slop as i64);
+                let m = brute_matches(&names, &lists, &offs, slop as i64);
                 if m > 0 {
                     want.push(Hit {
                         score: weight * p.tf_part(&prm, m, d.len() as u32),
@@ -1406,6 +1437,27 @@ mod tests {
             }
             assert_eq!(got, want.into_sorted(), "phrase {terms:?} slop {slop}");
         }
+        // A word repeated in a phrase needs two occurrences, even with slop.
+        let one = vec![Token {
+            term: "rust".into(),
+            position: 5,
+        }];
+        let two = vec![
+            Token {
+                term: "rust".into(),
+                position: 5,
+            },
+            Token {
+                term: "rust".into(),
+                position: 7,
+            },
+        ];
+        let owned2 = build(&[one, two]);
+        let p2 = owned2.view().unwrap();
+        let got = p2
+            .phrase(&[("rust", 0), ("rust", 1)], 1, 1.0, 5, &prm, None)
+            .unwrap();
+        assert_eq!(got.iter().map(|h| h.node).collect::<Vec<_>>(), vec![1]);
         // Without positions a phrase query is refused, by name.
         let mut b = PostingsBuilder::new(false);
         b.add(&docs[0]).unwrap();
