@@ -23,9 +23,19 @@ def digest(model: dict[int, int]) -> str:
     return hashlib.sha1(json.dumps(sorted(model.items())).encode()).hexdigest()[:16]
 
 
+def text_of(i: int) -> str:
+    """The text of row ``i`` (searched after a crash: ``w<n>`` matches ids ``= n mod 13``)."""
+    return f"w{i % 13} common words"
+
+
 def rows(pairs: list[tuple[int, int]]) -> list[dict]:
     return [
-        {"id": i, "val": v, "vector": [float(i % 97), float(i // 97)] + [0.5] * (DIM - 2)}
+        {
+            "id": i,
+            "val": v,
+            "txt": text_of(i),
+            "vector": [float(i % 97), float(i // 97)] + [0.5] * (DIM - 2),
+        }
         for i, v in pairs
     ]
 
@@ -51,15 +61,28 @@ def main(path: str, seed: int, steps: int) -> None:
     rng = random.Random(seed)
     next_id = max(model, default=0) + 1
     ops = ["append"] * 4 + ["delete", "update", "upsert", "upsert", "optimize", "cleanup", "tag"]
-    if not tbl.list_indices():
+    have = {i["index_type"] for i in tbl.list_indices()}
+    if "HNSW" not in have:
         ops.append("index")
-    script = ["append", "delete", "update", "upsert", "index", "tag", "optimize", "cleanup"]
+    if "FTS" not in have:
+        ops.append("fts")
+    script = [
+        "append",
+        "delete",
+        "update",
+        "upsert",
+        "index",
+        "fts",
+        "tag",
+        "optimize",
+        "cleanup",
+    ]
     scripted = seed < 0  # a fixed cycle of every operation, for the named crash points
     if scripted:
         steps = min(steps, 2 * len(script))
     for step in range(steps):
         op = script[step % len(script)] if scripted else rng.choice(ops)
-        if op == "index" and "index" not in ops and not scripted:
+        if op in ("index", "fts") and op not in ops and not scripted:
             op = "append"
         if op == "append":
             new = [(next_id + k, next_id + k) for k in range(rng.randint(1, 30))]
@@ -88,6 +111,10 @@ def main(path: str, seed: int, steps: int) -> None:
             )
             if "index" in ops:
                 ops.remove("index")
+        elif op == "fts":
+            tbl.create_fts_index("txt", progress=False)
+            if "fts" in ops:
+                ops.remove("fts")
         elif op == "optimize":
             tbl.optimize(progress=False)
         elif op == "cleanup":

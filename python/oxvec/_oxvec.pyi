@@ -106,6 +106,48 @@ class Table:
         target_recall: float | None = None,
         bypass_vector_index: bool = False,
     ) -> str: ...
+    def search_text(
+        self,
+        query: str,
+        k: int = 10,
+        offset: int = 0,
+        filter: str | None = None,
+        params: Sequence[Any] | None = None,
+        columns: list[str] | None = None,
+        with_row_id: bool = False,
+        k1: float = 1.2,
+        b: float = 0.75,
+    ) -> ArrowStream: ...
+    def explain_text(
+        self,
+        query: str,
+        k: int = 10,
+        offset: int = 0,
+        filter: str | None = None,
+        params: Sequence[Any] | None = None,
+        columns: list[str] | None = None,
+        with_row_id: bool = False,
+        k1: float = 1.2,
+        b: float = 0.75,
+    ) -> str: ...
+    def create_fts_index(
+        self,
+        columns: list[str],
+        base_tokenizer: str = "simple",
+        language: str = "english",
+        stem: bool = True,
+        remove_stop_words: bool = True,
+        lower_case: bool = True,
+        ascii_folding: bool = True,
+        with_position: bool = True,
+        max_token_length: int = 40,
+        ngram_min_length: int = 3,
+        ngram_max_length: int = 3,
+        prefix_only: bool = False,
+        replace: bool = True,
+        name: str | None = None,
+        progress: bool = False,
+    ) -> str: ...
     def _refresh_looks(self) -> int: ...
     def create_index(
         self,

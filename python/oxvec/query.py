@@ -10,6 +10,7 @@ import pyarrow as pa
 
 from . import _check, _results
 from .exceptions import InvalidInputError
+from .fts import FullTextQuery
 
 if TYPE_CHECKING:
     import pandas
@@ -26,8 +27,9 @@ class Query:
     """A search being built. Each method returns the query, so calls chain.
 
     Results of a vector search carry ``_distance`` (ascending; squared L2, ``1 - cosine``
-    or ``1 - dot``), plus ``query_index`` when several query vectors were given.
-    With no vector, the query is a filtered scan.
+    or ``1 - dot``), plus ``query_index`` when several query vectors were given. Results
+    of a full-text search carry ``_score`` (BM25, descending). With no query, the query is
+    a filtered scan.
 
     Examples
     --------
@@ -42,9 +44,12 @@ class Query:
     [(5, 0.64), (3, 1.44)]
     >>> tbl.search().where("id < 2").to_arrow().num_rows
     2
+    >>> [r["id"] for r in tbl.search().select(["id"]).offset(2).limit(2).to_list()]
+    [2, 3]
     """
 
     __slots__ = (
+        "_bm25",
         "_bypass",
         "_columns",
         "_ef",
@@ -52,19 +57,30 @@ class Query:
         "_k",
         "_metric",
         "_nprobes",
+        "_offset",
         "_params",
         "_refine",
         "_row_id",
         "_table",
         "_target_recall",
+        "_text",
         "_vector",
         "_vector_column",
     )
 
-    def __init__(self, table: _Table, vector: Any, vector_column: str | None) -> None:
+    def __init__(
+        self,
+        table: _Table,
+        vector: Any,
+        vector_column: str | None,
+        text: FullTextQuery | None = None,
+    ) -> None:
         self._table = table
         self._vector = vector
         self._vector_column = vector_column
+        self._text = text
+        self._offset = 0
+        self._bm25 = (1.2, 0.75)
         self._metric: str | None = None
         self._ef: int | None = None
         self._nprobes: int | None = None
@@ -144,17 +160,65 @@ class Query:
         self._k = _check.count("limit", k)
         return self
 
+    def offset(self, n: int) -> Query:
+        """Skips the first ``n`` results (pagination of scans and full-text searches): with
+        ``limit(k)``, results ``n`` to ``n + k - 1``."""
+        self._offset = _check.count("offset", n, minimum=0)
+        return self
+
+    def bm25(self, k1: float = 1.2, b: float = 0.75) -> Query:
+        """BM25's knobs for a full-text search: ``k1`` (term-frequency saturation, >= 0)
+        and ``b`` (length normalisation, 0 to 1). Defaults 1.2 and 0.75, as in Lucene."""
+        for name, v, hi in (("k1", k1, None), ("b", b, 1.0)):
+            ok = isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+            if not ok or not np.isfinite(v) or v < 0 or (hi is not None and v > hi):
+                bound = f"between 0 and {hi}" if hi is not None else "a finite number >= 0"
+                raise InvalidInputError(f"{name} must be {bound}, got {v!r:.80}")
+        self._bm25 = (float(k1), float(b))
+        return self
+
     def with_row_id(self, enabled: bool = True) -> Query:
         """Adds ``_rowid``, a stable id of each row within its version."""
         self._row_id = enabled
         return self
 
     def _execute(self) -> Any:
+        if self._text is not None:
+            return self._table.search_text(*self._text_args())
         if self._vector is None:
             return self._table.scan(
-                self._filter, self._params, self._columns, self._k, 0, self._row_id
+                self._filter, self._params, self._columns, self._k, self._offset, self._row_id
             )
         return self._table.search(*self._search_args())
+
+    def _text_args(self) -> tuple[Any, ...]:
+        assert self._text is not None
+        knobs = {
+            "metric": self._metric,
+            "ef": self._ef,
+            "nprobes": self._nprobes,
+            "refine_factor": self._refine,
+            "target_recall": self._target_recall,
+        }
+        set_knobs = [k for k, v in knobs.items() if v is not None] + (
+            ["bypass_vector_index"] if self._bypass else []
+        )
+        if set_knobs:
+            raise InvalidInputError(
+                f"{', '.join(set_knobs)} applies to vector search, not to a full-text search"
+            )
+        k1, b = self._bm25
+        return (
+            self._text._json(),
+            self._k or _DEFAULT_K,
+            self._offset,
+            self._filter,
+            self._params,
+            self._columns,
+            self._row_id,
+            k1,
+            b,
+        )
 
     def explain(self) -> str:
         """How the query will run, as text: the version it reads, the path (which index and
@@ -174,11 +238,20 @@ class Query:
           estimated rows scanned: 50
           output: id, vector, _distance
         """
+        if self._text is not None:
+            return self._table.explain_text(*self._text_args())
         if self._vector is None:
-            raise InvalidInputError("explain() describes a vector search; give a query vector")
+            raise InvalidInputError(
+                "explain() describes a vector or full-text search; give a query"
+            )
         return self._table.explain(*self._search_args())
 
     def _search_args(self) -> tuple[Any, ...]:
+        if self._offset:
+            raise InvalidInputError(
+                "offset() pages scans and full-text searches; for a vector search, raise "
+                "limit() and skip the first rows"
+            )
         try:
             q = np.asarray(self._vector, dtype="<f4")
         except (TypeError, ValueError) as e:

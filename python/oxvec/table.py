@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 
-from . import _check, _data, _results
+from . import _check, _data, _results, fts
 from .exceptions import InvalidInputError
+from .fts import FullTextQuery
 from .maintenance import Tags, VerifyReport, as_seconds
 from .merge import MergeInsertBuilder
 from .query import Query
@@ -182,13 +183,177 @@ class Table:
         """Arrow PyCapsule export, so ``pl.DataFrame(tbl)`` or DuckDB can read the table."""
         return self._inner.scan().__arrow_c_stream__(requested_schema)
 
-    def search(self, vector: Any = None, *, vector_column: str | None = None) -> Query:
-        """Starts a query: nearest neighbours of ``vector``, or a filtered scan if ``None``.
+    def search(
+        self,
+        query: Any = None,
+        query_type: str = "auto",
+        *,
+        vector_column: str | None = None,
+        fts_columns: str | Sequence[str] | None = None,
+    ) -> Query:
+        """Starts a query: nearest neighbours of a vector, a full-text search, or a filtered
+        scan when ``query`` is ``None``.
 
-        ``vector`` may be one vector (list or 1-D array) or a 2-D array of many queries; the
-        results then carry ``query_index``. See :class:`oxvec.Query`.
+        Parameters
+        ----------
+        query
+            A vector (list or 1-D array), a 2-D array of many query vectors (the results
+            then carry ``query_index``), a string, or a structured full-text query from
+            :mod:`oxvec.fts`.
+        query_type
+            ``"auto"`` (a string or full-text query searches text, anything else is a
+            vector), ``"vector"`` or ``"fts"``.
+        vector_column
+            The vector column, when the table has several.
+        fts_columns
+            For a string query: the column(s) to search (default: every column of the
+            table's full-text index).
+
+        Returns
+        -------
+        Query
+            Chain ``.where()``, ``.select()``, ``.limit()``, ``.offset()`` and read with
+            ``.to_arrow()``, ``.to_list()``, ... See :class:`oxvec.Query`.
+
+        Examples
+        --------
+        >>> import oxvec, tempfile
+        >>> db = oxvec.connect(tempfile.mkdtemp())
+        >>> tbl = db.create_table("t", [
+        ...     {"id": 1, "text": "the quick brown fox", "vector": [1.0, 0.0]},
+        ...     {"id": 2, "text": "a lazy dog sleeps", "vector": [0.0, 1.0]},
+        ...     {"id": 3, "text": "quick dogs and quicker foxes", "vector": [0.7, 0.7]},
+        ... ])
+        >>> tbl.create_fts_index("text")
+        'text_idx'
+        >>> [r["id"] for r in tbl.search("quick fox").select(["id"]).to_list()]
+        [1, 3]
+        >>> [r["id"] for r in tbl.search([1.0, 0.1]).limit(1).to_list()]
+        [1]
         """
-        return Query(self._inner, vector, vector_column)
+        if query_type not in ("auto", "vector", "fts"):
+            raise InvalidInputError(
+                f"query_type must be 'auto', 'vector' or 'fts', got {query_type!r:.80}"
+            )
+        textual = isinstance(query, (str, FullTextQuery))
+        if query_type == "fts" or (query_type == "auto" and textual):
+            if isinstance(query, FullTextQuery):
+                if fts_columns is not None:
+                    raise InvalidInputError(
+                        "fts_columns applies to a string query; a structured query names its "
+                        "own columns"
+                    )
+                return Query(self._inner, None, None, query)
+            if not isinstance(query, str):
+                raise InvalidInputError(
+                    f"a full-text search takes a string or an oxvec.fts query, got {query!r:.80}"
+                )
+            cols = None if fts_columns is None else _check.names("fts_columns", fts_columns)
+            return Query(self._inner, None, None, fts.plain(query, cols))
+        if textual:
+            raise InvalidInputError(
+                "a string query searches text: the table has no embedding function to turn "
+                "it into a vector; pass a vector, or query_type='fts'"
+            )
+        if fts_columns is not None:
+            raise InvalidInputError("fts_columns applies to a full-text search")
+        return Query(self._inner, query, vector_column)
+
+    def create_fts_index(
+        self,
+        column: str | Sequence[str],
+        *,
+        base_tokenizer: str = "simple",
+        language: str = "english",
+        stem: bool = True,
+        remove_stop_words: bool = True,
+        lower_case: bool = True,
+        ascii_folding: bool = True,
+        with_position: bool = True,
+        max_token_length: int = 40,
+        ngram_min_length: int = 3,
+        ngram_max_length: int = 3,
+        prefix_only: bool = False,
+        replace: bool = True,
+        name: str | None = None,
+        progress: bool | None = None,
+    ) -> str:
+        """Builds a full-text (BM25) index over one or more string columns.
+
+        Text is split into words, lower-cased, accents folded, stop words dropped and words
+        stemmed (each step optional), the same way for rows and for queries. Rows added
+        later are searchable at once (analysed at query time until :meth:`optimize` folds
+        them in); deleted rows never come back.
+
+        Parameters
+        ----------
+        column
+            A string column, or several (searched together or one by one).
+        base_tokenizer
+            ``"simple"`` (words: runs of letters and digits), ``"whitespace"``, ``"raw"``
+            (the whole value is one term) or ``"ngram"`` (character n-grams of each word,
+            for substring and typo-tolerant matching).
+        language
+            Stemmer and stop-word list: a name or ISO code among arabic, danish, dutch,
+            english, finnish, french, german, greek, hungarian, italian, norwegian,
+            portuguese, romanian, russian, spanish, swedish, tamil, turkish.
+        stem, remove_stop_words, lower_case, ascii_folding
+            The analysis steps (folding maps accented Latin letters to ASCII: "café" ->
+            "cafe").
+        with_position
+            Keep word positions (phrase queries need them; the index is smaller without).
+        max_token_length
+            Longer words are dropped (a base64 blob is not a word).
+        ngram_min_length, ngram_max_length, prefix_only
+            N-gram sizes, and whether only each word's leading n-grams are kept.
+        replace
+            Rebuild an index of the same name (else that is an error).
+        name
+            The index's name; default ``<column>_idx`` (columns joined by ``_``).
+        progress
+            Draw a progress bar on stderr; default: when stderr is a terminal.
+
+        Returns
+        -------
+        str
+            The index's name.
+
+        Raises
+        ------
+        InvalidInputError
+            A column that is missing, not a string column, or already in another full-text
+            index; an unknown tokenizer or language.
+
+        Examples
+        --------
+        >>> import oxvec, tempfile
+        >>> db = oxvec.connect(tempfile.mkdtemp())
+        >>> tbl = db.create_table("t", [{"text": "Cafés in Paris"}, {"text": "Rust cafe"}])
+        >>> tbl.create_fts_index("text")
+        'text_idx'
+        >>> len(tbl.search("cafe").to_list())
+        2
+        """
+        columns = _check.names("column", column)
+        if progress is None:
+            progress = sys.stderr.isatty()
+        return self._inner.create_fts_index(
+            columns,
+            base_tokenizer,
+            language,
+            stem,
+            remove_stop_words,
+            lower_case,
+            ascii_folding,
+            with_position,
+            _check.count("max_token_length", max_token_length),
+            _check.count("ngram_min_length", ngram_min_length),
+            _check.count("ngram_max_length", ngram_max_length),
+            prefix_only,
+            replace,
+            name,
+            bool(progress),
+        )
 
     def list_versions(self) -> list[dict[str, Any]]:
         """Every version: ``version``, ``timestamp`` (UTC datetime), ``operation``, ``rows``."""
@@ -389,8 +554,9 @@ class Table:
         )
 
     def list_indices(self) -> list[dict[str, str]]:
-        """The vector indexes of this version: ``name``, ``index_type``, ``column``,
-        ``metric``."""
+        """The indexes of this version: ``name``, ``index_type`` (``FTS`` for full-text),
+        ``column`` (the first, for a full-text index over several; ``index_stats`` lists
+        them all), ``metric`` (``bm25`` for full-text)."""
         return [
             {"name": n, "index_type": t, "column": c, "metric": m}
             for n, t, c, m in self._inner.list_indices()

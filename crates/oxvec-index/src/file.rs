@@ -126,26 +126,79 @@ fn header_json(kind: &str, meta: &serde_json::Value, entries: &[SectionEntry]) -
 #[derive(Debug)]
 pub struct IndexFile {
     path: PathBuf,
-    /// Held open to check the size again before a search (see [`IndexFile::check_size`]).
-    file: File,
-    map: Mmap,
+    bytes: Backing,
     pub header: Header,
     verified: Vec<OnceLock<bool>>,
+}
+
+/// A 64-byte block, so a buffer of them starts where sections may be viewed in place.
+#[derive(Clone, Copy)]
+#[repr(C, align(64))]
+struct Block([u8; ALIGN]);
+
+/// Where an index file's bytes are.
+enum Backing {
+    /// A published file, mapped; the file is held open to check its size again before a
+    /// search (see [`IndexFile::check_size`]).
+    Mapped { file: File, map: Mmap },
+    /// Built in memory and never written (the unindexed rows of a full-text search).
+    Memory { blocks: Vec<Block>, len: usize },
+}
+
+impl std::fmt::Debug for Backing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Backing::Mapped { map, .. } => write!(f, "Mapped({} bytes)", map.len()),
+            Backing::Memory { len, .. } => write!(f, "Memory({len} bytes)"),
+        }
+    }
+}
+
+impl std::ops::Deref for Backing {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Backing::Mapped { map, .. } => map,
+            Backing::Memory { blocks, len } => {
+                // SAFETY: `Block` is plain bytes without padding; `len` <= the blocks' size.
+                unsafe { std::slice::from_raw_parts(blocks.as_ptr() as *const u8, *len) }
+            }
+        }
+    }
 }
 
 impl IndexFile {
     /// Maps `path` and checks its size and header checksum against the manifest's record.
     pub fn open(path: &Path, expected_size: u64, header_crc: u32) -> Result<IndexFile> {
-        let bad = |m: String| Error::corrupt(path, m);
         let file = File::open(path).map_err(|e| Error::storage(path, e))?;
         let size = file.metadata().map_err(|e| Error::storage(path, e))?.len();
         if size != expected_size {
-            return Err(bad(format!(
-                "index file is {size} bytes, the manifest says {expected_size}"
-            )));
+            return Err(Error::corrupt(
+                path,
+                format!("index file is {size} bytes, the manifest says {expected_size}"),
+            ));
         }
         // SAFETY: index files are immutable once published; the map is read-only.
         let map = unsafe { Mmap::map(&file) }.map_err(|e| Error::storage(path, e))?;
+        Self::from_backing(path, Backing::Mapped { file, map }, header_crc)
+    }
+
+    /// An index file held in memory (as [`FileWriter::finish`] returned it), checked like a
+    /// published one; `label` names it in errors.
+    pub fn in_memory(label: &str, bytes: &[u8], header_crc: u32) -> Result<IndexFile> {
+        let mut blocks = vec![Block([0; ALIGN]); bytes.len().div_ceil(ALIGN)];
+        for (block, chunk) in blocks.iter_mut().zip(bytes.chunks(ALIGN)) {
+            block.0[..chunk.len()].copy_from_slice(chunk);
+        }
+        let backing = Backing::Memory {
+            blocks,
+            len: bytes.len(),
+        };
+        Self::from_backing(Path::new(label), backing, header_crc)
+    }
+
+    fn from_backing(path: &Path, map: Backing, header_crc: u32) -> Result<IndexFile> {
+        let bad = |m: String| Error::corrupt(path, m);
         if map.len() < MAGIC.len() + 4 || &map[..8] != MAGIC {
             return Err(bad("not an oxvec index file (bad magic)".into()));
         }
@@ -172,8 +225,7 @@ impl IndexFile {
         let verified = header.sections.iter().map(|_| OnceLock::new()).collect();
         Ok(IndexFile {
             path: path.to_path_buf(),
-            file,
-            map,
+            bytes: map,
             header,
             verified,
         })
@@ -187,17 +239,19 @@ impl IndexFile {
     /// the end of a file truncated in place kills the process (SIGBUS), so a search checks
     /// first (one `fstat`) and can fall back instead.
     pub fn check_size(&self) -> Result<()> {
-        let now = self
-            .file
+        let Backing::Mapped { file, map } = &self.bytes else {
+            return Ok(());
+        };
+        let now = file
             .metadata()
             .map_err(|e| Error::storage(&self.path, e))?
             .len();
-        if now != self.map.len() as u64 {
+        if now != map.len() as u64 {
             return Err(Error::corrupt(
                 &self.path,
                 format!(
                     "index file changed size since it was opened ({} -> {now} bytes)",
-                    self.map.len()
+                    map.len()
                 ),
             ));
         }
@@ -207,7 +261,7 @@ impl IndexFile {
     /// A section's bytes, without checking its CRC (for data checked piecewise).
     pub fn raw(&self, name: &str) -> Result<&[u8]> {
         let s = self.entry(name)?.1;
-        Ok(&self.map[s.offset as usize..(s.offset + s.len) as usize])
+        Ok(&self.bytes[s.offset as usize..(s.offset + s.len) as usize])
     }
 
     fn entry(&self, name: &str) -> Result<(usize, &SectionEntry)> {
@@ -222,7 +276,7 @@ impl IndexFile {
     /// A section viewed as `[T]`, its CRC checked on first use.
     pub fn get<T: Pod>(&self, name: &str) -> Result<&[T]> {
         let (i, s) = self.entry(name)?;
-        let bytes = &self.map[s.offset as usize..(s.offset + s.len) as usize];
+        let bytes = &self.bytes[s.offset as usize..(s.offset + s.len) as usize];
         let ok = *self.verified[i].get_or_init(|| crc32c::crc32c(bytes) == s.crc32c);
         if !ok {
             return Err(Error::corrupt(

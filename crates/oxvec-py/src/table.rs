@@ -4,8 +4,9 @@ use crate::arrow_ffi::{batches, import_stream, PyArrowStream};
 use crate::convert::f32_from_bytes;
 use crate::runtime::{run, run_reporting, Cost};
 use oxvec::{
-    vector_kind, Assignment, BuildOptions, IndexRequest, MergeInsert, Metric, Progress,
-    ScanRequest, SearchKnobs, Table, VectorQuery, Where,
+    parse_text_query, vector_kind, AnalyzerOptions, Assignment, BaseTokenizer, Bm25Params,
+    BuildOptions, IndexRequest, MergeInsert, Metric, Progress, ScanRequest, SearchKnobs, Table,
+    TextIndexRequest, TextSearch, VectorQuery, Where,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
@@ -277,6 +278,121 @@ impl PyTable {
         run(py, self.cost(1), move |_| t.explain(&q).map(|e| e.text))
     }
 
+    /// Full-text search: `query` is a structured query as JSON (see `oxvec.fts`); results
+    /// carry `_score` (BM25, best first).
+    #[pyo3(signature = (query, k=10, offset=0, filter=None, params=None, columns=None, with_row_id=false, k1=1.2, b=0.75))]
+    #[allow(clippy::too_many_arguments)]
+    fn search_text(
+        &self,
+        py: Python<'_>,
+        query: &str,
+        k: usize,
+        offset: usize,
+        filter: Option<String>,
+        params: Option<Bound<'_, PyAny>>,
+        columns: Option<Vec<String>>,
+        with_row_id: bool,
+        k1: f32,
+        b: f32,
+    ) -> PyResult<PyArrowStream> {
+        let q = text_search(
+            query,
+            k,
+            offset,
+            filter,
+            params,
+            columns,
+            with_row_id,
+            k1,
+            b,
+        )?;
+        let t = self.inner.clone();
+        let cost = self.cost(64);
+        let (batch, warnings) = run(py, cost, move |c| t.search_text(&q, c))?;
+        for w in warnings {
+            crate::error::warn(py, &w)?;
+        }
+        Ok(PyArrowStream::new(batch.schema(), vec![batch]))
+    }
+
+    /// The plan `search_text` would run with the same arguments, as text.
+    #[pyo3(signature = (query, k=10, offset=0, filter=None, params=None, columns=None, with_row_id=false, k1=1.2, b=0.75))]
+    #[allow(clippy::too_many_arguments)]
+    fn explain_text(
+        &self,
+        py: Python<'_>,
+        query: &str,
+        k: usize,
+        offset: usize,
+        filter: Option<String>,
+        params: Option<Bound<'_, PyAny>>,
+        columns: Option<Vec<String>>,
+        with_row_id: bool,
+        k1: f32,
+        b: f32,
+    ) -> PyResult<String> {
+        let q = text_search(
+            query,
+            k,
+            offset,
+            filter,
+            params,
+            columns,
+            with_row_id,
+            k1,
+            b,
+        )?;
+        let t = self.inner.clone();
+        run(py, self.cost(1), move |_| t.explain_text(&q))
+    }
+
+    /// Builds a full-text index over string columns; returns the index's name.
+    #[pyo3(signature = (columns, base_tokenizer="simple", language="english", stem=true, remove_stop_words=true, lower_case=true, ascii_folding=true, with_position=true, max_token_length=40, ngram_min_length=3, ngram_max_length=3, prefix_only=false, replace=true, name=None, progress=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn create_fts_index(
+        &self,
+        py: Python<'_>,
+        columns: Vec<String>,
+        base_tokenizer: &str,
+        language: &str,
+        stem: bool,
+        remove_stop_words: bool,
+        lower_case: bool,
+        ascii_folding: bool,
+        with_position: bool,
+        max_token_length: usize,
+        ngram_min_length: usize,
+        ngram_max_length: usize,
+        prefix_only: bool,
+        replace: bool,
+        name: Option<String>,
+        progress: bool,
+    ) -> PyResult<String> {
+        let req = TextIndexRequest {
+            columns,
+            analyzer: AnalyzerOptions {
+                base_tokenizer: BaseTokenizer::parse(base_tokenizer)
+                    .map_err(crate::error::to_py_err)?,
+                language: language.to_string(),
+                stem,
+                remove_stop_words,
+                lower_case,
+                ascii_folding,
+                max_token_length,
+                ngram_min_length,
+                ngram_max_length,
+                prefix_only,
+            },
+            with_position,
+            replace,
+            name,
+        };
+        let meta = self.long_with_progress(py, progress, "building FTS", move |t, prog, c| {
+            t.create_fts_index(&req, prog, c)
+        })?;
+        Ok(meta.name)
+    }
+
     /// How many times this handle looked for a newer version before a read (for tests).
     fn _refresh_looks(&self) -> u64 {
         self.inner.refresh_looks()
@@ -514,6 +630,34 @@ impl PyTable {
         let report: Option<&(dyn Fn(bool) + Sync)> = if show { Some(&draw) } else { None };
         run_reporting(py, Cost::Long, report, move |c| f(&t, &worker_prog, c))
     }
+}
+
+/// The engine's full-text query from the arguments `search_text` and `explain_text` share.
+#[allow(clippy::too_many_arguments)]
+fn text_search(
+    query: &str,
+    k: usize,
+    offset: usize,
+    filter: Option<String>,
+    params: Option<Bound<'_, PyAny>>,
+    columns: Option<Vec<String>>,
+    with_row_id: bool,
+    k1: f32,
+    b: f32,
+) -> PyResult<TextSearch> {
+    let filter = match filter {
+        Some(sql) => Some(Where::new(sql, crate::convert::params(params.as_ref())?)),
+        None => None,
+    };
+    Ok(TextSearch {
+        query: parse_text_query(query).map_err(crate::error::to_py_err)?,
+        k,
+        offset,
+        filter,
+        columns,
+        with_row_id,
+        params: Bm25Params { k1, b },
+    })
 }
 
 /// The engine's query from the arguments `search` and `explain` share.

@@ -49,9 +49,13 @@ pub struct ManifestBody {
 pub struct IndexMeta {
     /// Unique within a version; `<column>_idx` unless named.
     pub name: String,
-    /// `HNSW`, `IVF_PQ`, `IVF_RQ`.
+    /// `HNSW`, `IVF_PQ`, `IVF_RQ`, `FTS`.
     pub index_type: String,
+    /// The indexed column (the first, for an index over several).
     pub column: String,
+    /// Every indexed column when there are several (a full-text index); empty otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub columns: Vec<String>,
     pub metric: String,
     /// File name under `indices/`.
     pub file: String,
@@ -78,6 +82,17 @@ pub struct IndexMeta {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub build_peak_anon: Option<u64>,
     pub created_micros: i64,
+}
+
+impl IndexMeta {
+    /// The indexed columns.
+    pub fn indexed_columns(&self) -> Vec<&str> {
+        if self.columns.is_empty() {
+            vec![self.column.as_str()]
+        } else {
+            self.columns.iter().map(String::as_str).collect()
+        }
+    }
 }
 
 impl Manifest {

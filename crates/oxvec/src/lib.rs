@@ -16,20 +16,22 @@ pub mod scan;
 mod served;
 mod snapshot;
 mod table;
+mod texts;
 mod vectors;
 pub mod write;
 
 pub use database::{CreateMode, Database};
 pub use options::{TableOptions, SMALL_FRAGMENT_ROWS};
 pub use oxvec_core::{CancelToken, Error, Metric, Result, RowId};
+pub use oxvec_index::text::{AnalyzerOptions, BaseTokenizer, Bm25Params, Operator, TextQuery};
 pub use oxvec_index::{vector_kind, BuildOptions, SearchKnobs, VectorKind};
 pub use oxvec_query::{Filter, ScalarValue, Where};
 pub use oxvec_storage::IndexMeta;
-pub use query::{Explanation, Plan, VectorQuery};
+pub use query::{parse_text_query, Explanation, Plan, TextSearch, VectorQuery};
 pub use scan::ScanRequest;
 pub use table::{
     calibration_warning, CleanupStats, IndexRequest, MergeInsert, MergeStats, OptimizeStats,
-    Progress, Table, VerifyReport, VersionInfo, UNVERIFIED_GRACE,
+    Progress, Table, TextIndexRequest, TextParams, VerifyReport, VersionInfo, UNVERIFIED_GRACE,
 };
 pub use write::Assignment;
 

@@ -12,9 +12,13 @@ mod ann;
 mod assemble;
 mod exact;
 pub mod plan;
+pub mod text;
+mod text_json;
 
 pub use assemble::result_schema;
 pub use plan::{ExactReason, FilterStrategy, KnobSource, MetricSource, Plan, SearchPath};
+pub use text::{text_result_schema, TextSearch};
+pub use text_json::parse_text_query;
 
 use arrow::array::{ArrayRef, RecordBatch};
 use arrow::datatypes::Schema;

@@ -7,6 +7,7 @@
 use crate::served::{self, ServedRecall};
 use arrow::array::RecordBatch;
 use oxvec_core::{Result, RowId};
+use oxvec_index::text::TextIndex;
 use oxvec_index::{Calibration, NodeFilter, VectorIndex};
 use oxvec_storage::{
     open_fragment_mapped, read_deletions, FragmentMeta, IndexMeta, Manifest, Mapping, TableDir,
@@ -56,6 +57,7 @@ pub struct FragmentCache {
     /// instead of recomputing every row's norm for every query.
     norms: Mutex<NormsByColumn>,
     indices: Mutex<IndexFiles>,
+    texts: Mutex<TextFiles>,
 }
 
 impl FragmentCache {
@@ -155,6 +157,10 @@ impl FragmentCache {
             .lock()
             .expect("cache lock")
             .retain(|k, _| idx.contains(k.as_str()));
+        self.texts
+            .lock()
+            .expect("cache lock")
+            .retain(|k, _| idx.contains(k.as_str()));
     }
 }
 
@@ -164,6 +170,8 @@ pub struct Snapshot {
     pub manifest: Arc<Manifest>,
     fragments: OnceLock<Vec<LoadedFragment>>,
     indices: OnceLock<Vec<Arc<OpenIndex>>>,
+    /// Full-text indexes opened so far, by index name.
+    texts: Mutex<HashMap<String, Arc<OpenText>>>,
 }
 
 impl Snapshot {
@@ -173,6 +181,7 @@ impl Snapshot {
             manifest: Arc::new(manifest),
             fragments: OnceLock::new(),
             indices: OnceLock::new(),
+            texts: Mutex::new(HashMap::new()),
         }
     }
 
@@ -223,20 +232,7 @@ impl OpenIndex {
         if let Some(r) = self.reverse.get() {
             return Ok(r);
         }
-        let rows = self.index.row_ids()?;
-        let mut map: HashMap<u32, Vec<u32>> = HashMap::new();
-        for (node, &row) in rows.iter().enumerate() {
-            let row = RowId::from_u64(row);
-            if row.is_tombstone() {
-                continue;
-            }
-            let off = row.offset() as usize;
-            let slots = map.entry(row.fragment()).or_default();
-            if slots.len() <= off {
-                slots.resize(off + 1, u32::MAX);
-            }
-            slots[off] = node as u32;
-        }
+        let map = reverse_map(self.index.row_ids()?);
         Ok(self.reverse.get_or_init(|| map))
     }
 
@@ -253,8 +249,31 @@ impl OpenIndex {
     }
 }
 
+/// Fragment id -> node of each row offset (`u32::MAX`: not in the index), from an index's
+/// node -> row id table.
+pub fn reverse_map(rows: &[u64]) -> HashMap<u32, Vec<u32>> {
+    let mut map: HashMap<u32, Vec<u32>> = HashMap::new();
+    for (node, &row) in rows.iter().enumerate() {
+        let row = RowId::from_u64(row);
+        if row.is_tombstone() {
+            continue;
+        }
+        let off = row.offset() as usize;
+        let slots = map.entry(row.fragment()).or_default();
+        if slots.len() <= off {
+            slots.resize(off + 1, u32::MAX);
+        }
+        slots[off] = node as u32;
+    }
+    map
+}
+
 /// Fragment id -> node of each row offset, filled on first use.
 type ReverseMap = Arc<OnceLock<HashMap<u32, Vec<u32>>>>;
+/// An opened full-text index file with its reverse map (both depend on the file alone).
+type TextFile = (Arc<TextIndex>, ReverseMap);
+/// Opened full-text index files by file name.
+type TextFiles = HashMap<String, TextFile>;
 /// An opened index file with what depends on it alone.
 #[derive(Debug, Clone)]
 struct IndexFile {
@@ -286,7 +305,92 @@ impl FragmentCache {
     }
 }
 
+impl FragmentCache {
+    fn text(&self, dir: &TableDir, meta: &IndexMeta) -> Result<TextFile> {
+        if let Some(t) = self.texts.lock().expect("cache lock").get(&meta.file) {
+            return Ok(t.clone());
+        }
+        let path = dir.indices_dir().join(&meta.file);
+        let index = Arc::new(TextIndex::open(&path, meta.file_size, meta.header_crc32c)?);
+        let entry = (index, Arc::new(OnceLock::new()));
+        self.texts
+            .lock()
+            .expect("cache lock")
+            .insert(meta.file.clone(), entry.clone());
+        Ok(entry)
+    }
+}
+
+/// A full-text index of a snapshot, opened (and every section checked) on first use.
+#[derive(Debug)]
+pub struct OpenText {
+    pub meta: IndexMeta,
+    pub index: Arc<TextIndex>,
+    reverse: ReverseMap,
+    /// Nodes whose rows are live in this snapshot, when some are not (`None`: all are).
+    live: OnceLock<Option<Arc<NodeFilter>>>,
+    /// The snapshot's rows the index does not cover, analysed on first search.
+    tail: OnceLock<Arc<crate::query::text::Tail>>,
+}
+
+impl OpenText {
+    pub(crate) fn tail_cell(&self) -> &OnceLock<Arc<crate::query::text::Tail>> {
+        &self.tail
+    }
+
+    /// Fragment id -> node of each row offset (shared by every snapshot using the file).
+    pub fn reverse(&self) -> Result<&HashMap<u32, Vec<u32>>> {
+        if let Some(r) = self.reverse.get() {
+            return Ok(r);
+        }
+        let map = reverse_map(self.index.row_ids()?);
+        Ok(self.reverse.get_or_init(|| map))
+    }
+
+    /// Live-node filter of this snapshot without a query filter (cached).
+    pub fn live(
+        &self,
+        compute: impl FnOnce() -> Result<Option<NodeFilter>>,
+    ) -> Result<Option<Arc<NodeFilter>>> {
+        if let Some(l) = self.live.get() {
+            return Ok(l.clone());
+        }
+        let l = compute()?.map(Arc::new);
+        Ok(self.live.get_or_init(|| l).clone())
+    }
+}
+
+/// Whether `meta` records a full-text index (the other kinds are vector indexes).
+pub fn is_text(meta: &IndexMeta) -> bool {
+    meta.index_type == oxvec_index::text::index::KIND
+}
+
 impl Snapshot {
+    /// The full-text index `meta` (one of this version's), opened on first use.
+    pub fn text_index(
+        &self,
+        dir: &TableDir,
+        cache: &FragmentCache,
+        meta: &IndexMeta,
+    ) -> Result<Arc<OpenText>> {
+        if let Some(t) = self.texts.lock().expect("snapshot lock").get(&meta.name) {
+            return Ok(t.clone());
+        }
+        let (index, reverse) = cache.text(dir, meta)?;
+        let open = Arc::new(OpenText {
+            meta: meta.clone(),
+            index,
+            reverse,
+            live: OnceLock::new(),
+            tail: OnceLock::new(),
+        });
+        self.texts
+            .lock()
+            .expect("snapshot lock")
+            .insert(meta.name.clone(), open.clone());
+        Ok(open)
+    }
+
     /// The index on `column`, if this version has one.
     pub fn index_on(
         &self,
@@ -301,13 +405,13 @@ impl Snapshot {
             .cloned())
     }
 
-    /// Every index of this version, opened.
+    /// Every vector index of this version, opened.
     pub fn indices(&self, dir: &TableDir, cache: &FragmentCache) -> Result<&[Arc<OpenIndex>]> {
         if let Some(i) = self.indices.get() {
             return Ok(i);
         }
         let mut out = Vec::new();
-        for meta in &self.manifest.body.indices {
+        for meta in self.manifest.body.indices.iter().filter(|m| !is_text(m)) {
             let file = cache.index(dir, meta)?;
             out.push(Arc::new(OpenIndex {
                 meta: meta.clone(),

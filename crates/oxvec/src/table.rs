@@ -3,9 +3,11 @@
 mod indexes;
 mod maintenance;
 mod merge;
+mod text_index;
 pub use indexes::{calibration_warning, IndexRequest, OptimizeStats, Progress};
 pub use maintenance::{CleanupStats, VerifyReport, UNVERIFIED_GRACE};
 pub use merge::{MergeInsert, MergeStats};
+pub use text_index::{TextIndexRequest, TextParams};
 
 use crate::options::TableOptions;
 use crate::query::{self, plan::Sources, VectorQuery};
@@ -346,6 +348,31 @@ impl Table {
                 filter_strategy: plan.filter_strategy,
                 text: plan.to_string(),
             })
+        })
+    }
+
+    /// Runs a full-text search on the pinned version (refreshed per the read consistency
+    /// setting); returns the results (sorted by `_score`, best first) and what the caller
+    /// should be told (a damaged index searched around).
+    pub fn search_text(
+        &self,
+        q: &query::TextSearch,
+        cancel: &CancelToken,
+    ) -> Result<(RecordBatch, Vec<String>)> {
+        let snap = self.read_snapshot()?;
+        let frags = snap
+            .fragments(&self.dir, &self.cache)
+            .map_err(|e| self.not_found_if_dropped(e))?;
+        let plan = query::text::plan_text(&snap, frags, &self.sources(), q, &self.name)?;
+        let batch = query::text::execute_text(&plan, cancel)?;
+        Ok((batch, plan.warnings))
+    }
+
+    /// How a full-text search will run, as text (`Query.explain()`); runs no search.
+    pub fn explain_text(&self, q: &query::TextSearch) -> Result<String> {
+        self.with_fragments(|snap, frags| {
+            let plan = query::text::plan_text(snap, frags, &self.sources(), q, &self.name)?;
+            Ok(plan.to_string())
         })
     }
 

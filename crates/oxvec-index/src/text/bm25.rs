@@ -324,6 +324,11 @@ pub struct TermPostings<'a> {
 pub struct Postings<'a> {
     s: Sections<'a>,
     avg_len: f32,
+    /// Documents the statistics count: this index's, plus its peer's when joined.
+    corpus_len: f64,
+    /// Another part of the same corpus (see [`Self::joined`]), whose document frequencies
+    /// count in this one's idf.
+    peer: Option<Sections<'a>>,
 }
 
 /// A scored document.
@@ -423,15 +428,38 @@ impl<'a> Postings<'a> {
     /// [`Self::open`] for sections already checked by an earlier `open` of the same
     /// file (`avg_len` as that view had it): no pass over the postings.
     pub fn open_checked(f: &'a IndexFile, prefix: &str, avg_len: f32) -> Result<Postings<'a>> {
+        let s = Sections::of_file(f, prefix)?;
         Ok(Postings {
-            s: Sections::of_file(f, prefix)?,
+            corpus_len: s.doc_len.len() as f64,
+            s,
             avg_len,
+            peer: None,
         })
     }
 
     /// The mean document length (in tokens) the scores normalise by.
     pub fn avg_len(&self) -> f32 {
         self.avg_len
+    }
+
+    /// This index scored as one part of a corpus whose other part is `peer` (documents
+    /// in neither twice): document count, mean length and each term's document frequency
+    /// are the two parts' together, so scores from both parts compare as if one index held
+    /// every document. Expansions (fuzzy, prefix) still come from each part's dictionary.
+    pub fn joined(self, peer: &Postings<'a>) -> Postings<'a> {
+        let (n, m) = (self.len() as f64, peer.len() as f64);
+        let total = n + m;
+        let avg_len = if total == 0.0 {
+            1.0
+        } else {
+            ((self.avg_len as f64 * n + peer.avg_len as f64 * m) / total).max(1e-9) as f32
+        };
+        Postings {
+            s: self.s,
+            avg_len,
+            corpus_len: total,
+            peer: Some(peer.s),
+        }
     }
 
     /// Checks every count and offset, so searches index without re-checking.
@@ -526,7 +554,12 @@ impl<'a> Postings<'a> {
         } else {
             (total as f64 / n as f64).max(1e-9) as f32
         };
-        Ok(Postings { s, avg_len })
+        Ok(Postings {
+            corpus_len: n as f64,
+            s,
+            avg_len,
+            peer: None,
+        })
     }
 
     /// Documents in the index.
@@ -662,8 +695,17 @@ impl<'a> Postings<'a> {
     }
 
     fn idf(&self, t: usize) -> f32 {
-        let n = self.len() as f64;
-        let df = self.s.term_df[t] as f64;
+        let n = self.corpus_len;
+        let mut df = self.s.term_df[t] as f64;
+        if let Some(peer) = self.peer {
+            let peer = Postings {
+                s: peer,
+                avg_len: 1.0,
+                corpus_len: 0.0,
+                peer: None,
+            };
+            df += peer.term(self.term_text(t)).map_or(0, |p| peer.doc_freq(p)) as f64;
+        }
         (1.0 + (n - df + 0.5) / (df + 0.5)).ln() as f32
     }
 

@@ -179,8 +179,18 @@ impl TextIndex {
     /// Opens a full-text index file, checking its size and header checksum against the
     /// manifest's record, its header, and every section.
     pub fn open(path: &Path, size: u64, header_crc: u32) -> Result<TextIndex> {
-        let file = IndexFile::open(path, size, header_crc)?;
-        let bad = |m: String| Error::corrupt(path, m);
+        Self::checked(IndexFile::open(path, size, header_crc)?)
+    }
+
+    /// An index held in memory, as [`build`] returned it (never written to disk), checked
+    /// like a file; `label` names it in errors.
+    pub fn in_memory(label: &str, bytes: &[u8], header_crc: u32) -> Result<TextIndex> {
+        Self::checked(IndexFile::in_memory(label, bytes, header_crc)?)
+    }
+
+    fn checked(file: IndexFile) -> Result<TextIndex> {
+        let path = file.path().to_path_buf();
+        let bad = |m: String| Error::corrupt(&path, m);
         if file.header.kind != CONTAINER {
             return Err(bad(format!(
                 "not a full-text index file (container '{}')",
@@ -225,6 +235,12 @@ impl TextIndex {
 
     pub fn header(&self) -> &TextHeader {
         &self.header
+    }
+
+    /// The file the index lives in (its size re-checked before a search, every section's
+    /// checksum by `verify`).
+    pub fn file(&self) -> &IndexFile {
+        &self.file
     }
 
     /// Rows indexed.
@@ -314,6 +330,15 @@ impl TextIndex {
         Postings::open_checked(&self.file, &prefix(col), self.avg_len[col])
     }
 
+    /// Column `col`'s postings, scored with `peer`'s statistics joined in.
+    fn scored<'a>(&'a self, col: usize, peer: Option<&'a TextIndex>) -> Result<Postings<'a>> {
+        let own = self.postings(col)?;
+        match peer {
+            Some(p) => Ok(own.joined(&p.postings(col)?)),
+            None => Ok(own),
+        }
+    }
+
     /// The analysed terms of `text`, with their positions.
     fn terms(&self, text: &str) -> Vec<Token> {
         let mut out = Vec::new();
@@ -337,6 +362,29 @@ impl TextIndex {
         params: &Bm25Params,
         filter: Option<&NodeFilter>,
     ) -> Result<Vec<Hit>> {
+        self.search_joined(q, k, params, filter, None)
+    }
+
+    /// [`Self::search`] over this index as one part of a corpus whose other part is `peer`
+    /// (an index of other rows with the same columns and analyzer, see
+    /// [`Postings::joined`]): scores from the two parts compare, so their hits merge by
+    /// score.
+    pub fn search_joined(
+        &self,
+        q: &TextQuery,
+        k: usize,
+        params: &Bm25Params,
+        filter: Option<&NodeFilter>,
+        peer: Option<&TextIndex>,
+    ) -> Result<Vec<Hit>> {
+        if let Some(p) = peer {
+            if p.header.columns != self.header.columns || p.header.analyzer != self.header.analyzer
+            {
+                return Err(Error::invalid(
+                    "full-text indexes joined for scoring must share columns and analyzer",
+                ));
+            }
+        }
         params.check()?;
         check(q)?;
         // The fast paths: one column, exact words, or one phrase.
@@ -354,7 +402,7 @@ impl TextIndex {
                 let terms: Vec<(&str, f32)> =
                     words.iter().map(|t| (t.term.as_str(), *boost)).collect();
                 return Ok(self
-                    .postings(col)?
+                    .scored(col, peer)?
                     .search(&terms, *operator, k, params, filter));
             }
             TextQuery::Phrase {
@@ -371,11 +419,12 @@ impl TextIndex {
                     k,
                     params,
                     filter,
+                    peer,
                 );
             }
             _ => {}
         }
-        let scores = self.score_all(q, params)?;
+        let scores = self.score_all(q, params, peer)?;
         let mut hits: Vec<Hit> = scores
             .into_iter()
             .filter(|(node, _)| filter.is_none_or(|f| f.allows(*node)))
@@ -396,6 +445,7 @@ impl TextIndex {
         k: usize,
         params: &Bm25Params,
         filter: Option<&NodeFilter>,
+        peer: Option<&TextIndex>,
     ) -> Result<Vec<Hit>> {
         let words = self.terms(text);
         let Some(first) = words.first().map(|t| t.position) else {
@@ -405,12 +455,17 @@ impl TextIndex {
             .iter()
             .map(|t| (t.term.as_str(), t.position - first))
             .collect();
-        self.postings(col)?
+        self.scored(col, peer)?
             .phrase(&terms, slop, boost, k, params, filter)
     }
 
     /// Every node matching `q`, with its score.
-    fn score_all(&self, q: &TextQuery, params: &Bm25Params) -> Result<HashMap<u32, f32>> {
+    fn score_all(
+        &self,
+        q: &TextQuery,
+        params: &Bm25Params,
+        peer: Option<&TextIndex>,
+    ) -> Result<HashMap<u32, f32>> {
         let mut out: HashMap<u32, f32> = HashMap::new();
         match q {
             TextQuery::Match {
@@ -432,6 +487,7 @@ impl TextIndex {
                         *max_expansions,
                         *boost,
                         params,
+                        peer,
                     )?;
                     add_into(&mut out, part);
                 }
@@ -443,7 +499,8 @@ impl TextIndex {
                 boost,
             } => {
                 for col in self.columns_of(column)? {
-                    let hits = self.phrase(col, text, *slop, *boost, self.len(), params, None)?;
+                    let hits =
+                        self.phrase(col, text, *slop, *boost, self.len(), params, None, peer)?;
                     add_into(
                         &mut out,
                         hits.into_iter().map(|h| (h.node, h.score)).collect(),
@@ -466,6 +523,7 @@ impl TextIndex {
                         DEFAULT_MAX_EXPANSIONS,
                         *boost,
                         params,
+                        peer,
                     )?;
                     add_into(&mut out, part);
                 }
@@ -477,7 +535,7 @@ impl TextIndex {
             } => {
                 let mut first = true;
                 for m in must {
-                    let s = self.score_all(m, params)?;
+                    let s = self.score_all(m, params, peer)?;
                     if first {
                         out = s;
                         first = false;
@@ -489,7 +547,7 @@ impl TextIndex {
                     }
                 }
                 for sh in should {
-                    let s = self.score_all(sh, params)?;
+                    let s = self.score_all(sh, params, peer)?;
                     if must.is_empty() {
                         add_into(&mut out, s);
                     } else {
@@ -501,7 +559,7 @@ impl TextIndex {
                     }
                 }
                 for n in must_not {
-                    let s = self.score_all(n, params)?;
+                    let s = self.score_all(n, params, peer)?;
                     out.retain(|node, _| !s.contains_key(node));
                 }
             }
@@ -523,8 +581,9 @@ impl TextIndex {
         max_expansions: usize,
         boost: f32,
         params: &Bm25Params,
+        peer: Option<&TextIndex>,
     ) -> Result<HashMap<u32, f32>> {
-        let p = self.postings(col)?;
+        let p = self.scored(col, peer)?;
         let words = self.terms(text);
         let mut out: HashMap<u32, f32> = HashMap::new();
         let mut matched: HashMap<u32, usize> = HashMap::new();
@@ -950,5 +1009,77 @@ mod tests {
             &CancelToken::new()
         )
         .is_err());
+    }
+
+    /// Two indexes over halves of the rows, each searched joined with the other, give the
+    /// scores one index over all rows gives: the unindexed rows of a table are searched
+    /// this way.
+    #[test]
+    fn halves_joined_score_like_one_index() {
+        let all = rows();
+        let cols = vec!["title".to_string(), "body".to_string()];
+        let opts = AnalyzerOptions::default();
+        let mem = |part: &[Vec<Option<String>>], first: u64| {
+            let part = part.to_vec();
+            let ids: Vec<u64> = (first..first + part.len() as u64).collect();
+            let (b, crc) = build(&part, &cols, &ids, &opts, true, &CancelToken::new()).unwrap();
+            TextIndex::in_memory("part", &b, crc).unwrap()
+        };
+        let whole = mem(&all, 0);
+        let (a, b) = (mem(&all[..4], 0), mem(&all[4..], 4));
+        let prm = Bm25Params::default();
+        let queries = [
+            m(None, "search vector rust", Operator::Or, 0),
+            m(Some("body"), "nearest neighbour", Operator::And, 0),
+            m(Some("title"), "serch", Operator::Or, 1),
+            TextQuery::Phrase {
+                column: Some("body".into()),
+                text: "nearest neighbour".into(),
+                slop: 0,
+                boost: 2.0,
+            },
+            TextQuery::Boolean {
+                must: vec![m(None, "search", Operator::Or, 0)],
+                should: vec![m(None, "rust", Operator::Or, 0)],
+                must_not: vec![m(None, "bm25", Operator::Or, 0)],
+            },
+        ];
+        for q in &queries {
+            let want = whole.search(q, 10, &prm, None).unwrap();
+            let mut got: Vec<Hit> = a.search_joined(q, 10, &prm, None, Some(&b)).unwrap();
+            got.extend(
+                b.search_joined(q, 10, &prm, None, Some(&a))
+                    .unwrap()
+                    .into_iter()
+                    .map(|h| Hit {
+                        node: h.node + 4,
+                        ..h
+                    }),
+            );
+            got.sort_by(|x, y| y.score.total_cmp(&x.score).then(x.node.cmp(&y.node)));
+            assert_eq!(nodes(&got), nodes(&want), "{q:?}");
+            for (g, w) in got.iter().zip(&want) {
+                assert!(
+                    (g.score - w.score).abs() < 1e-4,
+                    "{q:?}: {got:?} vs {want:?}"
+                );
+            }
+        }
+        // Indexes of different columns or analyzers cannot be joined.
+        let other = {
+            let (bytes, crc) = build(
+                &all,
+                &cols[..1],
+                &[0, 1, 2, 3, 4, 5],
+                &opts,
+                true,
+                &CancelToken::new(),
+            )
+            .unwrap();
+            TextIndex::in_memory("other", &bytes, crc).unwrap()
+        };
+        assert!(a
+            .search_joined(&queries[0], 10, &prm, None, Some(&other))
+            .is_err());
     }
 }

@@ -43,12 +43,12 @@ impl IndexChange {
     }
 }
 
-/// Builds or replaces one index over `after.column`, which had type `column` when read.
+/// Builds or replaces one index over `after`'s columns, which were `columns` when read.
 #[derive(Debug, Clone)]
 pub struct CreateIndex {
     pub before: Option<IndexMeta>,
     pub after: IndexMeta,
-    pub column: Field,
+    pub columns: Vec<Field>,
 }
 
 impl Change for CreateIndex {
@@ -57,12 +57,15 @@ impl Change for CreateIndex {
     }
 
     fn apply(&self, draft: &mut Draft<'_>) -> Result<()> {
-        let now = draft.schema.field_with_name(&self.after.column).ok();
-        if now != Some(&self.column) {
-            return Err(draft.conflict(format!(
-                "column '{}' was changed by another commit while index '{}' was built",
-                self.after.column, self.after.name
-            )));
+        for field in &self.columns {
+            let now = draft.schema.field_with_name(field.name()).ok();
+            if now != Some(field) {
+                return Err(draft.conflict(format!(
+                    "column '{}' was changed by another commit while index '{}' was built",
+                    field.name(),
+                    self.after.name
+                )));
+            }
         }
         IndexChange {
             name: self.after.name.clone(),

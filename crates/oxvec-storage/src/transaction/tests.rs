@@ -44,6 +44,7 @@ fn index(name: &str, file: &str, fragments: &[u32]) -> IndexMeta {
         name: name.into(),
         index_type: "HNSW".into(),
         column: "vector".into(),
+        columns: Vec::new(),
         metric: "cosine".into(),
         file: file.into(),
         file_size: 1,
@@ -200,12 +201,12 @@ fn change(kind: &str, m: &Manifest) -> Box<dyn Change> {
         "create_index" => Box::new(CreateIndex {
             before: None,
             after: index("other_idx", "other.idx", &[0, 1, 2]),
-            column: vector_field.clone(),
+            columns: vec![vector_field.clone()],
         }),
         "replace_index" => Box::new(CreateIndex {
             before: Some(m.body.indices[0].clone()),
             after: index("vec_idx", "rebuilt.idx", &[0, 1, 2]),
-            column: vector_field.clone(),
+            columns: vec![vector_field.clone()],
         }),
         "drop_index" => Box::new(DropIndex {
             before: m.body.indices[0].clone(),

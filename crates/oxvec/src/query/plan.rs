@@ -27,7 +27,7 @@ use oxvec_index::{NodeFilter, DEFAULT_RECALL};
 use oxvec_query::Filter;
 use oxvec_storage::{IndexMeta, TableDir};
 use rayon::prelude::*;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
 
@@ -218,7 +218,7 @@ pub(crate) fn plan_around<'a>(
         .body
         .indices
         .iter()
-        .find(|i| i.column == vector_column);
+        .find(|i| i.column == vector_column && !crate::snapshot::is_text(i));
     let (metric, metric_source) = match (q.metric, meta) {
         (Some(m), _) => (m, MetricSource::Query),
         (None, Some(i)) => (Metric::parse(&i.metric)?, MetricSource::Index),
@@ -482,7 +482,7 @@ fn check_query(q: &VectorQuery, dim: usize, column: &str) -> Result<()> {
 }
 
 /// Deletion and filter masks of the fragments `include` accepts (others get `None`).
-fn row_masks(
+pub(crate) fn row_masks(
     frags: &[LoadedFragment],
     filter: Option<&Filter>,
     parallel: bool,
@@ -508,9 +508,14 @@ fn row_masks(
 
 /// Live rows passing the filter, from the masks (every fragment has them when filtered).
 fn count_masked(plan: &Plan<'_>) -> u64 {
-    plan.frags
+    masked_rows(plan.frags, &plan.masks)
+}
+
+/// Live rows of `frags` passing the filter their `masks` were made with.
+pub(crate) fn masked_rows(frags: &[LoadedFragment], masks: &Masks) -> u64 {
+    frags
         .iter()
-        .zip(&plan.masks)
+        .zip(masks)
         .map(|(f, masks)| {
             masks
                 .iter()
@@ -545,35 +550,53 @@ fn node_filter(
             return Ok(None);
         }
         let reverse = idx.reverse()?;
-        let mut nf = NodeFilter::none(idx.index.len());
-        for (fi, frag) in frags.iter().enumerate() {
-            let Some(rev) = reverse.get(&frag.meta.id) else {
-                continue;
-            };
-            for (b, batch) in frag.batches.iter().enumerate() {
-                let start = frag.starts[b] as usize;
-                let mut set = |j: usize| {
-                    if let Some(&node) = rev.get(start + j) {
-                        if node != u32::MAX {
-                            nf.set(node, true);
-                        }
-                    }
-                };
-                match (&masks[fi][b], has_filter) {
-                    (Some(m), true) => m.values().set_indices().for_each(&mut set),
-                    _ => (0..batch.num_rows())
-                        .filter(|&j| !frag.is_deleted((start + j) as u32))
-                        .for_each(&mut set),
-                }
-            }
-        }
-        Ok(Some(nf))
+        Ok(Some(allowed_nodes(
+            frags,
+            reverse,
+            idx.index.len(),
+            has_filter,
+            masks,
+        )))
     };
     if has_filter {
         Ok(compute()?.map(Arc::new))
     } else {
         idx.live(compute)
     }
+}
+
+/// The nodes of an index (of `len` nodes, rows mapped by `reverse`) whose rows are live
+/// and, with a filter, pass it (`masks`).
+pub(crate) fn allowed_nodes(
+    frags: &[LoadedFragment],
+    reverse: &HashMap<u32, Vec<u32>>,
+    len: usize,
+    has_filter: bool,
+    masks: &Masks,
+) -> NodeFilter {
+    let mut nf = NodeFilter::none(len);
+    for (fi, frag) in frags.iter().enumerate() {
+        let Some(rev) = reverse.get(&frag.meta.id) else {
+            continue;
+        };
+        for (b, batch) in frag.batches.iter().enumerate() {
+            let start = frag.starts[b] as usize;
+            let mut set = |j: usize| {
+                if let Some(&node) = rev.get(start + j) {
+                    if node != u32::MAX && (node as usize) < len {
+                        nf.set(node, true);
+                    }
+                }
+            };
+            match (&masks[fi][b], has_filter) {
+                (Some(m), true) => m.values().set_indices().for_each(&mut set),
+                _ => (0..batch.num_rows())
+                    .filter(|&j| !frag.is_deleted((start + j) as u32))
+                    .for_each(&mut set),
+            }
+        }
+    }
+    nf
 }
 
 impl fmt::Display for Plan<'_> {

@@ -3,12 +3,14 @@
 use super::Table;
 use crate::memory::PeakMemory;
 use crate::query::resolve_vector_column;
-use crate::snapshot::LoadedFragment;
+use crate::snapshot::{is_text, LoadedFragment, Snapshot};
+use crate::texts::{text_columns, FragmentTexts};
 use crate::vectors::FragmentVectors;
 use crate::write::{write_fragments, Staged, MAX_FRAGMENT_ROWS};
 use arrow::array::{BooleanArray, RecordBatch};
 use arrow::compute::filter_record_batch;
 use oxvec_core::{CancelToken, Error, Metric, Result, RowId};
+use oxvec_index::text::{TextIndex, TextSource};
 use oxvec_index::{build, calibrate, BuildOptions, VectorIndex, VectorKind};
 use oxvec_storage::durable::{new_id, sync_dir, write_new_file_durable};
 use oxvec_storage::transaction::{Compaction, CreateIndex, DropIndex, IndexChange};
@@ -76,7 +78,7 @@ fn live_vectors<'a>(
 
 impl Table {
     /// Writes an index file; returns its name and the path to remove if the commit fails.
-    fn write_index_file(&self, bytes: &[u8]) -> Result<(String, PathBuf)> {
+    pub(super) fn write_index_file(&self, bytes: &[u8]) -> Result<(String, PathBuf)> {
         let dir = self.dir.indices_dir();
         if !dir.exists() {
             oxvec_storage::io::create_dir_all(&dir).map_err(|e| Error::storage(&dir, e))?;
@@ -109,6 +111,12 @@ impl Table {
             .iter()
             .find(|i| i.name == name)
             .cloned();
+        if let Some(b) = before.as_ref().filter(|b| is_text(b)) {
+            return Err(Error::invalid(format!(
+                "index name '{name}' is taken by a full-text index on {:?}",
+                b.indexed_columns()
+            )));
+        }
         if before.is_some() && !req.replace {
             return Err(Error::invalid(format!(
                 "column '{column}' already has an index '{name}'; pass replace=True to rebuild it"
@@ -159,6 +167,7 @@ impl Table {
                 name: name.clone(),
                 index_type: req.index_type.name().into(),
                 column,
+                columns: Vec::new(),
                 metric: req.metric.name().into(),
                 file: file.clone(),
                 file_size,
@@ -179,7 +188,7 @@ impl Table {
                 CreateIndex {
                     before,
                     after: meta.clone(),
-                    column: schema.field(col).clone(),
+                    columns: vec![schema.field(col).clone()],
                 },
             );
             committing = true;
@@ -211,9 +220,17 @@ impl Table {
                 unindexed += f.live_rows();
             }
         }
-        let open = snap.index_on(&self.dir, &self.cache, &meta.column)?;
+        let text = is_text(&meta);
+        let open = match text {
+            true => None,
+            false => snap.index_on(&self.dir, &self.cache, &meta.column)?,
+        };
         let memory = open.as_ref().map_or(0, |o| o.index.size_bytes());
-        let params = open.as_ref().map(|o| o.index.params()).unwrap_or_default();
+        let params = match text {
+            // The file is mapped: its pages are the page cache's, not the process's.
+            true => meta.params.clone(),
+            false => open.as_ref().map(|o| o.index.params()).unwrap_or_default(),
+        };
         let served = open
             .as_ref()
             .filter(|_| self.options.monitor_recall)
@@ -222,6 +239,7 @@ impl Table {
             "name": meta.name,
             "index_type": meta.index_type,
             "column": meta.column,
+            "columns": meta.indexed_columns(),
             "metric": meta.metric,
             "params": params,
             "num_indexed_rows": indexed,
@@ -280,8 +298,15 @@ impl Table {
         let result = (|| {
             let mut stats = OptimizeStats::default();
             // 1. Fold uncovered rows into each index: (before, after, opened after).
-            let mut folded: Vec<(IndexMeta, IndexMeta, Arc<dyn VectorIndex>)> = Vec::new();
+            let mut folded: Vec<(IndexMeta, IndexMeta, Opened)> = Vec::new();
             for meta in &snap.manifest.body.indices {
+                if is_text(meta) {
+                    folded.push(self.fold_text(&snap, frags, meta, &mut written, cancel)?);
+                    stats.rows_indexed += folded
+                        .last()
+                        .map_or(0, |(b, a, _)| a.num_nodes - b.num_nodes);
+                    continue;
+                }
                 let started = Instant::now();
                 let memory = PeakMemory::start();
                 let open = snap
@@ -296,7 +321,11 @@ impl Table {
                     live_vectors(frags, col, dim, &|f| !covered.contains(&f.meta.id));
                 let ids = vectors.row_ids();
                 if ids.is_empty() {
-                    folded.push((meta.clone(), meta.clone(), open.index.clone()));
+                    folded.push((
+                        meta.clone(),
+                        meta.clone(),
+                        Opened::Vector(open.index.clone()),
+                    ));
                     continue;
                 }
                 progress.total.fetch_add(ids.len() as u64, Relaxed);
@@ -312,7 +341,7 @@ impl Table {
                 after.build_seconds = started.elapsed().as_secs_f64();
                 (after.build_peak_rss, after.build_peak_anon) = memory.finish();
                 stats.rows_indexed += ids.len() as u64;
-                folded.push((meta.clone(), after, index));
+                folded.push((meta.clone(), after, Opened::Vector(index)));
             }
             // 2. Compact: every covered fragment is now in every index, so rows can move.
             let small = (MAX_FRAGMENT_ROWS / 4) as usize;
@@ -415,6 +444,70 @@ impl Table {
             }
         }
         result
+    }
+}
+
+/// An opened index of either family, as `optimize` remaps it.
+enum Opened {
+    Vector(Arc<dyn VectorIndex>),
+    Text(Arc<TextIndex>),
+}
+
+impl Opened {
+    fn row_ids(&self) -> Result<&[u64]> {
+        match self {
+            Opened::Vector(i) => i.row_ids(),
+            Opened::Text(i) => i.row_ids(),
+        }
+    }
+
+    fn remap(&self, rows: &[u64]) -> Result<(Vec<u8>, u32)> {
+        match self {
+            Opened::Vector(i) => i.remap(rows),
+            Opened::Text(i) => i.remap(rows),
+        }
+    }
+}
+
+impl Table {
+    /// Folds the live rows of fragments full-text index `meta` does not cover into a new
+    /// file (analysed with the index's own analyzer; the old postings carried over).
+    /// Returns (before, after, the index after); `after` is `meta` when there was nothing
+    /// to fold.
+    fn fold_text(
+        &self,
+        snap: &Snapshot,
+        frags: &[LoadedFragment],
+        meta: &IndexMeta,
+        written: &mut Vec<PathBuf>,
+        cancel: &CancelToken,
+    ) -> Result<(IndexMeta, IndexMeta, Opened)> {
+        let started = Instant::now();
+        let memory = PeakMemory::start();
+        let open = snap.text_index(&self.dir, &self.cache, meta)?;
+        let schema = &snap.manifest.schema;
+        let columns: Vec<String> = open.index.header().columns.clone();
+        let cols = text_columns(schema, &columns)?;
+        let covered: HashSet<u32> = meta.fragment_ids.iter().copied().collect();
+        let new: Vec<&LoadedFragment> = frags
+            .iter()
+            .filter(|f| !covered.contains(&f.meta.id))
+            .collect();
+        let rows = FragmentTexts::new(&new, &cols);
+        if TextSource::is_empty(&rows) {
+            return Ok((meta.clone(), meta.clone(), Opened::Text(open.index.clone())));
+        }
+        let (bytes, crc) = open.index.extend(&rows, rows.row_ids(), cancel)?;
+        let (file, path) = self.write_index_file(&bytes)?;
+        written.push(path.clone());
+        let index = Arc::new(TextIndex::open(&path, bytes.len() as u64, crc)?);
+        let mut after = meta.clone();
+        point_at(&mut after, file, &bytes, crc);
+        after.fragment_ids.extend(new.iter().map(|f| f.meta.id));
+        after.num_nodes += TextSource::len(&rows) as u64;
+        after.build_seconds = started.elapsed().as_secs_f64();
+        (after.build_peak_rss, after.build_peak_anon) = memory.finish();
+        Ok((meta.clone(), after, Opened::Text(index)))
     }
 }
 

@@ -38,9 +38,21 @@ pub struct VerifyReport {
 /// The kind of a file a manifest references, with what the manifest says about it.
 #[derive(Debug, Clone)]
 enum FileRef {
-    Fragment { path: PathBuf, size: u64, crc: u32 },
-    Deletion { path: PathBuf, meta: DeletionMeta },
-    Index { path: PathBuf, size: u64, crc: u32 },
+    Fragment {
+        path: PathBuf,
+        size: u64,
+        crc: u32,
+    },
+    Deletion {
+        path: PathBuf,
+        meta: DeletionMeta,
+    },
+    Index {
+        path: PathBuf,
+        size: u64,
+        crc: u32,
+        text: bool,
+    },
 }
 
 impl FileRef {
@@ -80,6 +92,7 @@ fn referenced(dir: &TableDir, m: &Manifest) -> Vec<FileRef> {
             path: dir.indices_dir().join(&i.file),
             size: i.file_size,
             crc: i.header_crc32c,
+            text: crate::snapshot::is_text(i),
         });
     }
     out
@@ -334,9 +347,19 @@ impl Table {
                     }
                 }),
                 FileRef::Deletion { meta, .. } => read_deletions(path, meta).map(|_| ()),
-                FileRef::Index { size, crc, .. } => {
-                    oxvec_index::open(path, *size, *crc).and_then(|i| i.verify_all())
-                }
+                FileRef::Index {
+                    size,
+                    crc,
+                    text: false,
+                    ..
+                } => oxvec_index::open(path, *size, *crc).and_then(|i| i.verify_all()),
+                // Opening a full-text index checks every section and its structure.
+                FileRef::Index {
+                    size,
+                    crc,
+                    text: true,
+                    ..
+                } => oxvec_index::text::TextIndex::open(path, *size, *crc).map(|_| ()),
             };
             if let Err(e) = checked {
                 report.problems.push(e.to_string());
