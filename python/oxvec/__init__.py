@@ -26,6 +26,7 @@ from .exceptions import (
     TableExistsError,
     TableNotFoundError,
 )
+from .hybrid import HybridQuery
 from .maintenance import Tags, VerifyReport
 from .merge import MergeInsertBuilder, MergeResult
 from .query import Query
@@ -36,6 +37,7 @@ __all__ = [
     "CorruptFileError",
     "Database",
     "FilterError",
+    "HybridQuery",
     "InternalError",
     "InvalidInputError",
     "MergeInsertBuilder",

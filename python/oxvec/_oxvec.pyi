@@ -118,6 +118,25 @@ class Table:
         k1: float = 1.2,
         b: float = 0.75,
     ) -> ArrowStream: ...
+    def search_hybrid(
+        self,
+        vectors: bytes,
+        text_query: str,
+        column: str | None = None,
+        metric: str | None = None,
+        k: int = 10,
+        text_k: int = 10,
+        filter: str | None = None,
+        params: Sequence[Any] | None = None,
+        columns: list[str] | None = None,
+        ef: int | None = None,
+        nprobes: int | None = None,
+        refine_factor: int | None = None,
+        target_recall: float | None = None,
+        bypass_vector_index: bool = False,
+        k1: float = 1.2,
+        b: float = 0.75,
+    ) -> tuple[ArrowStream, ArrowStream]: ...
     def explain_text(
         self,
         query: str,

@@ -169,12 +169,7 @@ class Query:
     def bm25(self, k1: float = 1.2, b: float = 0.75) -> Query:
         """BM25's knobs for a full-text search: ``k1`` (term-frequency saturation, >= 0)
         and ``b`` (length normalisation, 0 to 1). Defaults 1.2 and 0.75, as in Lucene."""
-        for name, v, hi in (("k1", k1, None), ("b", b, 1.0)):
-            ok = isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
-            if not ok or not np.isfinite(v) or v < 0 or (hi is not None and v > hi):
-                bound = f"between 0 and {hi}" if hi is not None else "a finite number >= 0"
-                raise InvalidInputError(f"{name} must be {bound}, got {v!r:.80}")
-        self._bm25 = (float(k1), float(b))
+        self._bm25 = _bm25_knobs(k1, b)
         return self
 
     def with_row_id(self, enabled: bool = True) -> Query:
@@ -334,3 +329,13 @@ class Query:
     def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
         """Runs the query and exports the result through the Arrow PyCapsule interface."""
         return self._execute().__arrow_c_stream__(requested_schema)
+
+
+def _bm25_knobs(k1: Any, b: Any) -> tuple[float, float]:
+    """``(k1, b)`` checked: ``k1`` finite and >= 0, ``b`` in [0, 1]."""
+    for name, v, hi in (("k1", k1, None), ("b", b, 1.0)):
+        ok = isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+        if not ok or not np.isfinite(v) or v < 0 or (hi is not None and v > hi):
+            bound = f"between 0 and {hi}" if hi is not None else "a finite number >= 0"
+            raise InvalidInputError(f"{name} must be {bound}, got {v!r:.80}")
+    return (float(k1), float(b))

@@ -15,6 +15,7 @@ import pyarrow as pa
 from . import _check, _data, _results, fts
 from .exceptions import InvalidInputError
 from .fts import FullTextQuery
+from .hybrid import HybridQuery
 from .maintenance import Tags, VerifyReport, as_seconds
 from .merge import MergeInsertBuilder
 from .query import Query
@@ -190,9 +191,9 @@ class Table:
         *,
         vector_column: str | None = None,
         fts_columns: str | Sequence[str] | None = None,
-    ) -> Query:
-        """Starts a query: nearest neighbours of a vector, a full-text search, or a filtered
-        scan when ``query`` is ``None``.
+    ) -> Any:
+        """Starts a query: nearest neighbours of a vector, a full-text search, a hybrid of
+        both, or a filtered scan when ``query`` is ``None``.
 
         Parameters
         ----------
@@ -202,7 +203,9 @@ class Table:
             :mod:`oxvec.fts`.
         query_type
             ``"auto"`` (a string or full-text query searches text, anything else is a
-            vector), ``"vector"`` or ``"fts"``.
+            vector), ``"vector"``, ``"fts"``, or ``"hybrid"`` (returns a
+            :class:`~oxvec.hybrid.HybridQuery`: give its legs with ``.vector(v)`` and
+            ``.text(t)``).
         vector_column
             The vector column, when the table has several.
         fts_columns
@@ -211,7 +214,7 @@ class Table:
 
         Returns
         -------
-        Query
+        Query or HybridQuery
             Chain ``.where()``, ``.select()``, ``.limit()``, ``.offset()`` and read with
             ``.to_arrow()``, ``.to_list()``, ... See :class:`oxvec.Query`.
 
@@ -231,11 +234,20 @@ class Table:
         >>> [r["id"] for r in tbl.search([1.0, 0.1]).limit(1).to_list()]
         [1]
         """
-        if query_type not in ("auto", "vector", "fts"):
+        if query_type not in ("auto", "vector", "fts", "hybrid"):
             raise InvalidInputError(
-                f"query_type must be 'auto', 'vector' or 'fts', got {query_type!r:.80}"
+                f"query_type must be 'auto', 'vector', 'fts' or 'hybrid', got {query_type!r:.80}"
             )
         textual = isinstance(query, (str, FullTextQuery))
+        if query_type == "hybrid":
+            if query is not None:
+                raise InvalidInputError(
+                    "a hybrid search from one string needs an embedding function on the "
+                    "table; give the legs instead: search(query_type='hybrid')"
+                    ".vector(v).text('...')"
+                )
+            cols = None if fts_columns is None else _check.names("fts_columns", fts_columns)
+            return HybridQuery(self._inner, vector_column=vector_column, columns=cols)
         if query_type == "fts" or (query_type == "auto" and textual):
             if isinstance(query, FullTextQuery):
                 if fts_columns is not None:

@@ -315,6 +315,71 @@ impl PyTable {
         Ok(PyArrowStream::new(batch.schema(), vec![batch]))
     }
 
+    /// A vector search (the arguments of `search`) and a full-text search (`text_query`
+    /// as JSON, `text_k` results) on one version; returns both results, each with
+    /// `_rowid`, for the caller to fuse.
+    #[pyo3(signature = (vectors, text_query, column=None, metric=None, k=10, text_k=10, filter=None, params=None, columns=None, ef=None, nprobes=None, refine_factor=None, target_recall=None, bypass_vector_index=false, k1=1.2, b=0.75))]
+    #[allow(clippy::too_many_arguments)]
+    fn search_hybrid(
+        &self,
+        py: Python<'_>,
+        vectors: Bound<'_, PyBytes>,
+        text_query: &str,
+        column: Option<String>,
+        metric: Option<&str>,
+        k: usize,
+        text_k: usize,
+        filter: Option<String>,
+        params: Option<Bound<'_, PyAny>>,
+        columns: Option<Vec<String>>,
+        ef: Option<usize>,
+        nprobes: Option<usize>,
+        refine_factor: Option<usize>,
+        target_recall: Option<f32>,
+        bypass_vector_index: bool,
+        k1: f32,
+        b: f32,
+    ) -> PyResult<(PyArrowStream, PyArrowStream)> {
+        let tq = text_search(
+            text_query,
+            text_k,
+            0,
+            filter.clone(),
+            params.clone(),
+            columns.clone(),
+            true,
+            k1,
+            b,
+        )?;
+        let vq = vector_query(
+            vectors.as_bytes(),
+            1,
+            column,
+            metric,
+            k,
+            filter.map(|f| (f, params)),
+            columns,
+            true,
+            SearchKnobs {
+                ef,
+                nprobes,
+                refine_factor,
+                target_recall,
+            },
+            bypass_vector_index,
+        )?;
+        let t = self.inner.clone();
+        let cost = self.cost(vq.vectors.len());
+        let (v, x, warnings) = run(py, cost, move |c| t.search_hybrid(&vq, &tq, c))?;
+        for w in warnings {
+            crate::error::warn(py, &w)?;
+        }
+        Ok((
+            PyArrowStream::new(v.schema(), vec![v]),
+            PyArrowStream::new(x.schema(), vec![x]),
+        ))
+    }
+
     /// The plan `search_text` would run with the same arguments, as text.
     #[pyo3(signature = (query, k=10, offset=0, filter=None, params=None, columns=None, with_row_id=false, k1=1.2, b=0.75))]
     #[allow(clippy::too_many_arguments)]

@@ -292,7 +292,18 @@ impl Table {
         let frags = snap
             .fragments(&self.dir, &self.cache)
             .map_err(|e| self.not_found_if_dropped(e))?;
-        let mut plan = query::plan::plan(&snap, frags, &self.sources(), q)?;
+        self.search_on(&snap, frags, q, cancel)
+    }
+
+    /// Runs a vector search on `snap`, whose fragments are `frags`.
+    fn search_on(
+        &self,
+        snap: &Arc<Snapshot>,
+        frags: &[LoadedFragment],
+        q: &VectorQuery,
+        cancel: &CancelToken,
+    ) -> Result<(RecordBatch, Vec<String>)> {
+        let mut plan = query::plan::plan(snap, frags, &self.sources(), q)?;
         let batch = match query::execute(&plan, cancel) {
             // A section of the index failed its checksum when first read: answer exactly.
             Err(e)
@@ -300,13 +311,13 @@ impl Table {
                     query::plan::index_unreadable(&e, Some(ix.open.index.file().path()))
                 }) =>
             {
-                plan = query::plan::plan_around(&snap, frags, &self.sources(), q, Some(&e))?;
+                plan = query::plan::plan_around(snap, frags, &self.sources(), q, Some(&e))?;
                 query::execute(&plan, cancel)?
             }
             other => other?,
         };
         if let Some(ix) = plan.index.as_ref().filter(|_| self.options.monitor_recall) {
-            self.sample_served(&snap, &ix.open, &plan.vector_column, q);
+            self.sample_served(snap, &ix.open, &plan.vector_column, q);
         }
         Ok((batch, plan.warnings))
     }
@@ -366,6 +377,26 @@ impl Table {
         let plan = query::text::plan_text(&snap, frags, &self.sources(), q, &self.name)?;
         let batch = query::text::execute_text(&plan, cancel)?;
         Ok((batch, plan.warnings))
+    }
+
+    /// A vector search and a full-text search on the same version (one snapshot, so a
+    /// write landing between them cannot make the legs disagree), for hybrid search: the
+    /// two result batches (fused by the caller) and the warnings of both.
+    pub fn search_hybrid(
+        &self,
+        vq: &VectorQuery,
+        tq: &query::TextSearch,
+        cancel: &CancelToken,
+    ) -> Result<(RecordBatch, RecordBatch, Vec<String>)> {
+        let snap = self.read_snapshot()?;
+        let frags = snap
+            .fragments(&self.dir, &self.cache)
+            .map_err(|e| self.not_found_if_dropped(e))?;
+        let (vectors, mut warnings) = self.search_on(&snap, frags, vq, cancel)?;
+        let plan = query::text::plan_text(&snap, frags, &self.sources(), tq, &self.name)?;
+        let texts = query::text::execute_text(&plan, cancel)?;
+        warnings.extend(plan.warnings);
+        Ok((vectors, texts, warnings))
     }
 
     /// How a full-text search will run, as text (`Query.explain()`); runs no search.

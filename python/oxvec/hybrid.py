@@ -1,0 +1,258 @@
+"""Hybrid search: a vector search and a full-text search fused by a reranker."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow as pa
+
+from . import _check, _results
+from .exceptions import InvalidInputError
+from .fts import FullTextQuery, plain
+from .rerankers import Reranker, RRFReranker
+
+if TYPE_CHECKING:
+    import pandas
+    import polars
+
+    from ._oxvec import Table as _Table
+
+__all__ = ["HybridQuery"]
+
+_DEFAULT_K = 10
+
+
+class HybridQuery:
+    """A vector search and a full-text search on the same version, with the same filter,
+    fused into one ranking by a reranker (:class:`~oxvec.rerankers.RRFReranker` unless
+    :meth:`rerank` says otherwise).
+
+    Each leg fetches twice the limit (plus the offset) so the fusion has candidates from
+    both; :meth:`limit` and :meth:`offset` apply to the fused list. Results carry
+    ``_relevance_score`` (descending) and the legs' ``_distance`` and ``_score`` (null
+    where a leg did not find the row).
+
+    Examples
+    --------
+    >>> import oxvec, tempfile
+    >>> db = oxvec.connect(tempfile.mkdtemp())
+    >>> tbl = db.create_table("t", [
+    ...     {"id": 1, "text": "rust vector database", "vector": [1.0, 0.0]},
+    ...     {"id": 2, "text": "python dataframes", "vector": [0.9, 0.1]},
+    ...     {"id": 3, "text": "a vector of apples", "vector": [0.0, 1.0]},
+    ... ])
+    >>> tbl.create_fts_index("text")
+    'text_idx'
+    >>> q = tbl.search(query_type="hybrid").vector([1.0, 0.0]).text("vector").limit(2)
+    >>> [r["id"] for r in q.to_list()]
+    [1, 3]
+    """
+
+    __slots__ = (
+        "_bm25",
+        "_columns",
+        "_filter",
+        "_fts_columns",
+        "_k",
+        "_knobs",
+        "_metric",
+        "_offset",
+        "_params",
+        "_reranker",
+        "_row_id",
+        "_table",
+        "_text",
+        "_vector",
+        "_vector_column",
+    )
+
+    def __init__(
+        self,
+        table: _Table,
+        vector: Any = None,
+        text: FullTextQuery | None = None,
+        vector_column: str | None = None,
+        columns: list[str] | None = None,
+    ) -> None:
+        self._table = table
+        self._vector = vector
+        self._text = text
+        self._vector_column = vector_column
+        self._fts_columns = columns
+        self._filter: str | None = None
+        self._params: Sequence[Any] | None = None
+        self._columns: list[str] | None = None
+        self._k: int | None = None
+        self._offset = 0
+        self._row_id = False
+        self._metric: str | None = None
+        self._knobs: dict[str, Any] = {}
+        self._bm25 = (1.2, 0.75)
+        self._reranker: Reranker = RRFReranker()
+
+    def vector(self, vector: Any) -> HybridQuery:
+        """The vector leg's query vector (one vector)."""
+        self._vector = vector
+        return self
+
+    def text(self, text: str | FullTextQuery) -> HybridQuery:
+        """The full-text leg's query: a string (any of its words, in the ``fts_columns``
+        given to ``search``, else every indexed column) or a structured query from
+        :mod:`oxvec.fts`."""
+        if isinstance(text, str):
+            text = plain(text, self._fts_columns)
+        if not isinstance(text, FullTextQuery):
+            raise InvalidInputError(
+                f"text() takes a string or an oxvec.fts query, got {text!r:.80}"
+            )
+        self._text = text
+        return self
+
+    def rerank(self, reranker: Reranker) -> HybridQuery:
+        """Fuses the legs with ``reranker`` (see :mod:`oxvec.rerankers`)."""
+        if not isinstance(reranker, Reranker):
+            raise InvalidInputError(
+                f"rerank() takes an oxvec.rerankers.Reranker, got {reranker!r:.80}"
+            )
+        self._reranker = reranker
+        return self
+
+    def where(self, sql: str, params: Sequence[Any] | None = None) -> HybridQuery:
+        """Both legs keep only rows for which the SQL condition holds."""
+        self._filter = sql
+        self._params = params
+        return self
+
+    def select(self, columns: Sequence[str]) -> HybridQuery:
+        """Returns only these columns (plus the scores)."""
+        self._columns = _check.names("select", columns)
+        return self
+
+    def limit(self, k: int) -> HybridQuery:
+        """At most ``k`` fused results (default 10)."""
+        self._k = _check.count("limit", k)
+        return self
+
+    def offset(self, n: int) -> HybridQuery:
+        """Skips the first ``n`` fused results."""
+        self._offset = _check.count("offset", n, minimum=0)
+        return self
+
+    def with_row_id(self, enabled: bool = True) -> HybridQuery:
+        """Keeps ``_rowid`` in the results."""
+        self._row_id = enabled
+        return self
+
+    def metric(self, metric: str) -> HybridQuery:
+        """The vector leg's metric (see :meth:`oxvec.Query.metric`)."""
+        self._metric = metric
+        return self
+
+    distance_type = metric
+
+    def ef(self, ef: int) -> HybridQuery:
+        """The vector leg's HNSW search breadth."""
+        self._knobs["ef"] = _check.count("ef", ef)
+        return self
+
+    def nprobes(self, nprobes: int) -> HybridQuery:
+        """The vector leg's IVF partitions scanned."""
+        self._knobs["nprobes"] = _check.count("nprobes", nprobes)
+        return self
+
+    def bm25(self, k1: float = 1.2, b: float = 0.75) -> HybridQuery:
+        """The text leg's BM25 knobs (see :meth:`oxvec.Query.bm25`)."""
+        from .query import _bm25_knobs
+
+        self._bm25 = _bm25_knobs(k1, b)
+        return self
+
+    def _legs(self) -> tuple[pa.Table, pa.Table]:
+        if self._vector is None or self._text is None:
+            missing = "vector()" if self._vector is None else "text()"
+            raise InvalidInputError(f"a hybrid search needs both legs: call {missing}")
+        try:
+            q = np.asarray(self._vector, dtype="<f4")
+        except (TypeError, ValueError) as e:
+            raise InvalidInputError(f"query vector must be numeric: {e}") from e
+        if q.ndim != 1 or q.size == 0:
+            raise InvalidInputError(f"a hybrid search takes one query vector, got shape {q.shape}")
+        fetch = 2 * ((self._k or _DEFAULT_K) + self._offset)
+        k1, b = self._bm25
+        v, t = self._table.search_hybrid(
+            np.ascontiguousarray(q).tobytes(),
+            self._text._json(),
+            self._vector_column,
+            self._metric,
+            fetch,
+            fetch,
+            self._filter,
+            self._params,
+            self._columns,
+            k1=k1,
+            b=b,
+            **self._knobs,
+        )
+        return _results.read(v), _results.read(t)
+
+    def _query_text(self) -> str:
+        d = self._text.to_dict() if self._text is not None else {}
+        (body,) = d.values() if len(d) == 1 else ({},)
+        return str(body.get("query", "")) if isinstance(body, dict) else ""
+
+    def to_arrow(self) -> pa.Table:
+        """Runs both legs and the reranker; results as a pyarrow Table."""
+        v, t = self._legs()
+        fused = self._reranker.rerank_hybrid(self._query_text(), v, t)
+        out = fused.slice(self._offset, self._k or _DEFAULT_K)
+        if not self._row_id and "_rowid" in out.column_names:
+            out = out.drop_columns(["_rowid"])
+        return out
+
+    def to_list(self) -> list[dict[str, Any]]:
+        """Runs the query; results as a list of dicts."""
+        return self.to_arrow().to_pylist()
+
+    def to_pandas(self) -> pandas.DataFrame:
+        """Runs the query; results as a pandas DataFrame."""
+        return self.to_arrow().to_pandas()
+
+    def to_polars(self) -> polars.DataFrame:
+        """Runs the query; results as a Polars DataFrame."""
+        import polars as pl
+
+        return pl.from_arrow(self.to_arrow())  # type: ignore[return-value]
+
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
+        """Runs the query and exports the result through the Arrow PyCapsule interface."""
+        return self.to_arrow().__arrow_c_stream__(requested_schema)
+
+    def explain(self) -> str:
+        """Both legs' plans, and how they are fused. Runs no search."""
+        from .query import Query
+
+        vq = Query(self._table, self._vector, self._vector_column)
+        tq = Query(self._table, None, None, self._text)
+        for q in (vq, tq):
+            if self._filter is not None:
+                q.where(self._filter, self._params)
+            if self._columns is not None:
+                q.select(self._columns)
+            q.limit(2 * ((self._k or _DEFAULT_K) + self._offset))
+        if self._metric is not None:
+            vq.metric(self._metric)
+        if "ef" in self._knobs:
+            vq.ef(self._knobs["ef"])
+        if "nprobes" in self._knobs:
+            vq.nprobes(self._knobs["nprobes"])
+        return (
+            f"hybrid search fused by {self._reranker!r}, limit {self._k or _DEFAULT_K}"
+            f"{f', offset {self._offset}' if self._offset else ''}\n"
+            f"vector leg:\n{_indent(vq.explain())}\nfull-text leg:\n{_indent(tq.explain())}"
+        )
+
+
+def _indent(text: str) -> str:
+    return "\n".join("  " + line for line in text.splitlines())
