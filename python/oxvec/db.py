@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import datetime
 import os
+from collections.abc import Sequence
 from typing import Any, Literal
 
+import pyarrow as pa
+
 from . import _check, _data
+from ._embedding import TableEmbeddings, configs_of_model, with_metadata
 from ._oxvec import Database as _Database
+from .embeddings.base import EmbeddingFunctionConfig
 from .exceptions import InvalidInputError
 from .maintenance import as_seconds
 from .table import Table
@@ -104,6 +109,7 @@ class Database:
         schema: Any = None,
         mode: Literal["create", "overwrite"] = "create",
         exist_ok: bool = False,
+        embedding_functions: Sequence[EmbeddingFunctionConfig] | None = None,
     ) -> Table:
         """Creates a table from data, a schema, or both.
 
@@ -123,6 +129,12 @@ class Database:
             replaces its contents as a new version.
         exist_ok
             With ``mode="create"``, open an existing table instead of failing.
+        embedding_functions
+            Columns computed by embedding functions (``func.config("text", "vector")``, see
+            :mod:`oxvec.embeddings`); a Pydantic ``schema`` may declare them instead with
+            ``func.SourceField()`` / ``func.VectorField()``. The table stores them and fills
+            the vector column on every ``add``, ``update`` and ``merge_insert``, and embeds
+            string queries.
 
         Returns
         -------
@@ -141,8 +153,25 @@ class Database:
         >>> tbl.schema.field("vector").type
         FixedSizeListType(fixed_size_list<item: float>[2])
         """
+        configs = list(embedding_functions or [])
+        if isinstance(schema, type) and hasattr(schema, "model_fields"):
+            configs += configs_of_model(schema)
+        for c in configs:
+            if not isinstance(c, EmbeddingFunctionConfig):
+                raise InvalidInputError(
+                    "embedding_functions takes EmbeddingFunctionConfig objects "
+                    f"(func.config('text', 'vector')), got {c!r:.80}"
+                )
         arrow_schema = _data.to_schema(schema)
         stream = None if data is None else _data.to_stream(data)
+        if configs:
+            arrow_schema = TableEmbeddings.schema_with(arrow_schema, configs)
+            if stream is not None:
+                emb = TableEmbeddings([c.to_json() for c in configs], name)
+                for i, c in enumerate(configs):
+                    emb._made[i] = c.function
+                meta = with_metadata(pa.schema([]), configs).metadata
+                stream = emb.embed_stream(stream, meta)
         inner = self._inner.create_table(name, stream, arrow_schema, mode, exist_ok)
         return Table._wrap(inner)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import _check, _data
@@ -46,10 +46,25 @@ class MergeInsertBuilder:
     [(0, 'old'), (1, 'old'), (2, 'new'), (3, 'new')]
     """
 
-    __slots__ = ("_delete", "_delete_where", "_insert", "_on", "_table", "_update", "_update_where")
+    __slots__ = (
+        "_delete",
+        "_delete_where",
+        "_insert",
+        "_on",
+        "_prepare",
+        "_table",
+        "_update",
+        "_update_where",
+    )
 
-    def __init__(self, table: _Table, on: str | Sequence[str]) -> None:
+    def __init__(
+        self,
+        table: _Table,
+        on: str | Sequence[str],
+        prepare: Callable[[Any], Any] = _data.to_stream,
+    ) -> None:
         self._table = table
+        self._prepare = prepare
         self._on = _check.names("on", on)
         self._update = False
         self._update_where: str | None = None
@@ -92,7 +107,7 @@ class MergeInsertBuilder:
             fit the table (validated like ``add``). Nothing is written when raised.
         """
         inserted, updated, deleted, version = self._table.merge_insert(
-            _data.to_stream(data),
+            self._prepare(data),
             self._on,
             self._update,
             self._update_where,

@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from . import _check, _data, _results, fts
+from ._embedding import TableEmbeddings
 from .exceptions import InvalidInputError
 from .fts import FullTextQuery
 from .hybrid import HybridQuery
@@ -54,7 +55,7 @@ class Table:
     1
     """
 
-    __slots__ = ("_inner", "_schema", "_schema_version")
+    __slots__ = ("_embeddings", "_inner", "_schema", "_schema_version")
 
     _inner: _Table
 
@@ -64,7 +65,25 @@ class Table:
         t._inner = _check.native(inner)
         t._schema = None
         t._schema_version = -1
+        t._embeddings = (-1, None)
         return t
+
+    def _embedder(self) -> TableEmbeddings | None:
+        """The table's embedding functions (read from the schema, kept per version)."""
+        v = self._inner.version
+        if self._embeddings[0] != v:
+            old = self._embeddings[1]
+            new = TableEmbeddings.of_schema(self.schema, self.name)
+            if old is not None and new is not None and old.specs == new.specs:
+                new = old  # keep the functions already made
+            self._embeddings = (v, new)
+        return self._embeddings[1]
+
+    def _prepare(self, data: Any) -> Any:
+        """``data`` as a stream, its vector columns embedded when the table says so."""
+        stream = _data.to_stream(data)
+        emb = self._embedder()
+        return stream if emb is None else emb.embed_stream(stream)
 
     def __repr__(self) -> str:
         return f"oxvec.Table({self.name!r}, version={self.version})"
@@ -114,7 +133,7 @@ class Table:
         SchemaError, InvalidInputError
             Nothing is written when either is raised.
         """
-        self._inner.add(_data.to_stream(data))
+        self._inner.add(self._prepare(data))
 
     def delete(self, where: str, params: Sequence[Any] | None = None) -> int:
         """Deletes rows matching the SQL condition ``where``; returns how many.
@@ -152,6 +171,9 @@ class Table:
         >>> tbl.to_arrow()["n"].to_pylist()
         [42]
         """
+        emb = self._embedder()
+        if emb is not None:
+            values, values_sql = emb.update_values(values, values_sql)
         stream = None if values is None else _data.one_row(values)
         if values_sql is not None and not (
             isinstance(values_sql, Mapping)
@@ -202,8 +224,9 @@ class Table:
             then carry ``query_index``), a string, or a structured full-text query from
             :mod:`oxvec.fts`.
         query_type
-            ``"auto"`` (a string or full-text query searches text, anything else is a
-            vector), ``"vector"``, ``"fts"``, or ``"hybrid"`` (returns a
+            ``"auto"`` (a string is embedded and searched as a vector when the table has an
+            embedding function, else searched as text; a full-text query object searches
+            text; anything else is a vector), ``"vector"``, ``"fts"``, or ``"hybrid"`` (returns a
             :class:`~oxvec.hybrid.HybridQuery`: give its legs with ``.vector(v)`` and
             ``.text(t)``).
         vector_column
@@ -240,15 +263,29 @@ class Table:
             )
         textual = isinstance(query, (str, FullTextQuery))
         if query_type == "hybrid":
-            if query is not None:
+            cols = None if fts_columns is None else _check.names("fts_columns", fts_columns)
+            hq = HybridQuery(self._inner, vector_column=vector_column, columns=cols)
+            if query is None:
+                return hq
+            if not isinstance(query, str):
+                raise InvalidInputError(
+                    f"a hybrid search takes a string (embedded for the vector leg), got "
+                    f"{query!r:.80}; or give the legs: search(query_type='hybrid')"
+                    ".vector(v).text('...')"
+                )
+            emb = self._embedder()
+            if emb is None:
                 raise InvalidInputError(
                     "a hybrid search from one string needs an embedding function on the "
                     "table; give the legs instead: search(query_type='hybrid')"
                     ".vector(v).text('...')"
                 )
-            cols = None if fts_columns is None else _check.names("fts_columns", fts_columns)
-            return HybridQuery(self._inner, vector_column=vector_column, columns=cols)
-        if query_type == "fts" or (query_type == "auto" and textual):
+            vec, column = emb.query_vector(query, vector_column)
+            hq._vector_column = column
+            return hq.vector(vec).text(query)
+        # Only a string query asks for the embedder (reading it costs a schema read).
+        embeds = isinstance(query, str) and query_type == "auto" and self._embedder() is not None
+        if query_type == "fts" or (query_type == "auto" and textual and not embeds):
             if isinstance(query, FullTextQuery):
                 if fts_columns is not None:
                     raise InvalidInputError(
@@ -262,11 +299,17 @@ class Table:
                 )
             cols = None if fts_columns is None else _check.names("fts_columns", fts_columns)
             return Query(self._inner, None, None, fts.plain(query, cols))
+        if isinstance(query, str):
+            emb = self._embedder()
+            if emb is None:
+                raise InvalidInputError(
+                    "a string query searches text: the table has no embedding function to "
+                    "turn it into a vector; pass a vector, or query_type='fts'"
+                )
+            vec, column = emb.query_vector(query, vector_column)
+            return Query(self._inner, vec, column)
         if textual:
-            raise InvalidInputError(
-                "a string query searches text: the table has no embedding function to turn "
-                "it into a vector; pass a vector, or query_type='fts'"
-            )
+            raise InvalidInputError("a full-text query object needs query_type='fts' or 'auto'")
         if fts_columns is not None:
             raise InvalidInputError("fts_columns applies to a full-text search")
         return Query(self._inner, query, vector_column)
@@ -395,7 +438,7 @@ class Table:
     def merge_insert(self, on: str | Sequence[str]) -> MergeInsertBuilder:
         """Starts an upsert keyed on ``on`` (one column or several); see
         :class:`~oxvec.merge.MergeInsertBuilder`."""
-        return MergeInsertBuilder(self._inner, on)
+        return MergeInsertBuilder(self._inner, on, self._prepare)
 
     def cleanup_old_versions(
         self,

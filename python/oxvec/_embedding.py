@@ -1,0 +1,215 @@
+"""Applying a table's embedding functions: reading the configuration from the schema's
+metadata, adding vector columns to data on its way in, embedding queries."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from .embeddings.base import METADATA_KEY, EmbeddingFunction, EmbeddingFunctionConfig
+from .exceptions import InvalidInputError
+
+__all__ = ["TableEmbeddings", "configs_of_model"]
+
+
+def configs_of_model(model: Any) -> list[EmbeddingFunctionConfig]:
+    """The embedding functions a Pydantic model declares with ``SourceField`` /
+    ``VectorField``."""
+    fields = getattr(model, "model_fields", {})
+    sources: dict[int, str] = {}
+    vectors: dict[int, tuple[str, EmbeddingFunction]] = {}
+    for name, f in fields.items():
+        extra = f.json_schema_extra if isinstance(f.json_schema_extra, dict) else {}
+        func = extra.get("oxvec_function")
+        if not isinstance(func, EmbeddingFunction):
+            continue
+        if extra.get("oxvec_embedding") == "source":
+            sources[id(func)] = name
+        elif extra.get("oxvec_embedding") == "vector":
+            vectors[id(func)] = (name, func)
+    out = []
+    for key, (vec, func) in vectors.items():
+        if key not in sources:
+            raise InvalidInputError(
+                f"model field {vec!r} is a VectorField of {func!r}, but no field is its SourceField"
+            )
+        out.append(EmbeddingFunctionConfig(sources[key], vec, func))
+    return out
+
+
+class TableEmbeddings:
+    """A table's embedding configuration, its functions made on first use."""
+
+    def __init__(self, specs: list[dict[str, Any]], table: str) -> None:
+        self.specs = specs
+        self.table = table
+        self._made: dict[int, EmbeddingFunction] = {}
+
+    @classmethod
+    def of_schema(cls, schema: pa.Schema, table: str) -> TableEmbeddings | None:
+        raw = (schema.metadata or {}).get(METADATA_KEY)
+        if not raw:
+            return None
+        try:
+            specs = json.loads(raw)
+            assert isinstance(specs, list) and all(isinstance(s, dict) for s in specs)
+        except (ValueError, AssertionError):
+            # Unreadable configuration: the table still reads; embedding says why it cannot.
+            specs = [{"broken": raw.decode("utf-8", "replace")[:200]}]
+        return cls(specs, table)
+
+    @staticmethod
+    def schema_with(
+        schema: pa.Schema | None, configs: Sequence[EmbeddingFunctionConfig]
+    ) -> pa.Schema | None:
+        """``schema`` with each config's vector column (added when missing) and the
+        configuration in its metadata (``None`` stays ``None``)."""
+        if schema is None:
+            return None
+        for c in configs:
+            if c.source_column not in schema.names:
+                raise InvalidInputError(
+                    f"embedding source column {c.source_column!r} is not in the schema"
+                )
+            if c.vector_column not in schema.names:
+                schema = schema.append(pa.field(c.vector_column, c.vector_type()))
+        return with_metadata(schema, configs)
+
+    def function(self, i: int) -> EmbeddingFunction:
+        if i not in self._made:
+            spec = self.specs[i]
+            if "broken" in spec:
+                raise InvalidInputError(
+                    f"table {self.table!r} has an unreadable embedding configuration: "
+                    f"{spec['broken']!r}"
+                )
+            from .embeddings import get_registry
+
+            try:
+                self._made[i] = get_registry().make(spec)
+            except Exception as e:
+                raise InvalidInputError(
+                    f"table {self.table!r} embeds column {spec.get('source_column')!r} with "
+                    f"{spec.get('name')!r} {spec.get('params', {})}, which is not available "
+                    f"here: {e}"
+                ) from e
+        return self._made[i]
+
+    def query_vector(self, query: str, vector_column: str | None) -> tuple[np.ndarray, str]:
+        """``query`` embedded for ``vector_column`` (the only configured one if ``None``)."""
+        picks = [
+            i
+            for i, s in enumerate(self.specs)
+            if vector_column is None or s.get("vector_column") == vector_column
+        ]
+        if len(picks) != 1:
+            cols = [s.get("vector_column") for s in self.specs]
+            raise InvalidInputError(
+                f"table {self.table!r} embeds into {cols}; pass vector_column= to choose"
+                if picks
+                else f"no embedding function fills vector column {vector_column!r} (only {cols})"
+            )
+        i = picks[0]
+        return self.function(i).embed_query(query), str(self.specs[i]["vector_column"])
+
+    def update_values(self, values: Any, values_sql: Any) -> tuple[dict[str, Any] | None, Any]:
+        """``update``'s new values with the vector of each embedded source column set."""
+        out = dict(values) if isinstance(values, dict) else values
+        for i, spec in enumerate(self.specs):
+            src, vec = spec.get("source_column"), spec.get("vector_column")
+            if isinstance(values_sql, dict) and src in values_sql:
+                raise InvalidInputError(
+                    f"column {src!r} is embedded into {vec!r}: set it with values=, not "
+                    "values_sql (an SQL expression cannot be embedded)"
+                )
+            if isinstance(out, dict) and src in out and vec not in out:
+                text = out[src]
+                out[vec] = None if text is None else self.function(i).embed([str(text)])[0].tolist()
+        return out, values_sql
+
+    def embed_stream(self, data: Any, metadata: dict[bytes, bytes] | None = None) -> Any:
+        """``data`` (an Arrow stream) with every configured vector column filled where the
+        rows lack it (a missing column, or a null vector) from the source column, batch
+        by batch; the output schema carries ``metadata`` when given."""
+        reader = pa.RecordBatchReader.from_stream(data)
+        first = _next(reader)
+        if first is None:
+            return reader
+        first = self._embed_batch(first)
+        schema = first.schema
+        if metadata is not None:
+            schema = schema.with_metadata({**(schema.metadata or {}), **metadata})
+
+        def batches() -> Iterator[pa.RecordBatch]:
+            yield first
+            for b in reader:
+                yield self._embed_batch(b, first.schema)
+
+        return pa.RecordBatchReader.from_batches(schema, batches())
+
+    def _embed_batch(
+        self, batch: pa.RecordBatch, schema: pa.Schema | None = None
+    ) -> pa.RecordBatch:
+        for i, spec in enumerate(self.specs):
+            src, vec = spec.get("source_column"), spec.get("vector_column")
+            if src not in batch.schema.names:
+                if vec in batch.schema.names:
+                    continue
+                raise InvalidInputError(
+                    f"rows for table {self.table!r} need column {src!r} (embedded into {vec!r}) "
+                    f"or {vec!r} itself"
+                )
+            present = batch.column(vec) if vec in batch.schema.names else None
+            if present is not None and present.null_count == 0:
+                continue
+            texts = batch.column(src).to_pylist()
+            need = [
+                t if present is None or not present[j].is_valid else None
+                for j, t in enumerate(texts)
+            ]
+            if all(t is None for t in need):
+                continue
+            func = self.function(i)
+            emb = func.embed(need)
+            dim = emb.shape[1]
+            if present is not None:
+                old = present.to_pylist()
+                rows = [
+                    old[j] if old[j] is not None else (None if need[j] is None else emb[j])
+                    for j in range(len(old))
+                ]
+                arr = pa.array(rows, pa.list_(pa.float32(), dim))
+                batch = batch.set_column(batch.schema.get_field_index(vec), vec, arr)
+            else:
+                mask = np.isnan(emb[:, 0]) if dim else np.zeros(len(emb), bool)
+                arr = pa.FixedSizeListArray.from_arrays(pa.array(emb.reshape(-1)), dim)
+                if mask.any():
+                    arr = pa.array(
+                        [None if m else row for m, row in zip(mask, emb.tolist())],
+                        pa.list_(pa.float32(), dim),
+                    )
+                batch = batch.append_column(vec, arr)
+        if schema is not None and batch.schema != schema:
+            batch = (
+                batch.select(schema.names)
+                if set(batch.schema.names) == set(schema.names)
+                else batch
+            )
+        return batch
+
+
+def with_metadata(schema: pa.Schema, configs: Sequence[EmbeddingFunctionConfig]) -> pa.Schema:
+    meta = dict(schema.metadata or {})
+    meta[METADATA_KEY] = json.dumps([c.to_json() for c in configs]).encode()
+    return schema.with_metadata(meta)
+
+
+def _next(reader: pa.RecordBatchReader) -> pa.RecordBatch | None:
+    try:
+        return reader.read_next_batch()
+    except StopIteration:
+        return None
