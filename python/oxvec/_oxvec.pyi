@@ -167,6 +167,14 @@ class Table:
         name: str | None = None,
         progress: bool = False,
     ) -> str: ...
+    def create_scalar_index(
+        self,
+        column: str,
+        index_type: str = "BTREE",
+        replace: bool = True,
+        name: str | None = None,
+        progress: bool = False,
+    ) -> str: ...
     def _refresh_looks(self) -> int: ...
     def create_index(
         self,

@@ -608,10 +608,70 @@ class Table:
             **{k: int(v) for k, v in params.items()},
         )
 
+    def create_scalar_index(
+        self,
+        column: str,
+        *,
+        index_type: str = "BTREE",
+        replace: bool = True,
+        name: str | None = None,
+        progress: bool | None = None,
+    ) -> str:
+        """Builds an index over a column's values, so filters on it read only the rows that
+        can match.
+
+        ``=``, ``<``, ``<=``, ``>``, ``>=``, ``BETWEEN``, ``IN`` and ``IS NULL`` on the
+        column, alone or joined by ``AND`` / ``OR``, are looked up in the index; the rest
+        of the filter is evaluated on the rows found. Every filtered read uses it: searches,
+        scans, ``count_rows``, ``delete`` and ``update``. Rows added later are filtered as
+        usual until :meth:`optimize` folds them in. ``explain()`` shows when an index
+        narrowed the filter.
+
+        Parameters
+        ----------
+        column
+            An integer, float, string, boolean, date or timestamp (microseconds, no time
+            zone) column.
+        index_type
+            ``"BTREE"`` (many distinct values, ranges) or ``"BITMAP"`` (few distinct
+            values); both answer every predicate above.
+        replace
+            Rebuild an index of the same name (else that is an error).
+        name
+            The index's name; default ``<column>_idx``.
+        progress
+            Draw a progress bar on stderr; default: when stderr is a terminal.
+
+        Returns
+        -------
+        str
+            The index's name.
+
+        Examples
+        --------
+        >>> import oxvec, tempfile
+        >>> db = oxvec.connect(tempfile.mkdtemp())
+        >>> tbl = db.create_table("t", [{"id": i, "cat": f"c{i % 10}"} for i in range(1000)])
+        >>> tbl.create_scalar_index("cat", index_type="BITMAP")
+        'cat_idx'
+        >>> tbl.count_rows("cat = 'c3' AND id < 500")
+        50
+        """
+        if progress is None:
+            progress = sys.stderr.isatty()
+        if not isinstance(column, str):
+            raise InvalidInputError(f"column must be a column name, got {column!r:.80}")
+        if not isinstance(index_type, str):
+            raise InvalidInputError(
+                f"index_type must be 'BTREE' or 'BITMAP', got {index_type!r:.80}"
+            )
+        return self._inner.create_scalar_index(column, index_type, replace, name, bool(progress))
+
     def list_indices(self) -> list[dict[str, str]]:
-        """The indexes of this version: ``name``, ``index_type`` (``FTS`` for full-text),
-        ``column`` (the first, for a full-text index over several; ``index_stats`` lists
-        them all), ``metric`` (``bm25`` for full-text)."""
+        """The indexes of this version: ``name``, ``index_type`` (``FTS`` for full-text,
+        ``BTREE`` / ``BITMAP`` for scalar), ``column`` (the first, for a full-text index over
+        several; ``index_stats`` lists them all), ``metric`` (``bm25`` for full-text, the
+        column's type for scalar)."""
         return [
             {"name": n, "index_type": t, "column": c, "metric": m}
             for n, t, c, m in self._inner.list_indices()

@@ -27,6 +27,7 @@ pub mod ivf_rq;
 pub mod kind;
 pub mod options;
 pub mod registry;
+pub mod scalar;
 pub mod source;
 pub mod space;
 pub mod text;

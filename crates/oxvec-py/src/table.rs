@@ -5,8 +5,8 @@ use crate::convert::f32_from_bytes;
 use crate::runtime::{run, run_reporting, Cost};
 use oxvec::{
     parse_text_query, vector_kind, AnalyzerOptions, Assignment, BaseTokenizer, Bm25Params,
-    BuildOptions, IndexRequest, MergeInsert, Metric, Progress, ScanRequest, SearchKnobs, Table,
-    TextIndexRequest, TextSearch, VectorQuery, Where,
+    BuildOptions, IndexRequest, MergeInsert, Metric, Progress, ScalarIndexRequest, ScanRequest,
+    SearchKnobs, Table, TextIndexRequest, TextSearch, VectorQuery, Where,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
@@ -455,6 +455,30 @@ impl PyTable {
         let meta = self.long_with_progress(py, progress, "building FTS", move |t, prog, c| {
             t.create_fts_index(&req, prog, c)
         })?;
+        Ok(meta.name)
+    }
+
+    /// Builds a scalar index (`BTREE` or `BITMAP`) over a column; returns its name.
+    #[pyo3(signature = (column, index_type="BTREE", replace=true, name=None, progress=false))]
+    fn create_scalar_index(
+        &self,
+        py: Python<'_>,
+        column: String,
+        index_type: &str,
+        replace: bool,
+        name: Option<String>,
+        progress: bool,
+    ) -> PyResult<String> {
+        let req = ScalarIndexRequest {
+            column,
+            index_type: index_type.to_string(),
+            replace,
+            name,
+        };
+        let meta =
+            self.long_with_progress(py, progress, "building scalar index", move |t, prog, c| {
+                t.create_scalar_index(&req, prog, c)
+            })?;
         Ok(meta.name)
     }
 

@@ -14,5 +14,5 @@ mod scalar;
 
 pub use eval::{evaluate, filter_mask, Value};
 pub use expr::{BinaryOp, Expr};
-pub use parse::{parse_expr, Filter, Where, MAX_FILTER_LEN};
+pub use parse::{parse_expr, Filter, Prefilter, Where, MAX_FILTER_LEN};
 pub use scalar::ScalarValue;

@@ -9,6 +9,7 @@ use oxvec_core::{Error, Result};
 use sqlparser::ast::{self, BinaryOperator, InTarget, UnaryOperator, Value as SqlValue};
 use sqlparser::dialect::GenericDialect;
 use sqlparser::parser::Parser;
+use std::sync::Arc;
 
 /// Longest filter text accepted, in bytes.
 pub const MAX_FILTER_LEN: usize = 64 * 1024;
@@ -20,6 +21,20 @@ const MAX_DEPTH: usize = 64;
 pub struct Filter {
     pub expr: Expr,
     pub text: String,
+    /// Rows an index says may match (a superset of the matches): evaluation may skip the
+    /// others. Set by the table layer, which knows the indexes.
+    pub prefilter: Option<Arc<dyn Prefilter>>,
+}
+
+/// Candidate rows of a filter, from an index: every row that matches is a candidate (rows
+/// that are not may be skipped without evaluating the filter).
+pub trait Prefilter: std::fmt::Debug + Send + Sync {
+    /// The candidates among offsets `start..start + len` of fragment `fragment`, relative
+    /// to `start` and ascending; `None` when the index does not cover the fragment (every
+    /// row is a candidate).
+    fn candidates(&self, fragment: u32, start: u32, len: usize) -> Option<Vec<u32>>;
+    /// What narrowed the filter, for `explain()`.
+    fn describe(&self) -> String;
 }
 
 impl Filter {
@@ -51,6 +66,7 @@ impl Filter {
         Ok(Filter {
             expr,
             text: sql.to_string(),
+            prefilter: None,
         })
     }
 }

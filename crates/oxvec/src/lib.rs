@@ -12,6 +12,7 @@ pub mod ingest;
 mod memory;
 mod options;
 pub mod query;
+mod scalar;
 pub mod scan;
 mod served;
 mod snapshot;
@@ -31,7 +32,8 @@ pub use query::{parse_text_query, Explanation, Plan, TextSearch, VectorQuery};
 pub use scan::ScanRequest;
 pub use table::{
     calibration_warning, CleanupStats, IndexRequest, MergeInsert, MergeStats, OptimizeStats,
-    Progress, Table, TextIndexRequest, TextParams, VerifyReport, VersionInfo, UNVERIFIED_GRACE,
+    Progress, ScalarIndexRequest, Table, TextIndexRequest, TextParams, VerifyReport, VersionInfo,
+    UNVERIFIED_GRACE,
 };
 pub use write::Assignment;
 

@@ -1,7 +1,7 @@
 //! Filtered scans and counts over a snapshot.
 
 use crate::snapshot::LoadedFragment;
-use arrow::array::{ArrayRef, BooleanArray, RecordBatch, UInt64Array};
+use arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch, UInt64Array};
 use arrow::compute::{and, filter_record_batch};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use oxvec_core::{CancelToken, Error, Result};
@@ -24,6 +24,11 @@ pub fn live_mask(frag: &LoadedFragment, b: usize, len: usize) -> BooleanArray {
 /// Rows of batch `b` that are live and pass `filter`.
 pub fn row_mask(frag: &LoadedFragment, b: usize, filter: Option<&Filter>) -> Result<BooleanArray> {
     let batch = &frag.batches[b];
+    if let Some(f) = filter {
+        if let Some(m) = narrowed_mask(frag, b, f)? {
+            return Ok(m);
+        }
+    }
     let live = live_mask(frag, b, batch.num_rows());
     match filter {
         None => Ok(live),
@@ -31,6 +36,48 @@ pub fn row_mask(frag: &LoadedFragment, b: usize, filter: Option<&Filter>) -> Res
             and(&filter_mask(&f.expr, batch)?, &live).map_err(|e| Error::filter(e.to_string()))
         }
     }
+}
+
+/// The mask of batch `b` when an index narrowed `f` to candidate rows there: the filter is
+/// evaluated on the live candidates alone (only the columns it reads). `None`: no index
+/// covers the fragment.
+pub fn narrowed_mask(frag: &LoadedFragment, b: usize, f: &Filter) -> Result<Option<BooleanArray>> {
+    let Some(pre) = &f.prefilter else {
+        return Ok(None);
+    };
+    let batch = &frag.batches[b];
+    let start = frag.starts[b];
+    let Some(cands) = pre.candidates(frag.meta.id, start, batch.num_rows()) else {
+        return Ok(None);
+    };
+    let cands: Vec<u32> = cands
+        .into_iter()
+        .filter(|&o| !frag.is_deleted(start + o))
+        .collect();
+    let mut bits = arrow::array::BooleanBufferBuilder::new(batch.num_rows());
+    bits.append_n(batch.num_rows(), false);
+    if !cands.is_empty() {
+        let schema = batch.schema();
+        let cols: Vec<usize> = f
+            .expr
+            .columns()
+            .iter()
+            .filter_map(|c| schema.index_of(c).ok())
+            .collect();
+        let read = batch
+            .project(&cols)
+            .map_err(|e| Error::internal("projecting filter columns", e))?;
+        let idx = arrow::array::UInt32Array::from(cands.clone());
+        let sub = arrow::compute::take_record_batch(&read, &idx)
+            .map_err(|e| Error::internal("taking candidate rows", e))?;
+        let m = filter_mask(&f.expr, &sub)?;
+        for (i, &o) in cands.iter().enumerate() {
+            if m.is_valid(i) && m.value(i) {
+                bits.set_bit(o as usize, true);
+            }
+        }
+    }
+    Ok(Some(BooleanArray::new(bits.finish(), None)))
 }
 
 /// What a scan returns.

@@ -58,6 +58,7 @@ pub struct FragmentCache {
     norms: Mutex<NormsByColumn>,
     indices: Mutex<IndexFiles>,
     texts: Mutex<TextFiles>,
+    scalars: Mutex<HashMap<String, Arc<oxvec_index::scalar::ScalarIndex>>>,
 }
 
 impl FragmentCache {
@@ -158,6 +159,10 @@ impl FragmentCache {
             .expect("cache lock")
             .retain(|k, _| idx.contains(k.as_str()));
         self.texts
+            .lock()
+            .expect("cache lock")
+            .retain(|k, _| idx.contains(k.as_str()));
+        self.scalars
             .lock()
             .expect("cache lock")
             .retain(|k, _| idx.contains(k.as_str()));
@@ -366,6 +371,42 @@ pub fn is_text(meta: &IndexMeta) -> bool {
 }
 
 impl Snapshot {
+    /// The scalar index `meta` (one of this version's), opened (every section checked) on
+    /// first use and cached by file.
+    pub fn scalar_index(
+        &self,
+        dir: &TableDir,
+        cache: &FragmentCache,
+        meta: &IndexMeta,
+    ) -> Result<Arc<oxvec_index::scalar::ScalarIndex>> {
+        if let Some(i) = cache.scalars.lock().expect("cache lock").get(&meta.file) {
+            i.file().check_size()?;
+            return Ok(i.clone());
+        }
+        let path = dir.indices_dir().join(&meta.file);
+        let ix = Arc::new(oxvec_index::scalar::ScalarIndex::open(
+            &path,
+            meta.file_size,
+            meta.header_crc32c,
+        )?);
+        cache
+            .scalars
+            .lock()
+            .expect("cache lock")
+            .insert(meta.file.clone(), ix.clone());
+        Ok(ix)
+    }
+
+    /// `w` compiled against this version's schema, narrowed by its scalar indexes.
+    pub fn compile(
+        &self,
+        w: &oxvec_query::Where,
+        dir: &TableDir,
+        cache: &FragmentCache,
+    ) -> Result<oxvec_query::Filter> {
+        crate::scalar::narrow(w.compile(&self.manifest.schema)?, self, dir, cache)
+    }
+
     /// The full-text index `meta` (one of this version's), opened on first use.
     pub fn text_index(
         &self,
@@ -411,7 +452,13 @@ impl Snapshot {
             return Ok(i);
         }
         let mut out = Vec::new();
-        for meta in self.manifest.body.indices.iter().filter(|m| !is_text(m)) {
+        for meta in self
+            .manifest
+            .body
+            .indices
+            .iter()
+            .filter(|m| !is_text(m) && !crate::scalar::is_scalar(m))
+        {
             let file = cache.index(dir, meta)?;
             out.push(Arc::new(OpenIndex {
                 meta: meta.clone(),

@@ -3,10 +3,12 @@
 mod indexes;
 mod maintenance;
 mod merge;
+mod scalar_index;
 mod text_index;
 pub use indexes::{calibration_warning, IndexRequest, OptimizeStats, Progress};
 pub use maintenance::{CleanupStats, VerifyReport, UNVERIFIED_GRACE};
 pub use merge::{MergeInsert, MergeStats};
+pub use scalar_index::ScalarIndexRequest;
 pub use text_index::{TextIndexRequest, TextParams};
 
 use crate::options::TableOptions;
@@ -256,7 +258,7 @@ impl Table {
         match filter {
             None => Ok(self.read_snapshot()?.manifest.live_rows()),
             Some(w) => self.with_fragments(|snap, frags| {
-                scan::count(frags, &w.compile(&snap.manifest.schema)?, cancel)
+                scan::count(frags, &snap.compile(w, &self.dir, &self.cache)?, cancel)
             }),
         }
     }
@@ -269,7 +271,11 @@ impl Table {
     ) -> Result<(SchemaRef, Vec<RecordBatch>)> {
         self.with_fragments(|snap, frags| {
             let schema = &snap.manifest.schema;
-            let filter = req.filter.as_ref().map(|w| w.compile(schema)).transpose()?;
+            let filter = req
+                .filter
+                .as_ref()
+                .map(|w| snap.compile(w, &self.dir, &self.cache))
+                .transpose()?;
             scan::scan(frags, schema, req, filter.as_ref(), cancel)
         })
     }
@@ -529,7 +535,7 @@ impl Table {
     /// Deletes rows matching `filter`. Returns the number deleted (no version when zero).
     pub fn delete(&self, filter: &Where, cancel: &CancelToken) -> Result<u64> {
         let snap = self.latest_for_write()?;
-        let filter = filter.compile(&snap.manifest.schema)?;
+        let filter = snap.compile(filter, &self.dir, &self.cache)?;
         let frags = self.fragments_for_write(&snap)?;
         let plan = plan_delete(&self.dir, frags, &filter, cancel)?;
         if plan.rows == 0 {
@@ -588,7 +594,7 @@ impl Table {
         }
         let snap = self.latest_for_write()?;
         let filter = filter
-            .map(|w| w.compile(&snap.manifest.schema))
+            .map(|w| snap.compile(w, &self.dir, &self.cache))
             .transpose()?;
         let frags = self.fragments_for_write(&snap)?;
         let (plan, added) = plan_update(

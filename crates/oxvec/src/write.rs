@@ -2,13 +2,12 @@
 //! computing deletions and updates against a snapshot.
 
 use crate::ingest::conform;
-use crate::scan::live_mask;
 use crate::snapshot::LoadedFragment;
 use arrow::array::{Array, ArrayRef, RecordBatch, UInt32Array};
-use arrow::compute::{and, filter_record_batch};
+use arrow::compute::filter_record_batch;
 use arrow::datatypes::SchemaRef;
 use oxvec_core::{CancelToken, Error, Result};
-use oxvec_query::{evaluate, filter_mask, Filter};
+use oxvec_query::{evaluate, Filter};
 use oxvec_storage::{write_deletions, FragmentMeta, FragmentWriter, TableDir};
 use roaring::RoaringBitmap;
 use std::path::PathBuf;
@@ -104,12 +103,7 @@ fn matching_rows(
     let mut hits = RoaringBitmap::new();
     let mut kept = Vec::new();
     for (b, batch) in frag.batches.iter().enumerate() {
-        let live = live_mask(frag, b, batch.num_rows());
-        let mask = match filter {
-            Some(f) => and(&filter_mask(&f.expr, batch)?, &live)
-                .map_err(|e| Error::filter(e.to_string()))?,
-            None => live,
-        };
+        let mask = crate::scan::row_mask(frag, b, filter)?;
         if mask.true_count() == 0 {
             continue;
         }

@@ -139,6 +139,8 @@ pub struct Plan<'a> {
     pub columns: Vec<String>,
     /// The filter's SQL text.
     pub filter: Option<String>,
+    /// How scalar indexes narrowed the filter, when they did.
+    pub filter_index: Option<String>,
     pub path: SearchPath,
     pub filter_strategy: FilterStrategy,
     /// Live rows of the version.
@@ -210,7 +212,11 @@ pub(crate) fn plan_around<'a>(
     let proj = project(&schema, q.columns.as_deref(), "select")?;
     let with_query_index = q.with_query_index || q.num_queries > 1;
     let out_schema = super::result_schema(&schema, &proj, q.with_row_id, with_query_index);
-    let filter = q.filter.as_ref().map(|w| w.compile(&schema)).transpose()?;
+    let filter = q
+        .filter
+        .as_ref()
+        .map(|w| snap.compile(w, src.dir, src.cache))
+        .transpose()?;
     let vector_column = schema.field(col).name().clone();
 
     let meta = snap
@@ -255,6 +261,9 @@ pub(crate) fn plan_around<'a>(
             .map(|&i| schema.field(i).name().clone())
             .collect(),
         filter: filter.as_ref().map(|f| f.text.clone()),
+        filter_index: filter
+            .as_ref()
+            .and_then(|f| f.prefilter.as_ref().map(|p| p.describe())),
         path: SearchPath::Exact {
             reason: ExactReason::NoIndex,
         },
@@ -686,6 +695,9 @@ impl fmt::Display for Plan<'_> {
                     "  filter: {sql} ({matching} of {} live rows match, {pct:.1}%)",
                     self.live_rows
                 )?;
+                if let Some(ix) = &self.filter_index {
+                    writeln!(f, "  filter index: {ix}")?;
+                }
                 match strategy {
                     FilterStrategy::IndexSkipsNonMatching { widened_from, .. } => writeln!(
                         f,

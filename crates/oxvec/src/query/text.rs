@@ -57,6 +57,8 @@ pub struct TextPlan<'a> {
     pub k: usize,
     pub offset: usize,
     pub filter: Option<String>,
+    /// How scalar indexes narrowed the filter, when they did.
+    pub filter_index: Option<String>,
     pub live_rows: u64,
     pub matching_rows: Option<u64>,
     /// Live rows analysed at query time (fragments the index does not cover, or every row
@@ -184,7 +186,11 @@ pub(crate) fn plan_text<'a>(
     let cols = text_columns(&schema, &params.columns)?;
     let proj = project(&schema, q.columns.as_deref(), "select")?;
     let out_schema = text_result_schema(&schema, &proj, q.with_row_id);
-    let filter = q.filter.as_ref().map(|w| w.compile(&schema)).transpose()?;
+    let filter = q
+        .filter
+        .as_ref()
+        .map(|w| snap.compile(w, src.dir, src.cache))
+        .transpose()?;
     let mut warnings = Vec::new();
     // The index file, or why it cannot be read (then every row is searched as tail).
     let opened = match snap.text_index(src.dir, src.cache, meta) {
@@ -242,6 +248,9 @@ pub(crate) fn plan_text<'a>(
         k: q.k,
         offset: q.offset,
         filter: filter.as_ref().map(|f| f.text.clone()),
+        filter_index: filter
+            .as_ref()
+            .and_then(|f| f.prefilter.as_ref().map(|p| p.describe())),
         live_rows: snap.manifest.live_rows(),
         matching_rows: filter.as_ref().map(|_| masked_rows(frags, &masks)),
         unindexed_rows,
@@ -526,6 +535,9 @@ impl fmt::Display for TextPlan<'_> {
                     "  filter: {sql} ({matching} of {} live rows match, {pct:.1}%); non-matching rows are skipped",
                     self.live_rows
                 )?;
+                if let Some(ix) = &self.filter_index {
+                    writeln!(f, "  filter index: {ix}")?;
+                }
             }
         }
         let mut cols = self.columns.clone();

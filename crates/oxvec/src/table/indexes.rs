@@ -10,6 +10,7 @@ use crate::write::{write_fragments, Staged, MAX_FRAGMENT_ROWS};
 use arrow::array::{BooleanArray, RecordBatch};
 use arrow::compute::filter_record_batch;
 use oxvec_core::{CancelToken, Error, Metric, Result, RowId};
+use oxvec_index::scalar::ScalarIndex;
 use oxvec_index::text::{TextIndex, TextSource};
 use oxvec_index::{build, calibrate, BuildOptions, VectorIndex, VectorKind};
 use oxvec_storage::durable::{new_id, sync_dir, write_new_file_durable};
@@ -220,7 +221,7 @@ impl Table {
                 unindexed += f.live_rows();
             }
         }
-        let text = is_text(&meta);
+        let text = is_text(&meta) || crate::scalar::is_scalar(&meta);
         let open = match text {
             true => None,
             false => snap.index_on(&self.dir, &self.cache, &meta.column)?,
@@ -300,6 +301,13 @@ impl Table {
             // 1. Fold uncovered rows into each index: (before, after, opened after).
             let mut folded: Vec<(IndexMeta, IndexMeta, Opened)> = Vec::new();
             for meta in &snap.manifest.body.indices {
+                if crate::scalar::is_scalar(meta) {
+                    folded.push(self.fold_scalar(&snap, frags, meta, &mut written, cancel)?);
+                    stats.rows_indexed += folded
+                        .last()
+                        .map_or(0, |(b, a, _)| a.num_nodes - b.num_nodes);
+                    continue;
+                }
                 if is_text(meta) {
                     folded.push(self.fold_text(&snap, frags, meta, &mut written, cancel)?);
                     stats.rows_indexed += folded
@@ -369,25 +377,27 @@ impl Table {
                 stats.fragments_removed = removed.len();
                 stats.fragments_added = added.len();
                 let gone: HashSet<u32> = removed.iter().map(|f: &FragmentMeta| f.id).collect();
+                let map = |r: u64| {
+                    let r = RowId::from_u64(r);
+                    match moved.get(&r.fragment()) {
+                        Some(m) => m.get(r.offset() as usize).copied().unwrap_or(u64::MAX),
+                        None => r.as_u64(),
+                    }
+                };
                 for (_, after, index) in folded.iter_mut() {
-                    let mut tomb = 0u64;
-                    let rows: Vec<u64> = index
-                        .row_ids()?
-                        .iter()
-                        .map(|&r| {
-                            let r = RowId::from_u64(r);
-                            let new = match moved.get(&r.fragment()) {
-                                Some(m) => m.get(r.offset() as usize).copied().unwrap_or(u64::MAX),
-                                None => r.as_u64(),
-                            };
-                            tomb += u64::from(new == u64::MAX);
-                            new
-                        })
-                        .collect();
-                    let (bytes, crc) = index.remap(&rows)?;
+                    let (bytes, crc, tomb) = index.remap(&map, cancel)?;
                     let (file, path) = self.write_index_file(&bytes)?;
                     written.push(path);
                     point_at(after, file, &bytes, crc);
+                    if let Opened::Scalar(_) = index {
+                        after.num_nodes = ScalarIndex::open(
+                            &self.dir.indices_dir().join(&after.file),
+                            after.file_size,
+                            after.header_crc32c,
+                        )?
+                        .header()
+                        .rows;
+                    }
                     after.tombstones = tomb;
                     after.fragment_ids.retain(|id| !gone.contains(id));
                     after
@@ -447,24 +457,38 @@ impl Table {
     }
 }
 
-/// An opened index of either family, as `optimize` remaps it.
+/// An opened index of any family, as `optimize` remaps it.
 enum Opened {
     Vector(Arc<dyn VectorIndex>),
     Text(Arc<TextIndex>),
+    Scalar(Arc<ScalarIndex>),
 }
 
 impl Opened {
-    fn row_ids(&self) -> Result<&[u64]> {
+    /// A new file with every row id mapped by `map` (`u64::MAX`: the row is gone), and the
+    /// number of rows gone.
+    fn remap(&self, map: &dyn Fn(u64) -> u64, cancel: &CancelToken) -> Result<(Vec<u8>, u32, u64)> {
+        let by_node = |rows: &[u64]| -> (Vec<u64>, u64) {
+            let new: Vec<u64> = rows.iter().map(|&r| map(r)).collect();
+            let gone = new.iter().filter(|&&r| r == u64::MAX).count() as u64;
+            (new, gone)
+        };
         match self {
-            Opened::Vector(i) => i.row_ids(),
-            Opened::Text(i) => i.row_ids(),
-        }
-    }
-
-    fn remap(&self, rows: &[u64]) -> Result<(Vec<u8>, u32)> {
-        match self {
-            Opened::Vector(i) => i.remap(rows),
-            Opened::Text(i) => i.remap(rows),
+            Opened::Vector(i) => {
+                let (rows, gone) = by_node(i.row_ids()?);
+                let (b, c) = i.remap(&rows)?;
+                Ok((b, c, gone))
+            }
+            Opened::Text(i) => {
+                let (rows, gone) = by_node(i.row_ids()?);
+                let (b, c) = i.remap(&rows)?;
+                Ok((b, c, gone))
+            }
+            // Scalar indexes drop gone rows instead of keeping tombstones.
+            Opened::Scalar(i) => {
+                let (b, c) = i.remap(&|r| Some(map(r)).filter(|&r| r != u64::MAX), cancel)?;
+                Ok((b, c, 0))
+            }
         }
     }
 }
@@ -508,6 +532,49 @@ impl Table {
         after.build_seconds = started.elapsed().as_secs_f64();
         (after.build_peak_rss, after.build_peak_anon) = memory.finish();
         Ok((meta.clone(), after, Opened::Text(index)))
+    }
+}
+
+impl Table {
+    /// Folds the live rows of fragments scalar index `meta` does not cover into a new file.
+    fn fold_scalar(
+        &self,
+        snap: &Snapshot,
+        frags: &[LoadedFragment],
+        meta: &IndexMeta,
+        written: &mut Vec<PathBuf>,
+        cancel: &CancelToken,
+    ) -> Result<(IndexMeta, IndexMeta, Opened)> {
+        let started = Instant::now();
+        let memory = PeakMemory::start();
+        let open = snap.scalar_index(&self.dir, &self.cache, meta)?;
+        let col =
+            snap.manifest.schema.index_of(&meta.column).map_err(|_| {
+                Error::schema(format!("indexed column '{}' is missing", meta.column))
+            })?;
+        let covered: HashSet<u32> = meta.fragment_ids.iter().copied().collect();
+        let new: Vec<&LoadedFragment> = frags
+            .iter()
+            .filter(|f| !covered.contains(&f.meta.id))
+            .collect();
+        let pairs = crate::scalar::column_keys(&new, col)?;
+        if pairs.is_empty() {
+            let mut after = meta.clone();
+            after.fragment_ids.extend(new.iter().map(|f| f.meta.id));
+            return Ok((meta.clone(), after, Opened::Scalar(open)));
+        }
+        let added = pairs.len() as u64;
+        let (bytes, crc) = open.extend(pairs, cancel)?;
+        let (file, path) = self.write_index_file(&bytes)?;
+        written.push(path.clone());
+        let index = Arc::new(ScalarIndex::open(&path, bytes.len() as u64, crc)?);
+        let mut after = meta.clone();
+        point_at(&mut after, file, &bytes, crc);
+        after.fragment_ids.extend(new.iter().map(|f| f.meta.id));
+        after.num_nodes += added;
+        after.build_seconds = started.elapsed().as_secs_f64();
+        (after.build_peak_rss, after.build_peak_anon) = memory.finish();
+        Ok((meta.clone(), after, Opened::Scalar(index)))
     }
 }
 

@@ -51,8 +51,16 @@ enum FileRef {
         path: PathBuf,
         size: u64,
         crc: u32,
-        text: bool,
+        family: Family,
     },
+}
+
+/// Which loader checks an index file.
+#[derive(Debug, Clone, Copy)]
+enum Family {
+    Vector,
+    Text,
+    Scalar,
 }
 
 impl FileRef {
@@ -92,7 +100,13 @@ fn referenced(dir: &TableDir, m: &Manifest) -> Vec<FileRef> {
             path: dir.indices_dir().join(&i.file),
             size: i.file_size,
             crc: i.header_crc32c,
-            text: crate::snapshot::is_text(i),
+            family: if crate::snapshot::is_text(i) {
+                Family::Text
+            } else if crate::scalar::is_scalar(i) {
+                Family::Scalar
+            } else {
+                Family::Vector
+            },
         });
     }
     out
@@ -348,18 +362,20 @@ impl Table {
                 }),
                 FileRef::Deletion { meta, .. } => read_deletions(path, meta).map(|_| ()),
                 FileRef::Index {
-                    size,
-                    crc,
-                    text: false,
-                    ..
-                } => oxvec_index::open(path, *size, *crc).and_then(|i| i.verify_all()),
-                // Opening a full-text index checks every section and its structure.
-                FileRef::Index {
-                    size,
-                    crc,
-                    text: true,
-                    ..
-                } => oxvec_index::text::TextIndex::open(path, *size, *crc).map(|_| ()),
+                    size, crc, family, ..
+                } => match family {
+                    Family::Vector => {
+                        oxvec_index::open(path, *size, *crc).and_then(|i| i.verify_all())
+                    }
+                    // Opening a full-text or scalar index checks every section and its
+                    // structure.
+                    Family::Text => {
+                        oxvec_index::text::TextIndex::open(path, *size, *crc).map(|_| ())
+                    }
+                    Family::Scalar => {
+                        oxvec_index::scalar::ScalarIndex::open(path, *size, *crc).map(|_| ())
+                    }
+                },
             };
             if let Err(e) = checked {
                 report.problems.push(e.to_string());

@@ -1,0 +1,103 @@
+"""Filters with and without a scalar index, on the same table in one run.
+
+A 1M-row table (``--rows``) gets an equality filter matching 1% of the rows (a column of
+100 distinct values, ``BITMAP``) and a range filter matching 1% (a uniform float,
+``BTREE``); each is timed as ``count_rows`` and as a scan returning the matching ids, on a
+copy of the table without indexes and one with them. ``merge_insert`` of 10k rows keyed by
+a ``BTREE``-indexed column is timed the same way. Medians of ``--repeat`` runs; the ratio
+is unindexed / indexed (higher: the index helps more).
+
+    python benchmarks/scalar_index.py [--rows 1000000] [--repeat 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+
+import numpy as np
+import oxvec
+import pyarrow as pa
+
+
+def data(n: int, seed: int = 0) -> pa.Table:
+    rng = np.random.default_rng(seed)
+    return pa.table(
+        {
+            "id": pa.array(np.arange(n), pa.int64()),
+            "cat": pa.array(rng.integers(0, 100, n), pa.int64()),
+            "val": pa.array(rng.random(n), pa.float64()),
+            "name": pa.array([f"n{i}" for i in range(n)]),
+        }
+    )
+
+
+def timed(fn, repeat: int) -> float:
+    fn()  # warm: files mapped, indexes opened
+    out = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t)
+    return statistics.median(out)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--repeat", type=int, default=7)
+    args = ap.parse_args()
+    n = args.rows
+    db = oxvec.connect(tempfile.mkdtemp(), auto_compact_fragments=0, auto_cleanup_every=0)
+    t = data(n)
+    plain = db.create_table("plain", t)
+    idx = db.create_table("idx", t)
+    built = time.perf_counter()
+    idx.create_scalar_index("cat", index_type="BITMAP")
+    idx.create_scalar_index("val", index_type="BTREE")
+    idx.create_scalar_index("id", index_type="BTREE")
+    built = time.perf_counter() - built
+    eq, rng_ = "cat = 42", "val BETWEEN 0.5 AND 0.51"
+    assert plain.count_rows(eq) == idx.count_rows(eq)
+    assert plain.count_rows(rng_) == idx.count_rows(rng_)
+    rows = []
+    for label, where in [("equality, 1% (BITMAP)", eq), ("range, 1% (BTREE)", rng_)]:
+        for how, fn in [
+            ("count_rows", lambda tb, w=where: tb.count_rows(w)),
+            ("scan ids", lambda tb, w=where: tb.search().where(w).select(["id"]).to_arrow()),
+        ]:
+            a = timed(lambda: fn(plain), args.repeat)
+            b = timed(lambda: fn(idx), args.repeat)
+            rows.append((f"{label}, {how}", a, b))
+    rng = np.random.default_rng(1)
+    keys = rng.choice(n, 10_000, replace=False)
+    src = pa.table(
+        {
+            "id": pa.array(np.concatenate([keys[:5000], np.arange(n, n + 5000)]), pa.int64()),
+            "cat": pa.array(np.zeros(10_000, np.int64)),
+            "val": pa.array(np.ones(10_000)),
+            "name": pa.array(["m"] * 10_000),
+        }
+    )
+
+    def merge(tb: oxvec.Table) -> float:
+        s = time.perf_counter()
+        tb.merge_insert("id").when_matched_update_all().when_not_matched_insert_all().execute(src)
+        el = time.perf_counter() - s
+        tb.restore(tb.version - 1)  # back to the same contents for the next round
+        return el
+
+    m_plain = statistics.median(merge(plain) for _ in range(3))
+    m_idx = statistics.median(merge(idx) for _ in range(3))
+    rows.append(("merge_insert 10k keyed by id (BTREE)", m_plain, m_idx))
+    print(f"{n:,} rows; building the three indexes took {built:.2f} s")
+    print("| case | no index (ms) | with index (ms) | ratio |")
+    print("|---|---|---|---|")
+    for name, a, b in rows:
+        print(f"| {name} | {a * 1e3:.2f} | {b * 1e3:.2f} | {a / b:.1f}x |")
+
+
+if __name__ == "__main__":
+    main()

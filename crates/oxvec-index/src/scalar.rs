@@ -1,0 +1,407 @@
+//! Scalar indexes: which rows hold which value of one column, for filters.
+//!
+//! Values arrive as order-preserving byte keys (the caller encodes them: integers
+//! big-endian with the sign flipped, floats by their total order, strings as UTF-8), so one
+//! layout serves every type: the distinct keys sorted (`key_bytes` + `key_offsets`), each
+//! key's row ids (`post_start` into `rows`, sorted within a key), and the rows whose value is
+//! null (`null_rows`). An equality or `IN` is a binary search per key; a range is the run of
+//! keys between two binary searches. `BTREE` and `BITMAP` share the layout (the name says
+//! what the user asked for: many distinct values, or few); lookups return row ids.
+
+use crate::file::{FileWriter, IndexFile};
+use oxvec_core::{CancelToken, Error, Result};
+use serde::{Deserialize, Serialize};
+use std::cmp::Ordering;
+use std::ops::Bound;
+use std::path::Path;
+
+/// The container's label for scalar index files.
+pub const CONTAINER: &str = "oxvec-scalar";
+/// The header layout this build writes; newer files are refused, not misread.
+pub const FORMAT_VERSION: u32 = 1;
+/// The scalar kinds (names in headers and manifests).
+pub const KINDS: &[&str] = &["BTREE", "BITMAP"];
+
+/// What a scalar index file says about itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScalarHeader {
+    pub format_version: u32,
+    /// `BTREE` or `BITMAP`.
+    pub kind: String,
+    pub column: String,
+    /// The column's Arrow type as text, to refuse a file built for another type.
+    pub data_type: String,
+    /// Rows indexed (null ones included).
+    pub rows: u64,
+    pub distinct: u64,
+}
+
+/// Which keys a lookup wants.
+#[derive(Debug, Clone, PartialEq)]
+pub enum KeyPredicate {
+    /// Any of these keys (`=`, `IN`).
+    AnyOf(Vec<Vec<u8>>),
+    /// Keys in a range (`<`, `<=`, `>`, `>=`, `BETWEEN`).
+    Range(Bound<Vec<u8>>, Bound<Vec<u8>>),
+    /// Null values.
+    IsNull,
+}
+
+/// Builds a scalar index from `(key, row id)` pairs (`None`: a null value).
+pub fn build(
+    kind: &str,
+    column: &str,
+    data_type: &str,
+    mut pairs: Vec<(Option<Vec<u8>>, u64)>,
+    cancel: &CancelToken,
+) -> Result<(Vec<u8>, u32)> {
+    if !KINDS.contains(&kind) {
+        return Err(Error::invalid(format!(
+            "unknown scalar index type '{kind}'; expected one of {KINDS:?}"
+        )));
+    }
+    cancel.check()?;
+    let rows = pairs.len() as u64;
+    let mut null_rows: Vec<u64> = Vec::new();
+    pairs.retain(|(k, r)| {
+        if k.is_none() {
+            null_rows.push(*r);
+        }
+        k.is_some()
+    });
+    pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
+    cancel.check()?;
+    null_rows.sort_unstable();
+    let mut key_bytes: Vec<u8> = Vec::new();
+    let mut key_offsets: Vec<u64> = vec![0];
+    let mut post_start: Vec<u64> = vec![0];
+    let mut out_rows: Vec<u64> = Vec::with_capacity(pairs.len());
+    let mut last: Option<&[u8]> = None;
+    for (k, r) in &pairs {
+        let k = k.as_deref().expect("nulls removed");
+        if last != Some(k) {
+            if last.is_some() {
+                post_start.push(out_rows.len() as u64);
+            }
+            key_bytes.extend_from_slice(k);
+            key_offsets.push(key_bytes.len() as u64);
+            last = Some(k);
+        }
+        out_rows.push(*r);
+    }
+    if last.is_some() {
+        post_start.push(out_rows.len() as u64);
+    }
+    let distinct = (key_offsets.len() - 1) as u64;
+    let mut w = FileWriter::new();
+    w.section("key_bytes", &key_bytes)
+        .section("key_offsets", &key_offsets)
+        .section("post_start", &post_start)
+        .section("rows", &out_rows)
+        .section("null_rows", &null_rows);
+    let header = ScalarHeader {
+        format_version: FORMAT_VERSION,
+        kind: kind.to_string(),
+        column: column.to_string(),
+        data_type: data_type.to_string(),
+        rows,
+        distinct,
+    };
+    let meta = serde_json::to_value(&header)
+        .map_err(|e| Error::internal("encoding a scalar index header", e))?;
+    w.finish(CONTAINER, meta)
+}
+
+/// An opened scalar index, every section checked.
+#[derive(Debug)]
+pub struct ScalarIndex {
+    file: IndexFile,
+    header: ScalarHeader,
+}
+
+impl ScalarIndex {
+    /// Opens a scalar index file, checking its size and header checksum against the
+    /// manifest's record, and every section's checksum and structure.
+    pub fn open(path: &Path, size: u64, header_crc: u32) -> Result<ScalarIndex> {
+        let file = IndexFile::open(path, size, header_crc)?;
+        let bad = |m: String| Error::corrupt(path, m);
+        if file.header.kind != CONTAINER {
+            return Err(bad(format!(
+                "not a scalar index file (container '{}')",
+                file.header.kind
+            )));
+        }
+        let header: ScalarHeader = serde_json::from_value(file.header.meta.clone())
+            .map_err(|e| bad(format!("bad scalar index header: {e}")))?;
+        if header.format_version > FORMAT_VERSION {
+            return Err(bad(format!(
+                "scalar index format {} is newer than this oxvec reads ({FORMAT_VERSION})",
+                header.format_version
+            )));
+        }
+        if !KINDS.contains(&header.kind.as_str()) {
+            return Err(bad(format!("unknown scalar index kind '{}'", header.kind)));
+        }
+        let ix = ScalarIndex { file, header };
+        ix.check().map_err(|m| bad(m.to_string()))?;
+        Ok(ix)
+    }
+
+    fn check(&self) -> std::result::Result<(), &'static str> {
+        let get8 = |n| {
+            self.file
+                .get::<u8>(n)
+                .map_err(|_| "section missing or damaged")
+        };
+        let get64 = |n| {
+            self.file
+                .get::<u64>(n)
+                .map_err(|_| "section missing or damaged")
+        };
+        let (kb, ko, ps, rows, nulls) = (
+            get8("key_bytes")?,
+            get64("key_offsets")?,
+            get64("post_start")?,
+            get64("rows")?,
+            get64("null_rows")?,
+        );
+        let n = self.header.distinct as usize;
+        if ko.len() != n + 1 || ps.len() != n + 1 || ko[0] != 0 || ps[0] != 0 {
+            return Err("scalar index key tables disagree with the header");
+        }
+        if ko[n] != kb.len() as u64 || ps[n] != rows.len() as u64 {
+            return Err("scalar index offsets do not end at their sections' ends");
+        }
+        if (rows.len() + nulls.len()) as u64 != self.header.rows {
+            return Err("scalar index row count disagrees with the header");
+        }
+        for i in 0..n {
+            if ko[i] > ko[i + 1] || ps[i] >= ps[i + 1] {
+                return Err("scalar index offsets are not increasing");
+            }
+            if i + 1 < n
+                && kb[ko[i] as usize..ko[i + 1] as usize]
+                    >= kb[ko[i + 1] as usize..ko[i + 2] as usize]
+            {
+                return Err("scalar index keys are not sorted");
+            }
+        }
+        Ok(())
+    }
+
+    pub fn header(&self) -> &ScalarHeader {
+        &self.header
+    }
+
+    pub fn file(&self) -> &IndexFile {
+        &self.file
+    }
+
+    fn keys(&self) -> Result<(&[u8], &[u64])> {
+        Ok((self.file.get("key_bytes")?, self.file.get("key_offsets")?))
+    }
+
+    fn key<'a>(kb: &'a [u8], ko: &[u64], i: usize) -> &'a [u8] {
+        &kb[ko[i] as usize..ko[i + 1] as usize]
+    }
+
+    /// The first key index whose key is `>= k` (`strict`: `> k`).
+    fn lower(kb: &[u8], ko: &[u64], k: &[u8], strict: bool) -> usize {
+        let (mut lo, mut hi) = (0, ko.len() - 1);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            let c = Self::key(kb, ko, mid).cmp(k);
+            if c == Ordering::Less || (strict && c == Ordering::Equal) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+
+    /// Row ids whose key satisfies `pred` (grouped by key, sorted within each).
+    pub fn lookup(&self, pred: &KeyPredicate) -> Result<Vec<u64>> {
+        let (kb, ko) = self.keys()?;
+        let ps: &[u64] = self.file.get("post_start")?;
+        let rows: &[u64] = self.file.get("rows")?;
+        let run = |a: usize, b: usize| &rows[ps[a] as usize..ps[b] as usize];
+        let mut out = Vec::new();
+        match pred {
+            KeyPredicate::IsNull => out.extend_from_slice(self.file.get::<u64>("null_rows")?),
+            KeyPredicate::AnyOf(keys) => {
+                let mut keys: Vec<&Vec<u8>> = keys.iter().collect();
+                keys.sort();
+                keys.dedup();
+                for k in keys {
+                    let i = Self::lower(kb, ko, k, false);
+                    if i + 1 < ko.len() && Self::key(kb, ko, i) == k.as_slice() {
+                        out.extend_from_slice(run(i, i + 1));
+                    }
+                }
+            }
+            KeyPredicate::Range(lo, hi) => {
+                let n = ko.len() - 1;
+                let a = match lo {
+                    Bound::Unbounded => 0,
+                    Bound::Included(k) => Self::lower(kb, ko, k, false),
+                    Bound::Excluded(k) => Self::lower(kb, ko, k, true),
+                };
+                let b = match hi {
+                    Bound::Unbounded => n,
+                    Bound::Included(k) => Self::lower(kb, ko, k, true),
+                    Bound::Excluded(k) => Self::lower(kb, ko, k, false),
+                };
+                if a < b {
+                    out.extend_from_slice(run(a, b));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every `(key, row id)` pair (nulls as `None`), for folding new rows in.
+    pub fn pairs(&self) -> Result<Vec<(Option<Vec<u8>>, u64)>> {
+        let (kb, ko) = self.keys()?;
+        let ps: &[u64] = self.file.get("post_start")?;
+        let rows: &[u64] = self.file.get("rows")?;
+        let mut out = Vec::with_capacity(self.header.rows as usize);
+        for i in 0..ko.len() - 1 {
+            let k = Self::key(kb, ko, i);
+            for &r in &rows[ps[i] as usize..ps[i + 1] as usize] {
+                out.push((Some(k.to_vec()), r));
+            }
+        }
+        for &r in self.file.get::<u64>("null_rows")? {
+            out.push((None, r));
+        }
+        Ok(out)
+    }
+
+    /// A new file holding these pairs plus `more` (rows added since the build).
+    pub fn extend(
+        &self,
+        more: Vec<(Option<Vec<u8>>, u64)>,
+        cancel: &CancelToken,
+    ) -> Result<(Vec<u8>, u32)> {
+        let mut all = self.pairs()?;
+        all.extend(more);
+        let h = &self.header;
+        build(&h.kind, &h.column, &h.data_type, all, cancel)
+    }
+
+    /// A new file whose row ids are mapped by `map` (`None`: the row is gone).
+    pub fn remap(
+        &self,
+        map: &dyn Fn(u64) -> Option<u64>,
+        cancel: &CancelToken,
+    ) -> Result<(Vec<u8>, u32)> {
+        let all = self
+            .pairs()?
+            .into_iter()
+            .filter_map(|(k, r)| map(r).map(|r| (k, r)))
+            .collect();
+        let h = &self.header;
+        build(&h.kind, &h.column, &h.data_type, all, cancel)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(v: i64) -> Vec<u8> {
+        ((v as u64) ^ (1 << 63)).to_be_bytes().to_vec()
+    }
+
+    #[test]
+    fn lookups_match_a_scan_and_damage_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let vals: Vec<Option<i64>> = (0..2000)
+            .map(|i| (i % 13 != 0).then_some((i * 7919 % 101) - 50))
+            .collect();
+        let pairs = vals
+            .iter()
+            .enumerate()
+            .map(|(r, v)| (v.map(key), r as u64 * 3))
+            .collect();
+        let (bytes, crc) = build("BTREE", "x", "Int64", pairs, &CancelToken::new()).unwrap();
+        let path = dir.path().join("s.idx");
+        std::fs::write(&path, &bytes).unwrap();
+        let ix = ScalarIndex::open(&path, bytes.len() as u64, crc).unwrap();
+        let scan = |f: &dyn Fn(Option<i64>) -> bool| -> Vec<u64> {
+            let mut v: Vec<u64> = vals
+                .iter()
+                .enumerate()
+                .filter(|(_, x)| f(**x))
+                .map(|(r, _)| r as u64 * 3)
+                .collect();
+            v.sort();
+            v
+        };
+        let got = |p: KeyPredicate| {
+            let mut v = ix.lookup(&p).unwrap();
+            v.sort();
+            v
+        };
+        assert_eq!(
+            got(KeyPredicate::AnyOf(vec![
+                key(7),
+                key(-3),
+                key(7),
+                key(1000)
+            ])),
+            scan(&|x| matches!(x, Some(7) | Some(-3)))
+        );
+        assert_eq!(got(KeyPredicate::IsNull), scan(&|x| x.is_none()));
+        for (lo, hi) in [(-60, 60), (-10, 10), (0, 0), (20, -20), (50, 51)] {
+            assert_eq!(
+                got(KeyPredicate::Range(
+                    Bound::Included(key(lo)),
+                    Bound::Excluded(key(hi))
+                )),
+                scan(&|x| x.is_some_and(|x| x >= lo && x < hi))
+            );
+            assert_eq!(
+                got(KeyPredicate::Range(
+                    Bound::Excluded(key(lo)),
+                    Bound::Included(key(hi))
+                )),
+                scan(&|x| x.is_some_and(|x| x > lo && x <= hi))
+            );
+        }
+        assert_eq!(
+            got(KeyPredicate::Range(Bound::Unbounded, Bound::Unbounded)),
+            scan(&|x| x.is_some())
+        );
+        // Extend and remap keep every pair.
+        let (b2, c2) = ix
+            .extend(vec![(Some(key(7)), 1), (None, 2)], &CancelToken::new())
+            .unwrap();
+        std::fs::write(&path, &b2).unwrap();
+        let ix2 = ScalarIndex::open(&path, b2.len() as u64, c2).unwrap();
+        assert_eq!(
+            ix2.lookup(&KeyPredicate::AnyOf(vec![key(7)]))
+                .unwrap()
+                .len(),
+            scan(&|x| x == Some(7)).len() + 1
+        );
+        let (b3, c3) = ix2
+            .remap(&|r| (r % 2 == 0).then_some(r + 1), &CancelToken::new())
+            .unwrap();
+        std::fs::write(&path, &b3).unwrap();
+        let ix3 = ScalarIndex::open(&path, b3.len() as u64, c3).unwrap();
+        assert!(ix3.pairs().unwrap().iter().all(|(_, r)| r % 2 == 1));
+        // Any damaged byte is refused at open.
+        for at in [bytes.len() - 1, bytes.len() / 2, 200] {
+            let mut b = bytes.clone();
+            b[at] ^= 0x40;
+            std::fs::write(&path, &b).unwrap();
+            assert!(
+                ScalarIndex::open(&path, b.len() as u64, crc).is_err(),
+                "byte {at}"
+            );
+        }
+        assert!(build("HASH", "x", "Int64", vec![], &CancelToken::new()).is_err());
+    }
+}

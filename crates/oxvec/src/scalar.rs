@@ -1,0 +1,496 @@
+//! Scalar indexes on the table side: column values as the index's order-preserving byte
+//! keys, and filters narrowed by the indexes ([`narrow`]).
+//!
+//! A filter's top-level structure is read for predicates an index answers (`col = v`,
+//! `col <op> v`, `IN`, `BETWEEN`, `IS NULL`, joined by `AND` / `OR`); the index lookups
+//! give candidate rows, a superset of the matches, and the full filter is still evaluated
+//! on the candidates, so the answer is the scan's whatever the predicate's types. Rows of
+//! fragments an index does not cover (added since its build) are evaluated as usual.
+
+use crate::snapshot::{FragmentCache, Snapshot};
+use arrow::array::{Array, ArrayRef, AsArray};
+use arrow::datatypes::{
+    DataType, Date32Type, Float16Type, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type,
+    Int8Type, TimeUnit, TimestampMicrosecondType, UInt16Type, UInt32Type, UInt64Type, UInt8Type,
+};
+use oxvec_core::{Error, Result, RowId};
+use oxvec_index::scalar::KeyPredicate;
+use oxvec_query::{BinaryOp, Expr, Filter, Prefilter, ScalarValue};
+use oxvec_storage::{IndexMeta, TableDir};
+use roaring::RoaringBitmap;
+use std::collections::{HashMap, HashSet};
+use std::ops::Bound;
+use std::sync::Arc;
+
+/// The scalar kinds' names, as in manifests.
+pub fn is_scalar(meta: &IndexMeta) -> bool {
+    oxvec_index::scalar::KINDS.contains(&meta.index_type.as_str())
+}
+
+/// How a column's values become keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    /// Any integer, as an `i128`.
+    Int,
+    /// Any float, as an `f64` in its total order (`-0` as `0`, every NaN as one).
+    Float,
+    Text,
+    Bool,
+    Date,
+    TimestampMicros,
+}
+
+/// The key kind of a column type a scalar index can hold.
+pub fn key_kind(t: &DataType) -> Option<KeyKind> {
+    Some(match t {
+        DataType::Int8
+        | DataType::Int16
+        | DataType::Int32
+        | DataType::Int64
+        | DataType::UInt8
+        | DataType::UInt16
+        | DataType::UInt32
+        | DataType::UInt64 => KeyKind::Int,
+        DataType::Float16 | DataType::Float32 | DataType::Float64 => KeyKind::Float,
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => KeyKind::Text,
+        DataType::Boolean => KeyKind::Bool,
+        DataType::Date32 => KeyKind::Date,
+        DataType::Timestamp(TimeUnit::Microsecond, None) => KeyKind::TimestampMicros,
+        _ => return None,
+    })
+}
+
+fn int_key(v: i128) -> Vec<u8> {
+    ((v as u128) ^ (1u128 << 127)).to_be_bytes().to_vec()
+}
+
+fn float_key(v: f64) -> Vec<u8> {
+    let v = if v == 0.0 {
+        0.0
+    } else if v.is_nan() {
+        f64::NAN
+    } else {
+        v
+    };
+    let bits = v.to_bits();
+    let ordered = if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | (1 << 63)
+    };
+    ordered.to_be_bytes().to_vec()
+}
+
+/// Row `i` of `col` as a key (`None`: null).
+pub fn array_key(col: &ArrayRef, i: usize) -> Option<Vec<u8>> {
+    if col.is_null(i) {
+        return None;
+    }
+    Some(match col.data_type() {
+        DataType::Int8 => int_key(col.as_primitive::<Int8Type>().value(i).into()),
+        DataType::Int16 => int_key(col.as_primitive::<Int16Type>().value(i).into()),
+        DataType::Int32 => int_key(col.as_primitive::<Int32Type>().value(i).into()),
+        DataType::Int64 => int_key(col.as_primitive::<Int64Type>().value(i).into()),
+        DataType::UInt8 => int_key(col.as_primitive::<UInt8Type>().value(i).into()),
+        DataType::UInt16 => int_key(col.as_primitive::<UInt16Type>().value(i).into()),
+        DataType::UInt32 => int_key(col.as_primitive::<UInt32Type>().value(i).into()),
+        DataType::UInt64 => int_key(col.as_primitive::<UInt64Type>().value(i).into()),
+        DataType::Float16 => float_key(col.as_primitive::<Float16Type>().value(i).to_f64()),
+        DataType::Float32 => float_key(col.as_primitive::<Float32Type>().value(i).into()),
+        DataType::Float64 => float_key(col.as_primitive::<Float64Type>().value(i)),
+        DataType::Utf8 => col.as_string::<i32>().value(i).as_bytes().to_vec(),
+        DataType::LargeUtf8 => col.as_string::<i64>().value(i).as_bytes().to_vec(),
+        DataType::Utf8View => col.as_string_view().value(i).as_bytes().to_vec(),
+        DataType::Boolean => vec![col.as_boolean().value(i) as u8],
+        DataType::Date32 => int_key(col.as_primitive::<Date32Type>().value(i).into()),
+        DataType::Timestamp(TimeUnit::Microsecond, None) => int_key(
+            col.as_primitive::<TimestampMicrosecondType>()
+                .value(i)
+                .into(),
+        ),
+        _ => return None,
+    })
+}
+
+/// A filter literal as a key of a column of type `t` (kind `kind`), when it is exactly
+/// representable in the column's own type (else the index is not used for the predicate:
+/// the evaluator might compare in either type).
+fn literal_key(v: &ScalarValue, kind: KeyKind, t: &DataType) -> Option<Vec<u8>> {
+    let exact_in_column = |x: f64| match t {
+        DataType::Float32 => (x as f32) as f64 == x || x.is_nan(),
+        DataType::Float16 => half::f16::from_f64(x).to_f64() == x || x.is_nan(),
+        _ => true,
+    };
+    match (kind, v) {
+        (KeyKind::Float, ScalarValue::Float64(x)) if !exact_in_column(*x) => None,
+        (KeyKind::Int, ScalarValue::Int64(x)) => Some(int_key((*x).into())),
+        (KeyKind::Int, ScalarValue::Float64(x)) if x.fract() == 0.0 && x.abs() < 9.0e15 => {
+            Some(int_key(*x as i128))
+        }
+        (KeyKind::Float, ScalarValue::Float64(x)) => Some(float_key(*x)),
+        (KeyKind::Float, ScalarValue::Int64(x))
+            if x.unsigned_abs() < (1 << 53) && exact_in_column(*x as f64) =>
+        {
+            Some(float_key(*x as f64))
+        }
+        (KeyKind::Text, ScalarValue::Utf8(s)) => Some(s.as_bytes().to_vec()),
+        (KeyKind::Bool, ScalarValue::Bool(b)) => Some(vec![*b as u8]),
+        (KeyKind::Date, ScalarValue::Date32(d)) => Some(int_key((*d).into())),
+        (KeyKind::TimestampMicros, ScalarValue::TimestampMicros(t)) => Some(int_key((*t).into())),
+        _ => None,
+    }
+}
+
+/// Candidate rows by fragment, for the fragments `covered`.
+#[derive(Debug, Clone, Default)]
+struct Rows {
+    covered: HashSet<u32>,
+    by_fragment: HashMap<u32, RoaringBitmap>,
+}
+
+impl Rows {
+    fn of(ids: &[u64], covered: HashSet<u32>) -> Rows {
+        let mut by_fragment: HashMap<u32, RoaringBitmap> = HashMap::new();
+        for &r in ids {
+            let r = RowId::from_u64(r);
+            if covered.contains(&r.fragment()) {
+                by_fragment
+                    .entry(r.fragment())
+                    .or_default()
+                    .insert(r.offset());
+            }
+        }
+        Rows {
+            covered,
+            by_fragment,
+        }
+    }
+
+    /// Rows of both (a fragment only one covers keeps that one's candidates).
+    fn and(mut self, o: Rows) -> Rows {
+        let mut out = Rows::default();
+        for f in self.covered.union(&o.covered) {
+            let bits = match (self.covered.contains(f), o.covered.contains(f)) {
+                (true, true) => {
+                    let a = self.by_fragment.remove(f).unwrap_or_default();
+                    a & o.by_fragment.get(f).cloned().unwrap_or_default()
+                }
+                (true, false) => self.by_fragment.remove(f).unwrap_or_default(),
+                _ => o.by_fragment.get(f).cloned().unwrap_or_default(),
+            };
+            out.covered.insert(*f);
+            if !bits.is_empty() {
+                out.by_fragment.insert(*f, bits);
+            }
+        }
+        out
+    }
+
+    /// Rows of either (only fragments both cover).
+    fn or(mut self, o: Rows) -> Rows {
+        let mut out = Rows::default();
+        for f in self.covered.intersection(&o.covered) {
+            let a = self.by_fragment.remove(f).unwrap_or_default();
+            let bits = a | o.by_fragment.get(f).cloned().unwrap_or_default();
+            out.covered.insert(*f);
+            if !bits.is_empty() {
+                out.by_fragment.insert(*f, bits);
+            }
+        }
+        out
+    }
+
+    fn count(&self) -> u64 {
+        self.by_fragment.values().map(|b| b.len()).sum()
+    }
+}
+
+/// Candidates from scalar indexes, attached to a filter.
+#[derive(Debug)]
+pub struct Narrowed {
+    rows: Rows,
+    indexes: Vec<String>,
+}
+
+impl Prefilter for Narrowed {
+    fn candidates(&self, fragment: u32, start: u32, len: usize) -> Option<Vec<u32>> {
+        if !self.rows.covered.contains(&fragment) {
+            return None;
+        }
+        let Some(bits) = self.rows.by_fragment.get(&fragment) else {
+            return Some(Vec::new());
+        };
+        let end = start.saturating_add(len as u32);
+        Some(bits.range(start..end).map(|o| o - start).collect())
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "scalar index {} narrows it to {} candidate rows",
+            self.indexes
+                .iter()
+                .map(|n| format!("'{n}'"))
+                .collect::<Vec<_>>()
+                .join(" and "),
+            self.rows.count()
+        )
+    }
+}
+
+/// What narrowing reads: the snapshot's scalar indexes, opened on demand.
+struct Lookup<'a> {
+    snap: &'a Snapshot,
+    dir: &'a TableDir,
+    cache: &'a FragmentCache,
+    schema: &'a arrow::datatypes::Schema,
+    used: Vec<String>,
+}
+
+impl Lookup<'_> {
+    /// The scalar index on `column` usable with the column's current type.
+    fn index_on(&self, column: &str) -> Option<(&IndexMeta, KeyKind, DataType)> {
+        let field = self.schema.field_with_name(column).ok()?;
+        let kind = key_kind(field.data_type())?;
+        let meta = self.snap.manifest.body.indices.iter().find(|m| {
+            is_scalar(m) && m.column == column && m.metric == field.data_type().to_string()
+        })?;
+        Some((meta, kind, field.data_type().clone()))
+    }
+
+    fn rows(&mut self, meta: &IndexMeta, pred: &KeyPredicate) -> Result<Option<Rows>> {
+        let ix = match self.snap.scalar_index(self.dir, self.cache, meta) {
+            Ok(ix) => ix,
+            // A damaged index narrows nothing: the filter is evaluated on every row.
+            Err(e) if crate::query::plan::index_unreadable(&e, None) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let ids = ix.lookup(pred)?;
+        if !self.used.contains(&meta.name) {
+            self.used.push(meta.name.clone());
+        }
+        Ok(Some(Rows::of(
+            &ids,
+            meta.fragment_ids.iter().copied().collect(),
+        )))
+    }
+
+    fn column_pred(&mut self, e: &Expr) -> Result<Option<Rows>> {
+        let col_lit = |a: &Expr, b: &Expr| match (a, b) {
+            (Expr::Column(c), Expr::Literal(v)) => Some((c.clone(), v.clone(), false)),
+            (Expr::Literal(v), Expr::Column(c)) => Some((c.clone(), v.clone(), true)),
+            _ => None,
+        };
+        let (column, pred) = match e {
+            Expr::Binary { left, op, right } if op.is_comparison() && *op != BinaryOp::NotEq => {
+                let Some((c, v, flipped)) = col_lit(left, right) else {
+                    return Ok(None);
+                };
+                let Some((_, kind, t)) = self.index_on(&c) else {
+                    return Ok(None);
+                };
+                let Some(k) = literal_key(&v, kind, &t) else {
+                    return Ok(None);
+                };
+                let op = if flipped { flip(*op) } else { *op };
+                let pred = match op {
+                    BinaryOp::Eq => KeyPredicate::AnyOf(vec![k]),
+                    BinaryOp::Lt => KeyPredicate::Range(Bound::Unbounded, Bound::Excluded(k)),
+                    BinaryOp::LtEq => KeyPredicate::Range(Bound::Unbounded, Bound::Included(k)),
+                    BinaryOp::Gt => KeyPredicate::Range(Bound::Excluded(k), Bound::Unbounded),
+                    BinaryOp::GtEq => KeyPredicate::Range(Bound::Included(k), Bound::Unbounded),
+                    _ => return Ok(None),
+                };
+                (c, pred)
+            }
+            Expr::InList {
+                expr,
+                list,
+                negated: false,
+            } => {
+                let Expr::Column(c) = expr.as_ref() else {
+                    return Ok(None);
+                };
+                let Some((_, kind, t)) = self.index_on(c) else {
+                    return Ok(None);
+                };
+                let mut keys = Vec::with_capacity(list.len());
+                for item in list {
+                    match item {
+                        // A null in the list matches nothing.
+                        Expr::Literal(ScalarValue::Null) => {}
+                        Expr::Literal(v) => match literal_key(v, kind, &t) {
+                            Some(k) => keys.push(k),
+                            None => return Ok(None),
+                        },
+                        _ => return Ok(None),
+                    }
+                }
+                (c.clone(), KeyPredicate::AnyOf(keys))
+            }
+            Expr::Between {
+                expr,
+                low,
+                high,
+                negated: false,
+            } => {
+                let (Expr::Column(c), Expr::Literal(lo), Expr::Literal(hi)) =
+                    (expr.as_ref(), low.as_ref(), high.as_ref())
+                else {
+                    return Ok(None);
+                };
+                let Some((_, kind, t)) = self.index_on(c) else {
+                    return Ok(None);
+                };
+                let (Some(lo), Some(hi)) = (literal_key(lo, kind, &t), literal_key(hi, kind, &t))
+                else {
+                    return Ok(None);
+                };
+                (
+                    c.clone(),
+                    KeyPredicate::Range(Bound::Included(lo), Bound::Included(hi)),
+                )
+            }
+            Expr::IsNull {
+                expr,
+                negated: false,
+            } => {
+                let Expr::Column(c) = expr.as_ref() else {
+                    return Ok(None);
+                };
+                (c.clone(), KeyPredicate::IsNull)
+            }
+            _ => return Ok(None),
+        };
+        let Some((meta, _, _)) = self.index_on(&column) else {
+            return Ok(None);
+        };
+        let meta = meta.clone();
+        self.rows(&meta, &pred)
+    }
+
+    fn narrow(&mut self, e: &Expr, depth: usize) -> Result<Option<Rows>> {
+        if depth > 32 {
+            return Ok(None);
+        }
+        match e {
+            Expr::Binary {
+                left,
+                op: BinaryOp::And,
+                right,
+            } => Ok(
+                match (
+                    self.narrow(left, depth + 1)?,
+                    self.narrow(right, depth + 1)?,
+                ) {
+                    (Some(a), Some(b)) => Some(a.and(b)),
+                    (a, b) => a.or(b),
+                },
+            ),
+            Expr::Binary {
+                left,
+                op: BinaryOp::Or,
+                right,
+            } => Ok(
+                match (
+                    self.narrow(left, depth + 1)?,
+                    self.narrow(right, depth + 1)?,
+                ) {
+                    (Some(a), Some(b)) => Some(a.or(b)),
+                    _ => None,
+                },
+            ),
+            other => self.column_pred(other),
+        }
+    }
+}
+
+fn flip(op: BinaryOp) -> BinaryOp {
+    match op {
+        BinaryOp::Lt => BinaryOp::Gt,
+        BinaryOp::LtEq => BinaryOp::GtEq,
+        BinaryOp::Gt => BinaryOp::Lt,
+        BinaryOp::GtEq => BinaryOp::LtEq,
+        other => other,
+    }
+}
+
+/// `filter` with the candidates the snapshot's scalar indexes give it (unchanged when no
+/// index applies).
+pub(crate) fn narrow(
+    mut filter: Filter,
+    snap: &Snapshot,
+    dir: &TableDir,
+    cache: &FragmentCache,
+) -> Result<Filter> {
+    if !snap.manifest.body.indices.iter().any(is_scalar) {
+        return Ok(filter);
+    }
+    let mut l = Lookup {
+        snap,
+        dir,
+        cache,
+        schema: &snap.manifest.schema,
+        used: Vec::new(),
+    };
+    if let Some(rows) = l.narrow(&filter.expr, 0)? {
+        if !rows.covered.is_empty() {
+            filter.prefilter = Some(Arc::new(Narrowed {
+                rows,
+                indexes: l.used,
+            }));
+        }
+    }
+    Ok(filter)
+}
+
+/// `(key, row id)` of every live row of column `col` in `frags`.
+pub(crate) fn column_keys(
+    frags: &[&crate::snapshot::LoadedFragment],
+    col: usize,
+) -> Result<Vec<(Option<Vec<u8>>, u64)>> {
+    let mut out = Vec::new();
+    for f in frags {
+        for (b, batch) in f.batches.iter().enumerate() {
+            let c = batch.column(col);
+            if key_kind(c.data_type()).is_none() {
+                return Err(Error::invalid(format!(
+                    "a scalar index cannot hold {} values",
+                    c.data_type()
+                )));
+            }
+            for r in 0..batch.num_rows() {
+                if !f.is_deleted(f.starts[b] + r as u32) {
+                    out.push((array_key(c, r), f.row_id(b, r)));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_sort_like_values() {
+        let ints = [i64::MIN, -5, -1, 0, 1, 7, i64::MAX];
+        let k: Vec<Vec<u8>> = ints.iter().map(|&v| int_key(v.into())).collect();
+        assert!(k.windows(2).all(|w| w[0] < w[1]));
+        assert!(int_key(u64::MAX.into()) > int_key(i64::MAX.into()));
+        let floats = [
+            f64::NEG_INFINITY,
+            -1e300,
+            -1.5,
+            -0.0,
+            1e-300,
+            2.5,
+            f64::INFINITY,
+        ];
+        let k: Vec<Vec<u8>> = floats.iter().map(|&v| float_key(v)).collect();
+        assert!(k[..3].windows(2).all(|w| w[0] < w[1]) && k[3..].windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(float_key(-0.0), float_key(0.0));
+        assert_eq!(float_key(f64::NAN), float_key(-f64::NAN));
+        assert!(float_key(f64::NAN) > float_key(f64::INFINITY));
+    }
+}
