@@ -68,8 +68,8 @@ def main() -> None:
             ("count_rows", lambda tb, w=where: tb.count_rows(w)),
             ("scan ids", lambda tb, w=where: tb.search().where(w).select(["id"]).to_arrow()),
         ]:
-            a = timed(lambda: fn(plain), args.repeat)
-            b = timed(lambda: fn(idx), args.repeat)
+            a = timed(lambda f=fn: f(plain), args.repeat)
+            b = timed(lambda f=fn: f(idx), args.repeat)
             rows.append((f"{label}, {how}", a, b))
     rng = np.random.default_rng(1)
     keys = rng.choice(n, 10_000, replace=False)

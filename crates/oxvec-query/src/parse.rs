@@ -33,6 +33,11 @@ pub trait Prefilter: std::fmt::Debug + Send + Sync {
     /// to `start` and ascending; `None` when the index does not cover the fragment (every
     /// row is a candidate).
     fn candidates(&self, fragment: u32, start: u32, len: usize) -> Option<Vec<u32>>;
+    /// Whether the candidates are exactly the rows the filter matches (the filter need not
+    /// be evaluated on them).
+    fn exact(&self) -> bool {
+        false
+    }
     /// What narrowed the filter, for `explain()`.
     fn describe(&self) -> String;
 }

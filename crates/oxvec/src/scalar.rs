@@ -17,7 +17,6 @@ use oxvec_core::{Error, Result, RowId};
 use oxvec_index::scalar::KeyPredicate;
 use oxvec_query::{BinaryOp, Expr, Filter, Prefilter, ScalarValue};
 use oxvec_storage::{IndexMeta, TableDir};
-use roaring::RoaringBitmap;
 use std::collections::{HashMap, HashSet};
 use std::ops::Bound;
 use std::sync::Arc;
@@ -141,68 +140,174 @@ fn literal_key(v: &ScalarValue, kind: KeyKind, t: &DataType) -> Option<Vec<u8>> 
     }
 }
 
-/// Candidate rows by fragment, for the fragments `covered`.
+/// Candidate rows by fragment (sorted offsets), for the fragments `covered`; `exact`
+/// when they are exactly the rows the predicate matches (no residual check needed).
 #[derive(Debug, Clone, Default)]
 struct Rows {
     covered: HashSet<u32>,
-    by_fragment: HashMap<u32, RoaringBitmap>,
+    by_fragment: HashMap<u32, Vec<u32>>,
+    exact: bool,
 }
 
 impl Rows {
-    fn of(ids: &[u64], covered: HashSet<u32>) -> Rows {
-        let mut by_fragment: HashMap<u32, RoaringBitmap> = HashMap::new();
-        for &r in ids {
-            let r = RowId::from_u64(r);
-            if covered.contains(&r.fragment()) {
-                by_fragment
-                    .entry(r.fragment())
-                    .or_default()
-                    .insert(r.offset());
+    fn of(ids: Vec<u64>, covered: HashSet<u32>, exact: bool) -> Rows {
+        let mut by_fragment: HashMap<u32, Vec<u32>> = HashMap::new();
+        if ids.is_sorted() {
+            // One key's rows arrive sorted: split them by fragment as they come.
+            let mut i = 0;
+            while i < ids.len() {
+                let frag = RowId::from_u64(ids[i]).fragment();
+                let mut j = i;
+                while j < ids.len() && RowId::from_u64(ids[j]).fragment() == frag {
+                    j += 1;
+                }
+                if covered.contains(&frag) {
+                    let mut offs: Vec<u32> = ids[i..j]
+                        .iter()
+                        .map(|&r| RowId::from_u64(r).offset())
+                        .collect();
+                    offs.dedup();
+                    by_fragment.insert(frag, offs);
+                }
+                i = j;
+            }
+        } else {
+            // Several keys' rows: bucket by fragment, then order each bucket through a
+            // bitset of its offsets (cheaper than a comparison sort; offsets are < 2^32
+            // and a fragment holds at most 2^20 rows).
+            // Rows of one fragment come in runs: a hash lookup per run, not per row.
+            let mut buckets: Vec<(u32, bool, Vec<u32>)> = Vec::new();
+            let mut slot: HashMap<u32, usize> = HashMap::new();
+            let mut at = 0usize;
+            for &r in &ids {
+                let r = RowId::from_u64(r);
+                let frag = r.fragment();
+                if buckets.get(at).is_none_or(|b| b.0 != frag) {
+                    at = *slot.entry(frag).or_insert_with(|| {
+                        buckets.push((frag, covered.contains(&frag), Vec::new()));
+                        buckets.len() - 1
+                    });
+                }
+                if buckets[at].1 {
+                    buckets[at].2.push(r.offset());
+                }
+            }
+            for (frag, keep, offs) in buckets {
+                if keep {
+                    by_fragment.insert(frag, sorted_distinct(offs));
+                }
             }
         }
         Rows {
             covered,
             by_fragment,
+            exact,
         }
     }
 
-    /// Rows of both (a fragment only one covers keeps that one's candidates).
-    fn and(mut self, o: Rows) -> Rows {
-        let mut out = Rows::default();
+    /// Rows of both (a fragment only one covers keeps that one's candidates: a superset).
+    fn and(mut self, mut o: Rows) -> Rows {
+        let mut out = Rows {
+            exact: self.exact && o.exact && self.covered == o.covered,
+            ..Rows::default()
+        };
         for f in self.covered.union(&o.covered) {
-            let bits = match (self.covered.contains(f), o.covered.contains(f)) {
-                (true, true) => {
-                    let a = self.by_fragment.remove(f).unwrap_or_default();
-                    a & o.by_fragment.get(f).cloned().unwrap_or_default()
-                }
+            let rows = match (self.covered.contains(f), o.covered.contains(f)) {
+                (true, true) => intersect(
+                    &self.by_fragment.remove(f).unwrap_or_default(),
+                    &o.by_fragment.remove(f).unwrap_or_default(),
+                ),
                 (true, false) => self.by_fragment.remove(f).unwrap_or_default(),
-                _ => o.by_fragment.get(f).cloned().unwrap_or_default(),
+                _ => o.by_fragment.remove(f).unwrap_or_default(),
             };
             out.covered.insert(*f);
-            if !bits.is_empty() {
-                out.by_fragment.insert(*f, bits);
+            if !rows.is_empty() {
+                out.by_fragment.insert(*f, rows);
             }
         }
         out
     }
 
     /// Rows of either (only fragments both cover).
-    fn or(mut self, o: Rows) -> Rows {
-        let mut out = Rows::default();
+    fn or(mut self, mut o: Rows) -> Rows {
+        let mut out = Rows {
+            exact: self.exact && o.exact && self.covered == o.covered,
+            ..Rows::default()
+        };
         for f in self.covered.intersection(&o.covered) {
-            let a = self.by_fragment.remove(f).unwrap_or_default();
-            let bits = a | o.by_fragment.get(f).cloned().unwrap_or_default();
+            let rows = union(
+                &self.by_fragment.remove(f).unwrap_or_default(),
+                &o.by_fragment.remove(f).unwrap_or_default(),
+            );
             out.covered.insert(*f);
-            if !bits.is_empty() {
-                out.by_fragment.insert(*f, bits);
+            if !rows.is_empty() {
+                out.by_fragment.insert(*f, rows);
             }
         }
         out
     }
 
     fn count(&self) -> u64 {
-        self.by_fragment.values().map(|b| b.len()).sum()
+        self.by_fragment.values().map(|b| b.len() as u64).sum()
     }
+}
+
+/// `offs` sorted without duplicates: through a bitset when that is small next to a sort.
+fn sorted_distinct(mut offs: Vec<u32>) -> Vec<u32> {
+    let max = offs.iter().copied().max().unwrap_or(0) as usize;
+    if max / 64 > offs.len() * 4 {
+        offs.sort_unstable();
+        offs.dedup();
+        return offs;
+    }
+    let mut words = vec![0u64; max / 64 + 1];
+    for &o in &offs {
+        words[o as usize / 64] |= 1 << (o % 64);
+    }
+    offs.clear();
+    for (w, &bits) in words.iter().enumerate() {
+        let mut b = bits;
+        while b != 0 {
+            offs.push((w * 64) as u32 + b.trailing_zeros());
+            b &= b - 1;
+        }
+    }
+    offs
+}
+
+fn intersect(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let (mut i, mut j, mut out) = (0, 0, Vec::new());
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                out.push(a[i]);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out
+}
+
+fn union(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() || j < b.len() {
+        if j == b.len() || (i < a.len() && a[i] < b[j]) {
+            out.push(a[i]);
+            i += 1;
+        } else if i == a.len() || b[j] < a[i] {
+            out.push(b[j]);
+            j += 1;
+        } else {
+            out.push(a[i]);
+            i += 1;
+            j += 1;
+        }
+    }
+    out
 }
 
 /// Candidates from scalar indexes, attached to a filter.
@@ -217,11 +322,19 @@ impl Prefilter for Narrowed {
         if !self.rows.covered.contains(&fragment) {
             return None;
         }
-        let Some(bits) = self.rows.by_fragment.get(&fragment) else {
+        let Some(rows) = self.rows.by_fragment.get(&fragment) else {
             return Some(Vec::new());
         };
         let end = start.saturating_add(len as u32);
-        Some(bits.range(start..end).map(|o| o - start).collect())
+        let (a, b) = (
+            rows.partition_point(|&o| o < start),
+            rows.partition_point(|&o| o < end),
+        );
+        Some(rows[a..b].iter().map(|o| o - start).collect())
+    }
+
+    fn exact(&self) -> bool {
+        self.rows.exact
     }
 
     fn describe(&self) -> String {
@@ -257,7 +370,7 @@ impl Lookup<'_> {
         Some((meta, kind, field.data_type().clone()))
     }
 
-    fn rows(&mut self, meta: &IndexMeta, pred: &KeyPredicate) -> Result<Option<Rows>> {
+    fn rows(&mut self, meta: &IndexMeta, pred: &KeyPredicate, exact: bool) -> Result<Option<Rows>> {
         let ix = match self.snap.scalar_index(self.dir, self.cache, meta) {
             Ok(ix) => ix,
             // A damaged index narrows nothing: the filter is evaluated on every row.
@@ -269,12 +382,25 @@ impl Lookup<'_> {
             self.used.push(meta.name.clone());
         }
         Ok(Some(Rows::of(
-            &ids,
+            ids,
             meta.fragment_ids.iter().copied().collect(),
+            exact,
         )))
     }
 
     fn column_pred(&mut self, e: &Expr) -> Result<Option<Rows>> {
+        let native = |v: &ScalarValue, kind: KeyKind| {
+            matches!(
+                (kind, v),
+                (KeyKind::Int, ScalarValue::Int64(_))
+                    | (KeyKind::Text, ScalarValue::Utf8(_))
+                    | (KeyKind::Bool, ScalarValue::Bool(_))
+                    | (KeyKind::Date, ScalarValue::Date32(_))
+                    | (KeyKind::TimestampMicros, ScalarValue::TimestampMicros(_))
+                    | (_, ScalarValue::Null)
+            ) || matches!((kind, v), (KeyKind::Float, ScalarValue::Float64(x)) if x.is_finite() && *x != 0.0)
+        };
+        let mut natives = true;
         let col_lit = |a: &Expr, b: &Expr| match (a, b) {
             (Expr::Column(c), Expr::Literal(v)) => Some((c.clone(), v.clone(), false)),
             (Expr::Literal(v), Expr::Column(c)) => Some((c.clone(), v.clone(), true)),
@@ -291,6 +417,7 @@ impl Lookup<'_> {
                 let Some(k) = literal_key(&v, kind, &t) else {
                     return Ok(None);
                 };
+                natives &= native(&v, kind);
                 let op = if flipped { flip(*op) } else { *op };
                 let pred = match op {
                     BinaryOp::Eq => KeyPredicate::AnyOf(vec![k]),
@@ -319,7 +446,10 @@ impl Lookup<'_> {
                         // A null in the list matches nothing.
                         Expr::Literal(ScalarValue::Null) => {}
                         Expr::Literal(v) => match literal_key(v, kind, &t) {
-                            Some(k) => keys.push(k),
+                            Some(k) => {
+                                natives &= native(v, kind);
+                                keys.push(k)
+                            }
                             None => return Ok(None),
                         },
                         _ => return Ok(None),
@@ -341,6 +471,7 @@ impl Lookup<'_> {
                 let Some((_, kind, t)) = self.index_on(c) else {
                     return Ok(None);
                 };
+                natives &= native(lo, kind) && native(hi, kind);
                 let (Some(lo), Some(hi)) = (literal_key(lo, kind, &t), literal_key(hi, kind, &t))
                 else {
                     return Ok(None);
@@ -361,11 +492,17 @@ impl Lookup<'_> {
             }
             _ => return Ok(None),
         };
-        let Some((meta, _, _)) = self.index_on(&column) else {
+        let Some((meta, kind, _)) = self.index_on(&column) else {
             return Ok(None);
         };
         let meta = meta.clone();
-        self.rows(&meta, &pred)
+        // Keys are the values themselves, except that -0 and 0, and every NaN, share a key
+        // (and NaN sorts last, where comparison semantics differ): a float predicate is
+        // exact only with finite non-zero literals and a range bounded above. Literals of
+        // another type (compared after a cast) also keep a residual check.
+        let nan_free = !matches!(pred, KeyPredicate::Range(_, Bound::Unbounded));
+        let exact = natives && (kind != KeyKind::Float || nan_free);
+        self.rows(&meta, &pred, exact)
     }
 
     fn narrow(&mut self, e: &Expr, depth: usize) -> Result<Option<Rows>> {
@@ -383,7 +520,8 @@ impl Lookup<'_> {
                     self.narrow(right, depth + 1)?,
                 ) {
                     (Some(a), Some(b)) => Some(a.and(b)),
-                    (a, b) => a.or(b),
+                    // The other side is left to the residual check.
+                    (a, b) => a.or(b).map(|r| Rows { exact: false, ..r }),
                 },
             ),
             Expr::Binary {
@@ -471,6 +609,20 @@ pub(crate) fn column_keys(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn offsets_sort_either_way() {
+        let v: Vec<u32> = (0..5000u32)
+            .map(|i| (i * 7919) % 100_003)
+            .chain([5, 5, 0])
+            .collect();
+        let mut want = v.clone();
+        want.sort_unstable();
+        want.dedup();
+        assert_eq!(sorted_distinct(v.clone()), want);
+        let sparse: Vec<u32> = vec![4_000_000_000, 3, 3, 17];
+        assert_eq!(sorted_distinct(sparse), vec![3, 17, 4_000_000_000]);
+    }
 
     #[test]
     fn keys_sort_like_values() {

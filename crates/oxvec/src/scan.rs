@@ -38,46 +38,62 @@ pub fn row_mask(frag: &LoadedFragment, b: usize, filter: Option<&Filter>) -> Res
     }
 }
 
-/// The mask of batch `b` when an index narrowed `f` to candidate rows there: the filter is
-/// evaluated on the live candidates alone (only the columns it reads). `None`: no index
-/// covers the fragment.
+/// The mask of batch `b` when an index narrowed `f` to candidate rows there (see
+/// [`narrowed_rows`]); `None`: no index covers the fragment.
 pub fn narrowed_mask(frag: &LoadedFragment, b: usize, f: &Filter) -> Result<Option<BooleanArray>> {
+    let Some(rows) = narrowed_rows(frag, b, f)? else {
+        return Ok(None);
+    };
+    let len = frag.batches[b].num_rows();
+    let mut bits = arrow::array::BooleanBufferBuilder::new(len);
+    bits.append_n(len, false);
+    for o in rows {
+        bits.set_bit(o as usize, true);
+    }
+    Ok(Some(BooleanArray::new(bits.finish(), None)))
+}
+
+/// The rows of batch `b` (offsets in the batch, ascending) that are live and pass `f`, when
+/// an index narrowed `f` to candidates there: the filter is evaluated on the live
+/// candidates alone (only the columns it reads), or not at all when the index answers it
+/// exactly. `None`: no index covers the fragment.
+pub fn narrowed_rows(frag: &LoadedFragment, b: usize, f: &Filter) -> Result<Option<Vec<u32>>> {
     let Some(pre) = &f.prefilter else {
         return Ok(None);
     };
     let batch = &frag.batches[b];
     let start = frag.starts[b];
-    let Some(cands) = pre.candidates(frag.meta.id, start, batch.num_rows()) else {
+    let Some(mut cands) = pre.candidates(frag.meta.id, start, batch.num_rows()) else {
         return Ok(None);
     };
-    let cands: Vec<u32> = cands
-        .into_iter()
-        .filter(|&o| !frag.is_deleted(start + o))
-        .collect();
-    let mut bits = arrow::array::BooleanBufferBuilder::new(batch.num_rows());
-    bits.append_n(batch.num_rows(), false);
-    if !cands.is_empty() {
-        let schema = batch.schema();
-        let cols: Vec<usize> = f
-            .expr
-            .columns()
-            .iter()
-            .filter_map(|c| schema.index_of(c).ok())
-            .collect();
-        let read = batch
-            .project(&cols)
-            .map_err(|e| Error::internal("projecting filter columns", e))?;
-        let idx = arrow::array::UInt32Array::from(cands.clone());
-        let sub = arrow::compute::take_record_batch(&read, &idx)
-            .map_err(|e| Error::internal("taking candidate rows", e))?;
-        let m = filter_mask(&f.expr, &sub)?;
-        for (i, &o) in cands.iter().enumerate() {
-            if m.is_valid(i) && m.value(i) {
-                bits.set_bit(o as usize, true);
-            }
-        }
+    if frag.deleted.is_some() {
+        cands.retain(|&o| !frag.is_deleted(start + o));
     }
-    Ok(Some(BooleanArray::new(bits.finish(), None)))
+    if pre.exact() || cands.is_empty() {
+        return Ok(Some(cands));
+    }
+    let schema = batch.schema();
+    let cols: Vec<usize> = f
+        .expr
+        .columns()
+        .iter()
+        .filter_map(|c| schema.index_of(c).ok())
+        .collect();
+    let read = batch
+        .project(&cols)
+        .map_err(|e| Error::internal("projecting filter columns", e))?;
+    let idx = arrow::array::UInt32Array::from(cands.clone());
+    let sub = arrow::compute::take_record_batch(&read, &idx)
+        .map_err(|e| Error::internal("taking candidate rows", e))?;
+    let m = filter_mask(&f.expr, &sub)?;
+    Ok(Some(
+        cands
+            .into_iter()
+            .enumerate()
+            .filter(|&(i, _)| m.is_valid(i) && m.value(i))
+            .map(|(_, o)| o)
+            .collect(),
+    ))
 }
 
 /// What a scan returns.
@@ -141,6 +157,43 @@ pub fn scan(
                 break 'outer;
             }
             cancel.check()?;
+            // Rows an index picked are taken directly; other batches are masked.
+            if let Some(rows) = filter
+                .map(|f| narrowed_rows(frag, b, f))
+                .transpose()?
+                .flatten()
+            {
+                let mut rows = rows.as_slice();
+                let s = skip.min(rows.len());
+                rows = &rows[s..];
+                skip -= s;
+                rows = &rows[..rows.len().min(remaining)];
+                remaining -= rows.len();
+                if rows.is_empty() {
+                    continue;
+                }
+                let idx = arrow::array::UInt32Array::from(rows.to_vec());
+                let mut cols = Vec::with_capacity(out_schema.fields().len());
+                for &i in &proj {
+                    cols.push(
+                        arrow::compute::take(batch.column(i).as_ref(), &idx, None)
+                            .map_err(|e| Error::internal("taking scan rows", e))?,
+                    );
+                }
+                if req.with_row_id {
+                    let start = frag.starts[b];
+                    let ids = UInt64Array::from_iter_values(
+                        rows.iter()
+                            .map(|&o| oxvec_core::RowId::new(frag.meta.id, start + o).as_u64()),
+                    );
+                    cols.push(Arc::new(ids));
+                }
+                out.push(
+                    RecordBatch::try_new(out_schema.clone(), cols)
+                        .map_err(|e| Error::internal("building a scan batch", e))?,
+                );
+                continue;
+            }
             let mask = row_mask(frag, b, filter)?;
             let mut cols: Vec<ArrayRef> = proj.iter().map(|&i| batch.column(i).clone()).collect();
             if req.with_row_id {
@@ -179,7 +232,11 @@ pub fn count(frags: &[LoadedFragment], filter: &Filter, cancel: &CancelToken) ->
     for frag in frags {
         for b in 0..frag.batches.len() {
             cancel.check()?;
-            n += row_mask(frag, b, Some(filter))?.true_count() as u64;
+            // Rows an index picked are counted without a mask.
+            n += match narrowed_rows(frag, b, filter)? {
+                Some(rows) => rows.len() as u64,
+                None => row_mask(frag, b, Some(filter))?.true_count() as u64,
+            };
         }
     }
     Ok(n)
