@@ -124,17 +124,28 @@ impl PostingsBuilder {
             .ok()
             .filter(|&n| n < u32::MAX)
             .ok_or_else(|| Error::invalid("a full-text index holds at most 2^32 - 2 rows"))?;
-        let mut by_term: HashMap<&str, Vec<u32>> = HashMap::new();
-        for t in tokens {
-            by_term.entry(t.term.as_str()).or_default().push(t.position);
-        }
-        for (term, mut positions) in by_term {
-            let e = self.terms.entry(term.to_string()).or_default();
-            e.posts.push((node, positions.len() as u32));
-            if self.with_positions {
-                positions.sort_unstable();
-                e.positions.extend_from_slice(&positions);
+        // Group the document's tokens by term with a sort (a few dozen tokens: cheaper than
+        // a map), positions ascending within a term.
+        let mut sorted: Vec<(&str, u32)> =
+            tokens.iter().map(|t| (t.term.as_str(), t.position)).collect();
+        sorted.sort_unstable();
+        let mut i = 0;
+        while i < sorted.len() {
+            let term = sorted[i].0;
+            let mut j = i;
+            while j < sorted.len() && sorted[j].0 == term {
+                j += 1;
             }
+            // Allocate the term's key only the first time it is seen.
+            let e = match self.terms.get_mut(term) {
+                Some(e) => e,
+                None => self.terms.entry(term.to_string()).or_default(),
+            };
+            e.posts.push((node, (j - i) as u32));
+            if self.with_positions {
+                e.positions.extend(sorted[i..j].iter().map(|p| p.1));
+            }
+            i = j;
         }
         self.doc_len
             .push(u32::try_from(tokens.len()).unwrap_or(u32::MAX));

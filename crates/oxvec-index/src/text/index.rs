@@ -79,19 +79,9 @@ pub fn build(
     }
     let a = Analyzer::new(analyzer.clone())?;
     let mut w = FileWriter::new();
-    let mut tokens: Vec<Token> = Vec::new();
     for (c, _) in columns.iter().enumerate() {
         let mut b = PostingsBuilder::new(with_position);
-        for r in 0..rows.len() {
-            if r % 4096 == 0 {
-                cancel.check()?;
-            }
-            tokens.clear();
-            if let Some(text) = rows.value(r, c) {
-                a.analyze(text, 0, &mut tokens);
-            }
-            b.add(&tokens)?;
-        }
+        add_analysed(&mut b, &a, rows, c, cancel)?;
         b.finish()?.write(&mut w, &prefix(c));
     }
     w.section("row_ids", row_ids);
@@ -106,6 +96,42 @@ pub fn build(
     let meta = serde_json::to_value(&header)
         .map_err(|e| Error::internal("encoding a full-text index header", e))?;
     w.finish(CONTAINER, meta)
+}
+
+/// Rows analysed per parallel batch: enough to spread over the cores, few enough that the
+/// batch's tokens stay small.
+const ANALYSE_BATCH: usize = 8192;
+
+/// Adds column `col` of every row of `rows` to `b`, analysing batches of rows on every core
+/// (analysis is most of a build) and adding them in row order.
+fn add_analysed(
+    b: &mut PostingsBuilder,
+    a: &Analyzer,
+    rows: &dyn TextSource,
+    col: usize,
+    cancel: &CancelToken,
+) -> Result<()> {
+    use rayon::prelude::*;
+    let mut start = 0;
+    while start < rows.len() {
+        cancel.check()?;
+        let end = (start + ANALYSE_BATCH).min(rows.len());
+        let analysed: Vec<Vec<Token>> = (start..end)
+            .into_par_iter()
+            .map(|r| {
+                let mut tokens = Vec::new();
+                if let Some(text) = rows.value(r, col) {
+                    a.analyze(text, 0, &mut tokens);
+                }
+                tokens
+            })
+            .collect();
+        for tokens in &analysed {
+            b.add(tokens)?;
+        }
+        start = end;
+    }
+    Ok(())
 }
 
 fn prefix(col: usize) -> String {
@@ -276,19 +302,9 @@ impl TextIndex {
             .filter(|&n| n < u32::MAX as usize)
             .ok_or_else(|| Error::invalid("a full-text index holds at most 2^32 - 2 rows"))?;
         let mut w = FileWriter::new();
-        let mut tokens: Vec<Token> = Vec::new();
         for c in 0..self.header.columns.len() {
             let mut b = PostingsBuilder::from_postings(&self.postings(c)?);
-            for r in 0..rows.len() {
-                if r % 4096 == 0 {
-                    cancel.check()?;
-                }
-                tokens.clear();
-                if let Some(text) = rows.value(r, c) {
-                    self.analyzer.analyze(text, 0, &mut tokens);
-                }
-                b.add(&tokens)?;
-            }
+            add_analysed(&mut b, &self.analyzer, rows, c, cancel)?;
             b.finish()?.write(&mut w, &prefix(c));
         }
         let mut all_rows = self.row_ids()?.to_vec();
