@@ -126,8 +126,10 @@ impl PostingsBuilder {
             .ok_or_else(|| Error::invalid("a full-text index holds at most 2^32 - 2 rows"))?;
         // Group the document's tokens by term with a sort (a few dozen tokens: cheaper than
         // a map), positions ascending within a term.
-        let mut sorted: Vec<(&str, u32)> =
-            tokens.iter().map(|t| (t.term.as_str(), t.position)).collect();
+        let mut sorted: Vec<(&str, u32)> = tokens
+            .iter()
+            .map(|t| (t.term.as_str(), t.position))
+            .collect();
         sorted.sort_unstable();
         let mut i = 0;
         while i < sorted.len() {
