@@ -53,9 +53,7 @@ class Oxvec:
         import oxvec
 
         db = oxvec.connect(tempfile.mkdtemp())
-        self.tbl = db.create_table(
-            "t", pa.table({"id": np.arange(len(docs)), "text": docs})
-        )
+        self.tbl = db.create_table("t", pa.table({"id": np.arange(len(docs)), "text": docs}))
         t = time.perf_counter()
         self.tbl.create_fts_index(
             "text", stem=False, remove_stop_words=False, ascii_folding=False, with_position=False
@@ -134,11 +132,11 @@ def main() -> None:
                 e.search(q)
             qps[e.name].append(len(qs) / (time.perf_counter() - t))
     # Agreement with the reference: the same top-10 ids (order within ties aside).
-    same = np.mean(
-        [set(a) == set(b) for a, b in zip(ranked["oxvec"], ranked["bm25s"])]
+    same = np.mean([set(a) == set(b) for a, b in zip(ranked["oxvec"], ranked["bm25s"])])
+    print(
+        f"{len(docs):,} passages, {len(qs)} queries; oxvec top-10 equals bm25s's on "
+        f"{same:.1%} of queries"
     )
-    print(f"{len(docs):,} passages, {len(qs)} queries; oxvec top-10 equals bm25s's on "
-          f"{same:.1%} of queries")
     print("| engine | MRR@10 | nDCG@10 | recall@10 | QPS (1 thread) | build (s) |")
     print("|---|---|---|---|---|---|")
     for e in engines:

@@ -21,6 +21,8 @@ import tokenize
 from collections.abc import Iterator
 from pathlib import Path
 
+_LAYOUT = (tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT)
+
 WORD = re.compile(r"[^\W_]+")
 
 
@@ -43,10 +45,9 @@ def _texts(path: Path) -> Iterator[str]:
         for tok in tokenize.generate_tokens(io.StringIO(src).readline):
             if tok.type == tokenize.COMMENT:
                 block.append(tok.string.lstrip("#").strip())
-            elif tok.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT):
-                if block:
-                    yield " ".join(block)
-                    block = []
+            elif block and tok.type not in _LAYOUT:
+                yield " ".join(block)
+                block = []
     except (tokenize.TokenError, IndentationError, SyntaxError):
         return
     if block:

@@ -118,6 +118,51 @@ impl PostingsBuilder {
         }
     }
 
+    /// A builder holding only the documents of `p` that `keep` marks, renumbered
+    /// `0..` in their order: how deleted rows leave an index (their terms, frequencies
+    /// and lengths no longer count). A term no kept document has is dropped.
+    pub fn kept_from(p: &Postings<'_>, keep: &[bool]) -> Result<PostingsBuilder> {
+        if keep.len() != p.len() {
+            return Err(Error::invalid(
+                "full-text compaction: one flag per document expected",
+            ));
+        }
+        let mut new_node = Vec::with_capacity(keep.len());
+        let mut doc_len = Vec::new();
+        for (d, &k) in keep.iter().enumerate() {
+            new_node.push(if k { doc_len.len() as u32 } else { u32::MAX });
+            if k {
+                doc_len.push(p.doc_lens()[d]);
+            }
+        }
+        let with_positions = p.has_positions();
+        let mut terms = HashMap::with_capacity(p.num_terms());
+        for t in 0..p.num_terms() {
+            let tp = p.term_postings(t);
+            let mut kept = TermPosts::default();
+            let mut at = 0usize;
+            for (&d, &tf) in tp.docs.iter().zip(tp.tfs) {
+                let next = at + tf as usize;
+                let n = new_node[d as usize];
+                if n != u32::MAX {
+                    kept.posts.push((n, tf));
+                    if let Some(pos) = tp.positions {
+                        kept.positions.extend_from_slice(&pos[at..next]);
+                    }
+                }
+                at = next;
+            }
+            if !kept.posts.is_empty() {
+                terms.insert(p.term_str(t).to_string(), kept);
+            }
+        }
+        Ok(PostingsBuilder {
+            terms,
+            doc_len,
+            with_positions,
+        })
+    }
+
     /// Adds the next document (node `self.len()`), given its tokens.
     pub fn add(&mut self, tokens: &[Token]) -> Result<u32> {
         let node = u32::try_from(self.doc_len.len())
@@ -458,7 +503,8 @@ impl<'a> Postings<'a> {
     /// This index scored as one part of a corpus whose other part is `peer` (documents
     /// in neither twice): document count, mean length and each term's document frequency
     /// are the two parts' together, so scores from both parts compare as if one index held
-    /// every document. Expansions (fuzzy, prefix) still come from each part's dictionary.
+    /// every document. Fuzzy expansions are chosen over both dictionaries
+    /// ([`Self::fuzzy_expansions`]).
     pub fn joined(self, peer: &Postings<'a>) -> Postings<'a> {
         let (n, m) = (self.len() as f64, peer.len() as f64);
         let total = n + m;
@@ -663,6 +709,41 @@ impl<'a> Postings<'a> {
         });
         out.truncate(max_expansions);
         Ok(out)
+    }
+
+    /// [`Self::fuzzy_terms`] chosen over this part's and its peer's dictionaries together
+    /// (document frequencies summed), as one index of both parts would choose them: the
+    /// expansions' texts, to look up in either part.
+    pub fn fuzzy_expansions(
+        &self,
+        term: &str,
+        max_edits: u32,
+        prefix_length: usize,
+        max_expansions: usize,
+    ) -> Result<Vec<String>> {
+        let mine = self.fuzzy_terms(term, max_edits, prefix_length, usize::MAX)?;
+        let mut all: Vec<(&str, u32, u32)> = mine
+            .iter()
+            .map(|&(t, d)| (self.term_text(t), d, self.doc_freq(t)))
+            .collect();
+        if let Some(s) = self.peer {
+            let peer = Postings {
+                s,
+                avg_len: 1.0,
+                corpus_len: 0.0,
+                peer: None,
+            };
+            for (t, d) in peer.fuzzy_terms(term, max_edits, prefix_length, usize::MAX)? {
+                let text = peer.term_text(t);
+                match all.iter_mut().find(|e| e.0 == text) {
+                    Some(e) => e.2 += peer.doc_freq(t),
+                    None => all.push((text, d, peer.doc_freq(t))),
+                }
+            }
+        }
+        all.sort_by(|a, b| a.1.cmp(&b.1).then(b.2.cmp(&a.2)).then(a.0.cmp(b.0)));
+        all.truncate(max_expansions);
+        Ok(all.into_iter().map(|e| e.0.to_string()).collect())
     }
 
     /// The first term `>= key` in dictionary order.

@@ -319,14 +319,34 @@ impl TextIndex {
         w.finish(CONTAINER, meta)
     }
 
-    /// A copy whose node `i` is table row `row_ids[i]` (after compaction moved rows).
+    /// A copy whose node `i` is table row `row_ids[i]` (after compaction moved rows);
+    /// nodes whose new row id is `u64::MAX` (deleted rows) are dropped, with their terms,
+    /// frequencies and lengths, so the statistics are those of the rows that remain.
     pub fn remap(&self, row_ids: &[u64]) -> Result<(Vec<u8>, u32)> {
         if row_ids.len() != self.len() {
             return Err(Error::invalid("full-text remap: wrong number of row ids"));
         }
-        let meta = serde_json::to_value(&self.header)
+        let keep: Vec<bool> = row_ids.iter().map(|&r| r != u64::MAX).collect();
+        if keep.iter().all(|&k| k) {
+            let meta = serde_json::to_value(&self.header)
+                .map_err(|e| Error::internal("encoding a full-text index header", e))?;
+            return crate::file::with_row_ids(&self.file, row_ids, CONTAINER, meta);
+        }
+        let mut w = FileWriter::new();
+        for c in 0..self.header.columns.len() {
+            PostingsBuilder::kept_from(&self.postings(c)?, &keep)?
+                .finish()?
+                .write(&mut w, &prefix(c));
+        }
+        let kept: Vec<u64> = row_ids.iter().copied().filter(|&r| r != u64::MAX).collect();
+        w.section("row_ids", &kept);
+        let header = TextHeader {
+            len: kept.len(),
+            ..self.header.clone()
+        };
+        let meta = serde_json::to_value(&header)
             .map_err(|e| Error::internal("encoding a full-text index header", e))?;
-        crate::file::with_row_ids(&self.file, row_ids, CONTAINER, meta)
+        w.finish(CONTAINER, meta)
     }
 
     fn column(&self, name: &str) -> Result<usize> {
@@ -612,12 +632,14 @@ impl TextIndex {
             }
         }
         for (wi, &(word, boost)) in distinct.iter().enumerate() {
+            // Expansions come from both parts' dictionaries, so a joined search expands a
+            // word exactly as one index over every row would.
             let expansions: Vec<usize> = if fuzziness == 0 {
                 p.term(word).into_iter().collect()
             } else {
-                p.fuzzy_terms(word, fuzziness, prefix_length, max_expansions)?
-                    .into_iter()
-                    .map(|t| t.0)
+                p.fuzzy_expansions(word, fuzziness, prefix_length, max_expansions)?
+                    .iter()
+                    .filter_map(|t| p.term(t))
                     .collect()
             };
             // A word counts once per document: its best expansion there.

@@ -309,10 +309,15 @@ impl Table {
                     continue;
                 }
                 if is_text(meta) {
-                    folded.push(self.fold_text(&snap, frags, meta, &mut written, cancel)?);
-                    stats.rows_indexed += folded
-                        .last()
-                        .map_or(0, |(b, a, _)| a.num_nodes - b.num_nodes);
+                    let (b, a, i) = self.fold_text(&snap, frags, meta, &mut written, cancel)?;
+                    // Not a difference of node counts: folding also drops deleted rows.
+                    let was: HashSet<u32> = b.fragment_ids.iter().copied().collect();
+                    stats.rows_indexed += frags
+                        .iter()
+                        .filter(|f| !was.contains(&f.meta.id))
+                        .map(|f| f.meta.live_rows())
+                        .sum::<u64>();
+                    folded.push((b, a, i));
                     continue;
                 }
                 let started = Instant::now();
@@ -389,6 +394,14 @@ impl Table {
                     let (file, path) = self.write_index_file(&bytes)?;
                     written.push(path);
                     point_at(after, file, &bytes, crc);
+                    if let Opened::Text(_) = index {
+                        after.num_nodes = TextIndex::open(
+                            &self.dir.indices_dir().join(&after.file),
+                            after.file_size,
+                            after.header_crc32c,
+                        )?
+                        .len() as u64;
+                    }
                     if let Opened::Scalar(_) = index {
                         after.num_nodes = ScalarIndex::open(
                             &self.dir.indices_dir().join(&after.file),
@@ -479,10 +492,11 @@ impl Opened {
                 let (b, c) = i.remap(&rows)?;
                 Ok((b, c, gone))
             }
+            // Text indexes drop gone rows too: their statistics must be the live rows'.
             Opened::Text(i) => {
-                let (rows, gone) = by_node(i.row_ids()?);
+                let (rows, _) = by_node(i.row_ids()?);
                 let (b, c) = i.remap(&rows)?;
-                Ok((b, c, gone))
+                Ok((b, c, 0))
             }
             // Scalar indexes drop gone rows instead of keeping tombstones.
             Opened::Scalar(i) => {
@@ -518,20 +532,52 @@ impl Table {
             .filter(|f| !covered.contains(&f.meta.id))
             .collect();
         let rows = FragmentTexts::new(&new, &cols);
-        if TextSource::is_empty(&rows) {
+        // Rows deleted since they were indexed still count in the index's statistics
+        // (document count, lengths, frequencies): drop them so scores are those of the
+        // live rows, as a rebuild would give.
+        let by_id: HashMap<u32, &LoadedFragment> = frags.iter().map(|f| (f.meta.id, f)).collect();
+        let old_rows = open.index.row_ids()?;
+        let dead = old_rows.iter().any(|&r| {
+            let r = RowId::from_u64(r);
+            by_id
+                .get(&r.fragment())
+                .is_none_or(|f| f.is_deleted(r.offset()))
+        });
+        if TextSource::is_empty(&rows) && !dead {
             return Ok((meta.clone(), meta.clone(), Opened::Text(open.index.clone())));
         }
-        let (bytes, crc) = open.index.extend(&rows, rows.row_ids(), cancel)?;
-        let (file, path) = self.write_index_file(&bytes)?;
-        written.push(path.clone());
-        let index = Arc::new(TextIndex::open(&path, bytes.len() as u64, crc)?);
+        let mut current = open.index.clone();
         let mut after = meta.clone();
-        point_at(&mut after, file, &bytes, crc);
+        if dead {
+            let live: Vec<u64> = old_rows
+                .iter()
+                .map(|&r| {
+                    let id = RowId::from_u64(r);
+                    match by_id.get(&id.fragment()) {
+                        Some(f) if !f.is_deleted(id.offset()) => r,
+                        _ => u64::MAX,
+                    }
+                })
+                .collect();
+            let (bytes, crc) = current.remap(&live)?;
+            let (file, path) = self.write_index_file(&bytes)?;
+            written.push(path.clone());
+            current = Arc::new(TextIndex::open(&path, bytes.len() as u64, crc)?);
+            point_at(&mut after, file, &bytes, crc);
+        }
+        if !TextSource::is_empty(&rows) {
+            let (bytes, crc) = current.extend(&rows, rows.row_ids(), cancel)?;
+            let (file, path) = self.write_index_file(&bytes)?;
+            written.push(path.clone());
+            current = Arc::new(TextIndex::open(&path, bytes.len() as u64, crc)?);
+            point_at(&mut after, file, &bytes, crc);
+        }
         after.fragment_ids.extend(new.iter().map(|f| f.meta.id));
-        after.num_nodes += TextSource::len(&rows) as u64;
+        after.num_nodes = current.len() as u64;
+        after.tombstones = 0;
         after.build_seconds = started.elapsed().as_secs_f64();
         (after.build_peak_rss, after.build_peak_anon) = memory.finish();
-        Ok((meta.clone(), after, Opened::Text(index)))
+        Ok((meta.clone(), after, Opened::Text(current)))
     }
 }
 
