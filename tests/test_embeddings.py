@@ -151,6 +151,87 @@ def test_bad_functions_and_inputs_are_refused(db: oxvec.Database) -> None:
     assert tbl.version == v
 
 
+def test_nulls_mappings_and_mismatched_columns_get_clear_errors(db: oxvec.Database) -> None:
+    from types import MappingProxyType
+
+    tbl = db.create_table(
+        "t", [{"id": 0, "text": "ab"}], embedding_functions=[func().config("text")]
+    )
+    v = tbl.version
+    # A row with neither a text nor a vector: refused by row, nothing written.
+    with pytest.raises(oxvec.InvalidInputError, match="row 1: column 'text' is null"):
+        tbl.add([{"id": 1, "text": "a"}, {"id": 2, "text": None}])
+    with pytest.raises(oxvec.InvalidInputError, match="row 0: column 'text' is null"):
+        tbl.add([{"id": 3, "text": None}])
+    with pytest.raises(oxvec.InvalidInputError, match="cannot set 'text' to null"):
+        tbl.update("id = 0", values={"text": None})
+    with pytest.raises(oxvec.InvalidInputError, match="null vector"):
+        tbl.update("id = 0", values={"vector": None})
+    with pytest.raises(oxvec.InvalidInputError, match="dimension 2"):
+        tbl.add([{"id": 4, "text": "a", "vector": [1.0, 2.0]}, {"id": 5, "text": "b"}])
+    assert tbl.version == v
+    # A null text with its vector given is fine; any Mapping of values re-embeds.
+    tbl.add([{"id": 6, "text": None, "vector": [1.0, 1.0, 1.0, 1.0]}])
+    tbl.update("id = 0", values=MappingProxyType({"text": "ccc"}))
+    got = {r["id"]: r["vector"] for r in tbl.to_arrow().to_pylist()}
+    assert got[0] == [0, 0, 3, 0] and got[6] == [1, 1, 1, 1]
+    # Configurations that cannot work are refused before anything is created.
+    import pyarrow as pa
+
+    bad = [
+        (
+            {"schema": pa.schema([("text", pa.string())])},
+            func().config("text", "text"),
+            "overwrite",
+        ),
+        (
+            {"schema": pa.schema([("text", pa.string()), ("v", pa.list_(pa.float32(), 3))])},
+            func().config("text", "v"),
+            "dimension 3",
+        ),
+        (
+            {"schema": pa.schema([("text", pa.string()), ("v", pa.string())])},
+            func().config("text", "v"),
+            "float vectors",
+        ),
+        ({"schema": pa.schema([("text", pa.int64())])}, func().config("text"), "must hold text"),
+        ({"data": [{"text": "a", "v": [1.0, 2.0]}]}, func().config("text", "v"), "dimension"),
+    ]
+    for i, (kw, config, msg) in enumerate(bad):
+        with pytest.raises(oxvec.InvalidInputError, match=msg):
+            db.create_table(f"bad{i}", embedding_functions=[config], **kw)
+        assert f"bad{i}" not in db
+
+
+@pytest.mark.parametrize(
+    "output",
+    [
+        lambda texts: [[1.0, 2.0], [1.0]][: len(texts)] if len(texts) > 1 else [["x", "y"]],
+        lambda texts: (row for row in [[1.0, 2.0]] * len(texts)),
+        lambda texts: "not vectors",
+        lambda texts: 7,
+    ],
+)
+def test_malformed_function_outputs_are_refused(db: oxvec.Database, output: object) -> None:
+    class Odd(EmbeddingFunction):
+        def ndims(self) -> int:
+            return 2
+
+        def compute_source_embeddings(self, texts: list[str]) -> object:
+            return output(texts)  # type: ignore[operator]
+
+    f = Odd.create()
+    try:
+        tbl = db.create_table(
+            "t", [{"text": "a"}, {"text": "b"}], embedding_functions=[f.config("text")]
+        )
+    except oxvec.InvalidInputError:
+        assert "t" not in db
+        return
+    # A generator of rows is a fine answer.
+    assert tbl.to_arrow()["vector"].to_pylist() == [[1.0, 2.0], [1.0, 2.0]]
+
+
 def test_sentence_transformers_offline_with_a_real_model(db: oxvec.Database) -> None:
     pytest.importorskip(
         "sentence_transformers", reason="sentence-transformers is not installed: skipped"

@@ -181,6 +181,11 @@ def test_hybrid_refusals(docs: oxvec.Table) -> None:
         docs.search(query_type="hybrid").vector(np.ones(3)).text("x").to_list()
     with pytest.raises(oxvec.InvalidInputError, match="Reranker"):
         docs.search(query_type="hybrid").rerank("rrf")  # type: ignore[arg-type]
+    # Limits name the user's numbers, not the legs' internal depth.
+    q = docs.search(query_type="hybrid").vector(np.ones(8)).text("pasta")
+    with pytest.raises(oxvec.InvalidInputError, match="limit 10 \\+ offset 2000000"):
+        q.offset(2_000_000).to_list()
+    assert q.offset(0).limit(1 << 19).to_arrow().num_rows == 300
 
 
 def test_cross_encoder_reranker_runs_offline_when_a_model_is_installed(docs: oxvec.Table) -> None:

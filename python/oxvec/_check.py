@@ -19,6 +19,8 @@ T = TypeVar("T")
 
 #: The largest integer the engine takes (i64::MAX; every count fits far below it).
 MAX_INT = 2**63 - 1
+#: The most results one search returns (``limit`` plus ``offset``), as the engine caps it.
+MAX_RESULTS = 1 << 20
 
 
 def count(name: str, value: Any, *, minimum: int = 1) -> int:

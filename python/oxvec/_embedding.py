@@ -4,16 +4,64 @@ metadata, adding vector columns to data on its way in, embedding queries."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .embeddings.base import METADATA_KEY, EmbeddingFunction, EmbeddingFunctionConfig
 from .exceptions import InvalidInputError
 
-__all__ = ["TableEmbeddings", "configs_of_model"]
+__all__ = ["TableEmbeddings", "check_configs", "configs_of_model"]
+
+
+def check_configs(configs: Sequence[EmbeddingFunctionConfig], schema: pa.Schema | None) -> None:
+    """Refuses configurations that cannot work, before any row is embedded: a function
+    filling its own source, two functions filling one column, a dimension that is not a
+    positive integer, and (with ``schema``) a source that is not text or a vector column
+    whose type disagrees with the function."""
+    filled: set[str] = set()
+    for c in configs:
+        if c.source_column == c.vector_column:
+            raise InvalidInputError(
+                f"embedding function {c.function!r} would overwrite its source column "
+                f"{c.source_column!r}; name another vector column"
+            )
+        if c.vector_column in filled:
+            raise InvalidInputError(f"two embedding functions fill column {c.vector_column!r}")
+        filled.add(c.vector_column)
+        dim = c.function.ndims()
+        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim <= 0:
+            raise InvalidInputError(
+                f"embedding function {c.function!r}: ndims() must be a positive integer, "
+                f"got {dim!r}"
+            )
+        if schema is None:
+            continue
+        if c.source_column in schema.names:
+            t = schema.field(c.source_column).type
+            if not (pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_null(t)):
+                raise InvalidInputError(
+                    f"embedding source column {c.source_column!r} must hold text, not {t}"
+                )
+        if c.vector_column in schema.names:
+            t = schema.field(c.vector_column).type
+            size = getattr(t, "list_size", None) if pa.types.is_fixed_size_list(t) else None
+            listed = pa.types.is_list(t) or pa.types.is_large_list(t) or size is not None
+            if pa.types.is_null(t):
+                continue
+            if not listed or not pa.types.is_floating(t.value_type):
+                raise InvalidInputError(
+                    f"column {c.vector_column!r} is filled by embedding function "
+                    f"{c.function!r} and must hold float vectors, not {t}"
+                )
+            if size is not None and size != int(dim):
+                raise InvalidInputError(
+                    f"column {c.vector_column!r} holds vectors of dimension {size}, but "
+                    f"embedding function {c.function!r} makes {int(dim)}"
+                )
 
 
 def configs_of_model(model: Any) -> list[EmbeddingFunctionConfig]:
@@ -118,27 +166,55 @@ class TableEmbeddings:
 
     def update_values(self, values: Any, values_sql: Any) -> tuple[dict[str, Any] | None, Any]:
         """``update``'s new values with the vector of each embedded source column set."""
-        out = dict(values) if isinstance(values, dict) else values
+        out = dict(values) if isinstance(values, Mapping) else values
         for i, spec in enumerate(self.specs):
             src, vec = spec.get("source_column"), spec.get("vector_column")
-            if isinstance(values_sql, dict) and src in values_sql:
+            if isinstance(values_sql, Mapping) and src in values_sql:
                 raise InvalidInputError(
                     f"column {src!r} is embedded into {vec!r}: set it with values=, not "
                     "values_sql (an SQL expression cannot be embedded)"
                 )
             if isinstance(out, dict) and src in out and vec not in out:
                 text = out[src]
-                out[vec] = None if text is None else self.function(i).embed([str(text)])[0].tolist()
+                if text is None:
+                    raise InvalidInputError(
+                        f"cannot set {src!r} to null: column {vec!r} is embedded from it and "
+                        "vectors are never null (set both, or give a text)"
+                    )
+                out[vec] = self.function(i).embed([str(text)])[0].tolist()
         return out, values_sql
 
-    def embed_stream(self, data: Any, metadata: dict[bytes, bytes] | None = None) -> Any:
+    def embed_stream(
+        self,
+        data: Any,
+        metadata: dict[bytes, bytes] | None = None,
+        configs: Sequence[EmbeddingFunctionConfig] | None = None,
+    ) -> Any:
         """``data`` (an Arrow stream) with every configured vector column filled where the
         rows lack it (a missing column, or a null vector) from the source column, batch
-        by batch; the output schema carries ``metadata`` when given."""
+        by batch; the output schema carries ``metadata`` when given, and the stream's
+        schema is checked against ``configs`` when given."""
         reader = pa.RecordBatchReader.from_stream(data)
+        if configs is not None:
+            check_configs(configs, reader.schema)
         first = _next(reader)
         if first is None:
             return reader
+        first_rows = first.num_rows
+        for c in configs or []:
+            # The table's vector type comes from these rows: they must agree with the function.
+            if c.vector_column in first.schema.names:
+                col = first.column(c.vector_column)
+                if not (pa.types.is_list(col.type) or pa.types.is_large_list(col.type)):
+                    continue
+                lens = pc.list_value_length(col).to_numpy(zero_copy_only=False)
+                dim = int(c.function.ndims())
+                bad = np.flatnonzero(~np.isnan(lens.astype(float)) & (lens != dim))
+                if len(bad):
+                    raise InvalidInputError(
+                        f"row {bad[0]}: column {c.vector_column!r} holds a vector of dimension "
+                        f"{lens[bad[0]]}, but {c.function!r} makes {dim}"
+                    )
         first = self._embed_batch(first)
         schema = first.schema
         if metadata is not None:
@@ -146,13 +222,15 @@ class TableEmbeddings:
 
         def batches() -> Iterator[pa.RecordBatch]:
             yield first
+            base = first_rows
             for b in reader:
-                yield self._embed_batch(b, first.schema)
+                yield self._embed_batch(b, first.schema, base)
+                base += b.num_rows
 
         return pa.RecordBatchReader.from_batches(schema, batches())
 
     def _embed_batch(
-        self, batch: pa.RecordBatch, schema: pa.Schema | None = None
+        self, batch: pa.RecordBatch, schema: pa.Schema | None = None, base: int = 0
     ) -> pa.RecordBatch:
         for i, spec in enumerate(self.specs):
             src, vec = spec.get("source_column"), spec.get("vector_column")
@@ -171,27 +249,29 @@ class TableEmbeddings:
                 t if present is None or not present[j].is_valid else None
                 for j, t in enumerate(texts)
             ]
-            if all(t is None for t in need):
-                continue
+            # A row with neither a text nor a vector cannot get one: vectors are never null.
+            for j, t in enumerate(texts):
+                if t is None and (present is None or not present[j].is_valid):
+                    raise InvalidInputError(
+                        f"row {base + j}: column {src!r} is null and so is {vec!r}; a row "
+                        f"needs a text to embed or a vector"
+                    )
             func = self.function(i)
             emb = func.embed(need)
             dim = emb.shape[1]
             if present is not None:
                 old = present.to_pylist()
-                rows = [
-                    old[j] if old[j] is not None else (None if need[j] is None else emb[j])
-                    for j in range(len(old))
-                ]
+                bad = next((j for j, o in enumerate(old) if o is not None and len(o) != dim), None)
+                if bad is not None:
+                    raise InvalidInputError(
+                        f"row {base + bad}: column {vec!r} holds a vector of dimension "
+                        f"{len(old[bad])}, but {func!r} makes {dim}"
+                    )
+                rows = [old[j] if old[j] is not None else emb[j] for j in range(len(old))]
                 arr = pa.array(rows, pa.list_(pa.float32(), dim))
                 batch = batch.set_column(batch.schema.get_field_index(vec), vec, arr)
             else:
-                mask = np.isnan(emb[:, 0]) if dim else np.zeros(len(emb), bool)
                 arr = pa.FixedSizeListArray.from_arrays(pa.array(emb.reshape(-1)), dim)
-                if mask.any():
-                    arr = pa.array(
-                        [None if m else row for m, row in zip(mask, emb.tolist())],
-                        pa.list_(pa.float32(), dim),
-                    )
                 batch = batch.append_column(vec, arr)
         if schema is not None and batch.schema != schema:
             batch = (

@@ -10,7 +10,7 @@ from typing import Any, Literal
 import pyarrow as pa
 
 from . import _check, _data
-from ._embedding import TableEmbeddings, configs_of_model, with_metadata
+from ._embedding import TableEmbeddings, check_configs, configs_of_model, with_metadata
 from ._oxvec import Database as _Database
 from .embeddings.base import EmbeddingFunctionConfig
 from .exceptions import InvalidInputError
@@ -165,13 +165,14 @@ class Database:
         arrow_schema = _data.to_schema(schema)
         stream = None if data is None else _data.to_stream(data)
         if configs:
+            check_configs(configs, arrow_schema)
             arrow_schema = TableEmbeddings.schema_with(arrow_schema, configs)
             if stream is not None:
                 emb = TableEmbeddings([c.to_json() for c in configs], name)
                 for i, c in enumerate(configs):
                     emb._made[i] = c.function
                 meta = with_metadata(pa.schema([]), configs).metadata
-                stream = emb.embed_stream(stream, meta)
+                stream = emb.embed_stream(stream, meta, configs)
         inner = self._inner.create_table(name, stream, arrow_schema, mode, exist_ok)
         return Table._wrap(inner)
 

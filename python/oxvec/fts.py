@@ -68,6 +68,12 @@ class Occur(str, enum.Enum):
 def _text(name: str, value: Any) -> str:
     if not isinstance(value, str):
         raise InvalidInputError(f"{name} must be a string, got {value!r:.80}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise InvalidInputError(
+            f"{name} is not valid text (a lone surrogate at position {e.start}): {value!r:.80}"
+        ) from None
     return value
 
 
@@ -77,9 +83,15 @@ def _column(value: Any) -> str | None:
 
 def _boost(name: str, value: Any) -> float:
     ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    if not ok or not math.isfinite(float(value)) or float(value) < 0:
-        raise InvalidInputError(f"{name} must be a finite number >= 0, got {value!r:.80}")
+    # The engine scores in 32-bit floats: a boost beyond their range would be infinite.
+    if not ok or not math.isfinite(float(value)) or not 0 <= float(value) <= _MAX_BOOST:
+        raise InvalidInputError(
+            f"{name} must be a number from 0 to {_MAX_BOOST:.0e}, got {value!r:.80}"
+        )
     return float(value)
+
+
+_MAX_BOOST = 1e30
 
 
 def _whole(name: str, value: Any, maximum: int = 2**32 - 1) -> int:

@@ -179,7 +179,7 @@ class HybridQuery:
             raise InvalidInputError(f"query vector must be numeric: {e}") from e
         if q.ndim != 1 or q.size == 0:
             raise InvalidInputError(f"a hybrid search takes one query vector, got shape {q.shape}")
-        fetch = 2 * ((self._k or _DEFAULT_K) + self._offset)
+        fetch = self._fetch()
         k1, b = self._bm25
         v, t = self._table.search_hybrid(
             np.ascontiguousarray(q).tobytes(),
@@ -196,6 +196,16 @@ class HybridQuery:
             **self._knobs,
         )
         return _results.read(v), _results.read(t)
+
+    def _fetch(self) -> int:
+        """Rows each leg fetches: twice the fused depth, within the engine's cap."""
+        depth = (self._k or _DEFAULT_K) + self._offset
+        if depth > _check.MAX_RESULTS:
+            raise InvalidInputError(
+                f"a hybrid search returns at most {_check.MAX_RESULTS} results: limit "
+                f"{self._k or _DEFAULT_K} + offset {self._offset} is {depth}"
+            )
+        return min(2 * depth, _check.MAX_RESULTS)
 
     def _query_text(self) -> str:
         d = self._text.to_dict() if self._text is not None else {}
@@ -240,7 +250,7 @@ class HybridQuery:
                 q.where(self._filter, self._params)
             if self._columns is not None:
                 q.select(self._columns)
-            q.limit(2 * ((self._k or _DEFAULT_K) + self._offset))
+            q.limit(self._fetch())
         if self._metric is not None:
             vq.metric(self._metric)
         if "ef" in self._knobs:

@@ -288,6 +288,12 @@ fn conform_column(col: &ArrayRef, target: &FieldRef, row_base: usize) -> Result<
     // Rows converted without the schema type an all-null column as `null`: nulls of the
     // target type (refused below if the column is not nullable).
     if col.data_type() == &DataType::Null {
+        if vector_dim(target.data_type()).is_some() && !col.is_empty() {
+            // Vectors are never null (search would have nothing to measure).
+            return Err(Error::invalid(format!(
+                "column '{name}': row {row_base} has a null vector"
+            )));
+        }
         return Ok(arrow::array::new_null_array(target.data_type(), col.len()));
     }
     if let Some(dim) = vector_dim(target.data_type()) {

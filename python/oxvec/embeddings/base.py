@@ -101,8 +101,8 @@ class EmbeddingFunction:
         bar = _progress(len(todo), f"embedding with {self.name or type(self).__name__}")
         for start in range(0, len(todo), max(1, int(self.batch_size))):
             idx = todo[start : start + max(1, int(self.batch_size))]
-            got = np.asarray(
-                self.compute_source_embeddings([str(texts[i]) for i in idx]), dtype=np.float32
+            got = _as_floats(
+                self.compute_source_embeddings([str(texts[i]) for i in idx]), self.name
             )
             if got.shape != (len(idx), dim):
                 raise InvalidInputError(
@@ -119,7 +119,7 @@ class EmbeddingFunction:
         return out
 
     def embed_query(self, query: str) -> np.ndarray:
-        got = np.asarray(self.compute_query_embeddings(query), dtype=np.float32)
+        got = _as_floats(self.compute_query_embeddings(query), self.name)
         if got.ndim == 2 and got.shape[0] == 1:
             got = got[0]
         if got.shape != (self.ndims(),):
@@ -132,6 +132,19 @@ class EmbeddingFunction:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self._kwargs.items())
         return f"{type(self).__name__}({args})"
+
+
+def _as_floats(got: Any, name: str) -> np.ndarray:
+    """An embedding function's output as a float32 array, or a clear error."""
+    try:
+        if not isinstance(got, np.ndarray) and not hasattr(got, "__array__"):
+            got = [np.asarray(row, dtype=np.float32) for row in got]
+        return np.asarray(got, dtype=np.float32)
+    except (TypeError, ValueError) as e:
+        raise InvalidInputError(
+            f"embedding function {name!r} returned {type(got).__name__} that is not an "
+            f"array of float vectors: {e}"
+        ) from None
 
 
 def _progress(total: int, label: str) -> Any:

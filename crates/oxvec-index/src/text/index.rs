@@ -398,13 +398,14 @@ impl TextIndex {
         params: &Bm25Params,
         filter: Option<&NodeFilter>,
     ) -> Result<Vec<Hit>> {
-        self.search_joined(q, k, params, filter, None)
+        self.search_joined(q, k, params, filter, None, &CancelToken::new())
     }
 
     /// [`Self::search`] over this index as one part of a corpus whose other part is `peer`
     /// (an index of other rows with the same columns and analyzer, see
     /// [`Postings::joined`]): scores from the two parts compare, so their hits merge by
     /// score.
+    /// Compound queries check `cancel` between clauses and expansions.
     pub fn search_joined(
         &self,
         q: &TextQuery,
@@ -412,6 +413,7 @@ impl TextIndex {
         params: &Bm25Params,
         filter: Option<&NodeFilter>,
         peer: Option<&TextIndex>,
+        cancel: &CancelToken,
     ) -> Result<Vec<Hit>> {
         if let Some(p) = peer {
             if p.header.columns != self.header.columns || p.header.analyzer != self.header.analyzer
@@ -460,7 +462,7 @@ impl TextIndex {
             }
             _ => {}
         }
-        let scores = self.score_all(q, params, peer)?;
+        let scores = self.score_all(q, params, peer, cancel)?;
         let mut hits: Vec<Hit> = scores
             .into_iter()
             .filter(|(node, _)| filter.is_none_or(|f| f.allows(*node)))
@@ -501,7 +503,9 @@ impl TextIndex {
         q: &TextQuery,
         params: &Bm25Params,
         peer: Option<&TextIndex>,
+        cancel: &CancelToken,
     ) -> Result<HashMap<u32, f32>> {
+        cancel.check()?;
         let mut out: HashMap<u32, f32> = HashMap::new();
         match q {
             TextQuery::Match {
@@ -524,6 +528,7 @@ impl TextIndex {
                         *boost,
                         params,
                         peer,
+                        cancel,
                     )?;
                     add_into(&mut out, part);
                 }
@@ -560,6 +565,7 @@ impl TextIndex {
                         *boost,
                         params,
                         peer,
+                        cancel,
                     )?;
                     add_into(&mut out, part);
                 }
@@ -571,7 +577,7 @@ impl TextIndex {
             } => {
                 let mut first = true;
                 for m in must {
-                    let s = self.score_all(m, params, peer)?;
+                    let s = self.score_all(m, params, peer, cancel)?;
                     if first {
                         out = s;
                         first = false;
@@ -583,7 +589,7 @@ impl TextIndex {
                     }
                 }
                 for sh in should {
-                    let s = self.score_all(sh, params, peer)?;
+                    let s = self.score_all(sh, params, peer, cancel)?;
                     if must.is_empty() {
                         add_into(&mut out, s);
                     } else {
@@ -595,7 +601,7 @@ impl TextIndex {
                     }
                 }
                 for n in must_not {
-                    let s = self.score_all(n, params, peer)?;
+                    let s = self.score_all(n, params, peer, cancel)?;
                     out.retain(|node, _| !s.contains_key(node));
                 }
             }
@@ -618,6 +624,7 @@ impl TextIndex {
         boost: f32,
         params: &Bm25Params,
         peer: Option<&TextIndex>,
+        cancel: &CancelToken,
     ) -> Result<HashMap<u32, f32>> {
         let p = self.scored(col, peer)?;
         let words = self.terms(text);
@@ -645,6 +652,7 @@ impl TextIndex {
             // A word counts once per document: its best expansion there.
             let mut best: HashMap<u32, f32> = HashMap::new();
             for t in expansions {
+                cancel.check()?;
                 for h in p.search_exhaustive(
                     &[(p.term_str(t), boost)],
                     Operator::Or,
@@ -1084,9 +1092,11 @@ mod tests {
         ];
         for q in &queries {
             let want = whole.search(q, 10, &prm, None).unwrap();
-            let mut got: Vec<Hit> = a.search_joined(q, 10, &prm, None, Some(&b)).unwrap();
+            let mut got: Vec<Hit> = a
+                .search_joined(q, 10, &prm, None, Some(&b), &CancelToken::new())
+                .unwrap();
             got.extend(
-                b.search_joined(q, 10, &prm, None, Some(&a))
+                b.search_joined(q, 10, &prm, None, Some(&a), &CancelToken::new())
                     .unwrap()
                     .into_iter()
                     .map(|h| Hit {
@@ -1117,7 +1127,14 @@ mod tests {
             TextIndex::in_memory("other", &bytes, crc).unwrap()
         };
         assert!(a
-            .search_joined(&queries[0], 10, &prm, None, Some(&other))
+            .search_joined(
+                &queries[0],
+                10,
+                &prm,
+                None,
+                Some(&other),
+                &CancelToken::new()
+            )
             .is_err());
     }
 }

@@ -384,7 +384,14 @@ pub fn execute_text(plan: &TextPlan<'_>, cancel: &CancelToken) -> Result<RecordB
     };
     if let Some((open, nodes)) = &plan.indexed {
         let idx = &open.index;
-        let found = idx.search_joined(plan.query, want, &plan.params, nodes.as_deref(), tail)?;
+        let found = idx.search_joined(
+            plan.query,
+            want,
+            &plan.params,
+            nodes.as_deref(),
+            tail,
+            cancel,
+        )?;
         take(found, idx.row_ids()?);
     }
     cancel.check()?;
@@ -396,6 +403,7 @@ pub fn execute_text(plan: &TextPlan<'_>, cancel: &CancelToken) -> Result<RecordB
             &plan.params,
             plan.tail_nodes.as_ref(),
             peer,
+            cancel,
         )?;
         take(found, t.row_ids()?);
     }
