@@ -581,6 +581,41 @@ pub(crate) fn narrow(
     Ok(filter)
 }
 
+/// The rows whose `column` may equal one of `values` (non-null values of the column's own
+/// type), from a scalar index on it: a superset of the equal rows in the fragments the
+/// index covers (others give `None` as candidates). `None` when no usable index exists.
+/// How `merge_insert` finds the rows its source keys match without reading every key.
+pub(crate) fn key_candidates(
+    snap: &Snapshot,
+    dir: &TableDir,
+    cache: &FragmentCache,
+    column: &str,
+    values: &ArrayRef,
+) -> Result<Option<Narrowed>> {
+    let mut l = Lookup {
+        snap,
+        dir,
+        cache,
+        schema: &snap.manifest.schema,
+        used: Vec::new(),
+    };
+    let Some((meta, _, t)) = l.index_on(column) else {
+        return Ok(None);
+    };
+    if values.data_type() != &t {
+        return Ok(None);
+    }
+    let meta = meta.clone();
+    let keys: Vec<Vec<u8>> = (0..values.len())
+        .filter_map(|i| array_key(values, i))
+        .collect();
+    Ok(l.rows(&meta, &KeyPredicate::AnyOf(keys), false)?
+        .map(|rows| Narrowed {
+            rows,
+            indexes: l.used,
+        }))
+}
+
 /// `(key, row id)` of every live row of column `col` in `frags`.
 pub(crate) fn column_keys(
     frags: &[&crate::snapshot::LoadedFragment],

@@ -12,7 +12,7 @@ use arrow::compute::{concat_batches, take_record_batch};
 use arrow::datatypes::{Field, Schema, SchemaRef};
 use arrow::row::{RowConverter, Rows, SortField};
 use oxvec_core::{CancelToken, Error, Result};
-use oxvec_query::{filter_mask, Filter, ScalarValue};
+use oxvec_query::{filter_mask, Filter, Prefilter, ScalarValue};
 use oxvec_storage::transaction::Merge;
 use oxvec_storage::Transaction;
 use roaring::RoaringBitmap;
@@ -132,7 +132,8 @@ impl Table {
         )
         .map_err(arrow_err)?;
         let src_keys = key_rows(&conv, &src, &keys)?;
-        let mut by_key: HashMap<&[u8], u32> = HashMap::with_capacity(src.num_rows());
+        let mut by_key: HashMap<&[u8], u32, ahash::RandomState> =
+            HashMap::with_capacity_and_hasher(src.num_rows(), ahash::RandomState::new());
         for i in 0..src.num_rows() {
             if has_null_key(&src, &keys, i) {
                 continue;
@@ -145,6 +146,18 @@ impl Table {
             }
         }
 
+        // With one key column that a scalar index holds, and no rows to find that the
+        // source lacks, only the rows the index gives for the source's keys are read.
+        let narrowed = match (&keys[..], &merge.when_not_matched_by_source_delete) {
+            ([k], None) => crate::scalar::key_candidates(
+                &snap,
+                &self.dir,
+                &self.cache,
+                schema.field(*k).name(),
+                src.column(*k),
+            )?,
+            _ => None,
+        };
         // Walk the table: matched rows (and the source row each matches), unmatched rows.
         let frags = self.fragments_for_write(&snap)?;
         let mut src_matched = vec![false; src.num_rows()];
@@ -158,18 +171,45 @@ impl Table {
                 cancel.check()?;
                 let mut gone = RoaringBitmap::new();
                 for (b, batch) in frag.batches.iter().enumerate() {
-                    let live = live_mask(frag, b, batch.num_rows());
-                    let rows = key_rows(&conv, batch, &keys)?;
+                    let candidates = narrowed
+                        .as_ref()
+                        .and_then(|n| n.candidates(frag.meta.id, frag.starts[b], batch.num_rows()));
+                    // Deletions looked up per row when only a few rows are read.
+                    let live = match candidates {
+                        Some(_) => None,
+                        None => Some(live_mask(frag, b, batch.num_rows())),
+                    };
+                    let is_live = |r: usize| match &live {
+                        Some(m) => m.value(r),
+                        None => !frag.is_deleted(frag.starts[b] + r as u32),
+                    };
+                    // Rows looked at, and their keys (only the candidates' when narrowed).
+                    let (look, rows) = match candidates {
+                        Some(c) => {
+                            let idx = UInt32Array::from(c.clone());
+                            let cols = keys
+                                .iter()
+                                .map(|&k| arrow::compute::take(batch.column(k), &idx, None))
+                                .collect::<std::result::Result<Vec<_>, _>>()
+                                .map_err(arrow_err)?;
+                            (c, conv.convert_columns(&cols).map_err(arrow_err)?)
+                        }
+                        None => (
+                            (0..batch.num_rows() as u32).collect(),
+                            key_rows(&conv, batch, &keys)?,
+                        ),
+                    };
                     let mut pairs: Vec<(u32, u32)> = Vec::new();
                     let mut unmatched: Vec<u32> = Vec::new();
-                    for r in 0..batch.num_rows() {
-                        if !live.value(r) {
+                    for (j, &r) in look.iter().enumerate() {
+                        let r = r as usize;
+                        if !is_live(r) {
                             continue;
                         }
                         let hit = if has_null_key(batch, &keys, r) {
                             None
                         } else {
-                            by_key.get(rows.row(r).as_ref()).copied()
+                            by_key.get(rows.row(j).as_ref()).copied()
                         };
                         match hit {
                             Some(s) => {
