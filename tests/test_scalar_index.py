@@ -176,3 +176,70 @@ def test_scalar_index_refusals_and_damage(db: oxvec.Database) -> None:
     assert "filter index" in fresh.search([0.0] * 4).where("s = 'k3'").explain()
     st = fresh.index_stats("s_idx")
     assert st["index_type"] == "BTREE" and st["num_indexed_rows"] == 200
+
+
+def labelled(n: int, start: int = 0) -> pa.Table:
+    rng = np.random.default_rng(start + 11)
+    words = [f"t{i}" for i in range(30)]
+    tags = [
+        None if rng.random() < 0.05 else list(rng.choice(words, rng.integers(0, 5)))
+        for _ in range(n)
+    ]
+    nums = [
+        [int(x) for x in rng.integers(0, 20, rng.integers(0, 4))] + ([None] if i % 9 == 0 else [])
+        for i in range(n)
+    ]
+    return pa.table(
+        {
+            "id": pa.array(np.arange(start, start + n), pa.int64()),
+            "tags": pa.array(tags, pa.list_(pa.string())),
+            "nums": pa.array(nums, pa.large_list(pa.int32())),
+        }
+    )
+
+
+def test_label_list_index_answers_array_has_like_the_scan(db: oxvec.Database) -> None:
+    plain = db.create_table("plain", labelled(2000))
+    idx = db.create_table("idx", labelled(2000))
+    assert idx.create_scalar_index("tags", index_type="label_list") == "tags_idx"
+    idx.create_scalar_index("nums", index_type="LABEL_LIST")
+    rng = random.Random(5)
+
+    def preds() -> list[str]:
+        out = []
+        for _ in range(12):
+            tags = ", ".join(f"'t{rng.randrange(32)}'" for _ in range(rng.randrange(0, 4)))
+            nums = ", ".join(str(rng.randrange(22)) for _ in range(rng.randrange(1, 3)))
+            fn = rng.choice(["array_has_any", "array_has_all"])
+            out += [
+                f"{fn}(tags, [{tags}])",
+                f"{fn}(nums, [{nums}])",
+                f"array_has(tags, 't{rng.randrange(30)}') AND id % 2 = 0",
+                f"array_has_any(tags, ['t1']) OR array_has_all(nums, [{nums}])",
+                f"NOT array_has_any(tags, [{tags or repr('t0')}])",
+            ]
+        return out
+
+    def same(step: str) -> None:
+        for where in preds():
+            assert answers(idx, where) == answers(plain, where), (step, where)
+
+    same("built")
+    for t in (plain, idx):
+        t.add(labelled(300, start=5000))
+        t.delete("id % 5 = 0")
+    same("tail and deletions")
+    idx.optimize()
+    plain.optimize()
+    same("optimized")
+    assert idx.verify(deep=True).ok
+    with pytest.raises(oxvec.InvalidInputError, match="LABEL_LIST"):
+        idx.create_scalar_index("tags", index_type="BTREE", name="other")
+    with pytest.raises(oxvec.InvalidInputError, match="lists of"):
+        idx.create_scalar_index("id", index_type="LABEL_LIST", name="other")
+    with pytest.raises(oxvec.FilterError, match="cannot compare"):
+        idx.count_rows("array_has_any(tags, [1])")
+    with pytest.raises(oxvec.FilterError, match="list column"):
+        idx.count_rows("array_has_any(id, [1])")
+    with pytest.raises(oxvec.FilterError, match="constants"):
+        idx.count_rows("array_has_any(tags, [id])")

@@ -621,20 +621,24 @@ class Table:
         can match.
 
         ``=``, ``<``, ``<=``, ``>``, ``>=``, ``BETWEEN``, ``IN`` and ``IS NULL`` on the
-        column, alone or joined by ``AND`` / ``OR``, are looked up in the index; the rest
-        of the filter is evaluated on the rows found. Every filtered read uses it: searches,
-        scans, ``count_rows``, ``delete`` and ``update``. Rows added later are filtered as
-        usual until :meth:`optimize` folds them in. ``explain()`` shows when an index
-        narrowed the filter.
+        column (``array_has_any`` / ``array_has_all`` / ``array_has`` on a list column with
+        a ``LABEL_LIST`` index), alone or joined by ``AND`` / ``OR``, are looked up in the
+        index; the rest of the filter is evaluated on the rows found. Every filtered read
+        uses it: searches, scans, ``count_rows``, ``delete`` and ``update``, and
+        ``merge_insert`` keyed by the column alone finds the rows its keys match through
+        it. Rows added later are filtered as usual until :meth:`optimize` folds them in.
+        ``explain()`` shows when an index narrowed the filter.
 
         Parameters
         ----------
         column
             An integer, float, string, boolean, date or timestamp (microseconds, no time
-            zone) column.
+            zone) column, or for ``LABEL_LIST`` a list of those.
         index_type
             ``"BTREE"`` (many distinct values, ranges) or ``"BITMAP"`` (few distinct
-            values); both answer every predicate above.
+            values), which answer the comparisons above; ``"LABEL_LIST"`` (a list
+            column's elements: tags, labels), which answers ``array_has_any`` and
+            ``array_has_all``.
         replace
             Rebuild an index of the same name (else that is an error).
         name
@@ -656,6 +660,12 @@ class Table:
         'cat_idx'
         >>> tbl.count_rows("cat = 'c3' AND id < 500")
         50
+        >>> rows = [{"id": 1, "tags": ["red", "big"]}, {"id": 2, "tags": ["red"]}]
+        >>> tags = db.create_table("tags", rows)
+        >>> tags.create_scalar_index("tags", index_type="LABEL_LIST")
+        'tags_idx'
+        >>> tags.count_rows("array_has_all(tags, ['red', 'big'])")
+        1
         """
         if progress is None:
             progress = sys.stderr.isatty()
@@ -663,15 +673,15 @@ class Table:
             raise InvalidInputError(f"column must be a column name, got {column!r:.80}")
         if not isinstance(index_type, str):
             raise InvalidInputError(
-                f"index_type must be 'BTREE' or 'BITMAP', got {index_type!r:.80}"
+                f"index_type must be 'BTREE', 'BITMAP' or 'LABEL_LIST', got {index_type!r:.80}"
             )
         return self._inner.create_scalar_index(column, index_type, replace, name, bool(progress))
 
     def list_indices(self) -> list[dict[str, str]]:
         """The indexes of this version: ``name``, ``index_type`` (``FTS`` for full-text,
-        ``BTREE`` / ``BITMAP`` for scalar), ``column`` (the first, for a full-text index over
-        several; ``index_stats`` lists them all), ``metric`` (``bm25`` for full-text, the
-        column's type for scalar)."""
+        ``BTREE`` / ``BITMAP`` / ``LABEL_LIST`` for scalar), ``column`` (the first, for a
+        full-text index over several; ``index_stats`` lists them all), ``metric``
+        (``bm25`` for full-text, the column's type for scalar)."""
         return [
             {"name": n, "index_type": t, "column": c, "metric": m}
             for n, t, c, m in self._inner.list_indices()

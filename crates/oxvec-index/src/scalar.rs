@@ -20,7 +20,9 @@ pub const CONTAINER: &str = "oxvec-scalar";
 /// The header layout this build writes; newer files are refused, not misread.
 pub const FORMAT_VERSION: u32 = 1;
 /// The scalar kinds (names in headers and manifests).
-pub const KINDS: &[&str] = &["BTREE", "BITMAP"];
+/// `LABEL_LIST` indexes list columns: one key per distinct element of a row's list (a
+/// row appears under each of its labels; a null list is a null row).
+pub const KINDS: &[&str] = &["BTREE", "BITMAP", "LABEL_LIST"];
 
 /// What a scalar index file says about itself.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -157,6 +157,7 @@ pub fn evaluate(expr: &Expr, batch: &RecordBatch) -> Result<Value> {
                 out
             }
         }
+        Expr::ArrayHas { expr, values, all } => array_has(evaluate(expr, batch)?, values, *all)?,
         Expr::Like {
             expr,
             pattern,
@@ -191,6 +192,80 @@ pub fn evaluate(expr: &Expr, batch: &RecordBatch) -> Result<Value> {
             }
         }
     })
+}
+
+/// `array_has_any` / `array_has_all` over a list value: each constant compared with
+/// every element at once (the elements flattened), then gathered per row. A null list is
+/// NULL; null elements match nothing.
+fn array_has(v: Value, values: &[crate::ScalarValue], all: bool) -> Result<Value> {
+    let a = v.array().clone();
+    let (child, spans): (ArrayRef, Vec<(usize, usize)>) = match a.data_type() {
+        DataType::List(_) => {
+            let l = a.as_list::<i32>();
+            let o = l.value_offsets();
+            (
+                l.values().clone(),
+                (0..l.len())
+                    .map(|i| (o[i] as usize, o[i + 1] as usize))
+                    .collect(),
+            )
+        }
+        DataType::LargeList(_) => {
+            let l = a.as_list::<i64>();
+            let o = l.value_offsets();
+            (
+                l.values().clone(),
+                (0..l.len())
+                    .map(|i| (o[i] as usize, o[i + 1] as usize))
+                    .collect(),
+            )
+        }
+        DataType::FixedSizeList(_, d) => {
+            let l = a.as_fixed_size_list();
+            let d = *d as usize;
+            (
+                l.values().clone(),
+                (0..l.len())
+                    .map(|i| (l.value_offset_at(i), l.value_offset_at(i) + d))
+                    .collect(),
+            )
+        }
+        DataType::Null => return Ok(v.map(Arc::new(BooleanArray::new_null(a.len())))),
+        other => {
+            return Err(Error::filter(format!(
+                "array_has_any / array_has_all need a list column, got {other}"
+            )))
+        }
+    };
+    let m = child.len();
+    let hits: Vec<BooleanArray> = values
+        .iter()
+        .map(|x| {
+            let eq = binary(
+                Value::Array(child.clone()),
+                BinaryOp::Eq,
+                Value::Scalar(x.to_array(1)),
+                m,
+            )?;
+            as_bool(&Value::Array(eq.into_array(m)?), "array_has")
+        })
+        .collect::<Result<_>>()?;
+    let has =
+        |h: &BooleanArray, (s, e): (usize, usize)| (s..e).any(|j| h.is_valid(j) && h.value(j));
+    let out: BooleanArray = spans
+        .iter()
+        .enumerate()
+        .map(|(i, &span)| {
+            if a.is_null(i) {
+                None
+            } else if all {
+                Some(hits.iter().all(|h| has(h, span)))
+            } else {
+                Some(hits.iter().any(|h| has(h, span)))
+            }
+        })
+        .collect();
+    Ok(v.map(Arc::new(out)))
 }
 
 fn negate_bool(v: Value) -> Result<Value> {

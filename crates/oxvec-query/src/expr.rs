@@ -63,6 +63,13 @@ pub enum Expr {
         negated: bool,
         case_insensitive: bool,
     },
+    /// `array_has_any(list, [v, ...])` (`all`: `array_has_all`): whether a list value holds
+    /// any (every) one of the constants `values`.
+    ArrayHas {
+        expr: Box<Expr>,
+        values: Vec<ScalarValue>,
+        all: bool,
+    },
 }
 
 impl Expr {
@@ -101,6 +108,7 @@ impl Expr {
                 expr.visit_columns(out);
                 pattern.visit_columns(out);
             }
+            Expr::ArrayHas { expr, .. } => expr.visit_columns(out),
         }
     }
 }

@@ -303,6 +303,7 @@ impl Binder<'_> {
                 negated: *negated,
                 case_insensitive: true,
             },
+            A::Function(f) => self.function(f)?,
             A::TypedString(ts) => {
                 let text = match &ts.value.value {
                     SqlValue::SingleQuotedString(s) => s.clone(),
@@ -312,9 +313,85 @@ impl Binder<'_> {
             }
             other => {
                 return Err(Error::filter(format!(
-                    "'{other}' is not supported; filters take comparisons, AND/OR/NOT, IN, BETWEEN, LIKE, IS NULL and arithmetic"
+                    "'{other}' is not supported; filters take comparisons, AND/OR/NOT, IN, BETWEEN, LIKE, IS NULL, arithmetic and array_has_any / array_has_all / array_has"
                 )))
             }
+        })
+    }
+}
+
+impl Binder<'_> {
+    /// The list functions: `array_has_any(col, [v, ...])`, `array_has_all(col, [v, ...])`
+    /// and `array_has(col, v)` (also `array_contains`), with constant values.
+    fn function(&mut self, f: &ast::Function) -> Result<Expr> {
+        let name = f.name.to_string().to_ascii_lowercase();
+        let all = match name.as_str() {
+            "array_has_any" => false,
+            "array_has_all" => true,
+            "array_has" | "array_contains" => false,
+            _ => {
+                return Err(Error::filter(format!(
+                    "unknown function '{}'; filters know array_has_any, array_has_all and \
+                     array_has",
+                    f.name
+                )))
+            }
+        };
+        let args: Vec<&ast::Expr> = match &f.args {
+            ast::FunctionArguments::List(l) if l.duplicate_treatment.is_none() => l
+                .args
+                .iter()
+                .map(|a| match a {
+                    ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => Ok(e),
+                    other => Err(Error::filter(format!(
+                        "unsupported argument '{other}' to {name}"
+                    ))),
+                })
+                .collect::<Result<_>>()?,
+            _ => return Err(Error::filter(format!("{name} takes (list column, values)"))),
+        };
+        let [list, values] = args.as_slice() else {
+            return Err(Error::filter(format!(
+                "{name} takes two arguments (a list column and {}), got {}",
+                if name.ends_with("any") || name.ends_with("all") {
+                    "an array of values"
+                } else {
+                    "a value"
+                },
+                args.len()
+            )));
+        };
+        let single = !(name.ends_with("any") || name.ends_with("all"));
+        let items: Vec<&ast::Expr> = match values {
+            ast::Expr::Array(a) if !single => a.elem.iter().collect(),
+            v if single => vec![v],
+            other => {
+                return Err(Error::filter(format!(
+                    "{name} takes an array of constants like ['a', 'b'] as its second argument, \
+                     got '{other}'"
+                )))
+            }
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            match self.convert(item)? {
+                Expr::Literal(ScalarValue::Null) => {
+                    return Err(Error::filter(format!(
+                        "{name}: NULL cannot be looked for in a list"
+                    )))
+                }
+                Expr::Literal(v) => out.push(v),
+                _ => {
+                    return Err(Error::filter(format!(
+                        "{name}: the values must be constants, got '{item}'"
+                    )))
+                }
+            }
+        }
+        Ok(Expr::ArrayHas {
+            expr: self.boxed(list)?,
+            values: out,
+            all,
         })
     }
 }

@@ -80,6 +80,14 @@ fn float_key(v: f64) -> Vec<u8> {
     ordered.to_be_bytes().to_vec()
 }
 
+/// The element type of a list column (`LABEL_LIST` indexes them).
+pub fn list_item(t: &DataType) -> Option<&DataType> {
+    match t {
+        DataType::List(f) | DataType::LargeList(f) => Some(f.data_type()),
+        _ => None,
+    }
+}
+
 /// Row `i` of `col` as a key (`None`: null).
 pub fn array_key(col: &ArrayRef, i: usize) -> Option<Vec<u8>> {
     if col.is_null(i) {
@@ -388,7 +396,59 @@ impl Lookup<'_> {
         )))
     }
 
+    /// The `LABEL_LIST` index on list column `column`, with its elements' key kind and type.
+    fn label_index_on(&self, column: &str) -> Option<(&IndexMeta, KeyKind, DataType)> {
+        let field = self.schema.field_with_name(column).ok()?;
+        let item = list_item(field.data_type())?;
+        let kind = key_kind(item)?;
+        let meta = self.snap.manifest.body.indices.iter().find(|m| {
+            m.index_type == "LABEL_LIST"
+                && m.column == column
+                && m.metric == field.data_type().to_string()
+        })?;
+        Some((meta, kind, item.clone()))
+    }
+
+    /// `array_has_any` (rows under any of the labels) and `array_has_all` (rows under
+    /// each) through a `LABEL_LIST` index.
+    fn labels(&mut self, column: &str, values: &[ScalarValue], all: bool) -> Result<Option<Rows>> {
+        let Some((meta, kind, t)) = self.label_index_on(column) else {
+            return Ok(None);
+        };
+        let meta = meta.clone();
+        let mut keys = Vec::with_capacity(values.len());
+        for v in values {
+            match literal_key(v, kind, &t) {
+                Some(k) => keys.push(k),
+                None => return Ok(None),
+            }
+        }
+        if !all {
+            return self.rows(&meta, &KeyPredicate::AnyOf(keys), false);
+        }
+        if keys.is_empty() {
+            return Ok(None); // every list has all of no labels
+        }
+        let mut acc: Option<Rows> = None;
+        for k in keys {
+            let Some(rows) = self.rows(&meta, &KeyPredicate::AnyOf(vec![k]), false)? else {
+                return Ok(None);
+            };
+            acc = Some(match acc {
+                None => rows,
+                Some(a) => a.and(rows),
+            });
+        }
+        Ok(acc)
+    }
+
     fn column_pred(&mut self, e: &Expr) -> Result<Option<Rows>> {
+        if let Expr::ArrayHas { expr, values, all } = e {
+            return match expr.as_ref() {
+                Expr::Column(c) => self.labels(c, values, *all),
+                _ => Ok(None),
+            };
+        }
         let native = |v: &ScalarValue, kind: KeyKind| {
             matches!(
                 (kind, v),
@@ -616,7 +676,8 @@ pub(crate) fn key_candidates(
         }))
 }
 
-/// `(key, row id)` of every live row of column `col` in `frags`.
+/// `(key, row id)` of every live row of column `col` in `frags`; for a list column, one
+/// pair per distinct non-null element (none for an empty list, `None` for a null list).
 pub(crate) fn column_keys(
     frags: &[&crate::snapshot::LoadedFragment],
     col: usize,
@@ -625,6 +686,10 @@ pub(crate) fn column_keys(
     for f in frags {
         for (b, batch) in f.batches.iter().enumerate() {
             let c = batch.column(col);
+            if list_item(c.data_type()).is_some() {
+                list_keys(f, b, c, &mut out)?;
+                continue;
+            }
             if key_kind(c.data_type()).is_none() {
                 return Err(Error::invalid(format!(
                     "a scalar index cannot hold {} values",
@@ -639,6 +704,54 @@ pub(crate) fn column_keys(
         }
     }
     Ok(out)
+}
+
+/// [`column_keys`] of list column `c` (batch `b` of `f`).
+fn list_keys(
+    f: &crate::snapshot::LoadedFragment,
+    b: usize,
+    c: &ArrayRef,
+    out: &mut Vec<(Option<Vec<u8>>, u64)>,
+) -> Result<()> {
+    let (values, offsets): (ArrayRef, Vec<usize>) = match c.data_type() {
+        DataType::List(_) => {
+            let l = c.as_list::<i32>();
+            (
+                l.values().clone(),
+                l.value_offsets().iter().map(|&o| o as usize).collect(),
+            )
+        }
+        _ => {
+            let l = c.as_list::<i64>();
+            (
+                l.values().clone(),
+                l.value_offsets().iter().map(|&o| o as usize).collect(),
+            )
+        }
+    };
+    if key_kind(values.data_type()).is_none() {
+        return Err(Error::invalid(format!(
+            "a LABEL_LIST index cannot hold {} elements",
+            values.data_type()
+        )));
+    }
+    let mut keys: Vec<Vec<u8>> = Vec::new();
+    for r in 0..c.len() {
+        if f.is_deleted(f.starts[b] + r as u32) {
+            continue;
+        }
+        let row = f.row_id(b, r);
+        if c.is_null(r) {
+            out.push((None, row));
+            continue;
+        }
+        keys.clear();
+        keys.extend((offsets[r]..offsets[r + 1]).filter_map(|j| array_key(&values, j)));
+        keys.sort_unstable();
+        keys.dedup();
+        out.extend(keys.drain(..).map(|k| (Some(k), row)));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

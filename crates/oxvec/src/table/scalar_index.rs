@@ -17,7 +17,8 @@ use std::time::Instant;
 #[derive(Debug, Clone)]
 pub struct ScalarIndexRequest {
     pub column: String,
-    /// `BTREE` (many distinct values) or `BITMAP` (few); any case.
+    /// `BTREE` (many distinct values), `BITMAP` (few) or `LABEL_LIST` (the elements of a
+    /// list column); any case.
     pub index_type: String,
     /// Replace an index of the same name (else that is an error).
     pub replace: bool,
@@ -47,7 +48,22 @@ impl Table {
             .index_of(&req.column)
             .map_err(|_| Error::invalid(format!("no column named '{}'", req.column)))?;
         let field = schema.field(col).clone();
-        if key_kind(field.data_type()).is_none() {
+        let labels = crate::scalar::list_item(field.data_type());
+        if kind == "LABEL_LIST" && labels.and_then(key_kind).is_none() {
+            return Err(Error::invalid(format!(
+                "column '{}' is {}; a LABEL_LIST index holds lists of integers, floats, \
+                 strings, booleans, dates or timestamps",
+                req.column,
+                field.data_type()
+            )));
+        }
+        if kind != "LABEL_LIST" && labels.is_some() {
+            return Err(Error::invalid(format!(
+                "column '{}' is a list; index its elements with index_type='LABEL_LIST'",
+                req.column
+            )));
+        }
+        if kind != "LABEL_LIST" && key_kind(field.data_type()).is_none() {
             return Err(Error::invalid(format!(
                 "column '{}' is {}; a scalar index holds integer, float, string, boolean, \
                  date and timestamp (microsecond, no time zone) columns",
