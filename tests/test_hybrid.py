@@ -197,3 +197,15 @@ def test_cross_encoder_reranker_runs_offline_when_a_model_is_installed(docs: oxv
         pytest.skip(f"no cross-encoder model installed locally ({type(e).__name__})")
     out = docs.search(query_type="hybrid").vector(np.ones(8)).text("pasta").rerank(r).to_arrow()
     assert out.num_rows > 0
+
+
+def test_tied_scores_keep_the_legs_own_order() -> None:
+    # The text leg returned rows 3 and 9 with equal scores, 3 first (ties by row id); the
+    # vector leg also found 9. Row 9's text rank stays 2, as the leg ranked it.
+    vec = pa.table({"_rowid": pa.array([5, 9], pa.uint64()), "_distance": [0.1, 0.2]})
+    fts = pa.table({"_rowid": pa.array([3, 9], pa.uint64()), "_score": [2.0, 2.0]})
+    out = RRFReranker(k=0).rerank_hybrid("q", vec, fts).to_pylist()
+    rel = {r["_rowid"]: r["_relevance_score"] for r in out}
+    assert rel[3] == pytest.approx(1.0)
+    assert rel[9] == pytest.approx(1 / 2 + 1 / 2)
+    assert rel[5] == pytest.approx(1.0)

@@ -33,7 +33,6 @@ Examples
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -57,11 +56,18 @@ def merge_results(vector: pa.Table, fts: pa.Table) -> pa.Table:
     for name, t, col in (("vector", vector, "_distance"), ("full-text", fts, "_score")):
         if "_rowid" not in t.column_names or col not in t.column_names:
             raise InvalidInputError(f"the {name} results need _rowid and {col} columns")
-    v_ids = vector["_rowid"].to_numpy()
-    f_ids = fts["_rowid"].to_numpy()
-    score_of = dict(zip(f_ids.tolist(), fts["_score"].to_pylist()))
-    seen = set(v_ids.tolist())
-    extra = np.array([i for i, r in enumerate(f_ids.tolist()) if r not in seen], dtype=np.int64)
+    v_ids = vector["_rowid"].to_numpy().astype(np.uint64, copy=False)
+    f_ids = fts["_rowid"].to_numpy().astype(np.uint64, copy=False)
+    f_scores = _floats(fts["_score"])
+    # Where each vector row sits in the text leg (if it does): through a sort, not a dict.
+    by_id = np.argsort(f_ids, kind="stable")
+    pos = np.searchsorted(f_ids[by_id], v_ids)
+    pos_ok = pos < len(f_ids)
+    found = np.zeros(len(v_ids), bool)
+    found[pos_ok] = f_ids[by_id[pos[pos_ok]]] == v_ids[pos_ok]
+    v_scores = np.full(len(v_ids), np.nan, np.float32)
+    v_scores[found] = f_scores[by_id[pos[found]]]
+    extra = np.flatnonzero(~np.isin(f_ids, v_ids))
     data_cols = [c for c in vector.column_names if c not in ("_distance", "_score", "_rowid")]
     parts: dict[str, pa.ChunkedArray | pa.Array] = {}
     for c in data_cols:
@@ -70,13 +76,10 @@ def merge_results(vector: pa.Table, fts: pa.Table) -> pa.Table:
                 [vector[c].combine_chunks(), fts[c].take(extra).combine_chunks()]
             )
     parts["_rowid"] = pa.array(np.concatenate([v_ids, f_ids[extra]]), pa.uint64())
-    parts["_distance"] = pa.array(
-        vector["_distance"].to_pylist() + [None] * len(extra), pa.float32()
-    )
-    parts["_score"] = pa.array(
-        [score_of.get(r) for r in v_ids.tolist()] + fts["_score"].take(extra).to_pylist(),
-        pa.float32(),
-    )
+    dist = np.concatenate([_floats(vector["_distance"]), np.full(len(extra), np.nan, np.float32)])
+    score = np.concatenate([v_scores, f_scores[extra]])
+    parts["_distance"] = pa.array(dist, pa.float32(), mask=np.isnan(dist))
+    parts["_score"] = pa.array(score, pa.float32(), mask=np.isnan(score))
     return pa.table(parts)
 
 
@@ -127,13 +130,12 @@ class Reranker:
         # Ties go to the row ranked better by the legs together, then to the lower row id:
         # a row better in both legs never lands below a worse one, even on equal relevance.
         n = merged.num_rows
+        ids = merged["_rowid"].to_numpy()
         rank_sum = np.zeros(n)
         for values in _legs(merged):
-            ranks = _ranks([None if np.isnan(v) else v for v in values], ascending=False)
+            ranks = _ranks(values, ids)
             rank_sum += np.where(np.isnan(ranks), n, ranks)
-        order = np.lexsort(
-            (merged["_rowid"].to_numpy(), rank_sum, -np.nan_to_num(rel, nan=-np.inf))
-        )
+        order = np.lexsort((ids, rank_sum, -np.nan_to_num(rel, nan=-np.inf)))
         out = merged.take(pa.array(order)).append_column(
             "_relevance_score", pa.array(rel[order], pa.float32())
         )
@@ -146,21 +148,25 @@ class Reranker:
         return f"{type(self).__name__}({args})"
 
 
-def _ranks(values: Sequence[Any], ascending: bool) -> np.ndarray:
-    """0-based rank of each non-null value (best first); ``nan`` for nulls."""
-    arr = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
-    ok = ~np.isnan(arr)
-    out = np.full(len(arr), np.nan)
-    idx = np.flatnonzero(ok)
-    key = arr[idx] if ascending else -arr[idx]
-    out[idx[np.argsort(key, kind="stable")]] = np.arange(len(idx))
+def _floats(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """A float column as float32 values, ``nan`` where null."""
+    return np.asarray(col.to_numpy(zero_copy_only=False), dtype=np.float32)
+
+
+def _ranks(values: np.ndarray, row_ids: np.ndarray) -> np.ndarray:
+    """0-based rank of each non-nan value, highest first, ties by lower row id (the order
+    the leg itself returned them in); ``nan`` where the leg missed the row."""
+    out = np.full(len(values), np.nan)
+    idx = np.flatnonzero(~np.isnan(values))
+    order = np.lexsort((row_ids[idx], -values[idx]))
+    out[idx[order]] = np.arange(len(idx))
     return out
 
 
 def _legs(merged: pa.Table) -> tuple[np.ndarray, np.ndarray]:
     """Each leg's "higher is better" value per row (``nan`` where the leg missed it)."""
-    d = np.array([np.nan if v is None else v for v in merged["_distance"].to_pylist()], float)
-    s = np.array([np.nan if v is None else v for v in merged["_score"].to_pylist()], float)
+    d = _floats(merged["_distance"]).astype(np.float64)
+    s = _floats(merged["_score"]).astype(np.float64)
     return -d, s
 
 
@@ -176,8 +182,9 @@ class RRFReranker(Reranker):
 
     def score(self, query: str, merged: pa.Table) -> np.ndarray:
         total = np.zeros(merged.num_rows)
+        ids = merged["_rowid"].to_numpy()
         for values in _legs(merged):
-            ranks = _ranks([None if np.isnan(v) else v for v in values], ascending=False)
+            ranks = _ranks(values, ids)
             total += np.where(np.isnan(ranks), 0.0, 1.0 / (self.k + ranks + 1))
         return total
 
@@ -202,13 +209,13 @@ class LinearCombinationReranker(Reranker):
         self.weight = float(weight)
         self.normalize = normalize
 
-    def _norm(self, values: np.ndarray) -> np.ndarray:
+    def _norm(self, values: np.ndarray, ids: np.ndarray) -> np.ndarray:
         ok = ~np.isnan(values)
         out = np.zeros(len(values))
         if not ok.any():
             return out
         if self.normalize == "rank":
-            ranks = _ranks([v if k else None for v, k in zip(values, ok)], ascending=False)
+            ranks = _ranks(values, ids)
             out[ok] = 1.0 - ranks[ok] / ok.sum()
             return out
         lo, hi = values[ok].min(), values[ok].max()
@@ -217,7 +224,8 @@ class LinearCombinationReranker(Reranker):
 
     def score(self, query: str, merged: pa.Table) -> np.ndarray:
         vec, text = _legs(merged)
-        return self.weight * self._norm(vec) + (1.0 - self.weight) * self._norm(text)
+        ids = merged["_rowid"].to_numpy()
+        return self.weight * self._norm(vec, ids) + (1.0 - self.weight) * self._norm(text, ids)
 
 
 class DBSFReranker(Reranker):
