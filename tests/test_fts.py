@@ -258,3 +258,26 @@ def test_two_processes_see_each_others_index(tmp_path: Path) -> None:
     subprocess.run([sys.executable, "-c", code, str(tmp_path)], check=True)
     assert ids(t.search("zebra")) == [99]
     assert ids(t.search("nearest")) in ([5, 0], [0, 5])
+
+
+def test_chinese_and_japanese_text_is_segmented(db: oxvec.Database) -> None:
+    zh = db.create_table(
+        "zh",
+        [
+            {"id": 1, "text": "南京市长江大桥欢迎你"},
+            {"id": 2, "text": "向量数据库支持全文检索和GPU加速"},
+            {"id": 3, "text": "今天天气很好"},
+        ],
+    )
+    zh.create_fts_index("text", language="chinese")
+    assert ids(zh.search("长江")) == [1]
+    assert ids(zh.search("全文检索")) == [2]
+    assert ids(zh.search("gpu")) == [2]
+    assert ids(zh.search(PhraseQuery("数据库支持", "text"))) == [2]
+    ja = db.create_table(
+        "ja", [{"id": 1, "text": "東京都のベクトル検索"}, {"id": 2, "text": "京都の寺"}]
+    )
+    ja.create_fts_index("text", language="ja")
+    assert ids(ja.search("ベクトル")) == [1]
+    assert ids(ja.search(PhraseQuery("東京都", "text"))) == [1]
+    assert set(ids(ja.search("京都"))) == {1, 2}  # bigrams also match across words

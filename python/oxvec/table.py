@@ -351,7 +351,12 @@ class Table:
         language
             Stemmer and stop-word list: a name or ISO code among arabic, danish, dutch,
             english, finnish, french, german, greek, hungarian, italian, norwegian,
-            portuguese, romanian, russian, spanish, swedish, tamil, turkish.
+            portuguese, romanian, russian, spanish, swedish, tamil, turkish. Text in
+            languages written without spaces is segmented: ``"chinese"`` (``"zh"``) into
+            dictionary words with jieba (each long word also indexed by the dictionary
+            words inside it), ``"japanese"`` (``"ja"``), ``"korean"`` (``"ko"``) and
+            ``"cjk"`` into overlapping character bigrams (no dictionary); Latin words in
+            the same text are kept whole. These have no stemmer (``stem`` is ignored).
         stem, remove_stop_words, lower_case, ascii_folding
             The analysis steps (folding maps accented Latin letters to ASCII: "café" ->
             "cafe").

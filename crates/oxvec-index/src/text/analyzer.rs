@@ -112,6 +112,29 @@ const LANGUAGES: &[(&str, &str, Algorithm)] = &[
     ("turkish", "tr", Algorithm::Turkish),
 ];
 
+/// How runs of Chinese, Japanese and Korean characters (written without spaces between
+/// words) are split into terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Segmenter {
+    /// Left as the base tokenizer made them.
+    None,
+    /// Dictionary words (jieba), each also indexed by the shorter dictionary words inside
+    /// it at the same position, so `全文` finds `全文检索`.
+    Jieba,
+    /// Overlapping character bigrams (Lucene's CJK analyzer): no dictionary, every word
+    /// findable, some false matches across word boundaries that BM25 ranks low.
+    Bigram,
+}
+
+/// Languages whose text is segmented: (name, ISO code, segmenter). No stemming (CJK words
+/// do not inflect the way Snowball handles); stop words from NLTK where it has a list.
+const SEGMENTED: &[(&str, &str, Segmenter)] = &[
+    ("chinese", "zh", Segmenter::Jieba),
+    ("japanese", "ja", Segmenter::Bigram),
+    ("korean", "ko", Segmenter::Bigram),
+    ("cjk", "cjk", Segmenter::Bigram),
+];
+
 /// Largest n-gram length accepted: longer grams index little that whole words do not.
 const MAX_NGRAM: usize = 32;
 
@@ -120,6 +143,7 @@ pub struct Analyzer {
     opts: AnalyzerOptions,
     stemmer: Option<Stemmer>,
     stop_words: HashSet<String>,
+    segmenter: Segmenter,
 }
 
 impl std::fmt::Debug for Analyzer {
@@ -146,6 +170,28 @@ impl Analyzer {
             )));
         }
         let wanted = opts.language.trim().to_lowercase();
+        if let Some(&(_, code, segmenter)) = SEGMENTED
+            .iter()
+            .find(|(name, code, _)| *name == wanted || *code == wanted)
+        {
+            if segmenter == Segmenter::Jieba && !cfg!(feature = "chinese") {
+                return Err(Error::invalid(
+                    "this build of oxvec has no Chinese segmentation (the 'chinese' feature); \
+                     use language='cjk' for character bigrams",
+                ));
+            }
+            let mut a = Analyzer {
+                opts,
+                stemmer: None,
+                stop_words: HashSet::new(),
+                segmenter,
+            };
+            if a.opts.remove_stop_words {
+                let words = stop_words::lookup(code).unwrap_or(&[]);
+                a.stop_words = words.iter().map(|w| a.normalize(w)).collect();
+            }
+            return Ok(a);
+        }
         let language = LANGUAGES
             .iter()
             .find(|(name, code, _)| *name == wanted || *code == wanted);
@@ -164,12 +210,14 @@ impl Analyzer {
                 opts,
                 stemmer: None,
                 stop_words: HashSet::new(),
+                segmenter: Segmenter::None,
             });
         };
         let mut a = Analyzer {
             stemmer: opts.stem.then(|| Stemmer::create(algorithm)),
             stop_words: HashSet::new(),
             opts,
+            segmenter: Segmenter::None,
         };
         if a.opts.remove_stop_words {
             // The list goes through the same case and folding steps as the text does, so
@@ -214,6 +262,16 @@ impl Analyzer {
                     pos += 1;
                 }
             }
+            BaseTokenizer::Whitespace if self.segmenter != Segmenter::None => {
+                for w in text.split_whitespace() {
+                    pos = self.segment(w, pos, &mut |t, p| emit(t, p, out));
+                }
+            }
+            BaseTokenizer::Simple if self.segmenter != Segmenter::None => {
+                for w in words(text) {
+                    pos = self.segment(w, pos, &mut |t, p| emit(t, p, out));
+                }
+            }
             BaseTokenizer::Whitespace => {
                 for w in text.split_whitespace() {
                     emit(w, pos, out);
@@ -230,6 +288,55 @@ impl Analyzer {
                 for w in words(text) {
                     self.ngrams(w, pos, out);
                     pos += 1;
+                }
+            }
+        }
+        pos
+    }
+
+    /// Emits the terms of one token with CJK runs segmented: other runs are one term each;
+    /// returns the next position.
+    fn segment(&self, word: &str, mut pos: u32, emit: &mut dyn FnMut(&str, u32)) -> u32 {
+        for (cjk, run) in script_runs(word) {
+            if !cjk {
+                emit(run, pos);
+                pos += 1;
+                continue;
+            }
+            match self.segmenter {
+                #[cfg(feature = "chinese")]
+                Segmenter::Jieba => {
+                    let jieba = jieba();
+                    for t in jieba.cut(run, true) {
+                        emit(t.word, pos);
+                        // The dictionary words inside a long word, at its position.
+                        let chars: Vec<usize> = t.word.char_indices().map(|c| c.0).collect();
+                        for n in [2usize, 3] {
+                            if chars.len() <= n {
+                                continue;
+                            }
+                            for s in 0..=chars.len() - n {
+                                let end = chars.get(s + n).copied().unwrap_or(t.word.len());
+                                let sub = &t.word[chars[s]..end];
+                                if jieba.has_word(sub) {
+                                    emit(sub, pos);
+                                }
+                            }
+                        }
+                        pos += 1;
+                    }
+                }
+                _ => {
+                    let chars: Vec<usize> = run.char_indices().map(|c| c.0).collect();
+                    if chars.len() == 1 {
+                        emit(run, pos);
+                        pos += 1;
+                    }
+                    for s in 0..chars.len().saturating_sub(1) {
+                        let end = chars.get(s + 2).copied().unwrap_or(run.len());
+                        emit(&run[chars[s]..end], pos);
+                        pos += 1;
+                    }
                 }
             }
         }
@@ -282,6 +389,44 @@ impl Analyzer {
             w.to_string()
         }
     }
+}
+
+/// The process's jieba segmenter, its dictionary loaded on first use (~0.1 s).
+#[cfg(feature = "chinese")]
+fn jieba() -> &'static jieba_rs::Jieba {
+    static JIEBA: std::sync::OnceLock<jieba_rs::Jieba> = std::sync::OnceLock::new();
+    JIEBA.get_or_init(jieba_rs::Jieba::new)
+}
+
+/// Whether `c` is written without spaces between words: Han ideographs, kana, Hangul.
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x3040..=0x30FF // hiragana, katakana
+        | 0x31F0..=0x31FF // katakana extensions
+        | 0x3400..=0x4DBF // Han extension A
+        | 0x4E00..=0x9FFF // Han
+        | 0xAC00..=0xD7AF // Hangul syllables
+        | 0x1100..=0x11FF | 0x3130..=0x318F // Hangul jamo
+        | 0xF900..=0xFAFF // Han compatibility
+        | 0xFF66..=0xFF9F // half-width katakana
+        | 0x20000..=0x3134F // Han extensions B to G
+    )
+}
+
+/// `word` cut where it changes between CJK and other characters: (is CJK, run).
+fn script_runs(word: &str) -> impl Iterator<Item = (bool, &str)> {
+    let mut rest = word;
+    std::iter::from_fn(move || {
+        let first = rest.chars().next()?;
+        let cjk = is_cjk(first);
+        let end = rest
+            .char_indices()
+            .find(|&(_, c)| is_cjk(c) != cjk)
+            .map_or(rest.len(), |(i, _)| i);
+        let (run, tail) = rest.split_at(end);
+        rest = tail;
+        Some((cjk, run))
+    })
 }
 
 /// Maximal runs of letters, digits and combining marks (so decomposed accents, Indic
@@ -515,6 +660,47 @@ mod tests {
             ..Default::default()
         })
         .is_ok());
+    }
+
+    #[test]
+    fn chinese_is_cut_into_dictionary_words_and_japanese_into_bigrams() {
+        let zh = AnalyzerOptions {
+            language: "zh".into(),
+            ..AnalyzerOptions::default()
+        };
+        let got = terms(zh.clone(), "南京市长江大桥，支持GPU加速的全文检索");
+        let has = |t: &str, p: u32| got.contains(&(t.to_string(), p));
+        // Dictionary words, one position each; Latin runs inside stay whole (lower-cased).
+        assert!(has("南京市", 0) && has("长江大桥", 1), "{got:?}");
+        assert!(has("gpu", 3) && has("加速", 4), "{got:?}");
+        // The words inside a compound share its position, so the parts find it.
+        assert!(has("长江", 1) && has("大桥", 1), "{got:?}");
+        assert!(
+            has("全文检索", 6) && has("全文", 6) && has("检索", 6),
+            "{got:?}"
+        );
+        // NLTK's Chinese stop words go ("的").
+        assert!(!got.iter().any(|t| t.0 == "的"), "{got:?}");
+        let ja = AnalyzerOptions {
+            language: "japanese".into(),
+            ..AnalyzerOptions::default()
+        };
+        assert_eq!(
+            terms(ja.clone(), "東京都 ベクトル検索"),
+            [
+                ("東京", 0),
+                ("京都", 1),
+                ("ベク", 2),
+                ("クト", 3),
+                ("トル", 4),
+                ("ル検", 5),
+                ("検索", 6)
+            ]
+            .map(|(t, p)| (t.to_string(), p))
+        );
+        assert_eq!(terms(ja, "猫"), vec![("猫".to_string(), 0)]);
+        // Other languages leave CJK runs whole, as before.
+        assert_eq!(terms(AnalyzerOptions::default(), "東京都").len(), 1);
     }
 
     #[test]
