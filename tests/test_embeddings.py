@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import oxvec
+import pyarrow as pa
 import pytest
 from oxvec.embeddings import EmbeddingFunction, get_registry
 from pydantic import BaseModel
@@ -167,17 +168,18 @@ def test_nulls_mappings_and_mismatched_columns_get_clear_errors(db: oxvec.Databa
         tbl.update("id = 0", values={"text": None})
     with pytest.raises(oxvec.InvalidInputError, match="null vector"):
         tbl.update("id = 0", values={"vector": None})
+    with pytest.raises(oxvec.InvalidInputError, match="null vector"):
+        tbl.update("id = 0", values={"vector": pa.scalar(None, pa.list_(pa.float32(), 4))})
     with pytest.raises(oxvec.InvalidInputError, match="dimension 2"):
         tbl.add([{"id": 4, "text": "a", "vector": [1.0, 2.0]}, {"id": 5, "text": "b"}])
     assert tbl.version == v
+    tbl.update("id = 0", values={"vector": pa.scalar([1.0, 2.0, 3.0, 4.0], pa.list_(pa.float32()))})
     # A null text with its vector given is fine; any Mapping of values re-embeds.
     tbl.add([{"id": 6, "text": None, "vector": [1.0, 1.0, 1.0, 1.0]}])
     tbl.update("id = 0", values=MappingProxyType({"text": "ccc"}))
     got = {r["id"]: r["vector"] for r in tbl.to_arrow().to_pylist()}
     assert got[0] == [0, 0, 3, 0] and got[6] == [1, 1, 1, 1]
     # Configurations that cannot work are refused before anything is created.
-    import pyarrow as pa
-
     bad = [
         (
             {"schema": pa.schema([("text", pa.string())])},
@@ -195,11 +197,17 @@ def test_nulls_mappings_and_mismatched_columns_get_clear_errors(db: oxvec.Databa
             "float vectors",
         ),
         ({"schema": pa.schema([("text", pa.int64())])}, func().config("text"), "must hold text"),
+        (
+            {"data": [{"text": "a"}]},
+            [func().config("text", "v"), func().config("v", "w")],
+            "itself",
+        ),
         ({"data": [{"text": "a", "v": [1.0, 2.0]}]}, func().config("text", "v"), "dimension"),
     ]
     for i, (kw, config, msg) in enumerate(bad):
         with pytest.raises(oxvec.InvalidInputError, match=msg):
-            db.create_table(f"bad{i}", embedding_functions=[config], **kw)
+            configs = config if isinstance(config, list) else [config]
+            db.create_table(f"bad{i}", embedding_functions=configs, **kw)
         assert f"bad{i}" not in db
 
 

@@ -186,6 +186,8 @@ def test_hybrid_refusals(docs: oxvec.Table) -> None:
     with pytest.raises(oxvec.InvalidInputError, match="limit 10 \\+ offset 2000000"):
         q.offset(2_000_000).to_list()
     assert q.offset(0).limit(1 << 19).to_arrow().num_rows == 300
+    with pytest.raises(oxvec.InvalidInputError, match="got limit 18446744073709551616"):
+        q.limit(2**64)
 
 
 def test_cross_encoder_reranker_runs_offline_when_a_model_is_installed(docs: oxvec.Table) -> None:

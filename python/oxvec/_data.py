@@ -112,6 +112,13 @@ def one_row(values: Mapping[str, Any]) -> pa.Table:
     if not isinstance(values, Mapping) or not values:
         raise InvalidInputError("values must be a non-empty dict of column -> new value")
     try:
-        return pa.Table.from_pylist([dict(values)])
+        # Arrow scalars keep their type; pyarrow's row conversion cannot take them.
+        cols = {
+            k: pa.array([v.as_py()], v.type)
+            if isinstance(v, pa.Scalar)
+            else pa.Table.from_pylist([{k: v}]).column(0)
+            for k, v in values.items()
+        }
+        return pa.table(cols)
     except _CONVERSION_ERRORS as e:
         raise InvalidInputError(f"cannot convert update values: {e}") from e

@@ -22,7 +22,14 @@ def check_configs(configs: Sequence[EmbeddingFunctionConfig], schema: pa.Schema 
     filling its own source, two functions filling one column, a dimension that is not a
     positive integer, and (with ``schema``) a source that is not text or a vector column
     whose type disagrees with the function."""
-    filled: set[str] = set()
+    filled = {c.vector_column for c in configs}
+    for c in configs:
+        if c.source_column in filled and c.source_column != c.vector_column:
+            raise InvalidInputError(
+                f"embedding source column {c.source_column!r} is itself filled by an "
+                "embedding function; embed from a text column"
+            )
+    filled = set()
     for c in configs:
         if c.source_column == c.vector_column:
             raise InvalidInputError(

@@ -133,6 +133,10 @@ class HybridQuery:
     def limit(self, k: int) -> HybridQuery:
         """At most ``k`` fused results (default 10)."""
         self._k = _check.count("limit", k)
+        if self._k > _check.MAX_RESULTS:
+            raise InvalidInputError(
+                f"a hybrid search returns at most {_check.MAX_RESULTS} results, got limit {k!r}"
+            )
         return self
 
     def offset(self, n: int) -> HybridQuery:

@@ -238,6 +238,15 @@ impl Analyzer {
     /// position after the last token.
     pub fn analyze(&self, text: &str, first_position: u32, out: &mut Vec<Token>) -> u32 {
         let mut pos = first_position;
+        // CJK text is compared composed and in its usual widths: decomposed Hangul,
+        // half-width katakana and full-width Latin become what queries type (NFKC).
+        let normalized: String;
+        let text = if self.segmenter != Segmenter::None && !text.is_ascii() {
+            normalized = text.nfkc().collect();
+            normalized.as_str()
+        } else {
+            text
+        };
         let emit = |word: &str, pos: u32, out: &mut Vec<Token>| {
             if word.len() > self.opts.max_token_length {
                 return;
@@ -327,14 +336,16 @@ impl Analyzer {
                     }
                 }
                 _ => {
+                    // Each character, and the bigram it starts, at its position: bigrams
+                    // rank whole words, the characters let one-character words be found.
                     let chars: Vec<usize> = run.char_indices().map(|c| c.0).collect();
-                    if chars.len() == 1 {
-                        emit(run, pos);
-                        pos += 1;
-                    }
-                    for s in 0..chars.len().saturating_sub(1) {
-                        let end = chars.get(s + 2).copied().unwrap_or(run.len());
-                        emit(&run[chars[s]..end], pos);
+                    for s in 0..chars.len() {
+                        let one = chars.get(s + 1).copied().unwrap_or(run.len());
+                        emit(&run[chars[s]..one], pos);
+                        if s + 1 < chars.len() {
+                            let two = chars.get(s + 2).copied().unwrap_or(run.len());
+                            emit(&run[chars[s]..two], pos);
+                        }
                         pos += 1;
                     }
                 }
@@ -686,19 +697,29 @@ mod tests {
             ..AnalyzerOptions::default()
         };
         assert_eq!(
-            terms(ja.clone(), "東京都 ベクトル検索"),
+            terms(ja.clone(), "東京都 検索"),
             [
+                ("東", 0),
                 ("東京", 0),
+                ("京", 1),
                 ("京都", 1),
-                ("ベク", 2),
-                ("クト", 3),
-                ("トル", 4),
-                ("ル検", 5),
-                ("検索", 6)
+                ("都", 2),
+                ("検", 3),
+                ("検索", 3),
+                ("索", 4)
             ]
             .map(|(t, p)| (t.to_string(), p))
         );
-        assert_eq!(terms(ja, "猫"), vec![("猫".to_string(), 0)]);
+        assert_eq!(terms(ja.clone(), "猫"), vec![("猫".to_string(), 0)]);
+        // Half-width katakana, full-width Latin and decomposed Hangul as typed (NFKC).
+        assert_eq!(terms(ja.clone(), "ｶﾀ"), terms(ja.clone(), "カタ"));
+        assert_eq!(terms(ja, "ＡＢＣ"), vec![("abc".to_string(), 0)]);
+        let ko = AnalyzerOptions {
+            language: "ko".into(),
+            ..AnalyzerOptions::default()
+        };
+        let nfd: String = "검색".nfd().collect();
+        assert_eq!(terms(ko.clone(), &nfd), terms(ko, "검색"));
         // Other languages leave CJK runs whole, as before.
         assert_eq!(terms(AnalyzerOptions::default(), "東京都").len(), 1);
     }

@@ -102,8 +102,9 @@ pub fn build(
 /// batch's tokens stay small.
 const ANALYSE_BATCH: usize = 8192;
 
-/// Adds column `col` of every row of `rows` to `b`, analysing batches of rows on every core
-/// (analysis is most of a build) and adding them in row order.
+/// Adds column `col` of every row of `rows` to `b`, in row order. Batches of rows are
+/// analysed on every core while the batch before is added to the (single-threaded)
+/// postings builder, so the two overlap instead of taking turns.
 fn add_analysed(
     b: &mut PostingsBuilder,
     a: &Analyzer,
@@ -112,11 +113,9 @@ fn add_analysed(
     cancel: &CancelToken,
 ) -> Result<()> {
     use rayon::prelude::*;
-    let mut start = 0;
-    while start < rows.len() {
-        cancel.check()?;
+    let analyse = |start: usize| -> Vec<Vec<Token>> {
         let end = (start + ANALYSE_BATCH).min(rows.len());
-        let analysed: Vec<Vec<Token>> = (start..end)
+        (start..end)
             .into_par_iter()
             .map(|r| {
                 let mut tokens = Vec::new();
@@ -125,11 +124,24 @@ fn add_analysed(
                 }
                 tokens
             })
-            .collect();
-        for tokens in &analysed {
-            b.add(tokens)?;
-        }
-        start = end;
+            .collect()
+    };
+    let mut pending: Vec<Vec<Token>> = Vec::new();
+    let mut start = 0;
+    while start < rows.len() || !pending.is_empty() {
+        cancel.check()?;
+        let next = start;
+        let (analysed, added) = rayon::join(
+            || (next < rows.len()).then(|| analyse(next)),
+            || {
+                pending
+                    .iter()
+                    .try_for_each(|tokens| b.add(tokens).map(|_| ()))
+            },
+        );
+        added?;
+        pending = analysed.unwrap_or_default();
+        start = (start + ANALYSE_BATCH).min(rows.len());
     }
     Ok(())
 }

@@ -52,7 +52,7 @@ impl Table {
         if kind == "LABEL_LIST" && labels.and_then(key_kind).is_none() {
             return Err(Error::invalid(format!(
                 "column '{}' is {}; a LABEL_LIST index holds lists of integers, floats, \
-                 strings, booleans, dates or timestamps",
+                 strings, booleans, dates or timestamps (microseconds, no time zone)",
                 req.column,
                 field.data_type()
             )));
