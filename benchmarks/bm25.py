@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import statistics
 import sys
 import tempfile
@@ -23,6 +24,9 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+
+# LanceDB's log switch (RUST_LOG does not reach it): its per-query warnings drown the table.
+os.environ.setdefault("LANCEDB_LOG", "error")
 
 sys.path.insert(0, str(Path(__file__).parent))
 import text_corpus

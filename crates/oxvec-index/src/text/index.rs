@@ -131,12 +131,14 @@ fn add_analysed(
     while start < rows.len() || !pending.is_empty() {
         cancel.check()?;
         let next = start;
+        let batch = std::mem::take(&mut pending);
         let (analysed, added) = rayon::join(
             || (next < rows.len()).then(|| analyse(next)),
+            // Freeing the batch's tokens is part of the overlapped work, not after it.
             || {
-                pending
-                    .iter()
-                    .try_for_each(|tokens| b.add(tokens).map(|_| ()))
+                let added = batch.iter().try_for_each(|tokens| b.add(tokens).map(|_| ()));
+                drop(batch);
+                added
             },
         );
         added?;
