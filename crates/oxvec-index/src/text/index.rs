@@ -136,7 +136,9 @@ fn add_analysed(
             || (next < rows.len()).then(|| analyse(next)),
             // Freeing the batch's tokens is part of the overlapped work, not after it.
             || {
-                let added = batch.iter().try_for_each(|tokens| b.add(tokens).map(|_| ()));
+                let added = batch
+                    .iter()
+                    .try_for_each(|tokens| b.add(tokens).map(|_| ()));
                 drop(batch);
                 added
             },
