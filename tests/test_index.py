@@ -347,6 +347,9 @@ def test_ctrl_c_during_index_build_leaves_the_table_unchanged(tmp_path: Path) ->
         import numpy as np
         import oxvec
 
+        # A parent started in the background without job control hands SIGINT down
+        # ignored, and Python then installs no KeyboardInterrupt handler: install it.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         db = oxvec.connect(sys.argv[1])
         vecs = np.random.default_rng(0).random((60000, 64), dtype="float32")
         t = db.create_table("t", [{"vector": v} for v in vecs])
