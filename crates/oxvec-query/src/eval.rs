@@ -200,26 +200,8 @@ pub fn evaluate(expr: &Expr, batch: &RecordBatch) -> Result<Value> {
 fn array_has(v: Value, values: &[crate::ScalarValue], all: bool) -> Result<Value> {
     let a = v.array().clone();
     let (child, spans): (ArrayRef, Vec<(usize, usize)>) = match a.data_type() {
-        DataType::List(_) => {
-            let l = a.as_list::<i32>();
-            let o = l.value_offsets();
-            (
-                l.values().clone(),
-                (0..l.len())
-                    .map(|i| (o[i] as usize, o[i + 1] as usize))
-                    .collect(),
-            )
-        }
-        DataType::LargeList(_) => {
-            let l = a.as_list::<i64>();
-            let o = l.value_offsets();
-            (
-                l.values().clone(),
-                (0..l.len())
-                    .map(|i| (o[i] as usize, o[i + 1] as usize))
-                    .collect(),
-            )
-        }
+        DataType::List(_) => list_spans(a.as_list::<i32>()),
+        DataType::LargeList(_) => list_spans(a.as_list::<i64>()),
         DataType::FixedSizeList(_, d) => {
             let l = a.as_fixed_size_list();
             let d = *d as usize;
@@ -266,6 +248,18 @@ fn array_has(v: Value, values: &[crate::ScalarValue], all: bool) -> Result<Value
         })
         .collect();
     Ok(v.map(Arc::new(out)))
+}
+
+/// A list array's flattened elements and each row's `start..end` in them.
+fn list_spans<O: arrow::array::OffsetSizeTrait>(
+    l: &arrow::array::GenericListArray<O>,
+) -> (ArrayRef, Vec<(usize, usize)>) {
+    let o = l.value_offsets();
+    let spans = o
+        .windows(2)
+        .map(|w| (w[0].as_usize(), w[1].as_usize()))
+        .collect();
+    (l.values().clone(), spans)
 }
 
 fn negate_bool(v: Value) -> Result<Value> {

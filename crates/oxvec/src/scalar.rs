@@ -367,6 +367,18 @@ struct Lookup<'a> {
     used: Vec<String>,
 }
 
+impl<'a> Lookup<'a> {
+    fn new(snap: &'a Snapshot, dir: &'a TableDir, cache: &'a FragmentCache) -> Lookup<'a> {
+        Lookup {
+            snap,
+            dir,
+            cache,
+            schema: &snap.manifest.schema,
+            used: Vec::new(),
+        }
+    }
+}
+
 impl Lookup<'_> {
     /// The scalar index on `column` usable with the column's current type.
     fn index_on(&self, column: &str) -> Option<(&IndexMeta, KeyKind, DataType)> {
@@ -623,13 +635,7 @@ pub(crate) fn narrow(
     if !snap.manifest.body.indices.iter().any(is_scalar) {
         return Ok(filter);
     }
-    let mut l = Lookup {
-        snap,
-        dir,
-        cache,
-        schema: &snap.manifest.schema,
-        used: Vec::new(),
-    };
+    let mut l = Lookup::new(snap, dir, cache);
     if let Some(rows) = l.narrow(&filter.expr, 0)? {
         if !rows.covered.is_empty() {
             filter.prefilter = Some(Arc::new(Narrowed {
@@ -652,13 +658,7 @@ pub(crate) fn key_candidates(
     column: &str,
     values: &ArrayRef,
 ) -> Result<Option<Narrowed>> {
-    let mut l = Lookup {
-        snap,
-        dir,
-        cache,
-        schema: &snap.manifest.schema,
-        used: Vec::new(),
-    };
+    let mut l = Lookup::new(snap, dir, cache);
     let Some((meta, _, t)) = l.index_on(column) else {
         return Ok(None);
     };
