@@ -20,6 +20,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -38,16 +39,22 @@ def tokens(text: str) -> list[str]:
     return [t for t in text_corpus.WORD.findall(text.lower()) if len(t.encode()) <= 40]
 
 
-def quality(ranked: list[list[int]], labels: list[int]) -> dict[str, float]:
-    mrr = ndcg = hit = 0.0
+def quality(ranked: list[list[int]], labels: Sequence[int | set[int]]) -> dict[str, float]:
+    """MRR@10, nDCG@10 (binary relevance) and recall@10; a label is the one relevant document
+    or the set of them."""
+    mrr = ndcg = recall = 0.0
     for r, want in zip(ranked, labels):
-        if want in r[:K]:
-            pos = r[:K].index(want)
-            mrr += 1 / (pos + 1)
-            ndcg += 1 / math.log2(pos + 2)
-            hit += 1
+        rel = want if isinstance(want, set) else {want}
+        hits = [pos for pos, doc in enumerate(r[:K]) if doc in rel]
+        ideal = min(len(rel), K)
+        if hits:
+            mrr += 1 / (hits[0] + 1)
+        ndcg += sum(1 / math.log2(p + 2) for p in hits) / sum(
+            1 / math.log2(p + 2) for p in range(ideal)
+        )
+        recall += len(hits) / ideal
     n = len(labels)
-    return {"MRR@10": mrr / n, "nDCG@10": ndcg / n, "recall@10": hit / n}
+    return {"MRR@10": mrr / n, "nDCG@10": ndcg / n, "recall@10": recall / n}
 
 
 class Oxvec:

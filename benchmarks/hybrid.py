@@ -1,14 +1,20 @@
 """Hybrid search (vector + BM25, fused by reciprocal rank fusion): oxvec against LanceDB,
 same corpus, same queries, same vectors, one run.
 
-The corpus and labelled queries are those of ``bm25.py`` (``text_corpus.py``: passages of
-the installed packages' docstrings and comments; known-item queries of 4 words drawn from
-one passage). No pretrained embedding model can be downloaded here, so the dense leg is an
-embedding trained offline on the passages alone (an LSA stand-in for a sentence-transformer):
+The corpus is that of ``bm25.py`` (``text_corpus.py``: passages of the installed packages'
+docstrings and comments). Two labelled query sets (``--set``): ``known-item``, the queries of
+``bm25.py`` (4 words drawn from one passage, whose one relevant document is that passage; a
+lexical task), and ``summaries``, each the summary line of a docstring (3 to 9 words, never
+itself a passage) whose relevant documents are the passages of the rest of that docstring
+(a paraphrase task: the summary says what the body explains, mostly in other words).
+
+The dense leg (``--embedder``): ``minilm``, the sentence-transformer all-MiniLM-L6-v2 (384
+dimensions) run by ``minilm.py`` from the model's PyPI wheel, passages' vectors cached in
+``benchmarks/data/``; or ``lsa``, an embedding trained offline on the passages alone:
 scikit-learn ``TfidfVectorizer`` (the same words as the full-text index: lower-cased runs of
 letters and digits; sublinear tf, words in at least 2 passages) then ``TruncatedSVD`` to
 ``--dims`` (128) dimensions (randomized, seed 0), L2-normalised, float32. Queries are
-embedded by the same fitted model; the relevance labels are never seen by it.
+embedded by the same model; the relevance labels are never seen by it.
 
 Both engines get the same table (id, text, vector), the same full-text analysis as
 ``bm25.py`` (no stemming, stop words or folding; BM25 k1 = 1.2, b = 0.75), an HNSW index
@@ -22,12 +28,14 @@ Python thread, query vectors embedded beforehand; median of ``--rounds`` passes,
 interleaved), with the ratio oxvec / LanceDB.
 
     python benchmarks/hybrid.py [--docs 100000] [--queries 1000] [--lance-queries 1000]
+                                [--embedder lsa|minilm] [--set known-item|summaries]
                                 [--dims 128] [--index hnsw] [--rounds 3]
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import statistics
 import sys
@@ -86,6 +94,35 @@ class Embedder:
 
     def __call__(self, texts: list[str]) -> np.ndarray:
         return self._unit(self.svd.transform(self.tfidf.transform(texts)))
+
+    def describe(self) -> str:
+        return f"LSA {self.svd.n_components} dims over {self.vocab:,} words"
+
+
+class MiniLMEmbedder:
+    """all-MiniLM-L6-v2 (384-d, unit length) through ``minilm.py``; the passages' vectors are
+    cached in ``benchmarks/data/`` (embedding them takes about 0.1 s each on 2 cores)."""
+
+    def __init__(self, docs: list[str]) -> None:
+        from minilm import DATA, MiniLM
+
+        self.model = MiniLM()
+        digest = hashlib.sha256("\n".join(docs).encode()).hexdigest()[:16]
+        cache = DATA / f"minilm-passages-{len(docs)}-{digest}.npy"
+        t = time.perf_counter()
+        if cache.exists():
+            self.docs = np.load(cache)
+        else:
+            print(f"embedding {len(docs):,} passages with MiniLM...", file=sys.stderr)
+            self.docs = self.model.encode(docs, progress=True)
+            np.save(cache, self.docs)
+        self.fit_seconds = time.perf_counter() - t
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        return self.model.encode(texts)
+
+    def describe(self) -> str:
+        return "all-MiniLM-L6-v2 384 dims"
 
 
 def exact_top(docs: np.ndarray, queries: np.ndarray) -> list[set[int]]:
@@ -192,22 +229,34 @@ def main() -> None:
         "--lance-queries", type=int, default=None, help="LanceDB on the first N (default: all)"
     )
     ap.add_argument("--dims", type=int, default=128)
+    ap.add_argument("--embedder", choices=("lsa", "minilm"), default="lsa")
+    ap.add_argument(
+        "--set",
+        choices=("known-item", "summaries"),
+        default="known-item",
+        help="4 words drawn from a passage, or a docstring's summary line for its body",
+    )
     ap.add_argument("--index", choices=("hnsw", "none"), default="hnsw")
     ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
 
     docs = text_corpus.documents(args.docs)
-    qs = text_corpus.queries(docs, args.queries)
+    make: Callable[..., list[Any]] = (
+        text_corpus.queries if args.set == "known-item" else text_corpus.summary_queries
+    )
+    qs = make(docs, args.queries)
     labels = [d for _, d in qs]
     texts = [q for q, _ in qs]
-    emb = Embedder(docs, args.dims)
+    emb: Embedder | MiniLMEmbedder = (
+        Embedder(docs, args.dims) if args.embedder == "lsa" else MiniLMEmbedder(docs)
+    )
     qvecs = emb(texts)
-    # Calibration for oxvec's HNSW: other queries drawn the same way (another seed), unlabelled.
+    # Calibration for oxvec's HNSW: known-item queries drawn with another seed, unlabelled.
     calibration = emb([q for q, _ in text_corpus.queries(docs, 300, seed=8)])
     truth = exact_top(emb.docs, qvecs)
     print(
-        f"{len(docs):,} passages, {len(qs)} queries; LSA {args.dims} dims over a "
-        f"{emb.vocab:,}-word vocabulary, fitted in {emb.fit_seconds:.1f} s",
+        f"{len(docs):,} passages, {len(qs)} {args.set} queries; {emb.describe()}, "
+        f"ready in {emb.fit_seconds:.1f} s",
         file=sys.stderr,
     )
 
@@ -236,8 +285,8 @@ def main() -> None:
         else "none (exact / flat)"
     )
     print(
-        f"{len(docs):,} passages, {len(qs)} queries (LanceDB: {n_lance}); LSA {args.dims} "
-        f"dims, fitted in {emb.fit_seconds:.1f} s; vector index: {index}; "
+        f"{len(docs):,} passages, {len(qs)} {args.set} queries (LanceDB: {n_lance}); "
+        f"{emb.describe()}; vector index: {index}; "
         f"index builds: oxvec {builds['oxvec']:.1f} s, LanceDB {builds['LanceDB']:.1f} s "
         "(full-text + vector)"
     )

@@ -66,24 +66,31 @@ def documents(n: int) -> list[str]:
     return out
 
 
-def _collect(n: int) -> list[str]:
+def _files() -> Iterator[Path]:
     roots = [Path(sysconfig.get_paths()["stdlib"]), Path(sysconfig.get_paths()["purelib"])]
+    for root in roots:
+        yield from sorted(root.rglob("*.py"))
+
+
+def _passages(text: str) -> Iterator[str]:
+    words = text.split()
+    for i in range(0, len(words), 60):
+        chunk = words[i : i + 60]
+        if len(chunk) >= 10:
+            yield " ".join(chunk)
+
+
+def _collect(n: int) -> list[str]:
     seen: set[str] = set()
     out: list[str] = []
-    for root in roots:
-        for path in sorted(root.rglob("*.py")):
-            for text in _texts(path):
-                words = text.split()
-                for i in range(0, len(words), 60):
-                    chunk = words[i : i + 60]
-                    if len(chunk) < 10:
-                        continue
-                    p = " ".join(chunk)
-                    if p not in seen:
-                        seen.add(p)
-                        out.append(p)
-                        if len(out) >= n:
-                            return out
+    for path in _files():
+        for text in _texts(path):
+            for p in _passages(text):
+                if p not in seen:
+                    seen.add(p)
+                    out.append(p)
+                    if len(out) >= n:
+                        return out
     print(f"only {len(out):,} passages available (asked {n:,})", file=sys.stderr)
     return out
 
@@ -99,3 +106,43 @@ def queries(docs: list[str], m: int, seed: int = 7) -> list[tuple[str, int]]:
         picked = rng.sample(words, 4)
         out.append((" ".join(picked), d))
     return out
+
+
+def summary_queries(docs: list[str], m: int, seed: int = 7) -> list[tuple[str, set[int]]]:
+    """Queries in natural language, answered by other text: the one-line summary that opens a
+    docstring (3 to 9 words, so never a passage itself), whose relevant documents are the
+    passages of the rest of that docstring. Summaries that open more than one docstring
+    (``Return self==value.``) are left out as ambiguous; a seeded sample of ``m`` is kept."""
+    index = {p: i for i, p in enumerate(docs)}
+    found: dict[str, set[int]] = {}
+    repeated: set[str] = set()
+    for path in _files():
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, OSError, SyntaxError, ValueError, RecursionError):
+            continue
+        for node in ast.walk(tree):
+            if not isinstance(
+                node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+            ):
+                continue
+            doc = ast.get_docstring(node)
+            if not doc:
+                continue
+            head, *body = doc.split("\n\n")
+            summary = " ".join(head.split())
+            rel = {index[p] for para in body for p in _passages(para) if p in index}
+            if not rel or not 3 <= len(summary.split()) <= 9:
+                continue
+            if summary in found:
+                repeated.add(summary)
+            found[summary] = rel
+        if docs[-1] in _file_passages(path):  # the corpus ends in this file
+            break
+    pool = sorted((q, r) for q, r in found.items() if q not in repeated)
+    random.Random(seed).shuffle(pool)
+    return [(q, r) for q, r in pool[:m]]
+
+
+def _file_passages(path: Path) -> set[str]:
+    return {p for text in _texts(path) for p in _passages(text)}
