@@ -11,7 +11,6 @@
 //! Scores are Lucene's BM25: `idf = ln(1 + (N - df + 0.5) / (df + 0.5))` times
 //! `tf / (tf + k1 * (1 - b + b * len / avg_len))`, per query term, summed in query order.
 
-use super::analyzer::Token;
 use crate::file::{FileWriter, IndexFile};
 use crate::filter::NodeFilter;
 use oxvec_core::{Error, Result};
@@ -70,219 +69,23 @@ pub enum Operator {
 /// ([`Postings::accumulate`]) rather than by WAND.
 const WAND_MAX_TERMS: usize = 16;
 
-/// Collects analysed documents; [`Self::finish`] lays them out.
-#[derive(Debug, Default)]
-pub struct PostingsBuilder {
-    terms: HashMap<String, TermPosts>,
-    doc_len: Vec<u32>,
-    with_positions: bool,
-}
-
-/// One term's postings while building: (node, frequency) and, with positions, each
-/// posting's positions one after another.
-#[derive(Debug, Default)]
-struct TermPosts {
-    posts: Vec<(u32, u32)>,
-    positions: Vec<u32>,
-}
-
-impl PostingsBuilder {
-    /// A builder; `with_positions` keeps every token's position (phrase queries need them).
-    pub fn new(with_positions: bool) -> Self {
-        PostingsBuilder {
-            with_positions,
-            ..Self::default()
-        }
-    }
-
-    /// A builder holding every document of `p` (nodes `0..p.len()`), to which new ones
-    /// are added after: how an index takes new rows without analysing the old ones again.
-    pub fn from_postings(p: &Postings<'_>) -> PostingsBuilder {
-        let with_positions = p.has_positions();
-        let mut terms = HashMap::with_capacity(p.num_terms());
-        for t in 0..p.num_terms() {
-            let tp = p.term_postings(t);
-            terms.insert(
-                p.term_str(t).to_string(),
-                TermPosts {
-                    posts: tp
-                        .docs
-                        .iter()
-                        .copied()
-                        .zip(tp.tfs.iter().copied())
-                        .collect(),
-                    positions: tp.positions.map(<[u32]>::to_vec).unwrap_or_default(),
-                },
-            );
-        }
-        PostingsBuilder {
-            terms,
-            doc_len: p.doc_lens().to_vec(),
-            with_positions,
-        }
-    }
-
-    /// A builder holding only the documents of `p` that `keep` marks, renumbered
-    /// `0..` in their order: how deleted rows leave an index (their terms, frequencies
-    /// and lengths no longer count). A term no kept document has is dropped.
-    pub fn kept_from(p: &Postings<'_>, keep: &[bool]) -> Result<PostingsBuilder> {
-        if keep.len() != p.len() {
-            return Err(Error::invalid(
-                "full-text compaction: one flag per document expected",
-            ));
-        }
-        let mut new_node = Vec::with_capacity(keep.len());
-        let mut doc_len = Vec::new();
-        for (d, &k) in keep.iter().enumerate() {
-            new_node.push(if k { doc_len.len() as u32 } else { u32::MAX });
-            if k {
-                doc_len.push(p.doc_lens()[d]);
-            }
-        }
-        let with_positions = p.has_positions();
-        let mut terms = HashMap::with_capacity(p.num_terms());
-        for t in 0..p.num_terms() {
-            let tp = p.term_postings(t);
-            let mut kept = TermPosts::default();
-            let mut at = 0usize;
-            for (&d, &tf) in tp.docs.iter().zip(tp.tfs) {
-                let next = at + tf as usize;
-                let n = new_node[d as usize];
-                if n != u32::MAX {
-                    kept.posts.push((n, tf));
-                    if let Some(pos) = tp.positions {
-                        kept.positions.extend_from_slice(&pos[at..next]);
-                    }
-                }
-                at = next;
-            }
-            if !kept.posts.is_empty() {
-                terms.insert(p.term_str(t).to_string(), kept);
-            }
-        }
-        Ok(PostingsBuilder {
-            terms,
-            doc_len,
-            with_positions,
-        })
-    }
-
-    /// Adds the next document (node `self.len()`), given its tokens.
-    pub fn add(&mut self, tokens: &[Token]) -> Result<u32> {
-        let node = u32::try_from(self.doc_len.len())
-            .ok()
-            .filter(|&n| n < u32::MAX)
-            .ok_or_else(|| Error::invalid("a full-text index holds at most 2^32 - 2 rows"))?;
-        // Group the document's tokens by term with a sort (a few dozen tokens: cheaper than
-        // a map), positions ascending within a term.
-        let mut sorted: Vec<(&str, u32)> = tokens
-            .iter()
-            .map(|t| (t.term.as_str(), t.position))
-            .collect();
-        sorted.sort_unstable();
-        let mut i = 0;
-        while i < sorted.len() {
-            let term = sorted[i].0;
-            let mut j = i;
-            while j < sorted.len() && sorted[j].0 == term {
-                j += 1;
-            }
-            // Allocate the term's key only the first time it is seen.
-            let e = match self.terms.get_mut(term) {
-                Some(e) => e,
-                None => self.terms.entry(term.to_string()).or_default(),
-            };
-            e.posts.push((node, (j - i) as u32));
-            if self.with_positions {
-                e.positions.extend(sorted[i..j].iter().map(|p| p.1));
-            }
-            i = j;
-        }
-        self.doc_len
-            .push(u32::try_from(tokens.len()).unwrap_or(u32::MAX));
-        Ok(node)
-    }
-
-    /// Documents added so far.
-    pub fn len(&self) -> usize {
-        self.doc_len.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.doc_len.is_empty()
-    }
-
-    /// The sections, terms sorted by their bytes.
-    pub fn finish(self) -> Result<OwnedPostings> {
-        let mut terms: Vec<(String, TermPosts)> = self.terms.into_iter().collect();
-        terms.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let mut o = OwnedPostings {
-            doc_len: self.doc_len,
-            ..OwnedPostings::default()
-        };
-        let too_big =
-            || Error::invalid("a full-text index is limited to 2^32 postings and positions");
-        o.term_offsets.push(0);
-        o.term_blocks.push(0);
-        o.block_start.push(0);
-        if self.with_positions {
-            o.pos_start.push(0);
-        }
-        for (term, tp) in terms {
-            o.term_bytes.extend_from_slice(term.as_bytes());
-            o.term_offsets
-                .push(u32::try_from(o.term_bytes.len()).map_err(|_| too_big())?);
-            o.term_df.push(tp.posts.len() as u32);
-            let mut at = 0usize;
-            // Nodes were added in increasing order, so each list is already sorted.
-            for chunk in tp.posts.chunks(BLOCK) {
-                for &(d, tf) in chunk {
-                    o.post_docs.push(d);
-                    o.post_tf.push(tf);
-                    if self.with_positions {
-                        let next = at + tf as usize;
-                        o.positions.extend_from_slice(&tp.positions[at..next]);
-                        at = next;
-                        o.pos_start
-                            .push(u32::try_from(o.positions.len()).map_err(|_| too_big())?);
-                    }
-                }
-                o.block_last.push(chunk[chunk.len() - 1].0);
-                o.block_max_tf
-                    .push(chunk.iter().map(|p| p.1).max().unwrap_or(0));
-                o.block_min_len.push(
-                    chunk
-                        .iter()
-                        .map(|p| o.doc_len[p.0 as usize])
-                        .min()
-                        .unwrap_or(0),
-                );
-                o.block_start
-                    .push(u32::try_from(o.post_docs.len()).map_err(|_| too_big())?);
-            }
-            o.term_blocks.push(o.block_last.len() as u32);
-        }
-        Ok(o)
-    }
-}
-
 /// The sections of an inverted index, owned (a fresh build).
 #[derive(Debug, Default, Clone)]
 pub struct OwnedPostings {
-    term_bytes: Vec<u8>,
-    term_offsets: Vec<u32>,
-    term_df: Vec<u32>,
-    term_blocks: Vec<u32>,
-    block_last: Vec<u32>,
-    block_start: Vec<u32>,
-    block_max_tf: Vec<u32>,
-    block_min_len: Vec<u32>,
-    post_docs: Vec<u32>,
-    post_tf: Vec<u32>,
-    doc_len: Vec<u32>,
+    pub(super) term_bytes: Vec<u8>,
+    pub(super) term_offsets: Vec<u32>,
+    pub(super) term_df: Vec<u32>,
+    pub(super) term_blocks: Vec<u32>,
+    pub(super) block_last: Vec<u32>,
+    pub(super) block_start: Vec<u32>,
+    pub(super) block_max_tf: Vec<u32>,
+    pub(super) block_min_len: Vec<u32>,
+    pub(super) post_docs: Vec<u32>,
+    pub(super) post_tf: Vec<u32>,
+    pub(super) doc_len: Vec<u32>,
     /// With positions: where each posting's positions start (one more than postings).
-    pos_start: Vec<u32>,
-    positions: Vec<u32>,
+    pub(super) pos_start: Vec<u32>,
+    pub(super) positions: Vec<u32>,
 }
 
 impl OwnedPostings {
@@ -1342,7 +1145,9 @@ fn distinct(terms: &[(&str, f32)]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::text::analyzer::Token;
     use crate::text::analyzer::{Analyzer, AnalyzerOptions};
+    use crate::text::postings_builder::PostingsBuilder;
     use oxvec_linalg::rng::SplitMix64;
 
     /// A Zipf-like corpus: a few very common terms, a long tail, varied lengths.

@@ -7,7 +7,8 @@
 //! score every document that matches a clause, then keep the best.
 
 use super::analyzer::{Analyzer, AnalyzerOptions, Token};
-use super::bm25::{Bm25Params, Hit, Operator, Postings, PostingsBuilder};
+use super::bm25::{Bm25Params, Hit, Operator, Postings};
+use super::postings_builder::{AnalysedDocs, PostingsBuilder};
 use crate::file::{FileWriter, IndexFile};
 use crate::filter::NodeFilter;
 use oxvec_core::{CancelToken, Error, Result};
@@ -98,13 +99,16 @@ pub fn build(
     w.finish(CONTAINER, meta)
 }
 
-/// Rows analysed per parallel batch: enough to spread over the cores, few enough that the
-/// batch's tokens stay small.
+/// Rows analysed per round: enough to keep every core busy, few enough that a round's
+/// analysed documents stay small.
 const ANALYSE_BATCH: usize = 8192;
+/// Rows one thread analyses into one [`AnalysedDocs`]: the sequential step looks up each
+/// distinct term once per such batch, so larger batches leave it less to do.
+const THREAD_BATCH: usize = 2048;
 
-/// Adds column `col` of every row of `rows` to `b`, in row order. Batches of rows are
-/// analysed on every core while the batch before is added to the (single-threaded)
-/// postings builder, so the two overlap instead of taking turns.
+/// Adds column `col` of every row of `rows` to `b`, in row order. Each round's rows are
+/// analysed on every core while the round before is added to the (sequential) postings
+/// builder, so the two overlap instead of taking turns.
 fn add_analysed(
     b: &mut PostingsBuilder,
     a: &Analyzer,
@@ -113,35 +117,35 @@ fn add_analysed(
     cancel: &CancelToken,
 ) -> Result<()> {
     use rayon::prelude::*;
-    let analyse = |start: usize| -> Vec<Vec<Token>> {
+    let with_positions = b.with_positions();
+    let analyse = |start: usize| -> Vec<AnalysedDocs> {
         let end = (start + ANALYSE_BATCH).min(rows.len());
         (start..end)
+            .step_by(THREAD_BATCH)
+            .collect::<Vec<_>>()
             .into_par_iter()
-            .map(|r| {
+            .map(|first| {
+                let mut docs = AnalysedDocs::new(with_positions);
                 let mut tokens = Vec::new();
-                if let Some(text) = rows.value(r, col) {
-                    a.analyze(text, 0, &mut tokens);
+                for r in first..(first + THREAD_BATCH).min(end) {
+                    if let Some(text) = rows.value(r, col) {
+                        a.analyze(text, 0, &mut tokens);
+                    }
+                    docs.push(&mut tokens);
                 }
-                tokens
+                docs
             })
             .collect()
     };
-    let mut pending: Vec<Vec<Token>> = Vec::new();
+    let mut pending: Vec<AnalysedDocs> = Vec::new();
     let mut start = 0;
     while start < rows.len() || !pending.is_empty() {
         cancel.check()?;
         let next = start;
-        let batch = std::mem::take(&mut pending);
+        let round = std::mem::take(&mut pending);
         let (analysed, added) = rayon::join(
             || (next < rows.len()).then(|| analyse(next)),
-            // Freeing the batch's tokens is part of the overlapped work, not after it.
-            || {
-                let added = batch
-                    .iter()
-                    .try_for_each(|tokens| b.add(tokens).map(|_| ()));
-                drop(batch);
-                added
-            },
+            || round.into_iter().try_for_each(|docs| b.add_batch(docs)),
         );
         added?;
         pending = analysed.unwrap_or_default();
