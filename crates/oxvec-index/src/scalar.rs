@@ -158,6 +158,8 @@ pub struct ScalarIndex {
 
 /// Keys per fence block.
 const FENCE: usize = 64;
+/// Keys searched in lockstep by a lookup of many keys.
+const GROUP: usize = 16;
 
 impl ScalarIndex {
     /// Opens a scalar index file, checking its size and header checksum against the
@@ -275,6 +277,46 @@ impl ScalarIndex {
         lo
     }
 
+    /// The key index of each of `want` (sorted, distinct, `w`-byte keys as integers) that
+    /// the index holds, ascending. Each key's block comes from the fences (in cache); the
+    /// searches within blocks then run a group of keys in lockstep, so the group's cache
+    /// misses overlap instead of following one another.
+    fn find_fixed(&self, kb: &[u8], w: usize, want: &[u128], found: &mut Vec<usize>) {
+        let at_key = |i: usize| as_int(&kb[i * w..i * w + w]);
+        let n = kb.len() / w;
+        let mut block = 0;
+        let mut base = [0usize; GROUP];
+        let mut len = [0usize; GROUP];
+        for g in want.chunks(GROUP) {
+            for (j, &k) in g.iter().enumerate() {
+                // The block whose first key is the last one <= k (0: below every key).
+                block = gallop(block, self.fences.len(), |b| self.fences[b] <= k);
+                if block == 0 {
+                    len[j] = 0;
+                    continue;
+                }
+                base[j] = (block - 1) * FENCE;
+                len[j] = (block * FENCE).min(n) - base[j];
+                block -= 1;
+            }
+            // Branch-free halving: after it, `base` is the last key <= k in the block.
+            for _ in 0..FENCE.ilog2() {
+                for (j, &k) in g.iter().enumerate() {
+                    let half = len[j] / 2;
+                    if half > 0 && at_key(base[j] + half) <= k {
+                        base[j] += half;
+                    }
+                    len[j] -= half;
+                }
+            }
+            for (j, &k) in g.iter().enumerate() {
+                if len[j] > 0 && at_key(base[j]) == k {
+                    found.push(base[j]);
+                }
+            }
+        }
+    }
+
     /// Row ids whose key satisfies `pred` (grouped by key, sorted within each).
     pub fn lookup(&self, pred: &KeyPredicate) -> Result<Vec<u64>> {
         let (kb, ko) = self.keys()?;
@@ -288,7 +330,6 @@ impl ScalarIndex {
                 let w = self.width.unwrap_or(16);
                 // Fixed-width keys as integers (big-endian bytes order as the integers
                 // do): sorting and comparing without a byte-slice compare per step.
-                let at_key = |i: usize| as_int(&kb[i * w..i * w + w]);
                 let mut want: Vec<u128> = keys
                     .iter()
                     .filter(|k| k.len() == w)
@@ -296,20 +337,22 @@ impl ScalarIndex {
                     .collect();
                 want.sort_unstable();
                 want.dedup();
-                let n = ko.len() - 1;
-                let mut block = 0;
-                for k in want {
-                    // The block whose first key is the last one <= k, then within it.
-                    block = gallop(block, self.fences.len(), |b| self.fences[b] <= k);
-                    if block == 0 {
-                        continue; // below the smallest key
+                let mut found = Vec::with_capacity(want.len());
+                self.find_fixed(kb, w, &want, &mut found);
+                if rows.len() == ko.len() - 1 {
+                    // One row per key (offsets strictly increase): no offsets to read.
+                    out.extend(found.iter().map(|&at| rows[at]));
+                    return Ok(out);
+                }
+                // Each key's rows, reads of the group issued before any is used.
+                for g in found.chunks(GROUP) {
+                    let spans: Vec<(usize, usize)> = g
+                        .iter()
+                        .map(|&at| (ps[at] as usize, ps[at + 1] as usize))
+                        .collect();
+                    for (a, b) in spans {
+                        out.extend_from_slice(&rows[a..b]);
                     }
-                    let (lo, hi) = ((block - 1) * FENCE, (block * FENCE).min(n));
-                    let at = gallop(lo, hi, |i| at_key(i) < k);
-                    if at < hi && at_key(at) == k {
-                        out.extend_from_slice(run(at, at + 1));
-                    }
-                    block -= 1;
                 }
             }
             KeyPredicate::AnyOf(keys) => {
@@ -399,6 +442,44 @@ mod tests {
 
     fn key(v: i64) -> Vec<u8> {
         ((v as u64) ^ (1 << 63)).to_be_bytes().to_vec()
+    }
+
+    #[test]
+    fn many_key_lookups_match_a_scan_with_unique_and_repeated_keys() {
+        use oxvec_linalg::rng::SplitMix64;
+        let dir = tempfile::tempdir().unwrap();
+        let mut rng = SplitMix64::new(11);
+        for (case, repeats) in [("unique", 1u64), ("repeated", 3)] {
+            // 5,000 distinct values spread over negatives and positives, each on `repeats`
+            // rows; looked up with 1,500 keys: present, absent between, below, above, twice.
+            let vals: Vec<i64> = (0..5000i64).map(|i| i * 37 - 90_000).collect();
+            let pairs = (0..vals.len() as u64 * repeats)
+                .map(|r| (Some(key(vals[(r / repeats) as usize])), r * 2))
+                .collect();
+            let (bytes, crc) = build("BTREE", "x", "Int64", pairs, &CancelToken::new()).unwrap();
+            let path = dir.path().join(format!("{case}.idx"));
+            std::fs::write(&path, &bytes).unwrap();
+            let ix = ScalarIndex::open(&path, bytes.len() as u64, crc).unwrap();
+            let want: Vec<i64> = (0..1500)
+                .map(|_| match rng.below(5) {
+                    0 | 1 => vals[rng.below(vals.len())],
+                    2 => vals[rng.below(vals.len())] + 1,
+                    3 => -200_000 - rng.below(10) as i64,
+                    _ => 200_000 + rng.below(10) as i64,
+                })
+                .collect();
+            let mut got = ix
+                .lookup(&KeyPredicate::AnyOf(want.iter().map(|&v| key(v)).collect()))
+                .unwrap();
+            got.sort_unstable();
+            let mut expected: Vec<u64> = (0..vals.len() as u64 * repeats)
+                .filter(|r| want.contains(&vals[(r / repeats) as usize]))
+                .map(|r| r * 2)
+                .collect();
+            expected.sort_unstable();
+            assert!(expected.len() > 500, "{case}: too few hits to test");
+            assert_eq!(got, expected, "{case}");
+        }
     }
 
     #[test]
