@@ -52,7 +52,9 @@ pub enum KeyPredicate {
 /// A key of at most 16 bytes as the integer its big-endian bytes spell.
 #[inline]
 fn as_int(k: &[u8]) -> u128 {
-    k.iter().fold(0u128, |acc, &b| (acc << 8) | b as u128)
+    let mut b = [0u8; 16];
+    b[16 - k.len()..].copy_from_slice(k);
+    u128::from_be_bytes(b)
 }
 
 /// The first index in `from..n` for which `less` is false, given that it holds for
@@ -150,14 +152,18 @@ pub struct ScalarIndex {
     /// Every key's length, when they are all as long and at most 16 bytes (integer,
     /// float, date and timestamp keys): such keys compare as integers.
     width: Option<usize>,
-    /// With fixed-width keys, every `FENCE`-th key as an integer: a copy small enough to
+    /// With fixed-width keys, every `fence`-th key as an integer: a copy small enough to
     /// stay in cache, so a lookup misses cache only in the one block it then searches
     /// (a binary search over the whole mapped file misses on nearly every step).
     fences: Vec<u128>,
+    /// Keys per fence block (a power of two).
+    fence: usize,
 }
 
-/// Keys per fence block.
-const FENCE: usize = 64;
+/// Keys per fence block at least: a block of 16-byte keys is then 4 cache lines.
+const FENCE_MIN: usize = 16;
+/// Memory the fences of one index may take before blocks grow (a 1M-key index takes 1 MB).
+const FENCE_BYTES: usize = 4 << 20;
 /// Keys searched in lockstep by a lookup of many keys.
 const GROUP: usize = 16;
 
@@ -189,19 +195,32 @@ impl ScalarIndex {
             header,
             width: None,
             fences: Vec::new(),
+            fence: FENCE_MIN,
         };
         ix.check().map_err(|m| bad(m.to_string()))?;
-        let (kb, ko) = ix.keys()?;
+        let (_, ko) = ix.keys()?;
         let w = ko.get(1).copied().unwrap_or(0) as usize;
         if (1..=16).contains(&w) && ko.iter().enumerate().all(|(i, &o)| o == (i * w) as u64) {
-            let fences = (0..ko.len() - 1)
-                .step_by(FENCE)
-                .map(|i| as_int(&kb[i * w..i * w + w]))
-                .collect();
-            ix.fences = fences;
+            let n = ko.len() - 1;
+            let fence = FENCE_MIN.max((n * size_of::<u128>() / FENCE_BYTES).next_power_of_two());
             ix.width = Some(w);
+            ix.set_fences(fence)?;
         }
         Ok(ix)
+    }
+
+    /// Copies every `fence`-th fixed-width key into [`Self::fences`].
+    fn set_fences(&mut self, fence: usize) -> Result<()> {
+        let Some(w) = self.width else {
+            return Ok(());
+        };
+        let kb: &[u8] = self.file.get("key_bytes")?;
+        self.fences = (0..kb.len() / w)
+            .step_by(fence)
+            .map(|i| as_int(&kb[i * w..i * w + w]))
+            .collect();
+        self.fence = fence;
+        Ok(())
     }
 
     fn check(&self) -> std::result::Result<(), &'static str> {
@@ -295,12 +314,12 @@ impl ScalarIndex {
                     len[j] = 0;
                     continue;
                 }
-                base[j] = (block - 1) * FENCE;
-                len[j] = (block * FENCE).min(n) - base[j];
+                base[j] = (block - 1) * self.fence;
+                len[j] = (block * self.fence).min(n) - base[j];
                 block -= 1;
             }
             // Branch-free halving: after it, `base` is the last key <= k in the block.
-            for _ in 0..FENCE.ilog2() {
+            for _ in 0..self.fence.ilog2() {
                 for (j, &k) in g.iter().enumerate() {
                     let half = len[j] / 2;
                     if half > 0 && at_key(base[j] + half) <= k {
@@ -459,7 +478,7 @@ mod tests {
             let (bytes, crc) = build("BTREE", "x", "Int64", pairs, &CancelToken::new()).unwrap();
             let path = dir.path().join(format!("{case}.idx"));
             std::fs::write(&path, &bytes).unwrap();
-            let ix = ScalarIndex::open(&path, bytes.len() as u64, crc).unwrap();
+            let mut ix = ScalarIndex::open(&path, bytes.len() as u64, crc).unwrap();
             let want: Vec<i64> = (0..1500)
                 .map(|_| match rng.below(5) {
                     0 | 1 => vals[rng.below(vals.len())],
@@ -468,17 +487,21 @@ mod tests {
                     _ => 200_000 + rng.below(10) as i64,
                 })
                 .collect();
-            let mut got = ix
-                .lookup(&KeyPredicate::AnyOf(want.iter().map(|&v| key(v)).collect()))
-                .unwrap();
-            got.sort_unstable();
             let mut expected: Vec<u64> = (0..vals.len() as u64 * repeats)
                 .filter(|r| want.contains(&vals[(r / repeats) as usize]))
                 .map(|r| r * 2)
                 .collect();
             expected.sort_unstable();
             assert!(expected.len() > 500, "{case}: too few hits to test");
-            assert_eq!(got, expected, "{case}");
+            // The fence spacing of a small index, and those of indexes of billions of keys.
+            for fence in [16, 64, 1024] {
+                ix.set_fences(fence).unwrap();
+                let mut got = ix
+                    .lookup(&KeyPredicate::AnyOf(want.iter().map(|&v| key(v)).collect()))
+                    .unwrap();
+                got.sort_unstable();
+                assert_eq!(got, expected, "{case}, fence {fence}");
+            }
         }
     }
 
