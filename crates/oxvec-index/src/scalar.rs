@@ -296,18 +296,18 @@ impl ScalarIndex {
         lo
     }
 
-    /// The key index of each of `want` (sorted, distinct, `w`-byte keys as integers) that
-    /// the index holds, ascending. Each key's block comes from the fences (in cache); the
-    /// searches within blocks then run a group of keys in lockstep, so the group's cache
-    /// misses overlap instead of following one another.
-    fn find_fixed(&self, kb: &[u8], w: usize, want: &[u128], found: &mut Vec<usize>) {
+    /// `(tag, key index)` of each of `want` (`(key, tag)` pairs sorted by key, `w`-byte
+    /// keys as integers) that the index holds, ascending. Each key's block comes from the
+    /// fences (in cache); the searches within blocks then run a group of keys in lockstep,
+    /// so the group's cache misses overlap instead of following one another.
+    fn find_fixed(&self, kb: &[u8], w: usize, want: &[(u128, u32)], found: &mut Vec<(u32, usize)>) {
         let at_key = |i: usize| as_int(&kb[i * w..i * w + w]);
         let n = kb.len() / w;
         let mut block = 0;
         let mut base = [0usize; GROUP];
         let mut len = [0usize; GROUP];
         for g in want.chunks(GROUP) {
-            for (j, &k) in g.iter().enumerate() {
+            for (j, &(k, _)) in g.iter().enumerate() {
                 // The block whose first key is the last one <= k (0: below every key).
                 block = gallop(block, self.fences.len(), |b| self.fences[b] <= k);
                 if block == 0 {
@@ -320,7 +320,7 @@ impl ScalarIndex {
             }
             // Branch-free halving: after it, `base` is the last key <= k in the block.
             for _ in 0..self.fence.ilog2() {
-                for (j, &k) in g.iter().enumerate() {
+                for (j, &(k, _)) in g.iter().enumerate() {
                     let half = len[j] / 2;
                     if half > 0 && at_key(base[j] + half) <= k {
                         base[j] += half;
@@ -328,12 +328,65 @@ impl ScalarIndex {
                     len[j] -= half;
                 }
             }
-            for (j, &k) in g.iter().enumerate() {
+            for (j, &(k, tag)) in g.iter().enumerate() {
                 if len[j] > 0 && at_key(base[j]) == k {
-                    found.push(base[j]);
+                    found.push((tag, base[j]));
                 }
             }
         }
+    }
+
+    /// `(position in keys, key index)` of each of `keys` the index holds, ascending by key.
+    fn find<K: AsRef<[u8]>>(&self, kb: &[u8], ko: &[u64], keys: &[K]) -> Vec<(u32, usize)> {
+        let mut found = Vec::with_capacity(keys.len());
+        let tagged = keys.iter().enumerate().map(|(i, k)| (k.as_ref(), i as u32));
+        if let Some(w) = self.width {
+            // Fixed-width keys as integers (big-endian bytes order as the integers do):
+            // sorting and comparing without a byte-slice compare per step.
+            let mut want: Vec<(u128, u32)> = tagged
+                .filter(|(k, _)| k.len() == w)
+                .map(|(k, i)| (as_int(k), i))
+                .collect();
+            want.sort_unstable();
+            self.find_fixed(kb, w, &want, &mut found);
+            return found;
+        }
+        let mut want: Vec<(&[u8], u32)> = tagged.collect();
+        want.sort_unstable();
+        // Keys ascending: each search gallops on from where the last one ended, touching
+        // nearby keys rather than a fresh path from the middle (with thousands of keys,
+        // cache misses are the cost).
+        let (mut at, n) = (0, ko.len() - 1);
+        for (k, i) in want {
+            at = gallop(at, n, |j| Self::key(kb, ko, j) < k);
+            if at < n && Self::key(kb, ko, at) == k {
+                found.push((i, at));
+            }
+        }
+        found
+    }
+
+    /// `(position in keys, row id)` of every row holding one of `keys`, grouped by key in
+    /// ascending key order (row ids ascending within a key): which rows each key matches,
+    /// for joins such as `merge_insert`'s.
+    pub fn lookup_each<K: AsRef<[u8]>>(&self, keys: &[K]) -> Result<Vec<(u32, u64)>> {
+        let (kb, ko) = self.keys()?;
+        let ps: &[u64] = self.file.get("post_start")?;
+        let rows: &[u64] = self.file.get("rows")?;
+        let found = self.find(kb, ko, keys);
+        if rows.len() == ko.len() - 1 {
+            // One row per key (offsets strictly increase): no offsets to read.
+            return Ok(found.iter().map(|&(i, at)| (i, rows[at])).collect());
+        }
+        let mut out = Vec::with_capacity(found.len());
+        for (i, at) in found {
+            out.extend(
+                rows[ps[at] as usize..ps[at + 1] as usize]
+                    .iter()
+                    .map(|&r| (i, r)),
+            );
+        }
+        Ok(out)
     }
 
     /// Row ids whose key satisfies `pred` (grouped by key, sorted within each).
@@ -345,47 +398,23 @@ impl ScalarIndex {
         let mut out = Vec::new();
         match pred {
             KeyPredicate::IsNull => out.extend_from_slice(self.file.get::<u64>("null_rows")?),
-            KeyPredicate::AnyOf(keys) if self.width.is_some() => {
-                let w = self.width.unwrap_or(16);
-                // Fixed-width keys as integers (big-endian bytes order as the integers
-                // do): sorting and comparing without a byte-slice compare per step.
-                let mut want: Vec<u128> = keys
-                    .iter()
-                    .filter(|k| k.len() == w)
-                    .map(|k| as_int(k))
-                    .collect();
-                want.sort_unstable();
-                want.dedup();
-                let mut found = Vec::with_capacity(want.len());
-                self.find_fixed(kb, w, &want, &mut found);
+            KeyPredicate::AnyOf(keys) => {
+                let mut found = self.find(kb, ko, keys);
+                // A key asked for twice gives its rows once.
+                found.dedup_by_key(|f| f.1);
                 if rows.len() == ko.len() - 1 {
                     // One row per key (offsets strictly increase): no offsets to read.
-                    out.extend(found.iter().map(|&at| rows[at]));
+                    out.extend(found.iter().map(|&(_, at)| rows[at]));
                     return Ok(out);
                 }
                 // Each key's rows, reads of the group issued before any is used.
                 for g in found.chunks(GROUP) {
                     let spans: Vec<(usize, usize)> = g
                         .iter()
-                        .map(|&at| (ps[at] as usize, ps[at + 1] as usize))
+                        .map(|&(_, at)| (ps[at] as usize, ps[at + 1] as usize))
                         .collect();
                     for (a, b) in spans {
                         out.extend_from_slice(&rows[a..b]);
-                    }
-                }
-            }
-            KeyPredicate::AnyOf(keys) => {
-                let mut keys: Vec<&Vec<u8>> = keys.iter().collect();
-                keys.sort();
-                keys.dedup();
-                // Keys ascending: each search gallops on from where the last one ended,
-                // touching nearby keys rather than a fresh path from the middle (with
-                // thousands of keys, cache misses are the cost).
-                let (mut at, n) = (0, ko.len() - 1);
-                for k in keys {
-                    at = gallop(at, n, |i| Self::key(kb, ko, i) < k.as_slice());
-                    if at < n && Self::key(kb, ko, at) == k.as_slice() {
-                        out.extend_from_slice(run(at, at + 1));
                     }
                 }
             }
@@ -501,8 +530,62 @@ mod tests {
                     .unwrap();
                 got.sort_unstable();
                 assert_eq!(got, expected, "{case}, fence {fence}");
+                // Each key's own rows, by its position in the keys asked for.
+                let keys: Vec<[u8; 8]> = want.iter().map(|&v| key(v).try_into().unwrap()).collect();
+                let mut each = ix.lookup_each(&keys).unwrap();
+                each.sort_unstable();
+                assert_eq!(
+                    each,
+                    expected_each(&want, &vals, repeats),
+                    "{case}, fence {fence}"
+                );
             }
+            // Keys of another width are in no fixed-width index.
+            assert!(ix.lookup_each(&[vec![0u8; 4]]).unwrap().is_empty());
         }
+    }
+
+    /// `(position in want, row)` for rows `r * 2` holding `vals[r / repeats]`, sorted.
+    fn expected_each(want: &[i64], vals: &[i64], repeats: u64) -> Vec<(u32, u64)> {
+        let mut out: Vec<(u32, u64)> = want
+            .iter()
+            .enumerate()
+            .flat_map(|(i, w)| {
+                (0..vals.len() as u64 * repeats)
+                    .filter(move |r| vals[(r / repeats) as usize] == *w)
+                    .map(move |r| (i as u32, r * 2))
+            })
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
+    #[test]
+    fn each_text_key_finds_its_own_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let words = ["apple", "b", "banana", "cherry", "", "zz"];
+        // Row r holds words[r % 6]; the empty string is a key like any other.
+        let pairs = (0..60u64)
+            .map(|r| (Some(words[(r % 6) as usize].as_bytes().to_vec()), r))
+            .collect();
+        let (bytes, crc) = build("BTREE", "s", "Utf8", pairs, &CancelToken::new()).unwrap();
+        let path = dir.path().join("t.idx");
+        std::fs::write(&path, &bytes).unwrap();
+        let ix = ScalarIndex::open(&path, bytes.len() as u64, crc).unwrap();
+        let want = ["cherry", "nope", "", "apple", "cherry", "a"];
+        let mut got = ix.lookup_each(&want).unwrap();
+        got.sort_unstable();
+        let mut expected: Vec<(u32, u64)> = want
+            .iter()
+            .enumerate()
+            .flat_map(|(i, w)| {
+                (0..60u64)
+                    .filter(move |r| words[(r % 6) as usize] == *w)
+                    .map(move |r| (i as u32, r))
+            })
+            .collect();
+        expected.sort_unstable();
+        assert_eq!(got, expected);
     }
 
     #[test]

@@ -60,7 +60,11 @@ pub fn key_kind(t: &DataType) -> Option<KeyKind> {
 }
 
 fn int_key(v: i128) -> Vec<u8> {
-    ((v as u128) ^ (1u128 << 127)).to_be_bytes().to_vec()
+    int_key_bytes(v).to_vec()
+}
+
+fn int_key_bytes(v: i128) -> [u8; 16] {
+    ((v as u128) ^ (1u128 << 127)).to_be_bytes()
 }
 
 fn float_key(v: f64) -> Vec<u8> {
@@ -117,6 +121,31 @@ pub fn array_key(col: &ArrayRef, i: usize) -> Option<Vec<u8>> {
         ),
         _ => return None,
     })
+}
+
+/// Row `i` of an integer-keyed column (integers, dates, timestamps) as a key without a heap
+/// allocation (lookups of many keys make many); `None` for a null or another type.
+fn int_array_key(col: &ArrayRef, i: usize) -> Option<[u8; 16]> {
+    if col.is_null(i) {
+        return None;
+    }
+    let v: i128 = match col.data_type() {
+        DataType::Int8 => col.as_primitive::<Int8Type>().value(i).into(),
+        DataType::Int16 => col.as_primitive::<Int16Type>().value(i).into(),
+        DataType::Int32 => col.as_primitive::<Int32Type>().value(i).into(),
+        DataType::Int64 => col.as_primitive::<Int64Type>().value(i).into(),
+        DataType::UInt8 => col.as_primitive::<UInt8Type>().value(i).into(),
+        DataType::UInt16 => col.as_primitive::<UInt16Type>().value(i).into(),
+        DataType::UInt32 => col.as_primitive::<UInt32Type>().value(i).into(),
+        DataType::UInt64 => col.as_primitive::<UInt64Type>().value(i).into(),
+        DataType::Date32 => col.as_primitive::<Date32Type>().value(i).into(),
+        DataType::Timestamp(TimeUnit::Microsecond, None) => col
+            .as_primitive::<TimestampMicrosecondType>()
+            .value(i)
+            .into(),
+        _ => return None,
+    };
+    Some(int_key_bytes(v))
 }
 
 /// A filter literal as a key of a column of type `t` (kind `kind`), when it is exactly
@@ -647,33 +676,70 @@ pub(crate) fn narrow(
     Ok(filter)
 }
 
-/// The rows whose `column` may equal one of `values` (non-null values of the column's own
-/// type), from a scalar index on it: a superset of the equal rows in the fragments the
-/// index covers (others give `None` as candidates). `None` when no usable index exists.
-/// How `merge_insert` finds the rows its source keys match without reading every key.
-pub(crate) fn key_candidates(
+/// What a scalar index says about a list of keys: `(position in the list, row id)` for
+/// every row holding each key, in the fragments `covered`.
+pub(crate) struct IndexedKeys {
+    pub pairs: Vec<(u32, u64)>,
+    pub covered: HashSet<u32>,
+    /// False for float keys: the index holds `-0` as `0` and every NaN as one, so a pair
+    /// may join values a bitwise key comparison keeps apart (the caller checks them).
+    pub exact: bool,
+}
+
+/// The rows of the scalar index on `column` holding each non-null value of `values` (of
+/// the column's own type): how `merge_insert` joins its source to the table without
+/// reading every key. `None` when no usable index exists (or it is unreadable).
+pub(crate) fn indexed_keys(
     snap: &Snapshot,
     dir: &TableDir,
     cache: &FragmentCache,
     column: &str,
     values: &ArrayRef,
-) -> Result<Option<Narrowed>> {
-    let mut l = Lookup::new(snap, dir, cache);
-    let Some((meta, _, t)) = l.index_on(column) else {
+) -> Result<Option<IndexedKeys>> {
+    let l = Lookup::new(snap, dir, cache);
+    let Some((meta, kind, t)) = l.index_on(column) else {
         return Ok(None);
     };
     if values.data_type() != &t {
         return Ok(None);
     }
-    let meta = meta.clone();
-    let keys: Vec<Vec<u8>> = (0..values.len())
-        .filter_map(|i| array_key(values, i))
-        .collect();
-    Ok(l.rows(&meta, &KeyPredicate::AnyOf(keys), false)?
-        .map(|rows| Narrowed {
-            rows,
-            indexes: l.used,
-        }))
+    let ix = match snap.scalar_index(dir, cache, meta) {
+        Ok(ix) => ix,
+        Err(e) if crate::query::plan::index_unreadable(&e, None) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    // The positions of the non-null values, and the values as keys.
+    let mut at: Vec<u32> = Vec::with_capacity(values.len());
+    let found = if matches!(
+        kind,
+        KeyKind::Int | KeyKind::Date | KeyKind::TimestampMicros
+    ) {
+        let mut keys = Vec::with_capacity(values.len());
+        for i in 0..values.len() {
+            if let Some(k) = int_array_key(values, i) {
+                keys.push(k);
+                at.push(i as u32);
+            }
+        }
+        ix.lookup_each(&keys)?
+    } else {
+        let mut keys = Vec::with_capacity(values.len());
+        for i in 0..values.len() {
+            if let Some(k) = array_key(values, i) {
+                keys.push(k);
+                at.push(i as u32);
+            }
+        }
+        ix.lookup_each(&keys)?
+    };
+    Ok(Some(IndexedKeys {
+        pairs: found
+            .into_iter()
+            .map(|(k, r)| (at[k as usize], r))
+            .collect(),
+        covered: meta.fragment_ids.iter().copied().collect(),
+        exact: kind != KeyKind::Float,
+    }))
 }
 
 /// `(key, row id)` of every live row of column `col` in `frags`; for a list column, one

@@ -3,6 +3,7 @@
 mod indexes;
 mod maintenance;
 mod merge;
+mod merge_keys;
 mod scalar_index;
 mod text_index;
 pub use indexes::{calibration_warning, IndexRequest, OptimizeStats, Progress};

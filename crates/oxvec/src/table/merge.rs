@@ -1,18 +1,21 @@
 //! Upsert: `merge_insert(on)` matches source rows to table rows by key and, in one version,
 //! updates matched rows, inserts unmatched source rows, and deletes table rows the source
 //! does not have. Memory holds the source and its keys; the table is streamed one fragment
-//! batch at a time.
+//! batch at a time, except the fragments a scalar index on the key covers: the index says
+//! which of their rows each source key matches.
 
+use super::merge_keys::KeyMatches;
 use super::Table;
 use crate::ingest::conform;
 use crate::scan::live_mask;
+use crate::snapshot::LoadedFragment;
 use crate::write::{with_deletions, write_fragments, Staged};
 use arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch, UInt32Array};
 use arrow::compute::{concat_batches, take_record_batch};
 use arrow::datatypes::{Field, Schema, SchemaRef};
 use arrow::row::{RowConverter, Rows, SortField};
 use oxvec_core::{CancelToken, Error, Result};
-use oxvec_query::{filter_mask, Filter, Prefilter, ScalarValue};
+use oxvec_query::{filter_mask, Filter, ScalarValue};
 use oxvec_storage::transaction::Merge;
 use oxvec_storage::Transaction;
 use roaring::RoaringBitmap;
@@ -147,18 +150,23 @@ impl Table {
         }
 
         // With one key column that a scalar index holds, and no rows to find that the
-        // source lacks, only the rows the index gives for the source's keys are read.
-        let narrowed = match (&keys[..], &merge.when_not_matched_by_source_delete) {
-            ([k], None) => crate::scalar::key_candidates(
+        // source lacks, the index says which rows each source key matches.
+        let matches = match (&keys[..], &merge.when_not_matched_by_source_delete) {
+            ([k], None) => crate::scalar::indexed_keys(
                 &snap,
                 &self.dir,
                 &self.cache,
                 schema.field(*k).name(),
                 src.column(*k),
-            )?,
+            )?
+            .map(KeyMatches::new),
             _ => None,
         };
-        // Walk the table: matched rows (and the source row each matches), unmatched rows.
+        // An unconditional upsert writes every source row (updated or inserted) whatever
+        // the matches: written while the table is walked.
+        let upsert = matches!(merge.when_matched_update_all, Some(None))
+            && merge.when_not_matched_insert_all
+            && src.num_rows() > 0;
         let frags = self.fragments_for_write(&snap)?;
         let mut src_matched = vec![false; src.num_rows()];
         let mut stats = MergeStats::default();
@@ -166,120 +174,125 @@ impl Table {
         let mut before = Vec::new();
         let mut after = Vec::new();
         let mut updated_src: Vec<u32> = Vec::new();
-        let result = (|| -> Result<()> {
-            for frag in frags {
-                cancel.check()?;
-                let mut gone = RoaringBitmap::new();
-                for (b, batch) in frag.batches.iter().enumerate() {
-                    let candidates = narrowed
-                        .as_ref()
-                        .and_then(|n| n.candidates(frag.meta.id, frag.starts[b], batch.num_rows()));
-                    // Deletions looked up per row when only a few rows are read.
-                    let live = match candidates {
-                        Some(_) => None,
-                        None => Some(live_mask(frag, b, batch.num_rows())),
-                    };
-                    let is_live = |r: usize| match &live {
-                        Some(m) => m.value(r),
-                        None => !frag.is_deleted(frag.starts[b] + r as u32),
-                    };
-                    // Rows looked at, and their keys (only the candidates' when narrowed).
-                    let (look, rows) = match candidates {
-                        Some(c) => {
-                            let idx = UInt32Array::from(c.clone());
-                            let cols = keys
-                                .iter()
-                                .map(|&k| arrow::compute::take(batch.column(k), &idx, None))
-                                .collect::<std::result::Result<Vec<_>, _>>()
-                                .map_err(arrow_err)?;
-                            (c, conv.convert_columns(&cols).map_err(arrow_err)?)
-                        }
-                        None => (
-                            (0..batch.num_rows() as u32).collect(),
-                            key_rows(&conv, batch, &keys)?,
-                        ),
-                    };
-                    let mut pairs: Vec<(u32, u32)> = Vec::new();
-                    let mut unmatched: Vec<u32> = Vec::new();
-                    for (j, &r) in look.iter().enumerate() {
-                        let r = r as usize;
-                        if !is_live(r) {
-                            continue;
-                        }
-                        let hit = if has_null_key(batch, &keys, r) {
-                            None
-                        } else {
-                            by_key.get(rows.row(j).as_ref()).copied()
-                        };
-                        match hit {
-                            Some(s) => {
-                                src_matched[s as usize] = true;
-                                pairs.push((r as u32, s));
+        let delete_unmatched = merge.when_not_matched_by_source_delete.is_some();
+        let (walked, written) = std::thread::scope(|sc| {
+            let writer = upsert.then(|| {
+                sc.spawn(|| {
+                    write_fragments(
+                        &self.dir,
+                        &schema,
+                        &mut std::iter::once(Ok(src.clone())),
+                        cancel,
+                    )
+                })
+            });
+            let walked = (|| -> Result<()> {
+                for frag in frags {
+                    cancel.check()?;
+                    let mut gone = RoaringBitmap::new();
+                    for (b, batch) in frag.batches.iter().enumerate() {
+                        let start = frag.starts[b];
+                        let found = matches
+                            .as_ref()
+                            .and_then(|m| m.in_rows(frag.meta.id, start, batch.num_rows()));
+                        // Matched (row, source row) pairs, and unmatched live rows.
+                        let (pairs, unmatched) = match (found, &matches) {
+                            (Some(found), Some(m)) => {
+                                let check = (!m.exact).then_some((&conv, &keys[..], &src_keys));
+                                (indexed_pairs(frag, b, found, check)?, Vec::new())
                             }
-                            None => unmatched.push(r as u32),
-                        }
-                    }
-                    let start = frag.starts[b];
-                    if merge.when_matched_update_all.is_some() && !pairs.is_empty() {
-                        let accept = match &matched_cond {
-                            Some(f) => Some(pair_mask(f, batch, &src, &pairs)?),
-                            None => None,
+                            _ => scan_pairs(frag, b, &conv, &keys, &by_key, delete_unmatched)?,
                         };
-                        for (i, &(r, s)) in pairs.iter().enumerate() {
-                            if accept.as_ref().is_none_or(|m| m.value(i)) {
-                                gone.insert(start + r);
-                                updated_src.push(s);
+                        for &(_, s) in &pairs {
+                            src_matched[s as usize] = true;
+                        }
+                        if merge.when_matched_update_all.is_some() && !pairs.is_empty() {
+                            let accept = match &matched_cond {
+                                Some(f) => Some(pair_mask(f, batch, &src, &pairs)?),
+                                None => None,
+                            };
+                            for (i, &(r, s)) in pairs.iter().enumerate() {
+                                if accept.as_ref().is_none_or(|m| m.value(i)) {
+                                    gone.insert(start + r);
+                                    updated_src.push(s);
+                                }
+                            }
+                        }
+                        if delete_unmatched && !unmatched.is_empty() {
+                            let idx = UInt32Array::from_iter_values(unmatched.iter().copied());
+                            let accept = match &delete_cond {
+                                Some(f) => {
+                                    let rows = take_record_batch(batch, &idx).map_err(arrow_err)?;
+                                    Some(filter_mask(&f.expr, &rows)?)
+                                }
+                                None => None,
+                            };
+                            for (i, &r) in unmatched.iter().enumerate() {
+                                if accept.as_ref().is_none_or(|m| m.value(i)) {
+                                    gone.insert(start + r);
+                                    stats.deleted += 1;
+                                }
                             }
                         }
                     }
-                    if merge.when_not_matched_by_source_delete.is_some() && !unmatched.is_empty() {
-                        let idx = UInt32Array::from_iter_values(unmatched.iter().copied());
-                        let accept = match &delete_cond {
-                            Some(f) => {
-                                let rows = take_record_batch(batch, &idx).map_err(arrow_err)?;
-                                Some(filter_mask(&f.expr, &rows)?)
-                            }
-                            None => None,
-                        };
-                        for (i, &r) in unmatched.iter().enumerate() {
-                            if accept.as_ref().is_none_or(|m| m.value(i)) {
-                                gone.insert(start + r);
-                                stats.deleted += 1;
-                            }
-                        }
+                    if !gone.is_empty() {
+                        before.push(frag.meta.clone());
+                        after.push(with_deletions(&self.dir, frag, &gone, &mut staged)?);
                     }
                 }
-                if !gone.is_empty() {
-                    before.push(frag.meta.clone());
-                    after.push(with_deletions(&self.dir, frag, &gone, &mut staged)?);
+                Ok(())
+            })();
+            let written = writer.map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+            (walked, written)
+        });
+        let written = match (walked, written.transpose()) {
+            (Ok(()), Ok(w)) => w,
+            (walked, w) => {
+                if let Ok(Some(w)) = &w {
+                    w.discard();
                 }
+                staged.discard();
+                return Err(walked.err().or(w.err()).expect("one of them failed"));
             }
-            Ok(())
-        })();
-        if let Err(e) = result {
-            staged.discard();
-            return Err(e);
-        }
+        };
         stats.updated = updated_src.len() as u64;
-        let mut new_rows = updated_src;
         if merge.when_not_matched_insert_all {
-            let inserted: Vec<u32> = (0..src.num_rows() as u32)
-                .filter(|&i| !src_matched[i as usize])
-                .collect();
-            stats.inserted = inserted.len() as u64;
-            new_rows.extend(inserted);
+            stats.inserted = src_matched.iter().filter(|&&m| !m).count() as u64;
         }
-        if before.is_empty() && new_rows.is_empty() {
+        // The rows to write: with the upsert's every source row written already, only the
+        // extra copies of a source row that replaced several table rows (a table key held
+        // twice keeps both rows, each updated).
+        let new_rows: Vec<u32> = match &written {
+            Some(_) => {
+                let mut seen = vec![false; src.num_rows()];
+                updated_src
+                    .iter()
+                    .copied()
+                    .filter(|&s| std::mem::replace(&mut seen[s as usize], true))
+                    .collect()
+            }
+            None => {
+                let mut rows = updated_src;
+                if merge.when_not_matched_insert_all {
+                    rows.extend((0..src.num_rows() as u32).filter(|&i| !src_matched[i as usize]));
+                }
+                rows
+            }
+        };
+        let mut added = written.unwrap_or_default();
+        if before.is_empty() && added.fragments.is_empty() && new_rows.is_empty() {
             stats.version = snap.manifest.version;
             return Ok(stats);
         }
-        let added = if new_rows.is_empty() {
-            Staged::default()
-        } else {
+        if !new_rows.is_empty() {
             let rows = take_record_batch(&src, &UInt32Array::from(new_rows)).map_err(arrow_err)?;
             match write_fragments(&self.dir, &schema, &mut std::iter::once(Ok(rows)), cancel) {
-                Ok(a) => a,
+                Ok(a) => {
+                    added.fragments.extend(a.fragments);
+                    added.paths.extend(a.paths);
+                }
                 Err(e) => {
+                    added.discard();
                     staged.discard();
                     return Err(e);
                 }
@@ -302,6 +315,73 @@ impl Table {
         stats.version = self.commit_and_pin(&txn, &staged, cancel)?;
         Ok(stats)
     }
+}
+
+/// A table row (offset in its batch) and the source row whose key it has.
+type Pair = (u32, u32);
+
+/// `(row, source row)` for each live row of batch `b` whose key a source row has, and the
+/// live rows no source row has (when `want_unmatched`).
+fn scan_pairs(
+    frag: &LoadedFragment,
+    b: usize,
+    conv: &RowConverter,
+    keys: &[usize],
+    by_key: &HashMap<&[u8], u32, ahash::RandomState>,
+    want_unmatched: bool,
+) -> Result<(Vec<Pair>, Vec<u32>)> {
+    let batch = &frag.batches[b];
+    let live = live_mask(frag, b, batch.num_rows());
+    let rows = key_rows(conv, batch, keys)?;
+    let (mut pairs, mut unmatched) = (Vec::new(), Vec::new());
+    for r in 0..batch.num_rows() {
+        if !live.value(r) {
+            continue;
+        }
+        let hit = if has_null_key(batch, keys, r) {
+            None
+        } else {
+            by_key.get(rows.row(r).as_ref()).copied()
+        };
+        match hit {
+            Some(s) => pairs.push((r as u32, s)),
+            None if want_unmatched => unmatched.push(r as u32),
+            None => {}
+        }
+    }
+    Ok((pairs, unmatched))
+}
+
+/// The index's matches `found` (fragment offsets, source rows) among batch `b`'s rows, as
+/// `(row, source row)`, without deleted rows, and, with `check` (an index that may join
+/// keys a bitwise comparison keeps apart), only those whose key encodings are equal.
+fn indexed_pairs(
+    frag: &LoadedFragment,
+    b: usize,
+    found: &[(u32, u32)],
+    check: Option<(&RowConverter, &[usize], &Rows)>,
+) -> Result<Vec<(u32, u32)>> {
+    let start = frag.starts[b];
+    let mut pairs: Vec<(u32, u32)> = found
+        .iter()
+        .filter(|&&(off, _)| !frag.is_deleted(off))
+        .map(|&(off, s)| (off - start, s))
+        .collect();
+    if let (Some((conv, keys, src_keys)), false) = (check, pairs.is_empty()) {
+        let idx = UInt32Array::from_iter_values(pairs.iter().map(|p| p.0));
+        let cols = keys
+            .iter()
+            .map(|&k| arrow::compute::take(frag.batches[b].column(k), &idx, None))
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(arrow_err)?;
+        let rows = conv.convert_columns(&cols).map_err(arrow_err)?;
+        let mut j = 0;
+        pairs.retain(|&(_, s)| {
+            j += 1;
+            rows.row(j - 1) == src_keys.row(s as usize)
+        });
+    }
+    Ok(pairs)
 }
 
 /// A matched update replaces whole rows: a source without some of the table's columns would
