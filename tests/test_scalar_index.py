@@ -243,3 +243,55 @@ def test_label_list_index_answers_array_has_like_the_scan(db: oxvec.Database) ->
         idx.count_rows("array_has_any(id, [1])")
     with pytest.raises(oxvec.FilterError, match="constants"):
         idx.count_rows("array_has_any(tags, [id])")
+
+
+def test_indexed_merges_equal_scanned_merges_in_every_mode(db: oxvec.Database) -> None:
+    # Each mode of merge_insert, keyed by an indexed column and by the same column without
+    # an index: the same counts and the same rows. Float keys hold -0.0 beside 0.0 and NaN
+    # (distinct keys to the merge, one key to the index); string keys repeat in the table
+    # (a matched key replaces every row holding it).
+    modes = {
+        "upsert": lambda m: m.when_matched_update_all().when_not_matched_insert_all(),
+        "update": lambda m: m.when_matched_update_all(),
+        "insert": lambda m: m.when_not_matched_insert_all(),
+        "conditional": lambda m: m.when_matched_update_all(
+            where="source.i32 > target.i32"
+        ).when_not_matched_insert_all(),
+    }
+    for key in ["id", "s", "f"]:
+        for n, (mode, how) in enumerate(modes.items()):
+            base = table(400, seed=n)
+            base = base.set_column(
+                3, "f", pa.array([0.0, -0.0, np.nan] + [float(i) for i in range(397)])
+            )
+            plain = db.create_table(f"p_{key}_{mode}", base)
+            idx = db.create_table(f"i_{key}_{mode}", base)
+            idx.create_scalar_index(key)
+            for t in (plain, idx):
+                t.delete("id % 5 = 0")  # deleted rows never match
+                t.add(table(30, start=5000, seed=n))  # a tail the index lacks
+            src = table(60, start=380, seed=n + 7)
+            src = src.set_column(
+                3, "f", pa.array([-0.0, 0.0, np.nan] + [float(i) for i in range(3, 117, 2)])
+            )
+            if key == "s":  # keys unique in the source, some held by many table rows
+                src = src.set_column(5, "s", pa.array([f"k{i}" for i in range(60)]))
+            before = plain.count_rows()
+            got = [how(t.merge_insert(key)).execute(src) for t in (plain, idx)]
+            assert got[0][:3] == got[1][:3], (key, mode)
+            # Updates replace rows one for one (a key held by ten rows keeps ten).
+            assert plain.count_rows() == before + got[0].num_inserted_rows, (key, mode)
+            if key == "s" and mode != "insert":
+                assert got[0].num_updated_rows > 60, mode
+            assert content(idx) == content(plain), (key, mode)
+            # A key twice in the source is refused alike (same rows named), writing nothing.
+            twice = src.take([0, 1, 2, 3, 4, 2, 1])
+            errors = []
+            for t in (plain, idx):
+                v = t.version
+                with pytest.raises(oxvec.InvalidInputError, match="same key") as e:
+                    how(t.merge_insert(key)).execute(twice)
+                assert t.version == v
+                errors.append(str(e.value))
+            assert errors[0] == errors[1]
+            assert "rows 2 and 5" in errors[0]

@@ -52,9 +52,75 @@ pub enum KeyPredicate {
 /// A key of at most 16 bytes as the integer its big-endian bytes spell.
 #[inline]
 fn as_int(k: &[u8]) -> u128 {
-    let mut b = [0u8; 16];
-    b[16 - k.len()..].copy_from_slice(k);
-    u128::from_be_bytes(b)
+    // The common widths (integer and float keys) as loads, not a copy of unknown length
+    // (a call to `memcpy` per key compared).
+    match k.len() {
+        16 => u128::from_be_bytes(k.try_into().expect("16 bytes")),
+        8 => u64::from_be_bytes(k.try_into().expect("8 bytes")) as u128,
+        _ => {
+            let mut b = [0u8; 16];
+            b[16 - k.len()..].copy_from_slice(k);
+            u128::from_be_bytes(b)
+        }
+    }
+}
+
+/// Sorts `(key, tag)` pairs: a byte-wise radix sort over the bytes in which the keys
+/// differ (keys from a range of a few million differ in three of sixteen) when there are
+/// many pairs and at most half the bytes differ, else a comparison sort. Both order equal
+/// keys by tag.
+fn sort_keys(v: &mut Vec<(u128, u32)>) {
+    let Some(&(first, _)) = v.first() else {
+        return;
+    };
+    let differ = v.iter().fold(0u128, |d, p| d | (p.0 ^ first));
+    let digits: Vec<u32> = (0..16)
+        .filter(|b| (differ >> (8 * b)) & 0xff != 0)
+        .collect();
+    if v.len() < 1024 || digits.len() > 8 {
+        v.sort_unstable();
+        return;
+    }
+    debug_assert!(
+        v.is_sorted_by_key(|p| p.1),
+        "tags ascend, so a stable sort keeps them so"
+    );
+    let mut out = vec![(0u128, 0u32); v.len()];
+    for shift in digits.into_iter().map(|b| 8 * b) {
+        let digit = |p: &(u128, u32)| ((p.0 >> shift) & 0xff) as usize;
+        let mut at = [0usize; 256];
+        for p in v.iter() {
+            at[digit(p)] += 1;
+        }
+        let mut sum = 0;
+        for a in at.iter_mut() {
+            (*a, sum) = (sum, sum + *a);
+        }
+        for p in v.iter() {
+            let d = digit(p);
+            out[at[d]] = *p;
+            at[d] += 1;
+        }
+        std::mem::swap(v, &mut out);
+    }
+}
+
+/// Asks the CPU to start loading the cache line holding `s[i]` (a hint: results do not
+/// depend on it; out of bounds, nothing happens).
+#[inline]
+fn prefetch<T>(s: &[T], i: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(x) = s.get(i) {
+        // SAFETY: a prefetch is a hint that reads nothing the program sees and cannot
+        // fault; the address is moreover that of a live element of `s`.
+        unsafe {
+            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                (x as *const T).cast::<i8>(),
+            )
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (s, i);
 }
 
 /// The first index in `from..n` for which `less` is false, given that it holds for
@@ -144,6 +210,35 @@ pub fn build(
     w.finish(CONTAINER, meta)
 }
 
+/// What [`ScalarIndex::lookup_each`] found for a list of keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Each {
+    /// `(position in the keys, row id)` for every row holding one of the keys, grouped by
+    /// key in ascending key order (row ids ascending within a key).
+    pub pairs: Vec<(u32, u64)>,
+    /// Two positions holding the same key, the second as early as any repeat's (the pair
+    /// a scan through the keys in order would meet first); `None` when keys are distinct.
+    /// Keys of another width than a fixed-width index's are in no pair (nor in the index).
+    pub repeated: Option<(u32, u32)>,
+}
+
+/// What [`ScalarIndex`]'s search for a list of keys found.
+struct Found {
+    /// `(position in the list, key index)` of each key the index holds, ascending by key.
+    keys: Vec<(u32, usize)>,
+    /// As [`Each::repeated`].
+    repeated: Option<(u32, u32)>,
+}
+
+/// [`Each::repeated`] of `(key, position)` pairs sorted by key, then position.
+fn first_repeat<K: PartialEq>(sorted: &[(K, u32)]) -> Option<(u32, u32)> {
+    sorted
+        .chunk_by(|a, b| a.0 == b.0)
+        .filter(|g| g.len() > 1)
+        .map(|g| (g[0].1, g[1].1))
+        .min_by_key(|&(_, second)| second)
+}
+
 /// An opened scalar index, every section checked.
 #[derive(Debug)]
 pub struct ScalarIndex {
@@ -166,6 +261,10 @@ const FENCE_MIN: usize = 16;
 const FENCE_BYTES: usize = 4 << 20;
 /// Keys searched in lockstep by a lookup of many keys.
 const GROUP: usize = 16;
+/// Keys a search counts through rather than halving (at most [`FENCE_MIN`]).
+const SCAN: usize = 16;
+/// How many keys ahead a lookup of many keys starts loading a key's block.
+const AHEAD: usize = 8;
 
 impl ScalarIndex {
     /// Opens a scalar index file, checking its size and header checksum against the
@@ -298,46 +397,63 @@ impl ScalarIndex {
 
     /// `(tag, key index)` of each of `want` (`(key, tag)` pairs sorted by key, `w`-byte
     /// keys as integers) that the index holds, ascending. Each key's block comes from the
-    /// fences (in cache); the searches within blocks then run a group of keys in lockstep,
-    /// so the group's cache misses overlap instead of following one another.
+    /// fences (in cache); the search in a block ends in a count over at most [`SCAN`] keys,
+    /// whose cache lines are all read at once (a binary search would wait for each in
+    /// turn), and the blocks of the keys [`AHEAD`] places on are loading meanwhile.
     fn find_fixed(&self, kb: &[u8], w: usize, want: &[(u128, u32)], found: &mut Vec<(u32, usize)>) {
         let at_key = |i: usize| as_int(&kb[i * w..i * w + w]);
         let n = kb.len() / w;
+        // Each key's block `(first key, keys)`: the last fence <= k (none: below every key).
+        let mut blocks: Vec<(usize, usize)> = Vec::with_capacity(want.len());
         let mut block = 0;
-        let mut base = [0usize; GROUP];
-        let mut len = [0usize; GROUP];
-        for g in want.chunks(GROUP) {
-            for (j, &(k, _)) in g.iter().enumerate() {
-                // The block whose first key is the last one <= k (0: below every key).
-                block = gallop(block, self.fences.len(), |b| self.fences[b] <= k);
-                if block == 0 {
-                    len[j] = 0;
-                    continue;
-                }
-                base[j] = (block - 1) * self.fence;
-                len[j] = (block * self.fence).min(n) - base[j];
-                block -= 1;
+        for &(k, _) in want {
+            block = gallop(block, self.fences.len(), |b| self.fences[b] <= k);
+            if block == 0 {
+                blocks.push((0, 0));
+                continue;
             }
-            // Branch-free halving: after it, `base` is the last key <= k in the block.
-            for _ in 0..self.fence.ilog2() {
-                for (j, &(k, _)) in g.iter().enumerate() {
-                    let half = len[j] / 2;
-                    if half > 0 && at_key(base[j] + half) <= k {
-                        base[j] += half;
-                    }
-                    len[j] -= half;
-                }
+            let base = (block - 1) * self.fence;
+            blocks.push((base, (block * self.fence).min(n) - base));
+            block -= 1;
+        }
+        // The lines a search reads first: the whole block when it is counted through, else
+        // the middle key's.
+        let load = |&(base, len): &(usize, usize)| {
+            if len <= SCAN {
+                (0..len * w)
+                    .step_by(64)
+                    .for_each(|b| prefetch(kb, base * w + b));
+            } else {
+                prefetch(kb, (base + len / 2) * w);
             }
-            for (j, &(k, tag)) in g.iter().enumerate() {
-                if len[j] > 0 && at_key(base[j]) == k {
-                    found.push((tag, base[j]));
+        };
+        blocks.iter().take(AHEAD).for_each(load);
+        for (i, (&(k, tag), &(mut base, mut len))) in want.iter().zip(&blocks).enumerate() {
+            if let Some(b) = blocks.get(i + AHEAD) {
+                load(b);
+            }
+            if len == 0 {
+                continue;
+            }
+            // Halving down to SCAN keys, `base` staying a key <= k; then the last key <= k
+            // is `base` plus the others <= k.
+            while len > SCAN {
+                let half = len / 2;
+                if at_key(base + half) <= k {
+                    base += half;
                 }
+                len -= half;
+            }
+            let at = base + (1..len).filter(|&j| at_key(base + j) <= k).count();
+            if at_key(at) == k {
+                found.push((tag, at));
             }
         }
     }
 
-    /// `(position in keys, key index)` of each of `keys` the index holds, ascending by key.
-    fn find<K: AsRef<[u8]>>(&self, kb: &[u8], ko: &[u64], keys: &[K]) -> Vec<(u32, usize)> {
+    /// `(position in keys, key index)` of each of `keys` the index holds, ascending by key;
+    /// and the first key given twice (see [`Each::repeated`]).
+    fn find<K: AsRef<[u8]>>(&self, kb: &[u8], ko: &[u64], keys: &[K]) -> Found {
         let mut found = Vec::with_capacity(keys.len());
         let tagged = keys.iter().enumerate().map(|(i, k)| (k.as_ref(), i as u32));
         if let Some(w) = self.width {
@@ -347,12 +463,16 @@ impl ScalarIndex {
                 .filter(|(k, _)| k.len() == w)
                 .map(|(k, i)| (as_int(k), i))
                 .collect();
-            want.sort_unstable();
+            sort_keys(&mut want);
             self.find_fixed(kb, w, &want, &mut found);
-            return found;
+            return Found {
+                keys: found,
+                repeated: first_repeat(&want),
+            };
         }
         let mut want: Vec<(&[u8], u32)> = tagged.collect();
         want.sort_unstable();
+        let repeated = first_repeat(&want);
         // Keys ascending: each search gallops on from where the last one ended, touching
         // nearby keys rather than a fresh path from the middle (with thousands of keys,
         // cache misses are the cost).
@@ -363,30 +483,33 @@ impl ScalarIndex {
                 found.push((i, at));
             }
         }
-        found
+        Found {
+            keys: found,
+            repeated,
+        }
     }
 
-    /// `(position in keys, row id)` of every row holding one of `keys`, grouped by key in
-    /// ascending key order (row ids ascending within a key): which rows each key matches,
-    /// for joins such as `merge_insert`'s.
-    pub fn lookup_each<K: AsRef<[u8]>>(&self, keys: &[K]) -> Result<Vec<(u32, u64)>> {
+    /// Which rows hold each of `keys`: for joins such as `merge_insert`'s.
+    pub fn lookup_each<K: AsRef<[u8]>>(&self, keys: &[K]) -> Result<Each> {
         let (kb, ko) = self.keys()?;
         let ps: &[u64] = self.file.get("post_start")?;
         let rows: &[u64] = self.file.get("rows")?;
-        let found = self.find(kb, ko, keys);
-        if rows.len() == ko.len() - 1 {
+        let Found {
+            keys: found,
+            repeated,
+        } = self.find(kb, ko, keys);
+        let pairs = if rows.len() == ko.len() - 1 {
             // One row per key (offsets strictly increase): no offsets to read.
-            return Ok(found.iter().map(|&(i, at)| (i, rows[at])).collect());
-        }
-        let mut out = Vec::with_capacity(found.len());
-        for (i, at) in found {
-            out.extend(
-                rows[ps[at] as usize..ps[at + 1] as usize]
-                    .iter()
-                    .map(|&r| (i, r)),
-            );
-        }
-        Ok(out)
+            found.iter().map(|&(i, at)| (i, rows[at])).collect()
+        } else {
+            let mut out = Vec::with_capacity(found.len());
+            for (i, at) in found {
+                let run = &rows[ps[at] as usize..ps[at + 1] as usize];
+                out.extend(run.iter().map(|&r| (i, r)));
+            }
+            out
+        };
+        Ok(Each { pairs, repeated })
     }
 
     /// Row ids whose key satisfies `pred` (grouped by key, sorted within each).
@@ -399,7 +522,7 @@ impl ScalarIndex {
         match pred {
             KeyPredicate::IsNull => out.extend_from_slice(self.file.get::<u64>("null_rows")?),
             KeyPredicate::AnyOf(keys) => {
-                let mut found = self.find(kb, ko, keys);
+                let mut found = self.find(kb, ko, keys).keys;
                 // A key asked for twice gives its rows once.
                 found.dedup_by_key(|f| f.1);
                 if rows.len() == ko.len() - 1 {
@@ -532,17 +655,32 @@ mod tests {
                 assert_eq!(got, expected, "{case}, fence {fence}");
                 // Each key's own rows, by its position in the keys asked for.
                 let keys: Vec<[u8; 8]> = want.iter().map(|&v| key(v).try_into().unwrap()).collect();
-                let mut each = ix.lookup_each(&keys).unwrap();
-                each.sort_unstable();
+                let each = ix.lookup_each(&keys).unwrap();
+                let mut pairs = each.pairs;
+                pairs.sort_unstable();
                 assert_eq!(
-                    each,
+                    pairs,
                     expected_each(&want, &vals, repeats),
+                    "{case}, fence {fence}"
+                );
+                assert_eq!(
+                    each.repeated,
+                    first_repeat_by_scan(&want),
                     "{case}, fence {fence}"
                 );
             }
             // Keys of another width are in no fixed-width index.
-            assert!(ix.lookup_each(&[vec![0u8; 4]]).unwrap().is_empty());
+            assert!(ix.lookup_each(&[vec![0u8; 4]]).unwrap().pairs.is_empty());
         }
+    }
+
+    /// The first position repeating an earlier one's key, with that earlier position.
+    fn first_repeat_by_scan<T: PartialEq>(want: &[T]) -> Option<(u32, u32)> {
+        (0..want.len()).find_map(|i| {
+            (0..i)
+                .find(|&j| want[j] == want[i])
+                .map(|j| (j as u32, i as u32))
+        })
     }
 
     /// `(position in want, row)` for rows `r * 2` holding `vals[r / repeats]`, sorted.
@@ -561,6 +699,42 @@ mod tests {
     }
 
     #[test]
+    fn key_sorts_match_a_comparison_sort() {
+        use oxvec_linalg::rng::SplitMix64;
+        let mut rng = SplitMix64::new(5);
+        // Keys differing in 1, 3 and 8 bytes (radix), in 16 (comparison), few (comparison),
+        // with repeats; tags ascend as lookups give them.
+        for (n, span) in [
+            (5000, 200u128),
+            (3000, 1 << 22),
+            (2000, 1 << 63),
+            (2000, u128::MAX),
+            (50, 1 << 22),
+        ] {
+            let base = (1u128 << 127) - 7;
+            let mut v: Vec<(u128, u32)> = (0..n)
+                .map(|i| {
+                    (
+                        base.wrapping_add(rng.next_u64() as u128 % span.max(1)),
+                        i as u32,
+                    )
+                })
+                .collect();
+            if span == u128::MAX {
+                v.iter_mut()
+                    .for_each(|p| p.0 = ((rng.next_u64() as u128) << 64) | rng.next_u64() as u128);
+            }
+            let mut expected = v.clone();
+            expected.sort_unstable();
+            sort_keys(&mut v);
+            assert_eq!(v, expected, "{n} keys over {span}");
+        }
+        let mut empty = Vec::new();
+        sort_keys(&mut empty);
+        assert!(empty.is_empty());
+    }
+
+    #[test]
     fn each_text_key_finds_its_own_rows() {
         let dir = tempfile::tempdir().unwrap();
         let words = ["apple", "b", "banana", "cherry", "", "zz"];
@@ -572,8 +746,11 @@ mod tests {
         let path = dir.path().join("t.idx");
         std::fs::write(&path, &bytes).unwrap();
         let ix = ScalarIndex::open(&path, bytes.len() as u64, crc).unwrap();
-        let want = ["cherry", "nope", "", "apple", "cherry", "a"];
-        let mut got = ix.lookup_each(&want).unwrap();
+        let want = ["cherry", "nope", "", "apple", "cherry", "a", "nope"];
+        let each = ix.lookup_each(&want).unwrap();
+        assert_eq!(each.repeated, Some((0, 4)));
+        assert_eq!(ix.lookup_each(&want[..4]).unwrap().repeated, None);
+        let mut got = each.pairs;
         got.sort_unstable();
         let mut expected: Vec<(u32, u64)> = want
             .iter()

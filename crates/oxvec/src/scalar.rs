@@ -10,8 +10,9 @@
 use crate::snapshot::{FragmentCache, Snapshot};
 use arrow::array::{Array, ArrayRef, AsArray};
 use arrow::datatypes::{
-    DataType, Date32Type, Float16Type, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type,
-    Int8Type, TimeUnit, TimestampMicrosecondType, UInt16Type, UInt32Type, UInt64Type, UInt8Type,
+    ArrowPrimitiveType, DataType, Date32Type, Float16Type, Float32Type, Float64Type, Int16Type,
+    Int32Type, Int64Type, Int8Type, TimeUnit, TimestampMicrosecondType, UInt16Type, UInt32Type,
+    UInt64Type, UInt8Type,
 };
 use oxvec_core::{Error, Result, RowId};
 use oxvec_index::scalar::KeyPredicate;
@@ -123,29 +124,36 @@ pub fn array_key(col: &ArrayRef, i: usize) -> Option<Vec<u8>> {
     })
 }
 
-/// Row `i` of an integer-keyed column (integers, dates, timestamps) as a key without a heap
-/// allocation (lookups of many keys make many); `None` for a null or another type.
-fn int_array_key(col: &ArrayRef, i: usize) -> Option<[u8; 16]> {
-    if col.is_null(i) {
-        return None;
+/// The non-null values of an integer-keyed column (integers, dates, timestamps) as keys,
+/// without a heap allocation per key (lookups of many keys make many), with their
+/// positions; `None` for another type.
+fn int_keys(col: &ArrayRef) -> Option<(Vec<[u8; 16]>, Vec<u32>)> {
+    fn of<T: ArrowPrimitiveType>(col: &ArrayRef) -> (Vec<[u8; 16]>, Vec<u32>)
+    where
+        T::Native: Into<i128>,
+    {
+        let (mut keys, mut at) = (Vec::with_capacity(col.len()), Vec::with_capacity(col.len()));
+        for (i, v) in col.as_primitive::<T>().iter().enumerate() {
+            if let Some(v) = v {
+                keys.push(int_key_bytes(v.into()));
+                at.push(i as u32);
+            }
+        }
+        (keys, at)
     }
-    let v: i128 = match col.data_type() {
-        DataType::Int8 => col.as_primitive::<Int8Type>().value(i).into(),
-        DataType::Int16 => col.as_primitive::<Int16Type>().value(i).into(),
-        DataType::Int32 => col.as_primitive::<Int32Type>().value(i).into(),
-        DataType::Int64 => col.as_primitive::<Int64Type>().value(i).into(),
-        DataType::UInt8 => col.as_primitive::<UInt8Type>().value(i).into(),
-        DataType::UInt16 => col.as_primitive::<UInt16Type>().value(i).into(),
-        DataType::UInt32 => col.as_primitive::<UInt32Type>().value(i).into(),
-        DataType::UInt64 => col.as_primitive::<UInt64Type>().value(i).into(),
-        DataType::Date32 => col.as_primitive::<Date32Type>().value(i).into(),
-        DataType::Timestamp(TimeUnit::Microsecond, None) => col
-            .as_primitive::<TimestampMicrosecondType>()
-            .value(i)
-            .into(),
+    Some(match col.data_type() {
+        DataType::Int8 => of::<Int8Type>(col),
+        DataType::Int16 => of::<Int16Type>(col),
+        DataType::Int32 => of::<Int32Type>(col),
+        DataType::Int64 => of::<Int64Type>(col),
+        DataType::UInt8 => of::<UInt8Type>(col),
+        DataType::UInt16 => of::<UInt16Type>(col),
+        DataType::UInt32 => of::<UInt32Type>(col),
+        DataType::UInt64 => of::<UInt64Type>(col),
+        DataType::Date32 => of::<Date32Type>(col),
+        DataType::Timestamp(TimeUnit::Microsecond, None) => of::<TimestampMicrosecondType>(col),
         _ => return None,
-    };
-    Some(int_key_bytes(v))
+    })
 }
 
 /// A filter literal as a key of a column of type `t` (kind `kind`), when it is exactly
@@ -680,6 +688,8 @@ pub(crate) fn narrow(
 /// every row holding each key, in the fragments `covered`.
 pub(crate) struct IndexedKeys {
     pub pairs: Vec<(u32, u64)>,
+    /// Two positions with the same (non-null) value, if any (see `Each::repeated`).
+    pub repeated: Option<(u32, u32)>,
     pub covered: HashSet<u32>,
     /// False for float keys: the index holds `-0` as `0` and every NaN as one, so a pair
     /// may join values a bitwise key comparison keeps apart (the caller checks them).
@@ -708,35 +718,29 @@ pub(crate) fn indexed_keys(
         Err(e) if crate::query::plan::index_unreadable(&e, None) => return Ok(None),
         Err(e) => return Err(e),
     };
-    // The positions of the non-null values, and the values as keys.
-    let mut at: Vec<u32> = Vec::with_capacity(values.len());
-    let found = if matches!(
-        kind,
-        KeyKind::Int | KeyKind::Date | KeyKind::TimestampMicros
-    ) {
-        let mut keys = Vec::with_capacity(values.len());
-        for i in 0..values.len() {
-            if let Some(k) = int_array_key(values, i) {
-                keys.push(k);
-                at.push(i as u32);
+    // The values as keys, and the positions of the non-null ones.
+    let (found, at) = match int_keys(values) {
+        Some((keys, at)) => (ix.lookup_each(&keys)?, at),
+        None => {
+            let (mut keys, mut at) = (Vec::new(), Vec::new());
+            for i in 0..values.len() {
+                if let Some(k) = array_key(values, i) {
+                    keys.push(k);
+                    at.push(i as u32);
+                }
             }
+            (ix.lookup_each(&keys)?, at)
         }
-        ix.lookup_each(&keys)?
-    } else {
-        let mut keys = Vec::with_capacity(values.len());
-        for i in 0..values.len() {
-            if let Some(k) = array_key(values, i) {
-                keys.push(k);
-                at.push(i as u32);
-            }
-        }
-        ix.lookup_each(&keys)?
     };
     Ok(Some(IndexedKeys {
         pairs: found
+            .pairs
             .into_iter()
             .map(|(k, r)| (at[k as usize], r))
             .collect(),
+        repeated: found
+            .repeated
+            .map(|(a, b)| (at[a as usize], at[b as usize])),
         covered: meta.fragment_ids.iter().copied().collect(),
         exact: kind != KeyKind::Float,
     }))

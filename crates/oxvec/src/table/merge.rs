@@ -19,6 +19,7 @@ use oxvec_query::{filter_mask, Filter, ScalarValue};
 use oxvec_storage::transaction::Merge;
 use oxvec_storage::Transaction;
 use roaring::RoaringBitmap;
+use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -134,40 +135,22 @@ impl Table {
                 .collect(),
         )
         .map_err(arrow_err)?;
-        let src_keys = key_rows(&conv, &src, &keys)?;
-        let mut by_key: HashMap<&[u8], u32, ahash::RandomState> =
-            HashMap::with_capacity_and_hasher(src.num_rows(), ahash::RandomState::new());
-        for i in 0..src.num_rows() {
-            if has_null_key(&src, &keys, i) {
-                continue;
+        // The source's keys, encoded and by key: made when a fragment's keys are read (the
+        // fragments a scalar index covers are not).
+        let src_keys: OnceCell<Rows> = OnceCell::new();
+        let by_key: OnceCell<KeyMap> = OnceCell::new();
+        let source_map = || -> Result<&KeyMap> {
+            if by_key.get().is_none() {
+                let rows = encoded(&src_keys, &conv, &src, &keys)?;
+                let _ = by_key.set(key_map(rows, &src, &keys, &merge.on)?);
             }
-            if let Some(first) = by_key.insert(src_keys.row(i).data(), i as u32) {
-                return Err(Error::invalid(format!(
-                    "merge_insert source rows {first} and {i} have the same key {:?}; each key may appear once",
-                    merge.on
-                )));
-            }
-        }
-
-        // With one key column that a scalar index holds, and no rows to find that the
-        // source lacks, the index says which rows each source key matches.
-        let matches = match (&keys[..], &merge.when_not_matched_by_source_delete) {
-            ([k], None) => crate::scalar::indexed_keys(
-                &snap,
-                &self.dir,
-                &self.cache,
-                schema.field(*k).name(),
-                src.column(*k),
-            )?
-            .map(KeyMatches::new),
-            _ => None,
+            Ok(by_key.get().expect("just set"))
         };
         // An unconditional upsert writes every source row (updated or inserted) whatever
         // the matches: written while the table is walked.
         let upsert = matches!(merge.when_matched_update_all, Some(None))
             && merge.when_not_matched_insert_all
             && src.num_rows() > 0;
-        let frags = self.fragments_for_write(&snap)?;
         let mut src_matched = vec![false; src.num_rows()];
         let mut stats = MergeStats::default();
         let mut staged = Staged::default();
@@ -187,9 +170,34 @@ impl Table {
                 })
             });
             let walked = (|| -> Result<()> {
+                // With one key column that a scalar index holds, and no rows to find that the
+                // source lacks, the index says which rows each source key matches.
+                let matches = match (&keys[..], &merge.when_not_matched_by_source_delete) {
+                    ([k], None) => crate::scalar::indexed_keys(
+                        &snap,
+                        &self.dir,
+                        &self.cache,
+                        schema.field(*k).name(),
+                        src.column(*k),
+                    )?
+                    .map(KeyMatches::new),
+                    _ => None,
+                };
+                // Two source rows with one key make the merge ambiguous: refused before
+                // anything is read. An exact index's lookup sorted the keys and saw any
+                // repeat; else (floats: the index holds -0 as 0) the source map checks.
+                match matches.as_ref().filter(|m| m.exact).map(|m| m.repeated) {
+                    Some(Some((first, i))) => return Err(repeated_key(first, i, &merge.on)),
+                    Some(None) => {}
+                    None => {
+                        source_map()?;
+                    }
+                }
+                let frags = self.fragments_for_write(&snap)?;
                 for frag in frags {
                     cancel.check()?;
-                    let mut gone = RoaringBitmap::new();
+                    // Offsets of the fragment's rows the merge removes (ascending per batch).
+                    let mut gone: Vec<u32> = Vec::new();
                     for (b, batch) in frag.batches.iter().enumerate() {
                         let start = frag.starts[b];
                         let found = matches
@@ -198,10 +206,19 @@ impl Table {
                         // Matched (row, source row) pairs, and unmatched live rows.
                         let (pairs, unmatched) = match (found, &matches) {
                             (Some(found), Some(m)) => {
-                                let check = (!m.exact).then_some((&conv, &keys[..], &src_keys));
+                                let check = match m.exact {
+                                    true => None,
+                                    false => Some((
+                                        &conv,
+                                        &keys[..],
+                                        encoded(&src_keys, &conv, &src, &keys)?,
+                                    )),
+                                };
                                 (indexed_pairs(frag, b, found, check)?, Vec::new())
                             }
-                            _ => scan_pairs(frag, b, &conv, &keys, &by_key, delete_unmatched)?,
+                            _ => {
+                                scan_pairs(frag, b, &conv, &keys, source_map()?, delete_unmatched)?
+                            }
                         };
                         for &(_, s) in &pairs {
                             src_matched[s as usize] = true;
@@ -213,7 +230,7 @@ impl Table {
                             };
                             for (i, &(r, s)) in pairs.iter().enumerate() {
                                 if accept.as_ref().is_none_or(|m| m.value(i)) {
-                                    gone.insert(start + r);
+                                    gone.push(start + r);
                                     updated_src.push(s);
                                 }
                             }
@@ -229,13 +246,16 @@ impl Table {
                             };
                             for (i, &r) in unmatched.iter().enumerate() {
                                 if accept.as_ref().is_none_or(|m| m.value(i)) {
-                                    gone.insert(start + r);
+                                    gone.push(start + r);
                                     stats.deleted += 1;
                                 }
                             }
                         }
                     }
                     if !gone.is_empty() {
+                        gone.sort_unstable();
+                        gone.dedup();
+                        let gone = RoaringBitmap::from_sorted_iter(gone).expect("sorted");
                         before.push(frag.meta.clone());
                         after.push(with_deletions(&self.dir, frag, &gone, &mut staged)?);
                     }
@@ -320,6 +340,47 @@ impl Table {
 /// A table row (offset in its batch) and the source row whose key it has.
 type Pair = (u32, u32);
 
+/// Source rows by encoded key (rows with a null key are in no entry).
+type KeyMap<'a> = HashMap<&'a [u8], u32, ahash::RandomState>;
+
+/// The source's key columns encoded (once: later calls give the same rows).
+fn encoded<'a>(
+    cell: &'a OnceCell<Rows>,
+    conv: &RowConverter,
+    src: &RecordBatch,
+    keys: &[usize],
+) -> Result<&'a Rows> {
+    if cell.get().is_none() {
+        let _ = cell.set(key_rows(conv, src, keys)?);
+    }
+    Ok(cell.get().expect("just set"))
+}
+
+/// The source rows by key; two rows with the same key are refused.
+fn key_map<'a>(
+    rows: &'a Rows,
+    src: &RecordBatch,
+    keys: &[usize],
+    on: &[String],
+) -> Result<KeyMap<'a>> {
+    let mut by_key = HashMap::with_capacity_and_hasher(src.num_rows(), ahash::RandomState::new());
+    for i in 0..src.num_rows() {
+        if has_null_key(src, keys, i) {
+            continue;
+        }
+        if let Some(first) = by_key.insert(rows.row(i).data(), i as u32) {
+            return Err(repeated_key(first, i as u32, on));
+        }
+    }
+    Ok(by_key)
+}
+
+fn repeated_key(first: u32, i: u32, on: &[String]) -> Error {
+    Error::invalid(format!(
+        "merge_insert source rows {first} and {i} have the same key {on:?}; each key may appear once"
+    ))
+}
+
 /// `(row, source row)` for each live row of batch `b` whose key a source row has, and the
 /// live rows no source row has (when `want_unmatched`).
 fn scan_pairs(
@@ -327,7 +388,7 @@ fn scan_pairs(
     b: usize,
     conv: &RowConverter,
     keys: &[usize],
-    by_key: &HashMap<&[u8], u32, ahash::RandomState>,
+    by_key: &KeyMap,
     want_unmatched: bool,
 ) -> Result<(Vec<Pair>, Vec<u32>)> {
     let batch = &frag.batches[b];

@@ -12,6 +12,8 @@ pub(super) struct KeyMatches {
     by_fragment: HashMap<u32, Vec<(u32, u32)>>,
     /// Whether a pair's keys are equal for certain (else the caller compares them).
     pub exact: bool,
+    /// Two source rows with the same key, if any.
+    pub repeated: Option<(u32, u32)>,
 }
 
 impl KeyMatches {
@@ -37,6 +39,7 @@ impl KeyMatches {
             covered: keys.covered,
             by_fragment,
             exact: keys.exact,
+            repeated: keys.repeated,
         }
     }
 
