@@ -295,3 +295,35 @@ def test_indexed_merges_equal_scanned_merges_in_every_mode(db: oxvec.Database) -
                 errors.append(str(e.value))
             assert errors[0] == errors[1]
             assert "rows 2 and 5" in errors[0]
+
+
+def test_a_merge_through_an_index_alone_refuses_repeated_keys(db: oxvec.Database) -> None:
+    # The index covers every row (no tail), so the merge reads no fragment: repeated source
+    # keys are caught by the index lookup itself. Strings all of one length make a
+    # fixed-width index; a repeated key of another length must be caught too.
+    codes = [f"{i:04d}" for i in range(200)]
+    t = db.create_table("codes", pa.table({"code": codes, "n": pa.array(range(200), pa.int64())}))
+    t.create_scalar_index("code")
+    t.create_scalar_index("n")
+    root = Path(t._inner.path)
+
+    def files() -> list[str]:
+        return sorted(p.name for d in ("data", "deletions") for p in (root / d).glob("*"))
+
+    upsert = lambda on: t.merge_insert(on).when_matched_update_all().when_not_matched_insert_all()  # noqa: E731
+    for on, src, rows in [
+        ("code", {"code": ["0001", "12345", "0002", "12345"], "n": [1, 2, 3, 4]}, (1, 3)),
+        ("code", {"code": ["0001", "0002", "x", "0002"], "n": [1, 2, 3, 4]}, (1, 3)),
+        ("n", {"code": ["a", "b", "c", "d"], "n": [7, 900, 8, 900]}, (1, 3)),
+    ]:
+        v, before = t.version, files()
+        with pytest.raises(oxvec.InvalidInputError, match=f"rows {rows[0]} and {rows[1]}"):
+            upsert(on).execute(pa.table({"code": src["code"], "n": pa.array(src["n"], pa.int64())}))
+        assert (t.version, files()) == (v, before), (on, src)
+    # The same keys, distinct: merged, each once.
+    res = upsert("code").execute(
+        pa.table({"code": ["0001", "12345", "x"], "n": pa.array([-1, -2, -3], pa.int64())})
+    )
+    assert (res.num_updated_rows, res.num_inserted_rows) == (1, 2)
+    assert t.count_rows("code = '0001' AND n = -1") == 1
+    assert t.count_rows() == 202

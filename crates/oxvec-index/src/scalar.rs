@@ -218,7 +218,6 @@ pub struct Each {
     pub pairs: Vec<(u32, u64)>,
     /// Two positions holding the same key, the second as early as any repeat's (the pair
     /// a scan through the keys in order would meet first); `None` when keys are distinct.
-    /// Keys of another width than a fixed-width index's are in no pair (nor in the index).
     pub repeated: Option<(u32, u32)>,
 }
 
@@ -458,16 +457,27 @@ impl ScalarIndex {
         let tagged = keys.iter().enumerate().map(|(i, k)| (k.as_ref(), i as u32));
         if let Some(w) = self.width {
             // Fixed-width keys as integers (big-endian bytes order as the integers do):
-            // sorting and comparing without a byte-slice compare per step.
-            let mut want: Vec<(u128, u32)> = tagged
-                .filter(|(k, _)| k.len() == w)
-                .map(|(k, i)| (as_int(k), i))
-                .collect();
+            // sorting and comparing without a byte-slice compare per step. Keys of another
+            // width are in no entry (strings all of one length make a fixed-width index),
+            // but a repeat among them is still a repeat.
+            let mut want: Vec<(u128, u32)> = Vec::with_capacity(keys.len());
+            let mut other: Vec<(&[u8], u32)> = Vec::new();
+            for (k, i) in tagged {
+                match k.len() == w {
+                    true => want.push((as_int(k), i)),
+                    false => other.push((k, i)),
+                }
+            }
             sort_keys(&mut want);
+            other.sort_unstable();
             self.find_fixed(kb, w, &want, &mut found);
+            let repeated = [first_repeat(&want), first_repeat(&other)]
+                .into_iter()
+                .flatten()
+                .min_by_key(|&(_, second)| second);
             return Found {
                 keys: found,
-                repeated: first_repeat(&want),
+                repeated,
             };
         }
         let mut want: Vec<(&[u8], u32)> = tagged.collect();
@@ -752,6 +762,23 @@ mod tests {
         assert_eq!(ix.lookup_each(&want[..4]).unwrap().repeated, None);
         let mut got = each.pairs;
         got.sort_unstable();
+        // Strings all of one length make a fixed-width index; keys of other lengths are
+        // in no entry, and their repeats still count.
+        let pairs = ["aa", "bb", "cc"]
+            .map(|w| (Some(w.as_bytes().to_vec()), 7))
+            .to_vec();
+        let (bytes, crc) = build("BTREE", "s", "Utf8", pairs, &CancelToken::new()).unwrap();
+        let path = dir.path().join("fixed.idx");
+        std::fs::write(&path, &bytes).unwrap();
+        let fixed = ScalarIndex::open(&path, bytes.len() as u64, crc).unwrap();
+        assert_eq!(fixed.width, Some(2));
+        let each = fixed.lookup_each(&["ccc", "x", "bb", "ccc", "bb"]).unwrap();
+        assert_eq!(each.pairs, vec![(2, 7), (4, 7)]);
+        assert_eq!(each.repeated, Some((0, 3)));
+        assert_eq!(
+            fixed.lookup_each(&["x", "bb", "bb"]).unwrap().repeated,
+            Some((1, 2))
+        );
         let mut expected: Vec<(u32, u64)> = want
             .iter()
             .enumerate()

@@ -21,6 +21,7 @@ use oxvec_storage::Transaction;
 use roaring::RoaringBitmap;
 use std::cell::OnceCell;
 use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 /// What a merge does; clauses left `None` do nothing.
@@ -158,18 +159,21 @@ impl Table {
         let mut after = Vec::new();
         let mut updated_src: Vec<u32> = Vec::new();
         let delete_unmatched = merge.when_not_matched_by_source_delete.is_some();
+        // Set when the walk fails: the writer stops at its next chunk.
+        let stop = CancelToken::new();
         let (walked, written) = std::thread::scope(|sc| {
             let writer = upsert.then(|| {
                 sc.spawn(|| {
-                    write_fragments(
-                        &self.dir,
-                        &schema,
-                        &mut std::iter::once(Ok(src.clone())),
-                        cancel,
-                    )
+                    // In chunks, so Ctrl-C or a failed walk stops it between two.
+                    let n = src.num_rows();
+                    let mut chunks = (0..n).step_by(WRITE_CHUNK).map(|at| {
+                        stop.check()?;
+                        Ok(src.slice(at, WRITE_CHUNK.min(n - at)))
+                    });
+                    write_fragments(&self.dir, &schema, &mut chunks, cancel)
                 })
             });
-            let walked = (|| -> Result<()> {
+            let walked = std::panic::catch_unwind(AssertUnwindSafe(|| -> Result<()> {
                 // With one key column that a scalar index holds, and no rows to find that the
                 // source lacks, the index says which rows each source key matches.
                 let matches = match (&keys[..], &merge.when_not_matched_by_source_delete) {
@@ -261,9 +265,25 @@ impl Table {
                     }
                 }
                 Ok(())
-            })();
-            let written = writer.map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
-            (walked, written)
+            }));
+            if !matches!(walked, Ok(Ok(()))) {
+                stop.cancel();
+            }
+            (walked, writer.map(|h| h.join()))
+        });
+        // A panic on either side: the other side's files are removed, then it goes on.
+        let walked = walked.unwrap_or_else(|panic| {
+            if let Some(Ok(Ok(w))) = &written {
+                w.discard();
+            }
+            staged.discard();
+            std::panic::resume_unwind(panic)
+        });
+        let written = written.map(|w| {
+            w.unwrap_or_else(|panic| {
+                staged.discard();
+                std::panic::resume_unwind(panic)
+            })
         });
         let written = match (walked, written.transpose()) {
             (Ok(()), Ok(w)) => w,
@@ -305,8 +325,10 @@ impl Table {
             return Ok(stats);
         }
         if !new_rows.is_empty() {
-            let rows = take_record_batch(&src, &UInt32Array::from(new_rows)).map_err(arrow_err)?;
-            match write_fragments(&self.dir, &schema, &mut std::iter::once(Ok(rows)), cancel) {
+            let rows = take_record_batch(&src, &UInt32Array::from(new_rows)).map_err(arrow_err);
+            match rows.and_then(|rows| {
+                write_fragments(&self.dir, &schema, &mut std::iter::once(Ok(rows)), cancel)
+            }) {
                 Ok(a) => {
                     added.fragments.extend(a.fragments);
                     added.paths.extend(a.paths);
@@ -336,6 +358,9 @@ impl Table {
         Ok(stats)
     }
 }
+
+/// Rows an upsert's writer writes between two checks for a stop.
+const WRITE_CHUNK: usize = 1 << 16;
 
 /// A table row (offset in its batch) and the source row whose key it has.
 type Pair = (u32, u32);
