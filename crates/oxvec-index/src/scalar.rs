@@ -258,8 +258,6 @@ pub struct ScalarIndex {
 const FENCE_MIN: usize = 16;
 /// Memory the fences of one index may take before blocks grow (a 1M-key index takes 1 MB).
 const FENCE_BYTES: usize = 4 << 20;
-/// Keys searched in lockstep by a lookup of many keys.
-const GROUP: usize = 16;
 /// Keys a search counts through rather than halving (at most [`FENCE_MIN`]).
 const SCAN: usize = 16;
 /// How many keys ahead a lookup of many keys starts loading a key's block.
@@ -504,22 +502,27 @@ impl ScalarIndex {
         let (kb, ko) = self.keys()?;
         let ps: &[u64] = self.file.get("post_start")?;
         let rows: &[u64] = self.file.get("rows")?;
-        let Found {
-            keys: found,
-            repeated,
-        } = self.find(kb, ko, keys);
-        let pairs = if rows.len() == ko.len() - 1 {
+        let found = self.find(kb, ko, keys);
+        let mut pairs = Vec::with_capacity(found.keys.len());
+        Self::each_row(rows, ps, &found.keys, |i, r| pairs.push((i, r)));
+        Ok(Each {
+            pairs,
+            repeated: found.repeated,
+        })
+    }
+
+    /// Calls `f(tag, row id)` for each row of each `(tag, key index)` in `found`, in order.
+    fn each_row(rows: &[u64], ps: &[u64], found: &[(u32, usize)], mut f: impl FnMut(u32, u64)) {
+        if rows.len() + 1 == ps.len() {
             // One row per key (offsets strictly increase): no offsets to read.
-            found.iter().map(|&(i, at)| (i, rows[at])).collect()
-        } else {
-            let mut out = Vec::with_capacity(found.len());
-            for (i, at) in found {
-                let run = &rows[ps[at] as usize..ps[at + 1] as usize];
-                out.extend(run.iter().map(|&r| (i, r)));
-            }
-            out
-        };
-        Ok(Each { pairs, repeated })
+            found.iter().for_each(|&(i, at)| f(i, rows[at]));
+            return;
+        }
+        for &(i, at) in found {
+            rows[ps[at] as usize..ps[at + 1] as usize]
+                .iter()
+                .for_each(|&r| f(i, r));
+        }
     }
 
     /// Row ids whose key satisfies `pred` (grouped by key, sorted within each).
@@ -535,21 +538,7 @@ impl ScalarIndex {
                 let mut found = self.find(kb, ko, keys).keys;
                 // A key asked for twice gives its rows once.
                 found.dedup_by_key(|f| f.1);
-                if rows.len() == ko.len() - 1 {
-                    // One row per key (offsets strictly increase): no offsets to read.
-                    out.extend(found.iter().map(|&(_, at)| rows[at]));
-                    return Ok(out);
-                }
-                // Each key's rows, reads of the group issued before any is used.
-                for g in found.chunks(GROUP) {
-                    let spans: Vec<(usize, usize)> = g
-                        .iter()
-                        .map(|&(_, at)| (ps[at] as usize, ps[at + 1] as usize))
-                        .collect();
-                    for (a, b) in spans {
-                        out.extend_from_slice(&rows[a..b]);
-                    }
-                }
+                Self::each_row(rows, ps, &found, |_, r| out.push(r));
             }
             KeyPredicate::Range(lo, hi) => {
                 let n = ko.len() - 1;

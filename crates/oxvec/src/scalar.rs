@@ -15,7 +15,7 @@ use arrow::datatypes::{
     UInt64Type, UInt8Type,
 };
 use oxvec_core::{Error, Result, RowId};
-use oxvec_index::scalar::KeyPredicate;
+use oxvec_index::scalar::{KeyPredicate, ScalarIndex};
 use oxvec_query::{BinaryOp, Expr, Filter, Prefilter, ScalarValue};
 use oxvec_storage::{IndexMeta, TableDir};
 use std::collections::{HashMap, HashSet};
@@ -370,12 +370,8 @@ impl Prefilter for Narrowed {
         let Some(rows) = self.rows.by_fragment.get(&fragment) else {
             return Some(Vec::new());
         };
-        let end = start.saturating_add(len as u32);
-        let (a, b) = (
-            rows.partition_point(|&o| o < start),
-            rows.partition_point(|&o| o < end),
-        );
-        Some(rows[a..b].iter().map(|o| o - start).collect())
+        let within = in_span(rows, |&o| o, start, len);
+        Some(within.iter().map(|o| o - start).collect())
     }
 
     fn exact(&self) -> bool {
@@ -393,6 +389,14 @@ impl Prefilter for Narrowed {
             self.rows.count()
         )
     }
+}
+
+/// The part of `sorted` (ascending by `offset`) whose offsets are in `start..start + len`.
+pub(crate) fn in_span<T>(sorted: &[T], offset: impl Fn(&T) -> u32, start: u32, len: usize) -> &[T] {
+    let end = start.saturating_add(len as u32);
+    let a = sorted.partition_point(|x| offset(x) < start);
+    let b = sorted.partition_point(|x| offset(x) < end);
+    &sorted[a..b]
 }
 
 /// What narrowing reads: the snapshot's scalar indexes, opened on demand.
@@ -427,12 +431,19 @@ impl Lookup<'_> {
         Some((meta, kind, field.data_type().clone()))
     }
 
+    /// The index `meta`, opened; `None` when it is damaged: it then narrows nothing (the
+    /// filter is evaluated on every row, a merge reads every key).
+    fn open(&self, meta: &IndexMeta) -> Result<Option<Arc<ScalarIndex>>> {
+        match self.snap.scalar_index(self.dir, self.cache, meta) {
+            Ok(ix) => Ok(Some(ix)),
+            Err(e) if crate::query::plan::index_unreadable(&e, None) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     fn rows(&mut self, meta: &IndexMeta, pred: &KeyPredicate, exact: bool) -> Result<Option<Rows>> {
-        let ix = match self.snap.scalar_index(self.dir, self.cache, meta) {
-            Ok(ix) => ix,
-            // A damaged index narrows nothing: the filter is evaluated on every row.
-            Err(e) if crate::query::plan::index_unreadable(&e, None) => return Ok(None),
-            Err(e) => return Err(e),
+        let Some(ix) = self.open(meta)? else {
+            return Ok(None);
         };
         let ids = ix.lookup(pred)?;
         if !self.used.contains(&meta.name) {
@@ -713,10 +724,8 @@ pub(crate) fn indexed_keys(
     if values.data_type() != &t {
         return Ok(None);
     }
-    let ix = match snap.scalar_index(dir, cache, meta) {
-        Ok(ix) => ix,
-        Err(e) if crate::query::plan::index_unreadable(&e, None) => return Ok(None),
-        Err(e) => return Err(e),
+    let Some(ix) = l.open(meta)? else {
+        return Ok(None);
     };
     // The values as keys, and the positions of the non-null ones.
     let (found, at) = match int_keys(values) {

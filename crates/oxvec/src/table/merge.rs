@@ -210,13 +210,14 @@ impl Table {
                         // Matched (row, source row) pairs, and unmatched live rows.
                         let (pairs, unmatched) = match (found, &matches) {
                             (Some(found), Some(m)) => {
-                                let check = match m.exact {
-                                    true => None,
-                                    false => Some((
+                                let check = if m.exact {
+                                    None
+                                } else {
+                                    Some((
                                         &conv,
                                         &keys[..],
                                         encoded(&src_keys, &conv, &src, &keys)?,
-                                    )),
+                                    ))
                                 };
                                 (indexed_pairs(frag, b, found, check)?, Vec::new())
                             }
@@ -446,9 +447,9 @@ fn indexed_pairs(
     b: usize,
     found: &[(u32, u32)],
     check: Option<(&RowConverter, &[usize], &Rows)>,
-) -> Result<Vec<(u32, u32)>> {
+) -> Result<Vec<Pair>> {
     let start = frag.starts[b];
-    let mut pairs: Vec<(u32, u32)> = found
+    let mut pairs: Vec<Pair> = found
         .iter()
         .filter(|&&(off, _)| !frag.is_deleted(off))
         .map(|&(off, s)| (off - start, s))

@@ -53,11 +53,6 @@ impl KeyMatches {
         let Some(m) = self.by_fragment.get(&fragment) else {
             return Some(&[]);
         };
-        let end = start.saturating_add(len as u32);
-        let (a, b) = (
-            m.partition_point(|p| p.0 < start),
-            m.partition_point(|p| p.0 < end),
-        );
-        Some(&m[a..b])
+        Some(crate::scalar::in_span(m, |p| p.0, start, len))
     }
 }
