@@ -186,6 +186,34 @@ def test_cleanup_keeps_recent_versions_and_unverified_files(db: oxvec.Database) 
     assert not orphan.exists()
 
 
+@pytest.mark.parametrize("inline", [True, False])
+def test_small_deletions_live_in_the_manifest_unless_off(tmp_path: Path, inline: bool) -> None:
+    db = oxvec.connect(tmp_path, inline_deletions=inline)
+    tbl = db.create_table("t", make_rows(300))
+    tbl.delete("id % 3 = 0")
+    tbl.update("id % 3 = 1", values_sql={"id": "id + 1000"})
+    tbl.merge_insert("id").when_matched_update_all().when_not_matched_insert_all().execute(
+        make_rows(20, start=290)
+    )
+    deletion_files = list((Path(tbl._inner.path) / "deletions").iterdir())
+    assert len(deletion_files) == (0 if inline else 3)
+    want = sorted(
+        [i for i in range(290) if i % 3 == 2] + [i + 1000 for i in range(300) if i % 3 == 1]
+    )
+    want = sorted(want + list(range(290, 310)))
+    assert ids_of(tbl) == want
+    # Another process reads the same rows; time travel and restore see each version.
+    assert ids_of(oxvec.connect(tmp_path).open_table("t")) == want
+    tbl.checkout(2)
+    assert ids_of(tbl) == [i for i in range(300) if i % 3]
+    tbl.restore()
+    tbl.cleanup_old_versions(older_than=0, delete_unverified=True)
+    assert ids_of(tbl) == [i for i in range(300) if i % 3]
+    assert tbl.verify(deep=True).ok
+    with pytest.raises(oxvec.InvalidInputError, match="inline_deletions"):
+        oxvec.connect(tmp_path, inline_deletions="no")  # type: ignore[arg-type]
+
+
 def test_verify_reports_missing_and_corrupt_files(db: oxvec.Database) -> None:
     tbl = db.create_table("t", make_rows(50))
     tbl.add(make_rows(50, start=50))

@@ -31,6 +31,13 @@ def count(name: str, value: Any, *, minimum: int = 1) -> int:
     return min(int(value), MAX_INT)
 
 
+def flag(name: str, value: Any) -> bool:
+    """``value`` as a ``bool``; anything else (``1``, ``"no"``, ``None``) is refused."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise InvalidInputError(f"{name} must be True or False, got {value!r:.80}")
+    return bool(value)
+
+
 def version(value: Any) -> int:
     """A table version number: a non-negative integer the engine can hold."""
     v = count("version", value, minimum=0)

@@ -26,6 +26,7 @@ class Database:
         auto_cleanup_every: int = 100,
         auto_cleanup_older_than: float = ...,
         monitor_recall: bool = True,
+        inline_deletions: bool = True,
     ) -> Database: ...
     @property
     def uri(self) -> str: ...

@@ -45,6 +45,7 @@ class Database:
         auto_cleanup_every: int = 100,
         auto_cleanup_older_than: datetime.timedelta | float = datetime.timedelta(days=7),
         monitor_recall: bool = True,
+        inline_deletions: bool = True,
     ) -> None:
         rci = (
             None
@@ -60,7 +61,8 @@ class Database:
                 _check.count("auto_compact_fragments", auto_compact_fragments, minimum=0),
                 _check.count("auto_cleanup_every", auto_cleanup_every, minimum=0),
                 as_seconds(auto_cleanup_older_than, "auto_cleanup_older_than"),
-                monitor_recall,
+                _check.flag("monitor_recall", monitor_recall),
+                _check.flag("inline_deletions", inline_deletions),
             )
         except (TypeError, OverflowError, UnicodeError) as e:
             raise InvalidInputError(f"connect: {e}") from None
@@ -185,6 +187,7 @@ def connect(
     auto_cleanup_every: int = 100,
     auto_cleanup_older_than: datetime.timedelta | float = datetime.timedelta(days=7),
     monitor_recall: bool = True,
+    inline_deletions: bool = True,
 ) -> Database:
     """Opens the database at ``uri`` (a local directory, created if missing).
 
@@ -214,6 +217,13 @@ def connect(
         the queries actually served; ``index_stats()["served_recall"]`` shows the
         measurement. The sample stays in memory and is never written. With ``False`` this
         connection's tables neither sample queries nor use what other connections measured.
+    inline_deletions
+        Keep a small deletion vector (the rows a delete, update or upsert removed from one
+        data file: up to 16 KiB of it, and 64 KiB per version) inside the version's manifest
+        rather than in a file of its own, so that a small change writes and syncs one file
+        instead of two. ``False`` writes every deletion vector as a file under
+        ``deletions/``. Either way the vector is checksummed and versioned like the rest;
+        readers handle both.
 
     Examples
     --------
@@ -229,4 +239,5 @@ def connect(
         auto_cleanup_every=auto_cleanup_every,
         auto_cleanup_older_than=auto_cleanup_older_than,
         monitor_recall=monitor_recall,
+        inline_deletions=inline_deletions,
     )

@@ -18,7 +18,9 @@ pub struct PyDatabase {
 impl PyDatabase {
     /// Durations are in seconds; `read_consistency_interval=None` never refreshes on its own.
     #[new]
-    #[pyo3(signature = (uri, read_consistency_interval=Some(0.0), auto_compact_fragments=64, auto_cleanup_every=100, auto_cleanup_older_than=7.0 * 86400.0, monitor_recall=true))]
+    // The Python constructor's keywords, one each, as `connect` documents them.
+    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (uri, read_consistency_interval=Some(0.0), auto_compact_fragments=64, auto_cleanup_every=100, auto_cleanup_older_than=7.0 * 86400.0, monitor_recall=true, inline_deletions=true))]
     fn new(
         py: Python<'_>,
         uri: String,
@@ -27,6 +29,7 @@ impl PyDatabase {
         auto_cleanup_every: u64,
         auto_cleanup_older_than: f64,
         monitor_recall: bool,
+        inline_deletions: bool,
     ) -> PyResult<Self> {
         let options = TableOptions {
             read_consistency_interval: read_consistency_interval
@@ -36,6 +39,7 @@ impl PyDatabase {
             auto_cleanup_every,
             auto_cleanup_older_than: seconds("auto_cleanup_older_than", auto_cleanup_older_than)?,
             monitor_recall,
+            inline_deletions,
         };
         let db = run(py, Cost::Quick, |_| Database::connect_with(&uri, options))?;
         Ok(PyDatabase {

@@ -24,7 +24,10 @@ pub mod transaction;
 pub mod version_watch;
 
 pub use commit::{commit, commit_create};
-pub use deletion::{read_deletions, write_deletions, DeletionMeta};
+pub use deletion::{
+    inline_total, read_deletions, write_deletions, DeletionMeta, INLINE_MAX_BYTES,
+    INLINE_TOTAL_BYTES,
+};
 pub use fragment::{open_fragment, open_fragment_mapped, FragmentMeta, FragmentWriter, Mapping};
 pub use manifest::{IndexMeta, Manifest};
 pub use table_dir::{Publish, TableDir};

@@ -20,6 +20,10 @@ pub struct TableOptions {
     /// background thread from time to time (see `served`); `target_recall` then follows
     /// what served queries got.
     pub monitor_recall: bool,
+    /// Keep small deletion vectors inside the version's manifest (see
+    /// `oxvec_storage::INLINE_MAX_BYTES`): a small delete, update or upsert then writes and
+    /// syncs one file fewer. `false` writes each as a file under `deletions/`.
+    pub inline_deletions: bool,
 }
 
 /// Fragments with fewer rows than this count towards automatic compaction.
@@ -33,6 +37,7 @@ impl Default for TableOptions {
             auto_cleanup_every: 100,
             auto_cleanup_older_than: Duration::from_secs(7 * 24 * 3600),
             monitor_recall: true,
+            inline_deletions: true,
         }
     }
 }

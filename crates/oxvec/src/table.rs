@@ -16,7 +16,7 @@ use crate::options::TableOptions;
 use crate::query::{self, plan::Sources, VectorQuery};
 use crate::scan::{self, ScanRequest};
 use crate::snapshot::{FragmentCache, LoadedFragment, Snapshot};
-use crate::write::{plan_delete, plan_update, write_fragments, Assignment};
+use crate::write::{inline_room, plan_delete, plan_update, write_fragments, Assignment};
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use oxvec_core::{CancelToken, Error, Result};
@@ -538,7 +538,8 @@ impl Table {
         let snap = self.latest_for_write()?;
         let filter = snap.compile(filter, &self.dir, &self.cache)?;
         let frags = self.fragments_for_write(&snap)?;
-        let plan = plan_delete(&self.dir, frags, &filter, cancel)?;
+        let room = inline_room(frags, self.options.inline_deletions);
+        let plan = plan_delete(&self.dir, frags, &filter, room, cancel)?;
         if plan.rows == 0 {
             return Ok(0);
         }
@@ -604,6 +605,7 @@ impl Table {
             frags,
             filter.as_ref(),
             assignments,
+            inline_room(frags, self.options.inline_deletions),
             cancel,
         )?;
         if plan.rows == 0 {

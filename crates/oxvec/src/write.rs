@@ -8,7 +8,9 @@ use arrow::compute::filter_record_batch;
 use arrow::datatypes::SchemaRef;
 use oxvec_core::{CancelToken, Error, Result};
 use oxvec_query::{evaluate, Filter};
-use oxvec_storage::{write_deletions, FragmentMeta, FragmentWriter, TableDir};
+use oxvec_storage::{
+    inline_total, write_deletions, FragmentMeta, FragmentWriter, TableDir, INLINE_TOTAL_BYTES,
+};
 use roaring::RoaringBitmap;
 use std::path::PathBuf;
 
@@ -119,22 +121,40 @@ fn matching_rows(
 }
 
 /// New metadata for a fragment after deleting `rows` more of it: `None` when nothing is left.
+///
+/// `inline_room` is the bytes of deletion vectors the new manifest may still carry inline
+/// (start from [`inline_room`]); a small vector goes there instead of into a file.
 pub(crate) fn with_deletions(
     dir: &TableDir,
     frag: &LoadedFragment,
     rows: &RoaringBitmap,
     staged: &mut Staged,
+    inline_room: &mut usize,
 ) -> Result<Option<FragmentMeta>> {
     let mut all = frag.deleted.as_deref().cloned().unwrap_or_default();
     all |= rows;
+    // The fragment's old vector leaves the manifest whatever replaces it.
+    *inline_room += frag.meta.deletion.as_ref().map_or(0, |d| d.inline_len());
     if all.len() >= frag.meta.num_rows {
         return Ok(None);
     }
-    let meta = write_deletions(&dir.deletions_dir(), &all)?;
-    staged.paths.push(dir.deletions_dir().join(&meta.file));
+    let meta = write_deletions(&dir.deletions_dir(), &all, inline_room)?;
+    if meta.inline.is_none() {
+        staged.paths.push(dir.deletions_dir().join(&meta.file));
+    }
     let mut out = frag.meta.clone();
     out.deletion = Some(meta);
     Ok(Some(out))
+}
+
+/// Bytes of deletion vectors a manifest over `frags` (every fragment of the version written
+/// over) may still take inline.
+pub(crate) fn inline_room(frags: &[LoadedFragment], enabled: bool) -> usize {
+    if !enabled {
+        return 0;
+    }
+    let used = inline_total(frags.iter().filter_map(|f| f.meta.deletion.as_ref()));
+    INLINE_TOTAL_BYTES.saturating_sub(used)
 }
 
 /// Deletion plan: the fragments touched, before and after, and the number of rows removed.
@@ -153,6 +173,7 @@ fn delete_matching(
     frags: &[LoadedFragment],
     filter: Option<&Filter>,
     keep_rows: bool,
+    inline_room: usize,
     cancel: &CancelToken,
     mut on_rows: impl FnMut(Vec<RecordBatch>) -> Result<()>,
 ) -> Result<DeletePlan> {
@@ -162,6 +183,7 @@ fn delete_matching(
         staged: Staged::default(),
         rows: 0,
     };
+    let mut room = inline_room;
     let res = (|| -> Result<()> {
         for frag in frags {
             cancel.check()?;
@@ -171,7 +193,7 @@ fn delete_matching(
             }
             on_rows(kept)?;
             plan.rows += hits.len();
-            let after = with_deletions(dir, frag, &hits, &mut plan.staged)?;
+            let after = with_deletions(dir, frag, &hits, &mut plan.staged, &mut room)?;
             plan.before.push(frag.meta.clone());
             plan.after.push(after);
         }
@@ -189,9 +211,12 @@ pub fn plan_delete(
     dir: &TableDir,
     frags: &[LoadedFragment],
     filter: &Filter,
+    inline_room: usize,
     cancel: &CancelToken,
 ) -> Result<DeletePlan> {
-    delete_matching(dir, frags, Some(filter), false, cancel, |_| Ok(()))
+    delete_matching(dir, frags, Some(filter), false, inline_room, cancel, |_| {
+        Ok(())
+    })
 }
 
 /// A new value for a column in an update.
@@ -211,6 +236,7 @@ pub fn plan_update(
     frags: &[LoadedFragment],
     filter: Option<&Filter>,
     assignments: &[(String, Assignment)],
+    inline_room: usize,
     cancel: &CancelToken,
 ) -> Result<(DeletePlan, Staged)> {
     let mut exprs = Vec::with_capacity(assignments.len());
@@ -248,7 +274,7 @@ pub fn plan_update(
         });
     }
     let mut rewritten: Vec<RecordBatch> = Vec::new();
-    let plan = delete_matching(dir, frags, filter, true, cancel, |kept| {
+    let plan = delete_matching(dir, frags, filter, true, inline_room, cancel, |kept| {
         for batch in kept {
             rewritten.push(assign(&batch, assignments, &exprs)?);
         }

@@ -6,8 +6,10 @@
 
 mod common;
 
-use common::{batch, create, digest, hnsw, Rng};
-use oxvec::{CancelToken, Database, Error, Progress, Result, SearchKnobs, VectorQuery, Where};
+use common::{batch, create_with, digest, hnsw, Rng};
+use oxvec::{
+    CancelToken, Database, Error, Progress, Result, SearchKnobs, TableOptions, VectorQuery, Where,
+};
 use std::path::{Path, PathBuf};
 
 /// What the reads return, hashed.
@@ -61,7 +63,13 @@ fn digest_checked(t: &oxvec::Table) -> Result<String> {
 
 fn build(root: &Path) {
     let c = CancelToken::new();
-    let t = create(root, &(0..300).collect::<Vec<_>>());
+    // Deletion vectors as files, so that damage reaches them too (one kept inline is part of
+    // its manifest, whose damage the manifests' cases cover).
+    let files = TableOptions {
+        inline_deletions: false,
+        ..TableOptions::default()
+    };
+    let t = create_with(root, &(0..300).collect::<Vec<_>>(), files);
     t.create_index(&hnsw(), &Progress::default(), &c).unwrap();
     t.add(&mut std::iter::once(Ok(batch(&[1000, 1001, 1002], 1))), &c)
         .unwrap();

@@ -34,6 +34,7 @@ fn with_deletions(f: &FragmentMeta, name: &str) -> FragmentMeta {
             num_deleted: 3,
             file_size: 10,
             crc32c: 7,
+            inline: None,
         }),
         ..f.clone()
     }

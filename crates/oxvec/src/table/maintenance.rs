@@ -88,7 +88,7 @@ fn referenced(dir: &TableDir, m: &Manifest) -> Vec<FileRef> {
             size: f.file_size,
             crc: f.crc32c,
         });
-        if let Some(d) = &f.deletion {
+        if let Some(d) = f.deletion.as_ref().filter(|d| d.inline.is_none()) {
             out.push(FileRef::Deletion {
                 path: dir.deletions_dir().join(&d.file),
                 meta: d.clone(),
@@ -307,6 +307,16 @@ impl Table {
                     for f in referenced(&self.dir, &m) {
                         files.entry(f.path().clone()).or_insert(f);
                     }
+                    // Deletion vectors kept in the manifest: its checksum covered their
+                    // bytes; a deep check decodes them too.
+                    for d in m.body.fragments.iter().filter_map(|f| f.deletion.as_ref()) {
+                        if deep && d.inline.is_some() {
+                            let label = self.dir.manifest_path(v);
+                            if let Err(e) = read_deletions(&label, d) {
+                                report.problems.push(format!("version {v}: {e}"));
+                            }
+                        }
+                    }
                 }
                 Err(e) => report.problems.push(format!("version {v}: {e}")),
             }
@@ -423,7 +433,7 @@ pub(crate) fn relink_for_restore(dir: &TableDir, m: &Manifest) -> Result<(Manife
         };
         for f in &mut out.body.fragments {
             link(dir.data_dir(), &mut f.file, "arrow")?;
-            if let Some(d) = &mut f.deletion {
+            if let Some(d) = f.deletion.as_mut().filter(|d| d.inline.is_none()) {
                 link(dir.deletions_dir(), &mut d.file, "bin")?;
             }
         }

@@ -9,7 +9,7 @@ use super::Table;
 use crate::ingest::conform;
 use crate::scan::live_mask;
 use crate::snapshot::LoadedFragment;
-use crate::write::{with_deletions, write_fragments, Staged};
+use crate::write::{inline_room, with_deletions, write_fragments, Staged};
 use arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch, UInt32Array};
 use arrow::compute::{concat_batches, take_record_batch};
 use arrow::datatypes::{Field, Schema, SchemaRef};
@@ -198,6 +198,7 @@ impl Table {
                     }
                 }
                 let frags = self.fragments_for_write(&snap)?;
+                let mut room = inline_room(frags, self.options.inline_deletions);
                 for frag in frags {
                     cancel.check()?;
                     // Offsets of the fragment's rows the merge removes (ascending per batch).
@@ -262,7 +263,13 @@ impl Table {
                         gone.dedup();
                         let gone = RoaringBitmap::from_sorted_iter(gone).expect("sorted");
                         before.push(frag.meta.clone());
-                        after.push(with_deletions(&self.dir, frag, &gone, &mut staged)?);
+                        after.push(with_deletions(
+                            &self.dir,
+                            frag,
+                            &gone,
+                            &mut staged,
+                            &mut room,
+                        )?);
                     }
                 }
                 Ok(())

@@ -120,7 +120,12 @@ pub fn hnsw() -> IndexRequest {
 
 /// Creates table `t` under `root` from `batch(ids, 0)`.
 pub fn create(root: &Path, ids: &[i64]) -> Table {
-    let db = Database::connect(root.to_str().unwrap()).unwrap();
+    create_with(root, ids, oxvec::TableOptions::default())
+}
+
+/// [`create`] through a connection with `options`.
+pub fn create_with(root: &Path, ids: &[i64], options: oxvec::TableOptions) -> Table {
+    let db = Database::connect_with(root.to_str().unwrap(), options).unwrap();
     db.create_table(
         "t",
         None,
