@@ -173,6 +173,14 @@ impl Manifest {
             }
         }
         let body: ManifestBody = serde_json::from_value(value).map_err(|e| bad(&e.to_string()))?;
+        for f in &body.fragments {
+            if let Some(d) = f.deletion.as_ref().filter(|d| d.num_deleted > f.num_rows) {
+                return Err(bad(&format!(
+                    "fragment {} has {} rows but {} deleted",
+                    f.id, f.num_rows, d.num_deleted
+                )));
+            }
+        }
         let schema_len =
             u32::from_le_bytes(take(4)?.try_into().map_err(|_| bad("short length"))?) as usize;
         let schema_bytes = take(schema_len)?;
@@ -231,6 +239,27 @@ mod tests {
                 "flip of bit {i} went unnoticed"
             );
         }
+    }
+
+    #[test]
+    fn more_deleted_rows_than_a_fragment_holds_is_corrupt() {
+        let mut m = sample();
+        m.body.fragments.push(crate::fragment::FragmentMeta {
+            id: 0,
+            file: "f.arrow".into(),
+            num_rows: 5,
+            file_size: 1,
+            crc32c: 0,
+            deletion: Some(crate::deletion::DeletionMeta {
+                file: "d.bin".into(),
+                num_deleted: 6,
+                file_size: 1,
+                crc32c: 0,
+                inline: None,
+            }),
+        });
+        let e = Manifest::decode(3, &m.encode().unwrap(), Path::new("x")).unwrap_err();
+        assert!(e.to_string().contains("5 rows but 6 deleted"), "{e}");
     }
 
     #[test]
