@@ -173,6 +173,17 @@ impl Manifest {
             }
         }
         let body: ManifestBody = serde_json::from_value(value).map_err(|e| bad(&e.to_string()))?;
+        // A name that is not a plain file name would make reads (and cleanup) reach outside
+        // the table's directories.
+        let names = body
+            .fragments
+            .iter()
+            .flat_map(|f| std::iter::once(&f.file).chain(f.deletion.as_ref().map(|d| &d.file)));
+        for name in names.chain(body.indices.iter().map(|i| &i.file)) {
+            if !is_plain_file_name(name) {
+                return Err(bad(&format!("{name:?} is not a plain file name")));
+            }
+        }
         for f in &body.fragments {
             if let Some(d) = f.deletion.as_ref().filter(|d| d.num_deleted > f.num_rows) {
                 return Err(bad(&format!(
@@ -193,6 +204,11 @@ impl Manifest {
             body,
         })
     }
+}
+
+/// A single path component naming a file: no separators, not `.` or `..`, no NUL.
+fn is_plain_file_name(name: &str) -> bool {
+    !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0'])
 }
 
 #[cfg(test)]
@@ -237,6 +253,35 @@ mod tests {
                     Err(Error::CorruptFile { .. })
                 ),
                 "flip of bit {i} went unnoticed"
+            );
+        }
+    }
+
+    #[test]
+    fn a_file_name_that_leaves_the_table_is_corrupt() {
+        for name in [
+            "../x.arrow",
+            "/etc/passwd",
+            "a/b.arrow",
+            "..",
+            ".",
+            "",
+            "a\\b",
+            "a\0b",
+        ] {
+            let mut m = sample();
+            m.body.fragments.push(crate::fragment::FragmentMeta {
+                id: 0,
+                file: name.into(),
+                num_rows: 5,
+                file_size: 1,
+                crc32c: 0,
+                deletion: None,
+            });
+            let e = Manifest::decode(3, &m.encode().unwrap(), Path::new("x")).unwrap_err();
+            assert!(
+                e.to_string().contains("not a plain file name"),
+                "{name:?}: {e}"
             );
         }
     }
