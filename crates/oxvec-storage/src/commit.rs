@@ -64,6 +64,21 @@ pub fn commit_create(
 /// is fixed across rebase attempts, so a publish whose outcome was unclear is recognised by
 /// reading the version back, and is never applied twice.
 pub fn commit(dir: &TableDir, txn: &Transaction, staged: &[PathBuf]) -> Result<Manifest> {
+    commit_when(dir, txn, staged, &mut || Ok(()))
+}
+
+/// [`commit`] for a change whose files may not be durable yet: `durable` is called once
+/// the new manifest sits in its fsynced temp file, and must return only when every staged
+/// file is fsynced (an error abandons the commit). The manifest is linked in after it, so
+/// the fsyncs of the data and of the manifest overlap while no published version ever
+/// names a file a crash could lose.
+pub fn commit_when(
+    dir: &TableDir,
+    txn: &Transaction,
+    staged: &[PathBuf],
+    durable: &mut dyn FnMut() -> Result<()>,
+) -> Result<Manifest> {
+    let mut durable = RunOnce::new(durable);
     let discard = |e: Error| {
         for p in staged {
             let _ = crate::io::remove_file(p);
@@ -80,7 +95,12 @@ pub fn commit(dir: &TableDir, txn: &Transaction, staged: &[PathBuf]) -> Result<M
             apply(txn, &id, &base, now_micros())
         })()
         .map_err(discard)?;
-        let published = match dir.publish(&next) {
+        let manifest = dir.stage_manifest(&next).map_err(discard)?;
+        if let Err(e) = durable.run() {
+            manifest.discard();
+            return Err(discard(e));
+        }
+        let published = match dir.link_manifest(manifest, next.version) {
             Ok(p) => p,
             Err(e) => match read_back(dir, next.version, &id) {
                 Landed::Ours => Publish::Committed,
@@ -106,6 +126,27 @@ pub fn commit(dir: &TableDir, txn: &Transaction, staged: &[PathBuf]) -> Result<M
         ),
         retryable: true,
     }))
+}
+
+/// A barrier that runs once: later calls return at once (a rebase publishes again, with
+/// the files durable already).
+struct RunOnce<'a> {
+    f: &'a mut dyn FnMut() -> Result<()>,
+    done: bool,
+}
+
+impl<'a> RunOnce<'a> {
+    fn new(f: &'a mut dyn FnMut() -> Result<()>) -> Self {
+        RunOnce { f, done: false }
+    }
+
+    fn run(&mut self) -> Result<()> {
+        if !self.done {
+            (self.f)()?;
+            self.done = true;
+        }
+        Ok(())
+    }
 }
 
 /// What is at a version number after a publish failed with an IO error.

@@ -97,7 +97,16 @@ impl FragmentWriter {
 
     /// Writes the footer, fsyncs the file and its directory, and describes it.
     /// The id is assigned when the fragment is committed.
-    pub fn finish(mut self) -> Result<FragmentMeta> {
+    pub fn finish(self) -> Result<FragmentMeta> {
+        let (meta, unsynced) = self.finish_unsynced()?;
+        sync_all(vec![unsynced])?;
+        Ok(meta)
+    }
+
+    /// Writes the footer and describes the file, leaving the fsync to [`sync_all`]: a
+    /// commit can then write its manifest while the fragment's data reaches the disk,
+    /// as long as it links the manifest only after `sync_all` returned.
+    pub fn finish_unsynced(mut self) -> Result<(FragmentMeta, Unsynced)> {
         let path = self.path.clone();
         let mut w = self.writer.take().expect("finish called twice");
         w.finish().map_err(|e| arrow_write_err(&path, e))?;
@@ -107,20 +116,50 @@ impl FragmentWriter {
             .into_inner()
             .map_err(|e| Error::storage(&path, e.into_error()))?;
         crate::crash::point("fragment_written");
-        file.sync().map_err(io_err(&path))?;
-        if let Some(dir) = path.parent() {
-            sync_dir(dir)?;
-        }
-        crate::crash::point("fragment_synced");
-        Ok(FragmentMeta {
+        let meta = FragmentMeta {
             id: u32::MAX,
             file: std::mem::take(&mut self.file_name),
             num_rows: self.rows,
             file_size: len,
             crc32c: crc,
             deletion: None,
-        })
+        };
+        Ok((meta, Unsynced { file, path }))
     }
+}
+
+/// A fragment file written in full but not yet fsynced: nothing may reference it in a
+/// published manifest before [`sync_all`] has returned.
+pub struct Unsynced {
+    file: TrackedFile,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Unsynced {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Unsynced")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+/// fsyncs each file, then each directory holding one of them once, so that the files and
+/// their names survive a power loss.
+pub fn sync_all(files: Vec<Unsynced>) -> Result<()> {
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    for f in files {
+        f.file.sync().map_err(io_err(&f.path))?;
+        if let Some(dir) = f.path.parent() {
+            if !dirs.iter().any(|d| d == dir) {
+                dirs.push(dir.to_path_buf());
+            }
+        }
+    }
+    for dir in &dirs {
+        sync_dir(dir)?;
+    }
+    crate::crash::point("fragment_synced");
+    Ok(())
 }
 
 /// Files at least this large give their pages back after the checksum pass: reading them to

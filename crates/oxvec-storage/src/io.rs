@@ -92,6 +92,27 @@ pub fn set_fault(fault: Option<Fault>) {
     refresh_active(&h);
 }
 
+/// How long a background sync waits before it starts, in microseconds (tests only).
+static BACKGROUND_SYNC_DELAY_MICROS: std::sync::atomic::AtomicU64 =
+    std::sync::atomic::AtomicU64::new(0);
+
+/// Makes every background sync (files fsynced on a thread of their own while a commit
+/// writes its manifest) wait `delay` first (tests only): a commit that published before
+/// its files were durable then shows in the journal, whatever the threads' timing.
+pub fn set_background_sync_delay(delay: std::time::Duration) {
+    let micros = u64::try_from(delay.as_micros()).unwrap_or(u64::MAX);
+    BACKGROUND_SYNC_DELAY_MICROS.store(micros, Ordering::SeqCst);
+}
+
+/// Called by a background sync before it starts: waits as [`set_background_sync_delay`]
+/// said (not at all unless a test asked).
+pub fn background_sync_pause() {
+    let micros = BACKGROUND_SYNC_DELAY_MICROS.load(Ordering::Relaxed);
+    if micros > 0 {
+        std::thread::sleep(std::time::Duration::from_micros(micros));
+    }
+}
+
 /// Records a test's own marker in the journal.
 pub fn mark(label: impl Into<String>) {
     if ACTIVE.load(Ordering::Relaxed) {

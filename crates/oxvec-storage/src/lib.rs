@@ -23,14 +23,16 @@ pub mod tags;
 pub mod transaction;
 pub mod version_watch;
 
-pub use commit::{commit, commit_create};
+pub use commit::{commit, commit_create, commit_when};
 pub use deletion::{
     inline_total, read_deletions, write_deletions, DeletionMeta, INLINE_MAX_BYTES,
     INLINE_TOTAL_BYTES,
 };
-pub use fragment::{open_fragment, open_fragment_mapped, FragmentMeta, FragmentWriter, Mapping};
+pub use fragment::{
+    open_fragment, open_fragment_mapped, sync_all, FragmentMeta, FragmentWriter, Mapping, Unsynced,
+};
 pub use manifest::{IndexMeta, Manifest};
-pub use table_dir::{Publish, TableDir};
+pub use table_dir::{Publish, StagedManifest, TableDir};
 pub use tags::Tag;
 pub use transaction::Transaction;
 pub use version_watch::VersionWatch;

@@ -116,20 +116,48 @@ impl TableDir {
     /// is written to a temp file, fsynced, hard-linked into place (fails if the version
     /// exists), and the `versions/` directory is fsynced.
     pub fn publish(&self, manifest: &Manifest) -> Result<Publish> {
+        let staged = self.stage_manifest(manifest)?;
+        self.link_manifest(staged, manifest.version)
+    }
+
+    /// The first half of [`TableDir::publish`]: `manifest` written to a fsynced temp file
+    /// that no reader sees. The files it references need not be durable yet; they must be
+    /// before [`TableDir::link_manifest`].
+    pub fn stage_manifest(&self, manifest: &Manifest) -> Result<StagedManifest> {
         let bytes = manifest.encode()?;
-        let dir = self.versions_dir();
-        let tmp = dir.join(format!(".tmp-{}", uuid::Uuid::new_v4().simple()));
+        let tmp = self
+            .versions_dir()
+            .join(format!(".tmp-{}", uuid::Uuid::new_v4().simple()));
         write_new_file(&tmp, &bytes)?;
         crate::crash::point("manifest_temp_written");
-        let dest = self.manifest_path(manifest.version);
-        let won = publish_if_absent(&tmp, &dest)?;
+        Ok(StagedManifest { tmp })
+    }
+
+    /// The second half of [`TableDir::publish`]: links the staged manifest in as
+    /// `version` unless that version exists, then fsyncs `versions/`.
+    pub fn link_manifest(&self, staged: StagedManifest, version: u64) -> Result<Publish> {
+        let dest = self.manifest_path(version);
+        let won = publish_if_absent(&staged.tmp, &dest)?;
         crate::crash::point("manifest_linked");
-        sync_dir(&dir)?;
+        sync_dir(&self.versions_dir())?;
         Ok(if won {
             Publish::Committed
         } else {
             Publish::Lost
         })
+    }
+}
+
+/// A manifest written to a temp file, not yet published.
+#[derive(Debug)]
+pub struct StagedManifest {
+    tmp: PathBuf,
+}
+
+impl StagedManifest {
+    /// Removes the temp file: the manifest will not be published.
+    pub fn discard(self) {
+        let _ = crate::io::remove_file(&self.tmp);
     }
 }
 

@@ -16,13 +16,15 @@ use crate::options::TableOptions;
 use crate::query::{self, plan::Sources, VectorQuery};
 use crate::scan::{self, ScanRequest};
 use crate::snapshot::{FragmentCache, LoadedFragment, Snapshot};
-use crate::write::{inline_room, plan_delete, plan_update, write_fragments, Assignment};
+use crate::write::{
+    inline_room, plan_delete, plan_update, write_fragments_unsynced, Assignment, Staged,
+};
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use oxvec_core::{CancelToken, Error, Result};
 use oxvec_query::Where;
 use oxvec_storage::transaction::{Append, Delete, Overwrite, Restore, UnseenCheck, Update};
-use oxvec_storage::{commit, Manifest, TableDir, Transaction, VersionWatch};
+use oxvec_storage::{commit, commit_when, Manifest, TableDir, Transaction, VersionWatch};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
@@ -454,13 +456,22 @@ impl Table {
         Ok(())
     }
 
+    /// Commits `txn` and makes the new version this handle's. Files of `staged` not
+    /// fsynced yet are synced on a second thread while the manifest is written, and the
+    /// manifest is published once they are durable.
     fn commit_and_pin(
         &self,
         txn: &Transaction,
-        staged: &crate::write::Staged,
+        staged: &mut Staged,
         cancel: &CancelToken,
     ) -> Result<u64> {
-        let m = commit(&self.dir, txn, &staged.paths)?;
+        let m = if !staged.needs_sync() {
+            commit(&self.dir, txn, &staged.paths)?
+        } else {
+            staged.start_sync();
+            let mut pending = staged.take_sync();
+            commit_when(&self.dir, txn, &staged.paths, &mut || pending.sync())?
+        };
         let v = m.version;
         self.set_snapshot(m, false);
         self.maintain(cancel);
@@ -496,7 +507,7 @@ impl Table {
     ) -> Result<u64> {
         let snap = self.latest_for_write()?;
         let schema = snap.manifest.schema.clone();
-        let staged = write_fragments(&self.dir, &schema, batches, cancel)?;
+        let mut staged = write_fragments_unsynced(&self.dir, &schema, batches, cancel)?;
         if staged.fragments.is_empty() {
             return Ok(snap.manifest.version);
         }
@@ -511,7 +522,7 @@ impl Table {
                 schema,
             },
         );
-        self.commit_and_pin(&txn, &staged, cancel)
+        self.commit_and_pin(&txn, &mut staged, cancel)
     }
 
     /// Replaces all rows (and the schema) as one new version.
@@ -522,7 +533,7 @@ impl Table {
         cancel: &CancelToken,
     ) -> Result<u64> {
         let snap = self.latest_for_write()?;
-        let staged = write_fragments(&self.dir, &schema, batches, cancel)?;
+        let mut staged = write_fragments_unsynced(&self.dir, &schema, batches, cancel)?;
         let txn = Transaction::new(
             snap.manifest.version,
             Overwrite {
@@ -530,7 +541,7 @@ impl Table {
                 fragments: staged.fragments.clone(),
             },
         );
-        self.commit_and_pin(&txn, &staged, cancel)
+        self.commit_and_pin(&txn, &mut staged, cancel)
     }
 
     /// Deletes rows matching `filter`. Returns the number deleted (no version when zero).
@@ -539,7 +550,7 @@ impl Table {
         let filter = snap.compile(filter, &self.dir, &self.cache)?;
         let frags = self.fragments_for_write(&snap)?;
         let room = inline_room(frags, self.options.inline_deletions);
-        let plan = plan_delete(&self.dir, frags, &filter, room, cancel)?;
+        let mut plan = plan_delete(&self.dir, frags, &filter, room, cancel)?;
         if plan.rows == 0 {
             return Ok(0);
         }
@@ -552,7 +563,7 @@ impl Table {
                 unseen: Some(self.unseen_check(&snap, Some(filter), cancel)),
             },
         );
-        self.commit_and_pin(&txn, &plan.staged, cancel)?;
+        self.commit_and_pin(&txn, &mut plan.staged, cancel)?;
         Ok(plan.rows)
     }
 
@@ -599,7 +610,7 @@ impl Table {
             .map(|w| snap.compile(w, &self.dir, &self.cache))
             .transpose()?;
         let frags = self.fragments_for_write(&snap)?;
-        let (plan, added) = plan_update(
+        let (plan, mut added) = plan_update(
             &self.dir,
             &snap.manifest.schema,
             frags,
@@ -612,7 +623,7 @@ impl Table {
             return Ok(0);
         }
         let mut staged = plan.staged;
-        staged.paths.extend(added.paths.iter().cloned());
+        staged.take_files_from(&mut added);
         let txn = Transaction::new(
             snap.manifest.version,
             Update {
@@ -623,7 +634,7 @@ impl Table {
                 unseen: Some(self.unseen_check(&snap, filter, cancel)),
             },
         );
-        self.commit_and_pin(&txn, &staged, cancel)?;
+        self.commit_and_pin(&txn, &mut staged, cancel)?;
         Ok(plan.rows)
     }
 

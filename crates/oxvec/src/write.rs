@@ -9,7 +9,8 @@ use arrow::datatypes::SchemaRef;
 use oxvec_core::{CancelToken, Error, Result};
 use oxvec_query::{evaluate, Filter};
 use oxvec_storage::{
-    inline_total, write_deletions, FragmentMeta, FragmentWriter, TableDir, INLINE_TOTAL_BYTES,
+    inline_total, sync_all, write_deletions, FragmentMeta, FragmentWriter, TableDir, Unsynced,
+    INLINE_TOTAL_BYTES,
 };
 use roaring::RoaringBitmap;
 use std::path::PathBuf;
@@ -24,6 +25,13 @@ pub struct Staged {
     pub fragments: Vec<FragmentMeta>,
     pub paths: Vec<PathBuf>,
     pub rows: u64,
+    /// Files among `paths` written in full but not fsynced yet (see
+    /// [`write_fragments_unsynced`]); the commit syncs them before it publishes. Private,
+    /// with `syncing`: they move only with their paths ([`Staged::take_files_from`]), so no
+    /// caller can commit a path while dropping the duty to sync it.
+    unsynced: Vec<Unsynced>,
+    /// Syncs of such files already running (see [`Staged::start_sync`]).
+    syncing: Vec<std::thread::JoinHandle<Result<()>>>,
 }
 
 impl Staged {
@@ -33,13 +41,87 @@ impl Staged {
             let _ = oxvec_storage::io::remove_file(p);
         }
     }
+
+    /// Adds `other`'s fragments and files to these.
+    pub fn extend(&mut self, mut other: Staged) {
+        self.fragments.append(&mut other.fragments);
+        self.rows += other.rows;
+        self.take_files_from(&mut other);
+    }
+
+    /// Moves `other`'s files (and the duty to sync them) to these, leaving its fragment
+    /// descriptions: for a change whose transaction lists those apart.
+    pub fn take_files_from(&mut self, other: &mut Staged) {
+        self.paths.append(&mut other.paths);
+        self.unsynced.append(&mut other.unsynced);
+        self.syncing.append(&mut other.syncing);
+    }
+
+    /// Whether some file is not known to be durable yet.
+    pub fn needs_sync(&self) -> bool {
+        !self.unsynced.is_empty() || !self.syncing.is_empty()
+    }
+
+    /// Starts fsyncing the files not synced yet on a thread of their own, so the disk
+    /// works while the caller goes on (to find the rows a merge replaces, to write the
+    /// manifest); [`Staged::sync`] waits for it.
+    pub fn start_sync(&mut self) {
+        if !self.unsynced.is_empty() {
+            let files = std::mem::take(&mut self.unsynced);
+            self.syncing.push(std::thread::spawn(move || {
+                oxvec_storage::io::background_sync_pause();
+                sync_all(files)
+            }));
+        }
+    }
+
+    /// Makes every file durable: waits for the syncs started, then fsyncs the files not
+    /// synced yet and their directory.
+    pub fn sync(&mut self) -> Result<()> {
+        let mut result = Ok(());
+        for h in self.syncing.drain(..) {
+            let r = h
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            result = result.and(r);
+        }
+        result?;
+        sync_all(std::mem::take(&mut self.unsynced))
+    }
+
+    /// The files to sync and the syncs running, moved out (for a commit to wait on while
+    /// it borrows the paths).
+    pub fn take_sync(&mut self) -> Staged {
+        Staged {
+            unsynced: std::mem::take(&mut self.unsynced),
+            syncing: std::mem::take(&mut self.syncing),
+            ..Staged::default()
+        }
+    }
 }
 
-/// Writes `batches` (conformed to `schema`) as new fragments.
+/// Writes `batches` (conformed to `schema`) as new fragments, fsynced.
 ///
 /// All-or-nothing: on any error (bad row, IO, Ctrl-C) the files written so far are removed
 /// and the error is returned.
 pub fn write_fragments(
+    dir: &TableDir,
+    schema: &SchemaRef,
+    batches: &mut dyn Iterator<Item = Result<RecordBatch>>,
+    cancel: &CancelToken,
+) -> Result<Staged> {
+    let mut staged = write_fragments_unsynced(dir, schema, batches, cancel)?;
+    if let Err(e) = staged.sync() {
+        staged.unsynced.clear();
+        staged.discard();
+        return Err(e);
+    }
+    Ok(staged)
+}
+
+/// [`write_fragments`] without the fsyncs: the files are listed in [`Staged::unsynced`]
+/// for [`crate::Table`]'s commit, which syncs them while it writes the manifest.
+pub fn write_fragments_unsynced(
     dir: &TableDir,
     schema: &SchemaRef,
     batches: &mut dyn Iterator<Item = Result<RecordBatch>>,
@@ -66,15 +148,18 @@ pub fn write_fragments(
                 w.write(&batch.slice(offset, take))?;
                 offset += take;
                 if w.rows() >= MAX_FRAGMENT_ROWS {
-                    staged
-                        .fragments
-                        .push(current.take().expect("writer present").finish()?);
+                    let w = current.take().expect("writer present");
+                    let (meta, unsynced) = w.finish_unsynced()?;
+                    staged.fragments.push(meta);
+                    staged.unsynced.push(unsynced);
                 }
             }
         }
         if let Some(w) = current.take() {
             if w.rows() > 0 {
-                staged.fragments.push(w.finish()?);
+                let (meta, unsynced) = w.finish_unsynced()?;
+                staged.fragments.push(meta);
+                staged.unsynced.push(unsynced);
             } else if let Some(p) = staged.paths.pop() {
                 drop(w);
                 let _ = oxvec_storage::io::remove_file(&p);
@@ -89,6 +174,7 @@ pub fn write_fragments(
             Ok(staged)
         }
         Err(e) => {
+            staged.unsynced.clear();
             staged.discard();
             Err(e)
         }
@@ -281,7 +367,7 @@ pub fn plan_update(
         Ok(())
     })?;
     let mut iter = rewritten.into_iter().map(Ok);
-    match write_fragments(dir, schema, &mut iter, cancel) {
+    match write_fragments_unsynced(dir, schema, &mut iter, cancel) {
         Ok(added) => Ok((plan, added)),
         Err(e) => {
             plan.staged.discard();

@@ -9,7 +9,7 @@ use super::Table;
 use crate::ingest::conform;
 use crate::scan::live_mask;
 use crate::snapshot::LoadedFragment;
-use crate::write::{inline_room, with_deletions, write_fragments, Staged};
+use crate::write::{inline_room, with_deletions, write_fragments_unsynced, Staged};
 use arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch, UInt32Array};
 use arrow::compute::{concat_batches, take_record_batch};
 use arrow::datatypes::{Field, Schema, SchemaRef};
@@ -170,7 +170,10 @@ impl Table {
                         stop.check()?;
                         Ok(src.slice(at, WRITE_CHUNK.min(n - at)))
                     });
-                    write_fragments(&self.dir, &schema, &mut chunks, cancel)
+                    let mut written =
+                        write_fragments_unsynced(&self.dir, &schema, &mut chunks, cancel)?;
+                    written.start_sync();
+                    Ok(written)
                 })
             });
             let walked = std::panic::catch_unwind(AssertUnwindSafe(|| -> Result<()> {
@@ -335,12 +338,10 @@ impl Table {
         if !new_rows.is_empty() {
             let rows = take_record_batch(&src, &UInt32Array::from(new_rows)).map_err(arrow_err);
             match rows.and_then(|rows| {
-                write_fragments(&self.dir, &schema, &mut std::iter::once(Ok(rows)), cancel)
+                let mut rows = std::iter::once(Ok(rows));
+                write_fragments_unsynced(&self.dir, &schema, &mut rows, cancel)
             }) {
-                Ok(a) => {
-                    added.fragments.extend(a.fragments);
-                    added.paths.extend(a.paths);
-                }
+                Ok(a) => added.extend(a),
                 Err(e) => {
                     added.discard();
                     staged.discard();
@@ -348,7 +349,7 @@ impl Table {
                 }
             }
         };
-        staged.paths.extend(added.paths.iter().cloned());
+        staged.take_files_from(&mut added);
         let txn = Transaction::new(
             snap.manifest.version,
             Merge {
@@ -362,7 +363,7 @@ impl Table {
             staged.discard();
             return Err(e);
         }
-        stats.version = self.commit_and_pin(&txn, &staged, cancel)?;
+        stats.version = self.commit_and_pin(&txn, &mut staged, cancel)?;
         Ok(stats)
     }
 }
