@@ -119,8 +119,13 @@ pub fn write_fragments(
     Ok(staged)
 }
 
-/// [`write_fragments`] without the fsyncs: the files are listed in [`Staged::unsynced`]
-/// for [`crate::Table`]'s commit, which syncs them while it writes the manifest.
+/// Fragments a write keeps open unsynced at most (whole fragments of 1M rows: a write
+/// this large is long, so syncing its files in batches costs nothing visible).
+const MAX_UNSYNCED: usize = 16;
+
+/// [`write_fragments`] without waiting for the fsyncs: the files not synced yet (at most
+/// 16) stay in the returned [`Staged`] for [`crate::Table`]'s commit, which syncs them
+/// while it writes the manifest.
 pub fn write_fragments_unsynced(
     dir: &TableDir,
     schema: &SchemaRef,
@@ -152,6 +157,11 @@ pub fn write_fragments_unsynced(
                     let (meta, unsynced) = w.finish_unsynced()?;
                     staged.fragments.push(meta);
                     staged.unsynced.push(unsynced);
+                    if staged.unsynced.len() >= MAX_UNSYNCED {
+                        // Each holds its file open: a huge write syncs as it goes rather
+                        // than run out of file descriptors.
+                        staged.sync()?;
+                    }
                 }
             }
         }
