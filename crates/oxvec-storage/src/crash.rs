@@ -11,7 +11,9 @@ use std::sync::OnceLock;
 /// The environment variable naming the point to crash at.
 pub const ENV: &str = "OXVEC_CRASH_AT";
 
-/// Every point, in the order a commit meets them; the T1 suite hits each one.
+/// Every point, roughly in the order a commit meets them (a fragment synced in the
+/// background may reach `fragment_synced` after `manifest_temp_written`, never after
+/// `manifest_linked`); the T1 suite hits each one.
 pub const POINTS: &[&str] = &[
     "fragment_written",
     "fragment_synced",

@@ -146,6 +146,9 @@ impl std::fmt::Debug for Unsynced {
 /// fsyncs each file, then each directory holding one of them once, so that the files and
 /// their names survive a power loss.
 pub fn sync_all(files: Vec<Unsynced>) -> Result<()> {
+    if files.is_empty() {
+        return Ok(());
+    }
     let mut dirs: Vec<PathBuf> = Vec::new();
     for f in files {
         f.file.sync().map_err(io_err(&f.path))?;

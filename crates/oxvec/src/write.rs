@@ -14,6 +14,7 @@ use oxvec_storage::{
 };
 use roaring::RoaringBitmap;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 /// Rows per fragment file at most (row offsets are 32-bit; smaller files also spread
 /// search work and keep rewrites cheap).
@@ -65,13 +66,25 @@ impl Staged {
     /// Starts fsyncing the files not synced yet on a thread of their own, so the disk
     /// works while the caller goes on (to find the rows a merge replaces, to write the
     /// manifest); [`Staged::sync`] waits for it.
+    /// When no thread can be started (a process at its thread limit), the files stay
+    /// for [`Staged::sync`] to sync itself.
     pub fn start_sync(&mut self) {
-        if !self.unsynced.is_empty() {
-            let files = std::mem::take(&mut self.unsynced);
-            self.syncing.push(std::thread::spawn(move || {
+        if self.unsynced.is_empty() {
+            return;
+        }
+        let files = Arc::new(Mutex::new(std::mem::take(&mut self.unsynced)));
+        let theirs = files.clone();
+        let started = std::thread::Builder::new()
+            .name("oxvec-sync".into())
+            .spawn(move || {
                 oxvec_storage::io::background_sync_pause();
-                sync_all(files)
-            }));
+                sync_all(std::mem::take(
+                    &mut *theirs.lock().expect("sync files lock"),
+                ))
+            });
+        match started {
+            Ok(h) => self.syncing.push(h),
+            Err(_) => self.unsynced = std::mem::take(&mut *files.lock().expect("sync files lock")),
         }
     }
 
@@ -80,9 +93,13 @@ impl Staged {
     pub fn sync(&mut self) -> Result<()> {
         let mut result = Ok(());
         for h in self.syncing.drain(..) {
-            let r = h
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            // A panic there is an error here, so the commit still removes its files.
+            let r = h.join().unwrap_or_else(|_| {
+                Err(Error::internal(
+                    "syncing new files",
+                    "the sync thread panicked",
+                ))
+            });
             result = result.and(r);
         }
         result?;
@@ -124,8 +141,8 @@ pub fn write_fragments(
 const MAX_UNSYNCED: usize = 16;
 
 /// [`write_fragments`] without waiting for the fsyncs: the files not synced yet (at most
-/// 16) stay in the returned [`Staged`] for [`crate::Table`]'s commit, which syncs them
-/// while it writes the manifest.
+/// 16 per call) stay in the returned [`Staged`] for [`crate::Table`]'s commit, which syncs
+/// them while it writes the manifest.
 pub fn write_fragments_unsynced(
     dir: &TableDir,
     schema: &SchemaRef,
