@@ -38,6 +38,45 @@ def test_create_open_list_contains_drop(db: oxvec.Database) -> None:
         db.drop_table("docs")
 
 
+def test_database_reads_like_a_mapping_of_names_to_tables(db: oxvec.Database) -> None:
+    assert len(db) == 0 and list(db) == []
+    db.create_table("b", make_rows(2))
+    db.create_table("a", make_rows(3))
+    assert len(db) == 2 and list(db) == ["a", "b"] and sorted(db) == ["a", "b"]
+    assert db["a"].count_rows() == 3 and db["b"].name == "b"
+    with pytest.raises(KeyError):
+        db["missing"]
+    with pytest.raises(oxvec.TableNotFoundError, match="missing"):
+        db["missing"]
+    with pytest.raises(oxvec.InvalidInputError):
+        db[3]  # type: ignore[index]
+    with pytest.raises(oxvec.InvalidInputError, match="invalid table name"):
+        db["../a"]
+
+
+def test_drop_table_ignore_missing_and_drop_all(db: oxvec.Database, tmp_path: Path) -> None:
+    t = db.create_table("t", make_rows(4))
+    db.drop_table("t")
+    db.drop_table("t", ignore_missing=True)
+    with pytest.raises(oxvec.TableNotFoundError):
+        db.drop_table("t", ignore_missing=False)
+    with pytest.raises(oxvec.InvalidInputError, match="ignore_missing"):
+        db.drop_table("t", ignore_missing="yes")  # type: ignore[arg-type]
+    # An invalid name is not a missing table: still refused.
+    with pytest.raises(oxvec.InvalidInputError, match="invalid table name"):
+        db.drop_table("../t", ignore_missing=True)
+    # A handle open on the dropped table says so instead of reading stale files.
+    with pytest.raises(oxvec.TableNotFoundError):
+        t.count_rows()
+    for name in ["a", "b", "c"]:
+        db.create_table(name, make_rows(1))
+    db.drop_all_tables()
+    assert len(db) == 0
+    # Nothing is left in the database directory, hidden or not.
+    assert listing(Path(db.uri)) == []
+    db.drop_all_tables()
+
+
 def test_create_existing(db: oxvec.Database) -> None:
     db.create_table("t", make_rows(5))
     with pytest.raises(oxvec.TableExistsError, match="'t' already exists"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, Literal
 
 import pyarrow as pa
@@ -13,7 +13,7 @@ from . import _check, _data
 from ._embedding import TableEmbeddings, check_configs, configs_of_model, with_metadata
 from ._oxvec import Database as _Database
 from .embeddings.base import EmbeddingFunctionConfig
-from .exceptions import InvalidInputError
+from .exceptions import InvalidInputError, TableNotFoundError
 from .maintenance import as_seconds
 from .table import Table
 
@@ -32,6 +32,11 @@ class Database:
     ['docs']
     >>> "docs" in db
     True
+
+    It reads like a mapping from table names to tables:
+
+    >>> len(db), list(db), db["docs"].count_rows()
+    (1, ['docs'], 1)
     """
 
     __slots__ = ("_inner",)
@@ -83,6 +88,19 @@ class Database:
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and self._inner.contains(name)
 
+    def __len__(self) -> int:
+        """The number of tables."""
+        return len(self._inner.table_names())
+
+    def __iter__(self) -> Iterator[str]:
+        """The table names, sorted (a snapshot taken when iteration starts)."""
+        return iter(self._inner.table_names())
+
+    def __getitem__(self, name: str) -> Table:
+        """``db[name]`` is :meth:`open_table`; a missing table raises
+        :class:`~oxvec.TableNotFoundError`, which is a ``KeyError``."""
+        return self.open_table(name)
+
     def open_table(self, name: str) -> Table:
         """Opens table ``name`` at its newest version.
 
@@ -93,15 +111,57 @@ class Database:
         """
         return Table._wrap(self._inner.open_table(name))
 
-    def drop_table(self, name: str) -> None:
+    def drop_table(self, name: str, *, ignore_missing: bool = False) -> None:
         """Deletes table ``name`` and every version of it.
+
+        The table disappears in one step (its directory is renamed away, then removed), so
+        a crash midway never leaves a table with some of its files gone. Handles still open
+        on it fail with :class:`~oxvec.TableNotFoundError` from then on.
+
+        Parameters
+        ----------
+        name
+            The table.
+        ignore_missing
+            Return quietly when there is no such table, instead of raising.
 
         Raises
         ------
         TableNotFoundError
-            If there is no such table.
+            If there is no such table (and ``ignore_missing`` is false).
+
+        Examples
+        --------
+        >>> import oxvec, tempfile
+        >>> db = oxvec.connect(tempfile.mkdtemp())
+        >>> _ = db.create_table("t", [{"x": 1}])
+        >>> db.drop_table("t")
+        >>> db.drop_table("t", ignore_missing=True)
+        >>> "t" in db
+        False
         """
-        self._inner.drop_table(name)
+        ignore = _check.flag("ignore_missing", ignore_missing)
+        try:
+            self._inner.drop_table(name)
+        except TableNotFoundError:
+            if not ignore:
+                raise
+
+    def drop_all_tables(self) -> None:
+        """Drops every table of the database (each as :meth:`drop_table` does).
+
+        Examples
+        --------
+        >>> import oxvec, tempfile
+        >>> db = oxvec.connect(tempfile.mkdtemp())
+        >>> _ = db.create_table("a", [{"x": 1}])
+        >>> _ = db.create_table("b", [{"x": 2}])
+        >>> db.drop_all_tables()
+        >>> len(db)
+        0
+        """
+        for name in self._inner.table_names():
+            self.drop_table(name, ignore_missing=True)
 
     def create_table(
         self,

@@ -13,6 +13,9 @@ use oxvec_storage::TableDir;
 use std::path::{Path, PathBuf};
 
 const TABLE_SUFFIX: &str = ".oxvec";
+/// Names a dropped table's directory takes until it is removed (hidden, and not a table
+/// name: `table_names` never lists it).
+const DROPPED_PREFIX: &str = ".dropped-";
 
 /// What `create_table` does when the table exists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,6 +109,10 @@ impl Database {
     }
 
     /// Deletes table `name` and all its versions.
+    ///
+    /// The table's directory is first renamed to a hidden name (one atomic step, made
+    /// durable), then removed: a crash in between leaves a hidden directory, which the next
+    /// drop removes, never a table with some of its files gone.
     pub fn drop_table(&self, name: &str) -> Result<()> {
         let dir = self.table_dir(name)?;
         if dir.latest_version()?.is_none() {
@@ -113,8 +120,31 @@ impl Database {
                 name: name.to_string(),
             });
         }
-        std::fs::remove_dir_all(dir.root()).map_err(io_err(dir.root()))?;
-        oxvec_storage::durable::sync_dir(&self.root)
+        let doomed = self.root.join(format!(
+            "{DROPPED_PREFIX}{}",
+            oxvec_storage::durable::new_id()
+        ));
+        std::fs::rename(dir.root(), &doomed).map_err(io_err(dir.root()))?;
+        oxvec_storage::durable::sync_dir(&self.root)?;
+        self.remove_dropped();
+        Ok(())
+    }
+
+    /// Removes what dropped tables left (best effort: the tables are gone already; what
+    /// cannot be removed now is tried again at the next drop).
+    fn remove_dropped(&self) {
+        let Ok(entries) = std::fs::read_dir(&self.root) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let is_dropped = entry
+                .file_name()
+                .to_str()
+                .is_some_and(|n| n.starts_with(DROPPED_PREFIX));
+            if is_dropped && entry.file_type().is_ok_and(|t| t.is_dir()) {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
     }
 
     /// Creates table `name` from an optional schema and optional data.

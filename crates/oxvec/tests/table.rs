@@ -510,3 +510,28 @@ fn a_create_whose_directories_another_failed_create_removed_is_a_retryable_confl
     let t = create_ten(&db, &c);
     assert_eq!(t.count_rows(None, &c).unwrap(), 10);
 }
+
+#[test]
+fn a_drop_renames_the_table_away_first_and_clears_what_earlier_drops_left() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("db");
+    let db = Database::connect(root.to_str().unwrap()).unwrap();
+    let c = CancelToken::new();
+    create_ten(&db, &c);
+    // What a crash between a drop's rename and its removal leaves: a hidden directory
+    // holding a whole table. It is no table, and the next drop removes it.
+    let left = root.join(".dropped-0123");
+    std::fs::create_dir_all(left.join("versions")).unwrap();
+    std::fs::write(left.join("versions/00000000000000000001.manifest"), b"x").unwrap();
+    assert_eq!(db.table_names().unwrap(), vec!["t".to_string()]);
+    db.drop_table("t").unwrap();
+    assert_eq!(listing(&root), Vec::<String>::new());
+    assert!(db.table_names().unwrap().is_empty());
+    assert!(matches!(
+        db.drop_table("t"),
+        Err(Error::TableNotFound { .. })
+    ));
+    // The name is free at once.
+    let t = create_ten(&db, &c);
+    assert_eq!(t.count_rows(None, &c).unwrap(), 10);
+}
