@@ -23,6 +23,19 @@ __all__ = ["Query"]
 _DEFAULT_K = 10
 
 
+def _describe_vector(vector: Any) -> str:
+    """A query vector's shape for a repr (a 1,536-value vector is not spelled out)."""
+    try:
+        shape = np.shape(vector)
+    except (TypeError, ValueError):
+        return f"<{type(vector).__name__}>"
+    if len(shape) == 1:
+        return f"<{shape[0]} values>"
+    if len(shape) == 2:
+        return f"<{shape[0]} vectors of {shape[1]} values>"
+    return f"<{type(vector).__name__}>"
+
+
 class Query:
     """A search being built. Each method returns the query, so calls chain.
 
@@ -92,6 +105,38 @@ class Query:
         self._columns: list[str] | None = None
         self._k: int | None = None
         self._row_id = False
+
+    def __repr__(self) -> str:
+        """What the query asks, as set so far.
+
+        Examples
+        --------
+        >>> import oxvec, tempfile
+        >>> db = oxvec.connect(tempfile.mkdtemp())
+        >>> tbl = db.create_table("t", [{"id": 1, "vector": [0.5, 1.0]}])
+        >>> tbl.search([0.5, 1.0]).where("id > 0").select(["id"]).limit(3)
+        oxvec.Query('t', vector=<2 values>, where='id > 0', select=['id'], limit=3)
+        >>> tbl.search()
+        oxvec.Query('t')
+        """
+        parts = [repr(self._table.name)]
+        if self._vector is not None:
+            parts.append(f"vector={_describe_vector(self._vector)}")
+        if self._vector_column is not None:
+            parts.append(f"vector_column={self._vector_column!r}")
+        if self._text is not None:
+            parts.append(f"text={self._text!r}")
+        if self._filter is not None:
+            parts.append(f"where={self._filter!r}")
+        if self._columns is not None:
+            parts.append(f"select={self._columns!r}")
+        if self._k is not None:
+            parts.append(f"limit={self._k}")
+        if self._offset:
+            parts.append(f"offset={self._offset}")
+        if self._metric is not None:
+            parts.append(f"metric={self._metric!r}")
+        return f"oxvec.Query({', '.join(parts)})"
 
     def metric(self, metric: str) -> Query:
         """``"l2"``, ``"cosine"`` or ``"dot"``. Default: the index's metric when the column

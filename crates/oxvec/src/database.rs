@@ -124,7 +124,16 @@ impl Database {
             "{DROPPED_PREFIX}{}",
             oxvec_storage::durable::new_id()
         ));
-        std::fs::rename(dir.root(), &doomed).map_err(io_err(dir.root()))?;
+        match std::fs::rename(dir.root(), &doomed) {
+            Ok(()) => {}
+            // Another drop (another process) renamed it first.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(Error::TableNotFound {
+                    name: name.to_string(),
+                })
+            }
+            Err(e) => return Err(Error::storage(dir.root(), e)),
+        }
         oxvec_storage::durable::sync_dir(&self.root)?;
         self.remove_dropped();
         Ok(())

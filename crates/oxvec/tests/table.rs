@@ -535,3 +535,25 @@ fn a_drop_renames_the_table_away_first_and_clears_what_earlier_drops_left() {
     let t = create_ten(&db, &c);
     assert_eq!(t.count_rows(None, &c).unwrap(), 10);
 }
+
+#[test]
+fn two_drops_at_once_one_wins_the_other_finds_no_table() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = Database::connect(tmp.path().to_str().unwrap()).unwrap();
+    let c = CancelToken::new();
+    for _ in 0..20 {
+        create_ten(&db, &c);
+        let (a, b) = std::thread::scope(|s| {
+            let other = s.spawn(|| db.clone().drop_table("t"));
+            (db.drop_table("t"), other.join().unwrap())
+        });
+        let won = [&a, &b].iter().filter(|r| r.is_ok()).count();
+        assert_eq!(won, 1, "{a:?} {b:?}");
+        for r in [a, b] {
+            assert!(
+                matches!(r, Ok(()) | Err(Error::TableNotFound { .. })),
+                "a losing drop must say the table is gone: {r:?}"
+            );
+        }
+    }
+}
