@@ -97,6 +97,18 @@ def test_checkout_restore(db: oxvec.Database) -> None:
         t.checkout(99)
 
 
+def test_restore_a_tag(db: oxvec.Database) -> None:
+    t = db.create_table("t", make_rows(10))
+    t.tags.create("ten")
+    t.add(make_rows(5, start=10))
+    assert t.restore("ten") == 3 and len(t) == 10
+    with pytest.raises(oxvec.InvalidInputError, match="no tag named 'nope'"):
+        t.restore("nope")
+    assert t.version == 3
+    with pytest.raises(oxvec.InvalidInputError):
+        t.restore(1.5)  # type: ignore[arg-type]
+
+
 def test_handles_see_other_writers_after_checkout_latest(db: oxvec.Database) -> None:
     a = db.create_table("t", make_rows(5))
     b = oxvec.connect(db.uri, read_consistency_interval=None).open_table("t")

@@ -508,9 +508,29 @@ class Table:
         """Moves to the newest version (also picks up other writers' commits)."""
         self._inner.checkout_latest()
 
-    def restore(self, version: int | None = None) -> int:
-        """Makes ``version`` (default: the checked-out one) the newest version again, as a new
-        commit; returns the new version number."""
+    def restore(self, version: int | str | None = None) -> int:
+        """Makes ``version`` (a number or a tag name; default: the checked-out one) the
+        newest version again, as a new commit; returns the new version number.
+
+        Raises
+        ------
+        InvalidInputError
+            No such version, or no tag of that name.
+
+        Examples
+        --------
+        >>> import oxvec, tempfile
+        >>> tbl = oxvec.connect(tempfile.mkdtemp()).create_table("t", [{"x": 1}])
+        >>> tbl.tags.create("first")
+        >>> _ = tbl.add([{"x": 2}])
+        >>> tbl.restore("first"), len(tbl)
+        (3, 1)
+        """
+        if isinstance(version, str):
+            tagged = {name: v for name, v, _ in self._inner.list_tags()}
+            if version not in tagged:
+                raise InvalidInputError(f"no tag named {version!r}")
+            version = tagged[version]
         return self._inner.restore(None if version is None else _check.version(version))
 
     def create_index(
