@@ -122,20 +122,16 @@ class Query:
         parts = [repr(self._table.name)]
         if self._vector is not None:
             parts.append(f"vector={_describe_vector(self._vector)}")
-        if self._vector_column is not None:
-            parts.append(f"vector_column={self._vector_column!r}")
-        if self._text is not None:
-            parts.append(f"text={self._text!r}")
-        if self._filter is not None:
-            parts.append(f"where={self._filter!r}")
-        if self._columns is not None:
-            parts.append(f"select={self._columns!r}")
-        if self._k is not None:
-            parts.append(f"limit={self._k}")
-        if self._offset:
-            parts.append(f"offset={self._offset}")
-        if self._metric is not None:
-            parts.append(f"metric={self._metric!r}")
+        asked = [
+            ("vector_column", self._vector_column),
+            ("text", self._text),
+            ("where", self._filter),
+            ("select", self._columns),
+            ("limit", self._k),
+            ("offset", self._offset or None),
+            ("metric", self._metric),
+        ]
+        parts += [f"{name}={value!r}" for name, value in asked if value is not None]
         return f"oxvec.Query({', '.join(parts)})"
 
     def metric(self, metric: str) -> Query:

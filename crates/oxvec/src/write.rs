@@ -58,11 +58,6 @@ impl Staged {
         self.syncing.append(&mut other.syncing);
     }
 
-    /// Whether some file is not known to be durable yet.
-    pub fn needs_sync(&self) -> bool {
-        !self.unsynced.is_empty() || !self.syncing.is_empty()
-    }
-
     /// Starts fsyncing the files not synced yet on a thread of their own, so the disk
     /// works while the caller goes on (to find the rows a merge replaces, to write the
     /// manifest); [`Staged::sync`] waits for it.
