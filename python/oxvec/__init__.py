@@ -31,11 +31,14 @@ from .maintenance import Tags, VerifyReport
 from .merge import MergeInsertBuilder, MergeResult
 from .query import Query
 from .table import Table
+from .writes import AddResult, DeleteResult, UpdateResult
 
 __all__ = [
+    "AddResult",
     "CommitConflictError",
     "CorruptFileError",
     "Database",
+    "DeleteResult",
     "FilterError",
     "HybridQuery",
     "InternalError",
@@ -50,6 +53,7 @@ __all__ = [
     "TableExistsError",
     "TableNotFoundError",
     "Tags",
+    "UpdateResult",
     "Vector",
     "VerifyReport",
     "__version__",

@@ -57,6 +57,22 @@ def names(name: str, value: Any) -> list[str]:
     )
 
 
+def choice(name: str, value: Any, options: tuple[str, ...]) -> str:
+    """``value`` when it is one of ``options``, else an error listing them."""
+    if not isinstance(value, str) or value not in options:
+        listed = ", ".join(repr(o) for o in options)
+        raise InvalidInputError(f"{name} must be one of {listed}, got {value!r:.80}")
+    return value
+
+
+def number(name: str, value: Any) -> float:
+    """A real number (not a bool) as a ``float``."""
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    if not ok:
+        raise InvalidInputError(f"{name} must be a number, got {value!r:.80}")
+    return float(value)
+
+
 def fraction(name: str, value: Any) -> float:
     """A number in ``(0, 1]``."""
     ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)

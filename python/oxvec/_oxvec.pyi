@@ -27,6 +27,7 @@ class Database:
         auto_cleanup_older_than: float = ...,
         monitor_recall: bool = True,
         inline_deletions: bool = True,
+        max_retries: int = 10,
     ) -> Database: ...
     @property
     def uri(self) -> str: ...
@@ -41,6 +42,8 @@ class Database:
         schema: object | None = None,
         mode: str = "create",
         exist_ok: bool = False,
+        on_bad_vectors: str = "error",
+        fill_value: float = 0.0,
     ) -> Table: ...
 
 @final
@@ -55,15 +58,21 @@ class Table:
     def is_detached(self) -> bool: ...
     def schema_stream(self) -> ArrowStream: ...
     def count_rows(self, filter: str | None = None, params: Sequence[Any] | None = None) -> int: ...
-    def add(self, data: object) -> int: ...
-    def delete(self, filter: str, params: Sequence[Any] | None = None) -> int: ...
+    def add(
+        self,
+        data: object,
+        mode: str = "append",
+        on_bad_vectors: str = "error",
+        fill_value: float = 0.0,
+    ) -> int: ...
+    def delete(self, filter: str, params: Sequence[Any] | None = None) -> tuple[int, int]: ...
     def update(
         self,
         filter: str | None = None,
         params: Sequence[Any] | None = None,
         values: object | None = None,
         values_sql: dict[str, str] | None = None,
-    ) -> int: ...
+    ) -> tuple[int, int]: ...
     def scan(
         self,
         filter: str | None = None,

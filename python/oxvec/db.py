@@ -51,6 +51,7 @@ class Database:
         auto_cleanup_older_than: datetime.timedelta | float = datetime.timedelta(days=7),
         monitor_recall: bool = True,
         inline_deletions: bool = True,
+        max_retries: int = 10,
     ) -> None:
         rci = (
             None
@@ -68,6 +69,7 @@ class Database:
                 as_seconds(auto_cleanup_older_than, "auto_cleanup_older_than"),
                 _check.flag("monitor_recall", monitor_recall),
                 _check.flag("inline_deletions", inline_deletions),
+                min(_check.count("max_retries", max_retries, minimum=0), 2**32 - 1),
             )
         except (TypeError, OverflowError, UnicodeError) as e:
             raise InvalidInputError(f"connect: {e}") from None
@@ -172,6 +174,8 @@ class Database:
         mode: Literal["create", "overwrite"] = "create",
         exist_ok: bool = False,
         embedding_functions: Sequence[EmbeddingFunctionConfig] | None = None,
+        on_bad_vectors: Literal["error", "drop", "fill"] = "error",
+        fill_value: float = 0.0,
     ) -> Table:
         """Creates a table from data, a schema, or both.
 
@@ -197,6 +201,11 @@ class Database:
             ``func.SourceField()`` / ``func.VectorField()``. The table stores them and fills
             the vector column on every ``add``, ``update`` and ``merge_insert``, and embeds
             string queries.
+        on_bad_vectors, fill_value
+            Rows whose vector is null, of another dimension than the schema's (or the first
+            row's) or holds a null, NaN or infinity: ``"error"`` refuses the create,
+            ``"drop"`` leaves them out, ``"fill"`` stores ``fill_value`` in every position
+            (as :meth:`Table.add`).
 
         Returns
         -------
@@ -235,7 +244,15 @@ class Database:
                     emb._made[i] = c.function
                 meta = with_metadata(pa.schema([]), configs).metadata
                 stream = emb.embed_stream(stream, meta, configs)
-        inner = self._inner.create_table(name, stream, arrow_schema, mode, exist_ok)
+        inner = self._inner.create_table(
+            name,
+            stream,
+            arrow_schema,
+            mode,
+            exist_ok,
+            _check.choice("on_bad_vectors", on_bad_vectors, ("error", "drop", "fill", "null")),
+            _check.number("fill_value", fill_value),
+        )
         return Table._wrap(inner)
 
 
@@ -248,6 +265,7 @@ def connect(
     auto_cleanup_older_than: datetime.timedelta | float = datetime.timedelta(days=7),
     monitor_recall: bool = True,
     inline_deletions: bool = True,
+    max_retries: int = 10,
 ) -> Database:
     """Opens the database at ``uri`` (a local directory, created if missing).
 
@@ -284,6 +302,11 @@ def connect(
         instead of two. ``False`` writes every deletion vector as a file under
         ``deletions/``. Either way the vector is checksummed and versioned like the rest;
         readers handle both.
+    max_retries
+        A ``delete``, ``update`` or ``merge_insert`` whose commit loses a race to another
+        writer's (which changed the rows it read) is planned again on the newer version,
+        after a short random wait that doubles each time, up to this many times;
+        :class:`CommitConflictError` only when they run out. ``0`` never retries.
 
     Examples
     --------
@@ -300,4 +323,5 @@ def connect(
         auto_cleanup_older_than=auto_cleanup_older_than,
         monitor_recall=monitor_recall,
         inline_deletions=inline_deletions,
+        max_retries=max_retries,
     )

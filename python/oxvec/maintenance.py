@@ -53,6 +53,7 @@ class Tags:
     >>> db = oxvec.connect(tempfile.mkdtemp())
     >>> tbl = db.create_table("t", [{"id": 1, "vector": [0.0]}])
     >>> tbl.add([{"id": 2, "vector": [1.0]}])
+    AddResult(version=2)
     >>> tbl.tags.create("before-cleanup", 1)
     >>> tbl.tags.list()
     {'before-cleanup': 1}

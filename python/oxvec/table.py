@@ -7,7 +7,7 @@ import json
 import sys
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -20,6 +20,7 @@ from .hybrid import HybridQuery
 from .maintenance import Tags, VerifyReport, as_seconds
 from .merge import MergeInsertBuilder
 from .query import Query
+from .writes import AddResult, DeleteResult, UpdateResult
 
 if TYPE_CHECKING:
     import pandas
@@ -28,6 +29,9 @@ if TYPE_CHECKING:
     from ._oxvec import Table as _Table
 
 __all__ = ["Table"]
+
+#: ``on_bad_vectors`` values (``"null"`` is refused by the engine with its reason).
+_BAD_VECTORS = ("error", "drop", "fill", "null")
 
 
 def _read(stream: Any) -> pa.Table:
@@ -49,7 +53,7 @@ class Table:
     >>> tbl = db.create_table("t", [{"id": i, "vector": [float(i), 0.0]} for i in range(5)])
     >>> len(tbl), tbl.version
     (5, 1)
-    >>> tbl.delete("id >= 3")
+    >>> tbl.delete("id >= 3").num_deleted_rows
     2
     >>> tbl.search([0.9, 0.0]).limit(2).to_list()[0]["id"]
     1
@@ -122,26 +126,91 @@ class Table:
         """
         return self._inner.count_rows(filter, params)
 
-    def add(self, data: Any) -> None:
-        """Appends rows as one new version (all of them, or none on error).
+    def add(
+        self,
+        data: Any,
+        mode: Literal["append", "overwrite"] = "append",
+        *,
+        on_bad_vectors: Literal["error", "drop", "fill"] = "error",
+        fill_value: float = 0.0,
+    ) -> AddResult:
+        """Adds rows as one new version (all of them, or none on error).
 
-        Accepts the same data as ``Database.create_table``; columns are matched by name and
-        converted to the table's types.
+        Parameters
+        ----------
+        data
+            The same data as ``Database.create_table`` takes; columns are matched by name and
+            converted to the table's types. A nullable column the data lacks is null in the
+            new rows; a missing non-nullable or vector column is an error.
+        mode
+            ``"append"`` adds the rows; ``"overwrite"`` replaces every row with them (the
+            schema stays; indexes are dropped with the rows they covered).
+        on_bad_vectors
+            What to do with a row whose vector is null, has the wrong dimension or holds a
+            null, NaN or infinity: ``"error"`` refuses the whole write naming the row,
+            ``"drop"`` leaves the row out, ``"fill"`` stores ``fill_value`` in every position.
+        fill_value
+            The value of filled vectors' positions (finite).
+
+        Returns
+        -------
+        AddResult
+            ``.version``: the version committed.
 
         Raises
         ------
         SchemaError, InvalidInputError
             Nothing is written when either is raised.
-        """
-        self._inner.add(self._prepare(data))
 
-    def delete(self, where: str, params: Sequence[Any] | None = None) -> int:
-        """Deletes rows matching the SQL condition ``where``; returns how many.
+        Examples
+        --------
+        >>> import oxvec, tempfile
+        >>> tbl = oxvec.connect(tempfile.mkdtemp()).create_table("t", [{"vector": [1.0, 2.0]}])
+        >>> rows = [{"vector": [3.0, 4.0]}, {"vector": [float("nan"), 0.0]}]
+        >>> tbl.add(rows, on_bad_vectors="drop")
+        AddResult(version=2)
+        >>> tbl.add([{"vector": [5.0]}], on_bad_vectors="fill", fill_value=0.0).version
+        3
+        >>> tbl.to_arrow()["vector"].to_pylist()
+        [[1.0, 2.0], [3.0, 4.0], [0.0, 0.0]]
+        """
+        version = self._inner.add(
+            self._prepare(data),
+            _check.choice("mode", mode, ("append", "overwrite")),
+            _check.choice("on_bad_vectors", on_bad_vectors, _BAD_VECTORS),
+            _check.number("fill_value", fill_value),
+        )
+        return AddResult(version)
+
+    def delete(self, where: str, params: Sequence[Any] | None = None) -> DeleteResult:
+        """Deletes rows matching the SQL condition ``where`` as one new version.
 
         Pass user values as ``params`` bound to ``?`` placeholders, never by formatting them
-        into the string: ``tbl.delete("id = ?", [user_id])``.
+        into the string: ``tbl.delete("id = ?", [user_id])``. ``where`` is required: to
+        delete every row say so, ``tbl.delete("true")``. A delete that loses a race with
+        another writer's commit is planned again on the newer version (``max_retries`` in
+        :func:`oxvec.connect`).
+
+        Returns
+        -------
+        DeleteResult
+            The number of rows deleted (an ``int``) with ``.version``, the version committed.
+
+        Examples
+        --------
+        >>> import oxvec, tempfile
+        >>> tbl = oxvec.connect(tempfile.mkdtemp()).create_table("t", [{"x": i} for i in range(4)])
+        >>> tbl.delete("x = ?", [1])
+        DeleteResult(num_deleted_rows=1, version=2)
+        >>> tbl.delete("true").num_deleted_rows
+        3
         """
-        return self._inner.delete(where, params)
+        if not isinstance(where, str):
+            raise InvalidInputError(
+                f'delete needs a SQL condition ("true" deletes every row), got {where!r:.80}'
+            )
+        rows, version = self._inner.delete(where, params)
+        return DeleteResult(rows, version)
 
     def update(
         self,
@@ -150,8 +219,12 @@ class Table:
         values_sql: Mapping[str, str] | None = None,
         *,
         params: Sequence[Any] | None = None,
-    ) -> int:
-        """Sets columns on the rows matching ``where`` (all rows if ``None``); returns how many.
+    ) -> UpdateResult:
+        """Sets columns on the rows matching ``where`` (all rows if ``None``) as one version.
+
+        Returns an :class:`~oxvec.writes.UpdateResult`: the number of rows changed (an
+        ``int``) with ``.version``. Like ``delete``, an update that loses a race with another
+        writer is planned again on the newer version.
 
         Parameters
         ----------
@@ -167,7 +240,7 @@ class Table:
         >>> import oxvec, tempfile
         >>> tbl = oxvec.connect(tempfile.mkdtemp()).create_table("t", [{"id": 1, "n": 1}])
         >>> tbl.update("id = 1", values_sql={"n": "n + 41"})
-        1
+        UpdateResult(rows_updated=1, version=2)
         >>> tbl.to_arrow()["n"].to_pylist()
         [42]
         """
@@ -182,7 +255,10 @@ class Table:
             raise InvalidInputError(
                 f"values_sql must map column names to SQL expressions, got {values_sql!r:.80}"
             )
-        return self._inner.update(where, params, stream, dict(values_sql) if values_sql else None)
+        rows, version = self._inner.update(
+            where, params, stream, dict(values_sql) if values_sql else None
+        )
+        return UpdateResult(rows, version)
 
     def head(self, n: int = 5) -> pa.Table:
         """The first ``n`` rows."""
@@ -468,7 +544,7 @@ class Table:
         >>> db = oxvec.connect(tempfile.mkdtemp())
         >>> tbl = db.create_table("t", [{"id": 1, "vector": [0.0]}])
         >>> tbl.delete("id = 1")
-        1
+        DeleteResult(num_deleted_rows=1, version=2)
         >>> tbl.cleanup_old_versions(older_than=0)["versions_removed"]
         1
         >>> [v["version"] for v in tbl.list_versions()]
@@ -755,7 +831,7 @@ class Table:
         >>> db = oxvec.connect(tempfile.mkdtemp())
         >>> tbl = db.create_table("t", [{"id": 0, "vector": [0.0, 1.0]}])
         >>> for i in range(1, 4):
-        ...     tbl.add([{"id": i, "vector": [float(i), 1.0]}])
+        ...     _ = tbl.add([{"id": i, "vector": [float(i), 1.0]}])
         >>> tbl.optimize()
         {'rows_indexed': 0, 'fragments_removed': 4, 'fragments_added': 1}
         >>> len(tbl), tbl.version

@@ -4,7 +4,7 @@ use crate::arrow_ffi::{batches, import_schema, import_stream};
 use crate::convert::seconds;
 use crate::runtime::{run, Cost};
 use crate::table::PyTable;
-use oxvec::{CreateMode, Database, TableOptions};
+use oxvec::{BadVectors, CreateMode, CreateOptions, Database, TableOptions};
 use pyo3::prelude::*;
 use std::sync::Arc;
 
@@ -20,7 +20,7 @@ impl PyDatabase {
     #[new]
     // The Python constructor's keywords, one each, as `connect` documents them.
     #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (uri, read_consistency_interval=Some(0.0), auto_compact_fragments=64, auto_cleanup_every=100, auto_cleanup_older_than=7.0 * 86400.0, monitor_recall=true, inline_deletions=true))]
+    #[pyo3(signature = (uri, read_consistency_interval=Some(0.0), auto_compact_fragments=64, auto_cleanup_every=100, auto_cleanup_older_than=7.0 * 86400.0, monitor_recall=true, inline_deletions=true, max_retries=10))]
     fn new(
         py: Python<'_>,
         uri: String,
@@ -30,6 +30,7 @@ impl PyDatabase {
         auto_cleanup_older_than: f64,
         monitor_recall: bool,
         inline_deletions: bool,
+        max_retries: u32,
     ) -> PyResult<Self> {
         let options = TableOptions {
             read_consistency_interval: read_consistency_interval
@@ -40,6 +41,7 @@ impl PyDatabase {
             auto_cleanup_older_than: seconds("auto_cleanup_older_than", auto_cleanup_older_than)?,
             monitor_recall,
             inline_deletions,
+            max_retries,
         };
         let db = run(py, Cost::Quick, |_| Database::connect_with(&uri, options))?;
         Ok(PyDatabase {
@@ -73,7 +75,9 @@ impl PyDatabase {
         run(py, Cost::Long, move |_| db.drop_table(&name))
     }
 
-    #[pyo3(signature = (name, data=None, schema=None, mode="create", exist_ok=false))]
+    // The Python method's keywords, one each, as `Database.create_table` documents them.
+    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (name, data=None, schema=None, mode="create", exist_ok=false, on_bad_vectors="error", fill_value=0.0))]
     fn create_table(
         &self,
         py: Python<'_>,
@@ -82,7 +86,11 @@ impl PyDatabase {
         schema: Option<Bound<'_, PyAny>>,
         mode: &str,
         exist_ok: bool,
+        on_bad_vectors: &str,
+        fill_value: f32,
     ) -> PyResult<PyTable> {
+        let bad_vectors =
+            BadVectors::parse(on_bad_vectors, fill_value).map_err(crate::error::to_py_err)?;
         let mode = match mode {
             "create" => CreateMode::Create,
             "overwrite" => CreateMode::Overwrite,
@@ -100,7 +108,12 @@ impl PyDatabase {
             let it = it
                 .as_mut()
                 .map(|i| i as &mut dyn Iterator<Item = oxvec::Result<_>>);
-            db.create_table(&name, schema, it, mode, exist_ok, cancel)
+            let options = CreateOptions {
+                mode,
+                exist_ok,
+                bad_vectors,
+            };
+            db.create_table_with(&name, schema, it, &options, cancel)
         })?;
         Ok(PyTable::new(t))
     }

@@ -4,9 +4,9 @@ use crate::arrow_ffi::{batches, import_stream, PyArrowStream};
 use crate::convert::f32_from_bytes;
 use crate::runtime::{run, run_reporting, Cost};
 use oxvec::{
-    parse_text_query, vector_kind, AnalyzerOptions, Assignment, BaseTokenizer, Bm25Params,
-    BuildOptions, IndexRequest, MergeInsert, Metric, Progress, ScalarIndexRequest, ScanRequest,
-    SearchKnobs, Table, TextIndexRequest, TextSearch, VectorQuery, Where,
+    parse_text_query, vector_kind, AddMode, AnalyzerOptions, Assignment, BadVectors, BaseTokenizer,
+    Bm25Params, BuildOptions, IndexRequest, MergeInsert, Metric, Progress, ScalarIndexRequest,
+    ScanRequest, SearchKnobs, Table, TextIndexRequest, TextSearch, VectorQuery, Where,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
@@ -86,10 +86,31 @@ impl PyTable {
         })
     }
 
-    fn add(&self, py: Python<'_>, data: Bound<'_, PyAny>) -> PyResult<u64> {
+    /// `mode` is `"append"` or `"overwrite"`; `on_bad_vectors` as `BadVectors::parse`.
+    #[pyo3(signature = (data, mode="append", on_bad_vectors="error", fill_value=0.0))]
+    fn add(
+        &self,
+        py: Python<'_>,
+        data: Bound<'_, PyAny>,
+        mode: &str,
+        on_bad_vectors: &str,
+        fill_value: f32,
+    ) -> PyResult<u64> {
+        let mode = match mode {
+            "append" => AddMode::Append,
+            "overwrite" => AddMode::Overwrite,
+            other => {
+                return Err(crate::error::invalid(format!(
+                    "mode must be 'append' or 'overwrite', not {other:?}"
+                )))
+            }
+        };
+        let bad = BadVectors::parse(on_bad_vectors, fill_value).map_err(crate::error::to_py_err)?;
         let reader = import_stream(&data)?;
         let t = self.inner.clone();
-        run(py, Cost::Long, move |c| t.add(&mut batches(reader), c))
+        run(py, Cost::Long, move |c| {
+            t.add_with(&mut batches(reader), mode, bad, c)
+        })
     }
 
     #[pyo3(signature = (filter, params=None))]
@@ -98,10 +119,13 @@ impl PyTable {
         py: Python<'_>,
         filter: String,
         params: Option<Bound<'_, PyAny>>,
-    ) -> PyResult<u64> {
+    ) -> PyResult<(u64, u64)> {
         let p = crate::convert::params(params.as_ref())?;
         let t = self.inner.clone();
-        run(py, Cost::Long, move |c| t.delete(&Where::new(filter, p), c))
+        run(py, Cost::Long, move |c| {
+            let done = t.delete(&Where::new(filter, p), c)?;
+            Ok((done.rows, done.version))
+        })
     }
 
     /// `values` is a one-row Arrow stream of new values; `values_sql` maps columns to SQL.
@@ -113,7 +137,7 @@ impl PyTable {
         params: Option<Bound<'_, PyAny>>,
         values: Option<Bound<'_, PyAny>>,
         values_sql: Option<Bound<'_, PyDict>>,
-    ) -> PyResult<u64> {
+    ) -> PyResult<(u64, u64)> {
         let p = crate::convert::params(params.as_ref())?;
         let mut assignments: Vec<(String, Assignment)> = Vec::new();
         if let Some(v) = values {
@@ -146,7 +170,8 @@ impl PyTable {
         let t = self.inner.clone();
         run(py, Cost::Long, move |c| {
             let f = filter.map(|s| Where::new(s, p));
-            t.update(f.as_ref(), &assignments, c)
+            let done = t.update(f.as_ref(), &assignments, c)?;
+            Ok((done.rows, done.version))
         })
     }
 

@@ -1,5 +1,6 @@
 //! A database: a directory of tables.
 
+use crate::bad_vectors::{repair, BadVectors};
 use crate::ingest::{conform, infer_schema, same_type, validate_schema};
 use crate::options::TableOptions;
 use crate::table::Table;
@@ -24,6 +25,15 @@ pub enum CreateMode {
     Create,
     /// Replace its contents as a new version.
     Overwrite,
+}
+
+/// How `create_table` treats an existing table and bad vectors in its data.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CreateOptions {
+    pub mode: CreateMode,
+    /// With [`CreateMode::Create`], open an existing table (of the same schema) instead.
+    pub exist_ok: bool,
+    pub bad_vectors: BadVectors,
 }
 
 /// A directory holding tables.
@@ -170,6 +180,29 @@ impl Database {
         exist_ok: bool,
         cancel: &CancelToken,
     ) -> Result<Table> {
+        let options = CreateOptions {
+            mode,
+            exist_ok,
+            bad_vectors: BadVectors::Error,
+        };
+        self.create_table_with(name, schema, batches, &options, cancel)
+    }
+
+    /// [`Self::create_table`] with rows whose vectors are bad handled by
+    /// `options.bad_vectors` (their dimension is the schema's, or the first row's).
+    pub fn create_table_with(
+        &self,
+        name: &str,
+        schema: Option<SchemaRef>,
+        batches: Option<&mut dyn Iterator<Item = Result<RecordBatch>>>,
+        options: &CreateOptions,
+        cancel: &CancelToken,
+    ) -> Result<Table> {
+        let CreateOptions {
+            mode,
+            exist_ok,
+            bad_vectors,
+        } = *options;
         let dir = self.table_dir(name)?;
         let mut empty = std::iter::empty();
         let batches: &mut dyn Iterator<Item = Result<RecordBatch>> = match batches {
@@ -186,8 +219,12 @@ impl Database {
             (None, Some(b)) => infer_schema(&b.schema(), Some(b))?,
             (None, None) => return Err(Error::schema("create_table needs data or a schema")),
         };
-        let first = first.map(|b| conform(&b, &schema, 0)).transpose()?;
-        let mut all = first.into_iter().map(Ok).chain(batches);
+        let first = first
+            .map(|b| conform(&repair(b, &schema, bad_vectors)?, &schema, 0))
+            .transpose()?;
+        let target = schema.clone();
+        let rest = batches.map(move |b| b.and_then(|b| repair(b, &target, bad_vectors)));
+        let mut all = first.into_iter().map(Ok).chain(rest);
 
         if dir.latest_version()?.is_some() {
             match (mode, exist_ok) {

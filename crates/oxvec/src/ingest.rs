@@ -329,16 +329,11 @@ fn conform_column(col: &ArrayRef, target: &FieldRef, row_base: usize) -> Result<
     Ok(out)
 }
 
-/// Flattened float values and per-row (offset, length) for any list-like float column.
-fn conform_vectors(
-    col: &ArrayRef,
-    name: &str,
-    dim: usize,
-    target: &DataType,
-    row_base: usize,
-) -> Result<ArrayRef> {
+/// The flat values of a list-like column and each row's (offset, length) in them; `None`
+/// for a column that is not a list.
+pub(crate) fn list_spans(col: &ArrayRef) -> Option<(ArrayRef, Vec<(usize, usize)>)> {
     let n = col.len();
-    let (values, spans): (ArrayRef, Vec<(usize, usize)>) = match col.data_type() {
+    Some(match col.data_type() {
         DataType::FixedSizeList(_, d) => {
             let a = col.as_fixed_size_list();
             let d = *d as usize;
@@ -367,14 +362,26 @@ fn conform_vectors(
                     .collect(),
             )
         }
-        other => {
-            return Err(Error::schema(format!(
-                "column '{name}': expected vectors ({}), got {}",
-                type_name(target),
-                type_name(other)
-            )))
-        }
+        _ => return None,
+    })
+}
+
+/// Flattened float values and per-row (offset, length) for any list-like float column.
+fn conform_vectors(
+    col: &ArrayRef,
+    name: &str,
+    dim: usize,
+    target: &DataType,
+    row_base: usize,
+) -> Result<ArrayRef> {
+    let Some((values, spans)) = list_spans(col) else {
+        return Err(Error::schema(format!(
+            "column '{name}': expected vectors ({}), got {}",
+            type_name(target),
+            type_name(col.data_type())
+        )));
     };
+    let n = col.len();
     if !values.data_type().is_numeric() && values.data_type() != &DataType::Null {
         return Err(Error::schema(format!(
             "column '{name}': vectors must hold numbers, got {}",

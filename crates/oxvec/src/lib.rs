@@ -5,6 +5,7 @@
 //! and time travel. Everything here is usable from Rust alone; the Python bindings live in
 //! `oxvec-py` and add nothing but conversions.
 
+mod bad_vectors;
 mod database;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -21,7 +22,8 @@ mod texts;
 mod vectors;
 pub mod write;
 
-pub use database::{CreateMode, Database};
+pub use bad_vectors::BadVectors;
+pub use database::{CreateMode, CreateOptions, Database};
 pub use options::{TableOptions, SMALL_FRAGMENT_ROWS};
 pub use oxvec_core::{CancelToken, Error, Metric, Result, RowId};
 pub use oxvec_index::text::{AnalyzerOptions, BaseTokenizer, Bm25Params, Operator, TextQuery};
@@ -31,9 +33,9 @@ pub use oxvec_storage::IndexMeta;
 pub use query::{parse_text_query, Explanation, Plan, TextSearch, VectorQuery};
 pub use scan::ScanRequest;
 pub use table::{
-    calibration_warning, CleanupStats, IndexRequest, MergeInsert, MergeStats, OptimizeStats,
-    Progress, ScalarIndexRequest, Table, TextIndexRequest, TextParams, VerifyReport, VersionInfo,
-    UNVERIFIED_GRACE,
+    calibration_warning, AddMode, CleanupStats, IndexRequest, MergeInsert, MergeStats,
+    OptimizeStats, Progress, RowsChanged, ScalarIndexRequest, Table, TextIndexRequest, TextParams,
+    VerifyReport, VersionInfo, UNVERIFIED_GRACE,
 };
 pub use write::Assignment;
 

@@ -24,6 +24,9 @@ pub struct TableOptions {
     /// `oxvec_storage::INLINE_MAX_BYTES`): a small delete, update or upsert then writes and
     /// syncs one file fewer. `false` writes each as a file under `deletions/`.
     pub inline_deletions: bool,
+    /// How often a delete, update or merge that lost a race to another writer's commit (a
+    /// retryable conflict) is run again on the newer version before its error is returned.
+    pub max_retries: u32,
 }
 
 /// Fragments with fewer rows than this count towards automatic compaction.
@@ -38,6 +41,7 @@ impl Default for TableOptions {
             auto_cleanup_older_than: Duration::from_secs(7 * 24 * 3600),
             monitor_recall: true,
             inline_deletions: true,
+            max_retries: 10,
         }
     }
 }

@@ -4,6 +4,7 @@ mod indexes;
 mod maintenance;
 mod merge;
 mod merge_keys;
+mod retry;
 mod scalar_index;
 mod text_index;
 pub use indexes::{calibration_warning, IndexRequest, OptimizeStats, Progress};
@@ -12,6 +13,7 @@ pub use merge::{MergeInsert, MergeStats};
 pub use scalar_index::ScalarIndexRequest;
 pub use text_index::{TextIndexRequest, TextParams};
 
+use crate::bad_vectors::{repair, BadVectors};
 use crate::options::TableOptions;
 use crate::query::{self, plan::Sources, VectorQuery};
 use crate::scan::{self, ScanRequest};
@@ -25,9 +27,27 @@ use oxvec_core::{CancelToken, Error, Result};
 use oxvec_query::Where;
 use oxvec_storage::transaction::{Append, Delete, Overwrite, Restore, UnseenCheck, Update};
 use oxvec_storage::{commit, commit_when, Manifest, TableDir, Transaction, VersionWatch};
+use retry::retrying;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
+
+/// What a delete or update did: how many rows it changed, and the version it left the
+/// table at (the version it read when no row matched and nothing was committed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowsChanged {
+    pub rows: u64,
+    pub version: u64,
+}
+
+/// Whether `add` appends to the table's rows or replaces them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AddMode {
+    #[default]
+    Append,
+    /// Replace every row (the schema stays; indexes are dropped with the rows they covered).
+    Overwrite,
+}
 
 /// One row of `list_versions`.
 #[derive(Debug, Clone, PartialEq)]
@@ -502,9 +522,25 @@ impl Table {
         batches: &mut dyn Iterator<Item = Result<RecordBatch>>,
         cancel: &CancelToken,
     ) -> Result<u64> {
+        self.add_with(batches, AddMode::Append, BadVectors::Error, cancel)
+    }
+
+    /// Appends rows (or replaces all rows, keeping the schema) as one new version, rows with
+    /// bad vectors handled by `bad_vectors`. Returns the new version.
+    pub fn add_with(
+        &self,
+        batches: &mut dyn Iterator<Item = Result<RecordBatch>>,
+        mode: AddMode,
+        bad_vectors: BadVectors,
+        cancel: &CancelToken,
+    ) -> Result<u64> {
         let snap = self.latest_for_write()?;
         let schema = snap.manifest.schema.clone();
-        let mut staged = write_fragments_unsynced(&self.dir, &schema, batches, cancel)?;
+        let mut batches = batches.map(|b| b.and_then(|b| repair(b, &schema, bad_vectors)));
+        if mode == AddMode::Overwrite {
+            return self.overwrite(schema.clone(), &mut batches, cancel);
+        }
+        let mut staged = write_fragments_unsynced(&self.dir, &schema, &mut batches, cancel)?;
         if staged.fragments.is_empty() {
             return Ok(snap.manifest.version);
         }
@@ -541,15 +577,26 @@ impl Table {
         self.commit_and_pin(&txn, &mut staged, cancel)
     }
 
-    /// Deletes rows matching `filter`. Returns the number deleted (no version when zero).
-    pub fn delete(&self, filter: &Where, cancel: &CancelToken) -> Result<u64> {
+    /// Deletes rows matching `filter` as one new version (none when no row matches). A
+    /// commit that loses a race to another writer is planned again on the newer version
+    /// (`max_retries` times).
+    pub fn delete(&self, filter: &Where, cancel: &CancelToken) -> Result<RowsChanged> {
+        retrying(self.options.max_retries, cancel, || {
+            self.delete_once(filter, cancel)
+        })
+    }
+
+    fn delete_once(&self, filter: &Where, cancel: &CancelToken) -> Result<RowsChanged> {
         let snap = self.latest_for_write()?;
         let filter = snap.compile(filter, &self.dir, &self.cache)?;
         let frags = self.fragments_for_write(&snap)?;
         let room = inline_room(frags, self.options.inline_deletions);
         let mut plan = plan_delete(&self.dir, frags, &filter, room, cancel)?;
         if plan.rows == 0 {
-            return Ok(0);
+            return Ok(RowsChanged {
+                rows: 0,
+                version: snap.manifest.version,
+            });
         }
         let txn = Transaction::new(
             snap.manifest.version,
@@ -560,8 +607,11 @@ impl Table {
                 unseen: Some(self.unseen_check(&snap, Some(filter), cancel)),
             },
         );
-        self.commit_and_pin(&txn, &mut plan.staged, cancel)?;
-        Ok(plan.rows)
+        let version = self.commit_and_pin(&txn, &mut plan.staged, cancel)?;
+        Ok(RowsChanged {
+            rows: plan.rows,
+            version,
+        })
     }
 
     /// Whether fragments the write's read (`snap`) did not see hold live rows `filter`
@@ -590,13 +640,25 @@ impl Table {
         }))
     }
 
-    /// Sets columns on rows matching `filter` (all rows when `None`). Returns rows updated.
+    /// Sets columns on rows matching `filter` (all rows when `None`) as one new version
+    /// (none when no row matches), planned again after a lost race like `delete`.
     pub fn update(
         &self,
         filter: Option<&Where>,
         assignments: &[(String, Assignment)],
         cancel: &CancelToken,
-    ) -> Result<u64> {
+    ) -> Result<RowsChanged> {
+        retrying(self.options.max_retries, cancel, || {
+            self.update_once(filter, assignments, cancel)
+        })
+    }
+
+    fn update_once(
+        &self,
+        filter: Option<&Where>,
+        assignments: &[(String, Assignment)],
+        cancel: &CancelToken,
+    ) -> Result<RowsChanged> {
         if assignments.is_empty() {
             return Err(Error::invalid(
                 "update needs at least one column to set (values= or values_sql=)",
@@ -617,7 +679,10 @@ impl Table {
             cancel,
         )?;
         if plan.rows == 0 {
-            return Ok(0);
+            return Ok(RowsChanged {
+                rows: 0,
+                version: snap.manifest.version,
+            });
         }
         let mut staged = plan.staged;
         staged.take_files_from(&mut added);
@@ -631,8 +696,11 @@ impl Table {
                 unseen: Some(self.unseen_check(&snap, filter, cancel)),
             },
         );
-        self.commit_and_pin(&txn, &mut staged, cancel)?;
-        Ok(plan.rows)
+        let version = self.commit_and_pin(&txn, &mut staged, cancel)?;
+        Ok(RowsChanged {
+            rows: plan.rows,
+            version,
+        })
     }
 
     /// Every version of the table, oldest first.

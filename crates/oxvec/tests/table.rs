@@ -184,7 +184,8 @@ fn create_add_search_delete_update_and_time_travel() {
     // Delete: gone from count, scan and search.
     let nearest = want[0];
     let f = Where::new(format!("id = {nearest} OR id >= 900"), []);
-    assert_eq!(t.delete(&f, &c).unwrap(), 101);
+    let deleted = t.delete(&f, &c).unwrap();
+    assert_eq!((deleted.rows, deleted.version), (101, 3));
     assert_eq!(t.version(), 3);
     assert_eq!(t.count_rows(None, &c).unwrap(), 899);
     let res = t.search(&query(q.clone(), 10), &c).unwrap();
@@ -212,7 +213,7 @@ fn create_add_search_delete_update_and_time_travel() {
             &c,
         )
         .unwrap();
-    assert_eq!(n, 3);
+    assert_eq!((n.rows, n.version), (3, 4));
     assert_eq!(t.count_rows(None, &c).unwrap(), 899);
     let f = Where::new("tag = 'new'", []);
     let (_, b) = t

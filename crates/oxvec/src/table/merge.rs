@@ -91,7 +91,26 @@ fn pair_schema(schema: &SchemaRef) -> Result<SchemaRef> {
 impl Table {
     /// Runs `merge` with `source` as one new version. Source rows are validated like `add`'s;
     /// two source rows with the same key are an error (the merge would be ambiguous).
+    ///
+    /// A commit that loses a race to another writer is planned again on the newer version
+    /// (`max_retries` times), so the source is held in memory until the merge commits.
     pub fn merge_insert(
+        &self,
+        merge: &MergeInsert,
+        source: &mut dyn Iterator<Item = Result<RecordBatch>>,
+        cancel: &CancelToken,
+    ) -> Result<MergeStats> {
+        let mut parts = Vec::new();
+        for b in source {
+            cancel.check()?;
+            parts.push(b?);
+        }
+        super::retrying(self.options.max_retries, cancel, || {
+            self.merge_once(merge, &mut parts.iter().cloned().map(Ok), cancel)
+        })
+    }
+
+    fn merge_once(
         &self,
         merge: &MergeInsert,
         source: &mut dyn Iterator<Item = Result<RecordBatch>>,
