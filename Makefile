@@ -11,19 +11,21 @@ DEPS := $(VENV)/.deps-installed
 export VIRTUAL_ENV := $(VENV)
 export PATH := $(BIN):$(PATH)
 
-.PHONY: demo test build build-ci lint rust-test py-test stubtest fuzz-smoke tree-before tree-unchanged bench bench-ann clean
+.PHONY: demo test build lint rust-test py-test stubtest fuzz-smoke tree-before tree-unchanged bench bench-ann clean
 
 $(DEPS): requirements-dev.txt
+	@echo "== creating .venv and installing the build and test tools (requirements-dev.txt)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	$(BIN)/python -m pip install --progress-bar off -r requirements-dev.txt
 	touch $@
 
+# One build, the release one, serves the demo, the tests and the benchmarks: a second
+# profile would build everything again (it measured no faster to build here, 2 cores).
+# Cargo's own progress shows: a cold build takes about 5 minutes.
 build: $(DEPS)
-	$(BIN)/maturin develop --release -q
-
-build-ci: $(DEPS)
-	$(BIN)/maturin develop --profile ci -q
+	@echo "== building oxvec (release) into .venv"
+	$(BIN)/maturin develop --release
 
 demo: build
 	$(BIN)/oxvec demo
@@ -35,12 +37,13 @@ lint: $(DEPS)
 	$(BIN)/ruff format --check python tests benchmarks
 
 rust-test:
+	@echo "== cargo tests (a debug build of the workspace and its tests)"
 	cargo test --workspace -q
 
-stubtest: build-ci
+stubtest: build
 	$(BIN)/python -m mypy.stubtest oxvec._oxvec
 
-py-test: build-ci
+py-test: build
 	$(BIN)/python -m pytest -q
 
 # cargo-fuzz, installed into .venv on first use; the targets build on stable with no sanitizer.
