@@ -57,6 +57,17 @@ def names(name: str, value: Any) -> list[str]:
     )
 
 
+def alias(name: str, value: Any, other_name: str, other: Any) -> Any:
+    """The one of two spellings of an argument that was given (LanceDB's name beside ours)."""
+    if other is None:
+        return value
+    if value is not None and value != other:
+        raise InvalidInputError(
+            f"{name}={value!r:.80} and {other_name}={other!r:.80} name the same thing; pass one"
+        )
+    return other
+
+
 def choice(name: str, value: Any, options: tuple[str, ...]) -> str:
     """``value`` when it is one of ``options``, else an error listing them."""
     if not isinstance(value, str) or value not in options:

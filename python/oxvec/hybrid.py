@@ -119,8 +119,12 @@ class HybridQuery:
         self._reranker = reranker
         return self
 
-    def where(self, sql: str, params: Sequence[Any] | None = None) -> HybridQuery:
-        """Both legs keep only rows for which the SQL condition holds."""
+    def where(
+        self, sql: str, params: Sequence[Any] | None = None, *, prefilter: bool = True
+    ) -> HybridQuery:
+        """Both legs keep only rows for which the SQL condition holds (before choosing their
+        results; ``prefilter`` is accepted as in :meth:`Query.where`)."""
+        _check.flag("prefilter", prefilter)
         self._filter = sql
         self._params = params
         return self

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .exceptions import InvalidInputError
 
@@ -27,6 +27,11 @@ def as_seconds(value: datetime.timedelta | float | int, name: str) -> float:
     raise InvalidInputError(
         f"{name} must be a datetime.timedelta or seconds, not {type(value).__name__}"
     )
+
+
+def utc(micros: int) -> datetime.datetime:
+    """A timestamp in microseconds since the Unix epoch as an aware UTC datetime."""
+    return datetime.datetime.fromtimestamp(micros / 1e6, tz=datetime.timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -55,8 +60,10 @@ class Tags:
     >>> tbl.add([{"id": 2, "vector": [1.0]}])
     AddResult(version=2)
     >>> tbl.tags.create("before-cleanup", 1)
-    >>> tbl.tags.list()
-    {'before-cleanup': 1}
+    >>> tbl.tags.list()["before-cleanup"]["version"]
+    1
+    >>> tbl.tags.get_version("before-cleanup")
+    1
     >>> tbl.checkout("before-cleanup")
     >>> len(tbl)
     1
@@ -73,13 +80,23 @@ class Tags:
         table-name rules, and an existing tag is an error."""
         self._table.create_tag(name, version)
 
-    def list(self) -> dict[str, int]:
-        """Every tag and the version it names."""
-        return {name: version for name, version, _ in self._table.list_tags()}
+    def list(self) -> dict[str, dict[str, Any]]:
+        """Every tag: ``{name: {"version": v, "created_at": datetime (UTC)}}``."""
+        return {
+            name: {"version": version, "created_at": utc(micros)}
+            for name, version, micros in self._table.list_tags()
+        }
+
+    def get_version(self, name: str) -> int:
+        """The version tag ``name`` names (``InvalidInputError`` if there is none)."""
+        for tag, version, _ in self._table.list_tags():
+            if tag == name:
+                return version
+        raise InvalidInputError(f"no tag named {name!r:.80}")
 
     def delete(self, name: str) -> None:
         """Removes a tag; the version stays until cleanup finds no other reason to keep it."""
         self._table.delete_tag(name)
 
     def __repr__(self) -> str:
-        return f"Tags({self.list()!r})"
+        return f"Tags({ {n: v['version'] for n, v in self.list().items()}!r})"

@@ -37,10 +37,30 @@ class VectorSpec:
         return pa.list_(item, self.dim)
 
 
-def Vector(dim: int, dtype: str = "float32") -> Any:  # noqa: N802 - reads like a type
-    """A vector field type for Pydantic models: ``embedding: Vector(384)``."""
-    if not isinstance(dim, int) or dim <= 0:
+def Vector(  # noqa: N802 - reads like a type
+    dim: int, dtype: str = "float32", *, value_type: pa.DataType | None = None
+) -> Any:
+    """A vector field type for Pydantic models: ``embedding: Vector(384)``.
+
+    ``dtype`` is ``"float32"`` or ``"float16"``; ``value_type=pa.float16()`` (LanceDB's
+    spelling) says the same.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> from oxvec.pydantic import Model, Vector
+    >>> class Doc(Model):
+    ...     vector: Vector(4, value_type=pa.float16())
+    >>> Doc.to_arrow_schema().field("vector").type
+    FixedSizeListType(fixed_size_list<item: halffloat>[4])
+    """
+    if not isinstance(dim, int) or isinstance(dim, bool) or dim <= 0:
         raise ValueError(f"vector dimension must be a positive int, not {dim!r}")
+    if value_type is not None:
+        names = {pa.float32(): "float32", pa.float16(): "float16"}
+        if not isinstance(value_type, pa.DataType) or value_type not in names:
+            raise ValueError(f"value_type must be pa.float32() or pa.float16(), not {value_type!r}")
+        dtype = names[value_type]
     return Annotated[list[float], VectorSpec(dim, dtype)]
 
 
@@ -89,3 +109,42 @@ def to_arrow_schema(model: type) -> pa.Schema:
         t, nullable = _arrow_type(annotation, f"{model.__name__}.{name}")
         fields.append(pa.field(name, t, nullable))
     return pa.schema(fields)
+
+
+try:
+    from pydantic import BaseModel as _BaseModel
+except ImportError:  # the `pydantic` extra is absent: Vector and to_arrow_schema still work
+    _BaseModel = None  # type: ignore[assignment,misc]
+
+if _BaseModel is not None:
+
+    class Model(_BaseModel):
+        """A Pydantic model that knows its table schema (LanceDB's ``LanceModel``).
+
+        Examples
+        --------
+        >>> import oxvec, tempfile
+        >>> from oxvec.pydantic import Model, Vector
+        >>> class Doc(Model):
+        ...     id: int
+        ...     vector: Vector(2)
+        >>> Doc.field_names()
+        ['id', 'vector']
+        >>> db = oxvec.connect(tempfile.mkdtemp())
+        >>> tbl = db.create_table("docs", schema=Doc)
+        >>> _ = tbl.add([Doc(id=1, vector=[0.5, 0.5])])
+        >>> tbl.schema == Doc.to_arrow_schema()
+        True
+        """
+
+        @classmethod
+        def to_arrow_schema(cls) -> pa.Schema:
+            """The Arrow schema of the model (see :func:`to_arrow_schema`)."""
+            return to_arrow_schema(cls)
+
+        @classmethod
+        def field_names(cls) -> list[str]:
+            """The model's field names, in order."""
+            return list(cls.model_fields)
+
+    __all__ += ["Model"]

@@ -184,8 +184,18 @@ class Query:
 
     distance_type = metric
 
-    def where(self, sql: str, params: Sequence[Any] | None = None) -> Query:
-        """Keeps rows for which the SQL condition holds; ``?`` placeholders bind ``params``."""
+    def where(
+        self, sql: str, params: Sequence[Any] | None = None, *, prefilter: bool = True
+    ) -> Query:
+        """Keeps rows for which the SQL condition holds; ``?`` placeholders bind ``params``.
+
+        The filter always applies before the nearest neighbours are chosen, so a search
+        returns its ``limit`` of matching rows when that many exist. ``prefilter`` is
+        accepted for code written for LanceDB, where ``prefilter=False`` filters the
+        nearest neighbours after choosing them (and may return fewer); here it changes
+        nothing.
+        """
+        _check.flag("prefilter", prefilter)
         self._filter = sql
         self._params = params
         return self

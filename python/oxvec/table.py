@@ -17,7 +17,7 @@ from ._embedding import TableEmbeddings
 from .exceptions import InvalidInputError
 from .fts import FullTextQuery
 from .hybrid import HybridQuery
-from .maintenance import Tags, VerifyReport, as_seconds
+from .maintenance import Tags, VerifyReport, as_seconds, utc
 from .merge import MergeInsertBuilder
 from .query import Query
 from .writes import AddResult, DeleteResult, UpdateResult
@@ -289,6 +289,7 @@ class Table:
         *,
         vector_column: str | None = None,
         fts_columns: str | Sequence[str] | None = None,
+        vector_column_name: str | None = None,
     ) -> Any:
         """Starts a query: nearest neighbours of a vector, a full-text search, a hybrid of
         both, or a filtered scan when ``query`` is ``None``.
@@ -306,7 +307,8 @@ class Table:
             :class:`~oxvec.hybrid.HybridQuery`: give its legs with ``.vector(v)`` and
             ``.text(t)``).
         vector_column
-            The vector column, when the table has several.
+            The vector column, when the table has several (``vector_column_name`` is
+            LanceDB's name for it, also accepted).
         fts_columns
             For a string query: the column(s) to search (default: every column of the
             table's full-text index).
@@ -333,6 +335,9 @@ class Table:
         >>> [r["id"] for r in tbl.search([1.0, 0.1]).limit(1).to_list()]
         [1]
         """
+        vector_column = _check.alias(
+            "vector_column", vector_column, "vector_column_name", vector_column_name
+        )
         if query_type not in ("auto", "vector", "fts", "hybrid"):
             raise InvalidInputError(
                 f"query_type must be 'auto', 'vector', 'fts' or 'hybrid', got {query_type!r:.80}"
@@ -496,7 +501,7 @@ class Table:
         return [
             {
                 "version": v,
-                "timestamp": datetime.datetime.fromtimestamp(ts / 1e6, tz=datetime.timezone.utc),
+                "timestamp": utc(ts),
                 "operation": op,
                 "rows": rows,
             }
@@ -618,6 +623,8 @@ class Table:
         replace: bool = True,
         progress: bool | None = None,
         calibration_queries: Any = None,
+        name: str | None = None,
+        vector_column_name: str | None = None,
         **params: Any,
     ) -> str:
         """Builds an approximate nearest-neighbour index on a vector column.
@@ -634,7 +641,8 @@ class Table:
         Parameters
         ----------
         column
-            The vector column; may be omitted when the table has exactly one.
+            The vector column; may be omitted when the table has exactly one
+            (``vector_column_name``, LanceDB's name for it, is also accepted).
         index_type
             ``"HNSW"`` (graph over 8-bit scalar-quantized vectors, re-ranked with the full
             ones: the fastest), ``"IVF_PQ"`` (product-quantized partitions), or ``"IVF_RQ"``
@@ -649,6 +657,10 @@ class Table:
         calibration_queries
             Queries like the ones the index will serve (a 2-D array or list of vectors of the
             column's dimension; a few hundred are enough) to measure recall on.
+        name
+            The index's name (default ``<column>_idx``; letters, digits, ``_``, ``.``, ``-``).
+            A column has one vector index: rebuilding it under another name means dropping
+            it first.
         **params
             HNSW: ``m`` (16), ``ef_construction`` (150). IVF: ``num_partitions``
             (sqrt(rows)), IVF_PQ ``num_sub_vectors`` (dim/8), ``num_bits`` (8 for PQ, 1 for
@@ -657,7 +669,7 @@ class Table:
         Returns
         -------
         str
-            The index's name, ``<column>_idx``.
+            The index's name.
 
         Raises
         ------
@@ -700,12 +712,13 @@ class Table:
                 )
             queries = np.ascontiguousarray(arr, dtype="<f4").tobytes()
         return self._inner.create_index(
-            column,
+            _check.alias("column", column, "vector_column_name", vector_column_name),
             index_type,
             metric,
             replace,
             progress=bool(progress),
             calibration_queries=queries,
+            name=name,
             **{k: int(v) for k, v in params.items()},
         )
 
@@ -844,3 +857,26 @@ class Table:
         if cleanup_older_than is not None:
             out.update(self.cleanup_old_versions(cleanup_older_than))
         return out
+
+    def compact_files(self) -> dict[str, int]:
+        """Merges small data files into larger ones as one new version (LanceDB's name).
+
+        The same work as :meth:`optimize` without a cleanup: small fragments are rewritten
+        together, rows deleted from them are dropped for good, and the indexes are remapped
+        (rows added since a build are folded in, too).
+
+        Returns
+        -------
+        dict
+            ``fragments_removed``, ``fragments_added``.
+
+        Examples
+        --------
+        >>> import oxvec, tempfile
+        >>> tbl = oxvec.connect(tempfile.mkdtemp()).create_table("t", [{"x": 0}])
+        >>> _ = tbl.add([{"x": 1}])
+        >>> tbl.compact_files()
+        {'fragments_removed': 2, 'fragments_added': 1}
+        """
+        out = self.optimize()
+        return {k: out[k] for k in ("fragments_removed", "fragments_added")}

@@ -15,6 +15,6 @@ mod vector;
 pub use cancel::CancelToken;
 pub use error::{Error, Result};
 pub use metric::Metric;
-pub use names::{validate_table_name, validate_tag_name};
+pub use names::{validate_index_name, validate_table_name, validate_tag_name};
 pub use row_id::RowId;
 pub use vector::{VectorValues, VectorView};

@@ -12,6 +12,12 @@ pub fn validate_table_name(name: &str) -> Result<()> {
     validate("table", name)
 }
 
+/// An index name a user chose follows the table-name rules (it is shown in plans and
+/// listings, and must not be able to mean anything else).
+pub fn validate_index_name(name: &str) -> Result<()> {
+    validate("index", name)
+}
+
 /// Tag names follow the table-name rules (a tag is a file named after it).
 pub fn validate_tag_name(name: &str) -> Result<()> {
     validate("tag", name)

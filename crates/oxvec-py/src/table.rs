@@ -538,7 +538,7 @@ impl PyTable {
     }
 
     /// Builds an ANN index; returns the index's name.
-    #[pyo3(signature = (column=None, index_type="HNSW", metric="cosine", replace=true, m=None, ef_construction=None, num_partitions=None, num_sub_vectors=None, num_bits=None, progress=false, calibration_queries=None))]
+    #[pyo3(signature = (column=None, index_type="HNSW", metric="cosine", replace=true, m=None, ef_construction=None, num_partitions=None, num_sub_vectors=None, num_bits=None, progress=false, calibration_queries=None, name=None))]
     #[allow(clippy::too_many_arguments)]
     fn create_index(
         &self,
@@ -554,6 +554,7 @@ impl PyTable {
         num_bits: Option<usize>,
         progress: bool,
         calibration_queries: Option<Bound<'_, PyBytes>>,
+        name: Option<String>,
     ) -> PyResult<String> {
         let req = IndexRequest {
             column,
@@ -569,6 +570,7 @@ impl PyTable {
                 seed: None,
             },
             calibration_queries: calibration_queries.map(|b| f32_from_bytes(b.as_bytes())),
+            name,
         };
         let label = format!("building {}", req.index_type.name());
         let meta = self.long_with_progress(py, progress, &label, move |t, prog, c| {

@@ -64,6 +64,7 @@ fn main() {
         replace: true,
         options: BuildOptions::default(),
         calibration_queries: None,
+        name: None,
     };
     t.create_index(&req, &Progress::default(), &c).unwrap();
     let knobs = SearchKnobs {

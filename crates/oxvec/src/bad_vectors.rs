@@ -108,8 +108,10 @@ fn bad_rows(col: &ArrayRef, dim: usize, largest: f64) -> Result<Option<Vec<bool>
             .map(|(row, &(offset, len))| {
                 col.is_null(row)
                     || len != dim
-                    || (offset..offset + len)
-                        .any(|i| values.is_null(i) || !(values.value(i).abs() <= largest))
+                    || (offset..offset + len).any(|i| {
+                        let v = values.value(i);
+                        values.is_null(i) || v.is_nan() || v.abs() > largest
+                    })
             })
             .collect(),
     ))

@@ -420,6 +420,7 @@ fn indexed_search_covers_new_rows_hides_deleted_ones_and_survives_reopen() {
             replace: true,
             options: BuildOptions::default(),
             calibration_queries: None,
+            name: None,
         };
         let meta = t.create_index(&req, &Progress::default(), &c).unwrap();
         assert_eq!(meta.num_nodes, 3000);

@@ -38,6 +38,8 @@ pub struct IndexRequest {
     /// Queries like the ones the index will serve (raw, row-major), to measure its recall
     /// curve on instead of rows sampled from the table.
     pub calibration_queries: Option<Vec<f32>>,
+    /// The index's name; default `<column>_idx`.
+    pub name: Option<String>,
 }
 
 /// What a new index's builder should be told when its measured recall curve stays under the
@@ -104,18 +106,36 @@ impl Table {
         let schema = snap.manifest.schema.clone();
         let (col, dim) = resolve_vector_column(&schema, req.column.as_deref())?;
         let column = schema.field(col).name().clone();
-        let name = format!("{column}_idx");
-        let before = snap
-            .manifest
-            .body
-            .indices
-            .iter()
-            .find(|i| i.name == name)
-            .cloned();
-        if let Some(b) = before.as_ref().filter(|b| is_text(b)) {
+        if let Some(n) = &req.name {
+            oxvec_core::validate_index_name(n)?;
+        }
+        let name = req.name.clone().unwrap_or_else(|| format!("{column}_idx"));
+        let indices = &snap.manifest.body.indices;
+        let is_vector = |i: &IndexMeta| !is_text(i) && !crate::scalar::is_scalar(i);
+        if let Some(b) = indices.iter().find(|i| i.name == name && !is_vector(i)) {
             return Err(Error::invalid(format!(
-                "index name '{name}' is taken by a full-text index on {:?}",
+                "index name '{name}' is taken by a {} index on {:?}",
+                b.index_type,
                 b.indexed_columns()
+            )));
+        }
+        let before = indices.iter().find(|i| i.name == name).cloned();
+        if let Some(b) = &before {
+            if b.column != column {
+                return Err(Error::invalid(format!(
+                    "index name '{name}' is taken by the vector index on column '{}'",
+                    b.column
+                )));
+            }
+        }
+        if let Some(other) = indices
+            .iter()
+            .find(|i| is_vector(i) && i.column == column && i.name != name)
+        {
+            return Err(Error::invalid(format!(
+                "column '{column}' already has vector index '{}'; drop it first, or pass \
+                 name='{}' to rebuild it",
+                other.name, other.name
             )));
         }
         if before.is_some() && !req.replace {

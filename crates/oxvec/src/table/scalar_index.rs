@@ -71,6 +71,9 @@ impl Table {
                 field.data_type()
             )));
         }
+        if let Some(n) = &req.name {
+            oxvec_core::validate_index_name(n)?;
+        }
         let name = req
             .name
             .clone()

@@ -87,6 +87,9 @@ impl Table {
         let cols = text_columns(&schema, &req.columns)?;
         // Refuse options that cannot build before reading any row.
         oxvec_index::text::Analyzer::new(req.analyzer.clone())?;
+        if let Some(n) = &req.name {
+            oxvec_core::validate_index_name(n)?;
+        }
         let name = req
             .name
             .clone()

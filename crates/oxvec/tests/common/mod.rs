@@ -115,6 +115,7 @@ pub fn hnsw() -> IndexRequest {
             ..Default::default()
         },
         calibration_queries: None,
+        name: None,
     }
 }
 
