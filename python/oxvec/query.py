@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from ._oxvec import Table as _Table
 
 __all__ = ["Query"]
+
+ModelT = TypeVar("ModelT")
 
 _DEFAULT_K = 10
 
@@ -62,6 +64,7 @@ class Query:
     """
 
     __slots__ = (
+        "_all",
         "_bm25",
         "_bypass",
         "_columns",
@@ -104,6 +107,7 @@ class Query:
         self._params: Sequence[Any] | None = None
         self._columns: list[str] | None = None
         self._k: int | None = None
+        self._all = False
         self._row_id = False
 
     def __repr__(self) -> str:
@@ -132,6 +136,8 @@ class Query:
             ("metric", self._metric),
         ]
         parts += [f"{name}={value!r}" for name, value in asked if value is not None]
+        if self._all:
+            parts.append("limit=None")
         return f"oxvec.Query({', '.join(parts)})"
 
     def metric(self, metric: str) -> Query:
@@ -205,11 +211,28 @@ class Query:
         self._columns = _check.names("select", columns)
         return self
 
-    def limit(self, k: int) -> Query:
+    def limit(self, k: int | None) -> Query:
         """At most ``k`` results (per query vector). Default 10 for vector search, all rows
-        for a scan."""
-        self._k = _check.count("limit", k)
+        for a scan. ``None`` asks for every result: all matching rows, nearest first (a
+        vector or full-text search returns at most 1,048,576 rows)."""
+        self._all = k is None
+        self._k = None if k is None else _check.count("limit", k)
         return self
+
+    def _limit(self) -> int:
+        """The ``k`` a search asks the engine for: the limit set, the default, or with
+        ``limit(None)`` enough for every matching row."""
+        if not self._all:
+            return self._k or _DEFAULT_K
+        n = self._table.count_rows()
+        if n + self._offset > _check.MAX_RESULTS and self._filter is not None:
+            n = self._table.count_rows(self._filter, self._params)
+        if n + self._offset > _check.MAX_RESULTS:
+            raise InvalidInputError(
+                f"limit(None) would return {n:,} rows; a vector or full-text search returns "
+                f"at most {_check.MAX_RESULTS:,}: narrow it with where(), or read a scan"
+            )
+        return max(n, 1)
 
     def offset(self, n: int) -> Query:
         """Skips the first ``n`` results (pagination of scans and full-text searches): with
@@ -256,7 +279,7 @@ class Query:
         k1, b = self._bm25
         return (
             self._text._json(),
-            self._k or _DEFAULT_K,
+            self._limit(),
             self._offset,
             self._filter,
             self._params,
@@ -315,7 +338,7 @@ class Query:
             nq,
             self._vector_column,
             self._metric,
-            self._k or _DEFAULT_K,
+            self._limit(),
             self._filter,
             self._params,
             self._columns,
@@ -330,6 +353,64 @@ class Query:
     def to_arrow(self) -> pa.Table:
         """Runs the query; results as a pyarrow Table."""
         return _results.read(self._execute())
+
+    def output_schema(self) -> pa.Schema:
+        """The schema of the results, without running the query.
+
+        The selected columns (all by default), then ``_distance`` (vector search) or
+        ``_score`` (full-text search), ``_rowid`` when asked, and ``query_index`` for
+        several query vectors.
+
+        Examples
+        --------
+        >>> import oxvec, tempfile
+        >>> tbl = oxvec.connect(tempfile.mkdtemp()).create_table(
+        ...     "t", [{"id": 1, "text": "hi", "vector": [0.5, 1.0]}]
+        ... )
+        >>> tbl.search([0.5, 1.0]).select(["id"]).with_row_id().output_schema().names
+        ['id', '_distance', '_rowid']
+        """
+        table = pa.RecordBatchReader.from_stream(self._table.schema_stream()).schema
+        names = table.names if self._columns is None else self._columns
+        unknown = [c for c in names if c not in table.names]
+        if unknown:
+            raise InvalidInputError(
+                f"unknown column '{unknown[0]}' in select; the table has {table.names}"
+            )
+        fields = [table.field(c) for c in names]
+        if self._text is not None:
+            fields.append(pa.field("_score", pa.float32(), nullable=False))
+        elif self._vector is not None:
+            fields.append(pa.field("_distance", pa.float32(), nullable=False))
+        if self._row_id:
+            fields.append(pa.field("_rowid", pa.uint64(), nullable=False))
+        if self._text is None and self._vector is not None and np.ndim(self._vector) == 2:
+            fields.append(pa.field("query_index", pa.uint32(), nullable=False))
+        return pa.schema(fields)
+
+    def to_pydantic(self, model: type[ModelT]) -> list[ModelT]:
+        """Runs the query; each result as an instance of the Pydantic ``model``.
+
+        Each row fills the model's fields by name; other columns (``_distance`` among
+        them: Pydantic keeps names starting with ``_`` private) are left out.
+
+        Examples
+        --------
+        >>> import oxvec, tempfile
+        >>> from pydantic import BaseModel
+        >>> class Hit(BaseModel):
+        ...     id: int
+        >>> tbl = oxvec.connect(tempfile.mkdtemp()).create_table(
+        ...     "t", [{"id": i, "vector": [float(i), 1.0]} for i in range(3)]
+        ... )
+        >>> tbl.search([2.0, 1.0]).limit(1).to_pydantic(Hit)
+        [Hit(id=2)]
+        """
+        fields = getattr(model, "model_fields", None)
+        if fields is None:
+            raise InvalidInputError(f"to_pydantic takes a Pydantic model class, got {model!r:.80}")
+        rows = self.to_list()
+        return [model(**{k: v for k, v in r.items() if k in fields}) for r in rows]
 
     def to_numpy(self) -> dict[str, np.ndarray]:
         """Runs the query; each result column as a NumPy array, by name.

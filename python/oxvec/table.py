@@ -103,6 +103,89 @@ class Table:
         return self._inner.version
 
     @property
+    def uri(self) -> str:
+        """The absolute path of the table's directory."""
+        return self._inner.path
+
+    def stats(self) -> dict[str, Any]:
+        """What the version this handle reads holds, from its manifest alone.
+
+        Returns
+        -------
+        dict
+            ``num_rows``, ``num_deleted_rows`` (still in data files until compaction),
+            ``num_indices``, ``total_bytes`` (``data_bytes`` + ``deletion_bytes`` +
+            ``index_bytes``), ``fragment_stats`` (``num_fragments``,
+            ``num_small_fragments``: under 16,384 rows, ``lengths``: rows per fragment,
+            ``min``/``max``/``mean``/``p25``/``p50``/``p75``/``p99``), ``indices`` (name,
+            type, kind, columns and bytes of each), ``version``.
+
+        Examples
+        --------
+        >>> import oxvec, tempfile
+        >>> tbl = oxvec.connect(tempfile.mkdtemp()).create_table("t", [{"x": i} for i in range(5)])
+        >>> _ = tbl.delete("x < 2")
+        >>> s = tbl.stats()
+        >>> s["num_rows"], s["num_deleted_rows"], s["fragment_stats"]["num_fragments"]
+        (3, 2, 1)
+        """
+        return json.loads(self._inner.stats())
+
+    def take_offsets(
+        self, offsets: Sequence[int], *, columns: Sequence[str] | None = None
+    ) -> pa.Table:
+        """The rows at these positions among the version's rows (the order a scan returns
+        them in, from 0), in the order given.
+
+        Raises
+        ------
+        InvalidInputError
+            An offset that is negative or past the last row.
+
+        Examples
+        --------
+        >>> import oxvec, tempfile
+        >>> tbl = oxvec.connect(tempfile.mkdtemp()).create_table("t", [{"x": i} for i in range(5)])
+        >>> tbl.take_offsets([4, 0, 4])["x"].to_pylist()
+        [4, 0, 4]
+        """
+        return self._take(offsets, "offset", columns)
+
+    def take_row_ids(
+        self, row_ids: Sequence[int], *, columns: Sequence[str] | None = None
+    ) -> pa.Table:
+        """The rows with these ``_rowid`` values (as ``with_row_id()`` results carry them),
+        in the order given. Row ids are stable within a version; compaction renumbers them.
+
+        Raises
+        ------
+        InvalidInputError
+            A row id that is not a live row of this version.
+
+        Examples
+        --------
+        >>> import oxvec, tempfile
+        >>> tbl = oxvec.connect(tempfile.mkdtemp()).create_table("t", [{"x": i} for i in range(5)])
+        >>> ids = tbl.search().where("x >= 3").with_row_id().to_arrow()["_rowid"].to_pylist()
+        >>> tbl.take_row_ids(ids[::-1], columns=["x"])["x"].to_pylist()
+        [4, 3]
+        """
+        return self._take(row_ids, "row_id", columns)
+
+    def _take(self, rows: Sequence[int], by: str, columns: Sequence[str] | None) -> pa.Table:
+        what = "offsets" if by == "offset" else "row_ids"
+        try:
+            wanted = np.asarray(rows)
+        except (TypeError, ValueError) as e:
+            raise InvalidInputError(f"{what} must be integers: {e}") from None
+        if wanted.ndim != 1 or (wanted.size and wanted.dtype.kind not in "iu"):
+            raise InvalidInputError(f"{what} must be a list of integers, got {rows!r:.80}")
+        if wanted.size and wanted.dtype.kind == "i" and wanted.min() < 0:
+            raise InvalidInputError(f"{what} must not be negative, got {int(wanted.min())}")
+        cols = None if columns is None else _check.names("columns", columns)
+        return _read(self._inner.take(wanted.astype(np.uint64).tolist(), by, cols))
+
+    @property
     def schema(self) -> pa.Schema:
         """The Arrow schema of the current version."""
         v = self._inner.version

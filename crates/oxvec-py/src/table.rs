@@ -3,6 +3,7 @@
 use crate::arrow_ffi::{batches, import_stream, PyArrowStream};
 use crate::convert::f32_from_bytes;
 use crate::runtime::{run, run_reporting, Cost};
+use oxvec::take::Rows;
 use oxvec::{
     parse_text_query, vector_kind, AddMode, AnalyzerOptions, Assignment, BadVectors, BaseTokenizer,
     Bm25Params, BuildOptions, IndexRequest, MergeInsert, Metric, Progress, ScalarIndexRequest,
@@ -602,6 +603,49 @@ impl PyTable {
     }
 
     /// The index's statistics as a JSON string.
+    /// Rows by position among the live rows (`by="offset"`) or by row id (`by="row_id"`).
+    #[pyo3(signature = (rows, by, columns=None, with_row_id=false))]
+    fn take(
+        &self,
+        py: Python<'_>,
+        rows: Vec<u64>,
+        by: &str,
+        columns: Option<Vec<String>>,
+        with_row_id: bool,
+    ) -> PyResult<PyArrowStream> {
+        let by_offset = match by {
+            "offset" => true,
+            "row_id" => false,
+            other => {
+                return Err(crate::error::invalid(format!(
+                    "take by 'offset' or 'row_id', not {other:?}"
+                )))
+            }
+        };
+        let t = self.inner.clone();
+        // Work follows the rows asked for, not the table's size.
+        let cost = if rows.len() >= LONG_WORK / 64 {
+            Cost::Long
+        } else {
+            Cost::Quick
+        };
+        let (schema, batch) = run(py, cost, move |c| {
+            let which = if by_offset {
+                Rows::Offsets(&rows)
+            } else {
+                Rows::RowIds(&rows)
+            };
+            t.take(which, columns.as_deref(), with_row_id, c)
+        })?;
+        Ok(PyArrowStream::new(schema, vec![batch]))
+    }
+
+    /// The pinned version's rows, fragments, bytes and indexes, as JSON.
+    fn stats(&self, py: Python<'_>) -> PyResult<String> {
+        let t = self.inner.clone();
+        run(py, Cost::Quick, move |_| t.stats().map(|v| v.to_string()))
+    }
+
     fn index_stats(&self, py: Python<'_>, name: String) -> PyResult<String> {
         let t = self.inner.clone();
         run(py, Cost::Quick, move |_| {

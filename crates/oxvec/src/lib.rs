@@ -18,6 +18,7 @@ pub mod scan;
 mod served;
 mod snapshot;
 mod table;
+pub mod take;
 mod texts;
 mod vectors;
 pub mod write;

@@ -4,6 +4,7 @@ mod indexes;
 mod maintenance;
 mod merge;
 mod merge_keys;
+mod reads;
 mod retry;
 mod scalar_index;
 mod text_index;
