@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from typing import Any, final
 
-__all__ = ["ArrowStream", "Database", "Table", "__version__", "simd_kernels"]
+__all__ = ["ArrowStream", "BatchStream", "Database", "Table", "__version__", "simd_kernels"]
 __version__: str
 
 def simd_kernels() -> str: ...
@@ -15,6 +15,10 @@ class ArrowStream:
     def __arrow_c_stream__(self, requested_schema: object | None = None) -> object: ...
     def numpy_columns(self) -> list[tuple[str, tuple[str, bytearray, int] | None]]: ...
     def export_batch(self) -> tuple[int, int] | None: ...
+
+@final
+class BatchStream:
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object: ...
 
 @final
 class Database:
@@ -203,6 +207,16 @@ class Table:
     ) -> str: ...
     def optimize(self, progress: bool = False) -> tuple[int, int, int]: ...
     def list_indices(self) -> list[tuple[str, str, str, str]]: ...
+    def scan_stream(
+        self,
+        filter: str | None = None,
+        params: Sequence[Any] | None = None,
+        columns: Sequence[str] | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        with_row_id: bool = False,
+        batch_size: int = 16384,
+    ) -> BatchStream: ...
     def take(
         self,
         rows: Sequence[int],

@@ -354,6 +354,41 @@ class Query:
         """Runs the query; results as a pyarrow Table."""
         return _results.read(self._execute())
 
+    def to_batches(self, batch_size: int | None = None) -> pa.RecordBatchReader:
+        """Runs the query; results as a stream of record batches of at most ``batch_size``
+        rows (default 16,384).
+
+        A scan (no query vector or text) streams: each batch is read from the data files
+        when it is asked for, so memory stays around one batch however large the table
+        (even larger than RAM); the stream reads the version current when it started. A
+        vector or full-text search returns at most its ``limit``, which is computed first
+        and then handed out in batches.
+
+        Examples
+        --------
+        >>> import oxvec, tempfile
+        >>> tbl = oxvec.connect(tempfile.mkdtemp()).create_table("t", [{"x": i} for i in range(10)])
+        >>> reader = tbl.search().where("x >= 3").to_batches(4)
+        >>> [b.num_rows for b in reader]
+        [4, 3]
+        """
+        size = 16384 if batch_size is None else _check.count("batch_size", batch_size)
+        if self._text is None and self._vector is None:
+            stream = self._table.scan_stream(
+                self._filter,
+                self._params,
+                self._columns,
+                self._k,
+                self._offset,
+                self._row_id,
+                size,
+            )
+            return pa.RecordBatchReader.from_stream(stream)
+        result = self.to_arrow()
+        return pa.RecordBatchReader.from_batches(
+            result.schema, result.to_batches(max_chunksize=size)
+        )
+
     def output_schema(self) -> pa.Schema:
         """The schema of the results, without running the query.
 

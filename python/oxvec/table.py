@@ -361,9 +361,16 @@ class Table:
 
         return pl.from_arrow(self.to_arrow())  # type: ignore[return-value]
 
+    def to_batches(self, batch_size: int | None = None) -> pa.RecordBatchReader:
+        """Every row, streamed: see :meth:`Query.to_batches`."""
+        return self.search().to_batches(batch_size)
+
     def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
-        """Arrow PyCapsule export, so ``pl.DataFrame(tbl)`` or DuckDB can read the table."""
-        return self._inner.scan().__arrow_c_stream__(requested_schema)
+        """Arrow PyCapsule export, so ``pl.DataFrame(tbl)`` or DuckDB can read the table.
+
+        The rows stream: each batch is read from the data files when the consumer asks.
+        """
+        return self._inner.scan_stream().__arrow_c_stream__(requested_schema)
 
     def search(
         self,

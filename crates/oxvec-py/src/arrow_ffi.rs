@@ -4,8 +4,9 @@
 //! needed to consume them.
 
 use crate::error::{foreign, invalid};
-use arrow::array::{Array, RecordBatch, RecordBatchIterator, StructArray};
+use arrow::array::{Array, RecordBatch, RecordBatchIterator, RecordBatchReader, StructArray};
 use arrow::datatypes::SchemaRef;
+use arrow::error::ArrowError;
 use arrow::ffi::FFI_ArrowArray;
 use arrow::ffi_stream::{FFI_ArrowArrayStream, RecordBatchStreamReader};
 use pyo3::prelude::*;
@@ -131,6 +132,45 @@ impl PyArrowStream {
     #[getter]
     fn num_rows(&self) -> usize {
         self.batches.iter().map(|b| b.num_rows()).sum()
+    }
+}
+
+/// A result read batch by batch as the consumer asks (a streaming scan), exported once.
+#[pyclass(name = "BatchStream", module = "oxvec._oxvec", frozen)]
+pub struct PyBatchStream {
+    reader: Mutex<Option<Box<dyn RecordBatchReader + Send>>>,
+}
+
+impl PyBatchStream {
+    pub fn new(stream: oxvec::ScanStream) -> Self {
+        let schema = stream.schema();
+        // An engine error mid-stream reaches the consumer as an Arrow error with its text.
+        let batches = stream.map(|r| r.map_err(|e| ArrowError::ExternalError(Box::new(e))));
+        let reader = RecordBatchIterator::new(batches, schema);
+        PyBatchStream {
+            reader: Mutex::new(Some(Box::new(reader))),
+        }
+    }
+}
+
+#[pymethods]
+impl PyBatchStream {
+    /// Exports the stream as an Arrow C stream capsule; a second call is an error (the
+    /// batches are read as they are consumed, once).
+    #[pyo3(signature = (requested_schema=None))]
+    fn __arrow_c_stream__<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyCapsule>> {
+        let _ = requested_schema; // We always export our own schema; the protocol allows it.
+        let reader = self
+            .reader
+            .lock()
+            .map_err(|_| invalid("the stream's lock was poisoned"))?
+            .take()
+            .ok_or_else(|| invalid("this stream was read already; run the query again"))?;
+        PyCapsule::new_with_value(py, FFI_ArrowArrayStream::new(reader), STREAM_CAPSULE)
     }
 }
 

@@ -1,6 +1,6 @@
 //! `oxvec._oxvec.Table`.
 
-use crate::arrow_ffi::{batches, import_stream, PyArrowStream};
+use crate::arrow_ffi::{batches, import_stream, PyArrowStream, PyBatchStream};
 use crate::convert::f32_from_bytes;
 use crate::runtime::{run, run_reporting, Cost};
 use oxvec::take::Rows;
@@ -603,6 +603,35 @@ impl PyTable {
     }
 
     /// The index's statistics as a JSON string.
+    /// A scan read as the consumer asks for its batches (at most `batch_size` rows each).
+    #[pyo3(signature = (filter=None, params=None, columns=None, limit=None, offset=0, with_row_id=false, batch_size=16384))]
+    #[allow(clippy::too_many_arguments)]
+    fn scan_stream(
+        &self,
+        py: Python<'_>,
+        filter: Option<String>,
+        params: Option<Bound<'_, PyAny>>,
+        columns: Option<Vec<String>>,
+        limit: Option<usize>,
+        offset: usize,
+        with_row_id: bool,
+        batch_size: usize,
+    ) -> PyResult<PyBatchStream> {
+        let p = crate::convert::params(params.as_ref())?;
+        let t = self.inner.clone();
+        let stream = run(py, Cost::Quick, move |_| {
+            let req = ScanRequest {
+                filter: filter.map(|s| Where::new(s, p)),
+                columns,
+                limit,
+                offset,
+                with_row_id,
+            };
+            t.scan_stream(&req, batch_size)
+        })?;
+        Ok(PyBatchStream::new(stream))
+    }
+
     /// Rows by position among the live rows (`by="offset"`) or by row id (`by="row_id"`).
     #[pyo3(signature = (rows, by, columns=None, with_row_id=false))]
     fn take(

@@ -35,8 +35,8 @@ pub use query::{parse_text_query, Explanation, Plan, TextSearch, VectorQuery};
 pub use scan::ScanRequest;
 pub use table::{
     calibration_warning, AddMode, CleanupStats, IndexRequest, MergeInsert, MergeStats,
-    OptimizeStats, Progress, RowsChanged, ScalarIndexRequest, Table, TextIndexRequest, TextParams,
-    VerifyReport, VersionInfo, UNVERIFIED_GRACE,
+    OptimizeStats, Progress, RowsChanged, ScalarIndexRequest, ScanStream, Table, TextIndexRequest,
+    TextParams, VerifyReport, VersionInfo, UNVERIFIED_GRACE,
 };
 pub use write::Assignment;
 

@@ -146,41 +146,160 @@ pub fn scan(
     filter: Option<&Filter>,
     cancel: &CancelToken,
 ) -> Result<(SchemaRef, Vec<RecordBatch>)> {
-    let proj = project(schema, req.columns.as_deref(), "select")?;
-    let out_schema = scan_schema(schema, &proj, req.with_row_id);
+    let mut cursor = ScanCursor::new(schema, req)?;
     let mut out = Vec::new();
-    let mut skip = req.offset;
-    let mut remaining = req.limit.unwrap_or(usize::MAX);
-    'outer: for frag in frags {
-        for (b, batch) in frag.batches.iter().enumerate() {
-            if remaining == 0 {
-                break 'outer;
-            }
-            cancel.check()?;
-            // Rows an index picked are taken directly; other batches are masked.
-            if let Some(rows) = filter
-                .map(|f| narrowed_rows(frag, b, f))
-                .transpose()?
-                .flatten()
-            {
-                let mut rows = rows.as_slice();
-                let s = skip.min(rows.len());
-                rows = &rows[s..];
-                skip -= s;
-                rows = &rows[..rows.len().min(remaining)];
-                remaining -= rows.len();
-                if rows.is_empty() {
+    while let Some(batch) = cursor.next_batch(frags, filter, cancel)? {
+        out.push(batch);
+    }
+    Ok((cursor.schema().clone(), out))
+}
+
+/// Where a scan is: the fragment batch being read (the rows of it the filter picked, and
+/// how far the reading got), and the offset and limit left. A scan is a walk of the cursor
+/// to its end; a stream takes one step per batch it hands out.
+#[derive(Debug, Clone)]
+pub struct ScanCursor {
+    proj: Vec<usize>,
+    out_schema: SchemaRef,
+    with_row_id: bool,
+    /// Rows of a fragment batch read per step: a stream's memory holds this many at most.
+    window: usize,
+    next_frag: usize,
+    next_batch: usize,
+    current: Option<Current>,
+    skip: usize,
+    remaining: usize,
+}
+
+#[derive(Debug, Clone)]
+struct Current {
+    frag: usize,
+    batch: usize,
+    picked: Picked,
+    /// The first row of the batch not read yet.
+    at: usize,
+}
+
+/// The rows of a batch a scan returns.
+#[derive(Debug, Clone)]
+enum Picked {
+    /// Offsets in the batch an index picked (ascending).
+    Rows(Vec<u32>),
+    /// Live and passing the filter.
+    Mask(BooleanArray),
+}
+
+impl ScanCursor {
+    /// A cursor at the start of a scan of a version with `schema`, reading each fragment
+    /// batch whole.
+    pub fn new(schema: &SchemaRef, req: &ScanRequest) -> Result<Self> {
+        Self::windowed(schema, req, usize::MAX)
+    }
+
+    /// A cursor reading at most `window` rows of a fragment batch per step.
+    pub fn windowed(schema: &SchemaRef, req: &ScanRequest, window: usize) -> Result<Self> {
+        let proj = project(schema, req.columns.as_deref(), "select")?;
+        let out_schema = scan_schema(schema, &proj, req.with_row_id);
+        Ok(ScanCursor {
+            proj,
+            out_schema,
+            with_row_id: req.with_row_id,
+            window: window.max(1),
+            next_frag: 0,
+            next_batch: 0,
+            current: None,
+            skip: req.offset,
+            remaining: req.limit.unwrap_or(usize::MAX),
+        })
+    }
+
+    /// The schema of the batches the scan returns.
+    pub fn schema(&self) -> &SchemaRef {
+        &self.out_schema
+    }
+
+    /// The next batch of results (never empty, at most `window` rows), or `None` at the end.
+    pub fn next_batch(
+        &mut self,
+        frags: &[LoadedFragment],
+        filter: Option<&Filter>,
+        cancel: &CancelToken,
+    ) -> Result<Option<RecordBatch>> {
+        while self.remaining > 0 {
+            let Some(mut cur) = self.current.take() else {
+                let Some(frag) = frags.get(self.next_frag) else {
+                    return Ok(None);
+                };
+                if self.next_batch >= frag.batches.len() {
+                    self.next_frag += 1;
+                    self.next_batch = 0;
                     continue;
                 }
+                cancel.check()?;
+                let b = self.next_batch;
+                self.next_batch += 1;
+                let picked = match filter.map(|f| narrowed_rows(frag, b, f)).transpose()? {
+                    Some(Some(rows)) => Picked::Rows(rows),
+                    _ => Picked::Mask(row_mask(frag, b, filter)?),
+                };
+                self.current = Some(Current {
+                    frag: self.next_frag,
+                    batch: b,
+                    picked,
+                    at: 0,
+                });
+                continue;
+            };
+            let frag = &frags[cur.frag];
+            let batch = &frag.batches[cur.batch];
+            let end = batch.num_rows().min(cur.at.saturating_add(self.window));
+            let part = self.read(frag, cur.batch, batch, &cur.picked, cur.at, end)?;
+            cur.at = end;
+            if end < batch.num_rows() {
+                self.current = Some(cur);
+            }
+            if let Some(part) = part {
+                return Ok(Some(part));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The results among rows `from..to` of batch `b` of `frag`, after the offset and
+    /// within the limit.
+    fn read(
+        &mut self,
+        frag: &LoadedFragment,
+        b: usize,
+        batch: &RecordBatch,
+        picked: &Picked,
+        from: usize,
+        to: usize,
+    ) -> Result<Option<RecordBatch>> {
+        let mask = match picked {
+            Picked::Mask(mask) => mask,
+            Picked::Rows(all) => {
+                // Rows an index picked are taken directly.
+                let lo = all.partition_point(|&o| (o as usize) < from);
+                let hi = all.partition_point(|&o| (o as usize) < to);
+                let mut rows = &all[lo..hi];
+                let s = self.skip.min(rows.len());
+                rows = &rows[s..];
+                self.skip -= s;
+                rows = &rows[..rows.len().min(self.remaining)];
+                self.remaining -= rows.len();
+                if rows.is_empty() {
+                    return Ok(None);
+                }
                 let idx = arrow::array::UInt32Array::from(rows.to_vec());
-                let mut cols = Vec::with_capacity(out_schema.fields().len());
-                for &i in &proj {
+                let mut cols = Vec::with_capacity(self.out_schema.fields().len());
+                for &i in &self.proj {
                     cols.push(
                         arrow::compute::take(batch.column(i).as_ref(), &idx, None)
                             .map_err(|e| Error::internal("taking scan rows", e))?,
                     );
                 }
-                if req.with_row_id {
+                if self.with_row_id {
                     let start = frag.starts[b];
                     let ids = UInt64Array::from_iter_values(
                         rows.iter()
@@ -188,42 +307,45 @@ pub fn scan(
                     );
                     cols.push(Arc::new(ids));
                 }
-                out.push(
-                    RecordBatch::try_new(out_schema.clone(), cols)
-                        .map_err(|e| Error::internal("building a scan batch", e))?,
-                );
-                continue;
+                return RecordBatch::try_new(self.out_schema.clone(), cols)
+                    .map(Some)
+                    .map_err(|e| Error::internal("building a scan batch", e));
             }
-            let mask = row_mask(frag, b, filter)?;
-            let mut cols: Vec<ArrayRef> = proj.iter().map(|&i| batch.column(i).clone()).collect();
-            if req.with_row_id {
-                let ids =
-                    UInt64Array::from_iter_values((0..batch.num_rows()).map(|r| frag.row_id(b, r)));
-                cols.push(Arc::new(ids));
-            }
-            let full = RecordBatch::try_new_with_options(
-                out_schema.clone(),
-                cols,
-                &arrow::array::RecordBatchOptions::new().with_row_count(Some(batch.num_rows())),
-            )
-            .map_err(|e| Error::internal("building a scan batch", e))?;
-            let mut part = filter_record_batch(&full, &mask)
-                .map_err(|e| Error::internal("filtering a scan batch", e))?;
-            if skip > 0 {
-                let s = skip.min(part.num_rows());
-                part = part.slice(s, part.num_rows() - s);
-                skip -= s;
-            }
-            if part.num_rows() > remaining {
-                part = part.slice(0, remaining);
-            }
-            remaining -= part.num_rows();
-            if part.num_rows() > 0 {
-                out.push(part);
-            }
+        };
+        let len = to - from;
+        let mut cols: Vec<ArrayRef> = self
+            .proj
+            .iter()
+            .map(|&i| batch.column(i).slice(from, len))
+            .collect();
+        if self.with_row_id {
+            let ids = UInt64Array::from_iter_values((from..to).map(|r| frag.row_id(b, r)));
+            cols.push(Arc::new(ids));
         }
+        let window = RecordBatch::try_new_with_options(
+            self.out_schema.clone(),
+            cols,
+            &arrow::array::RecordBatchOptions::new().with_row_count(Some(len)),
+        )
+        .map_err(|e| Error::internal("building a scan batch", e))?;
+        let mask = if from == 0 && to == mask.len() {
+            mask.clone()
+        } else {
+            mask.slice(from, len)
+        };
+        let mut part = filter_record_batch(&window, &mask)
+            .map_err(|e| Error::internal("filtering a scan batch", e))?;
+        if self.skip > 0 {
+            let s = self.skip.min(part.num_rows());
+            part = part.slice(s, part.num_rows() - s);
+            self.skip -= s;
+        }
+        if part.num_rows() > self.remaining {
+            part = part.slice(0, self.remaining);
+        }
+        self.remaining -= part.num_rows();
+        Ok((part.num_rows() > 0).then_some(part))
     }
-    Ok((out_schema, out))
 }
 
 /// Live rows passing `filter`.

@@ -11,6 +11,7 @@ mod text_index;
 pub use indexes::{calibration_warning, IndexRequest, OptimizeStats, Progress};
 pub use maintenance::{CleanupStats, VerifyReport, UNVERIFIED_GRACE};
 pub use merge::{MergeInsert, MergeStats};
+pub use reads::ScanStream;
 pub use scalar_index::ScalarIndexRequest;
 pub use text_index::{TextIndexRequest, TextParams};
 

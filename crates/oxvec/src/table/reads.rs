@@ -2,12 +2,60 @@
 
 use super::Table;
 use crate::scalar::is_scalar;
-use crate::snapshot::is_text;
+use crate::scan::{ScanCursor, ScanRequest};
+use crate::snapshot::{is_text, FragmentCache, Snapshot};
 use crate::take::{take, Rows};
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
-use oxvec_core::{CancelToken, Result};
+use oxvec_core::{CancelToken, Error, Result};
+use oxvec_query::Filter;
+use oxvec_storage::TableDir;
 use serde_json::json;
+use std::sync::Arc;
+
+/// A scan read one batch at a time, as the caller asks for them: the data files are mapped,
+/// and each step reads at most a batch's worth of rows of them, so memory holds about one
+/// batch (the kernel may drop the pages read again) whatever the table's size. It reads the
+/// version the handle was on when it started.
+pub struct ScanStream {
+    snap: Arc<Snapshot>,
+    dir: TableDir,
+    cache: Arc<FragmentCache>,
+    filter: Option<Filter>,
+    cursor: ScanCursor,
+    cancel: CancelToken,
+}
+
+impl ScanStream {
+    /// The schema of the batches.
+    pub fn schema(&self) -> SchemaRef {
+        self.cursor.schema().clone()
+    }
+
+    /// A token that stops the stream at its next batch.
+    pub fn cancel_token(&self) -> CancelToken {
+        self.cancel.clone()
+    }
+}
+
+impl Iterator for ScanStream {
+    type Item = Result<RecordBatch>;
+
+    fn next(&mut self) -> Option<Result<RecordBatch>> {
+        let frags = match self.snap.fragments(&self.dir, &self.cache) {
+            Ok(f) => f,
+            Err(e) => return Some(Err(e)),
+        };
+        match self
+            .cursor
+            .next_batch(frags, self.filter.as_ref(), &self.cancel)
+        {
+            Ok(Some(batch)) => Some(Ok(batch)),
+            Ok(None) => None,
+            Err(e) => Some(Err(e)),
+        }
+    }
+}
 
 impl Table {
     /// The rows `rows` of the pinned version (see [`crate::take::take`]).
@@ -27,6 +75,30 @@ impl Table {
                 with_row_id,
                 cancel,
             )
+        })
+    }
+
+    /// A scan as a stream of batches of at most `max_rows` rows (see [`ScanStream`]).
+    pub fn scan_stream(&self, req: &ScanRequest, max_rows: usize) -> Result<ScanStream> {
+        if max_rows == 0 {
+            return Err(Error::invalid("a batch size must be at least 1 row"));
+        }
+        let snap = self.read_snapshot()?;
+        snap.fragments(&self.dir, &self.cache)
+            .map_err(|e| self.not_found_if_dropped(e))?;
+        let filter = req
+            .filter
+            .as_ref()
+            .map(|w| snap.compile(w, &self.dir, &self.cache))
+            .transpose()?;
+        let cursor = ScanCursor::windowed(&snap.manifest.schema, req, max_rows)?;
+        Ok(ScanStream {
+            snap,
+            dir: self.dir.clone(),
+            cache: self.cache.clone(),
+            filter,
+            cursor,
+            cancel: CancelToken::new(),
         })
     }
 
