@@ -25,6 +25,7 @@ from .exceptions import (
     StorageError,
     TableExistsError,
     TableNotFoundError,
+    TimedOutError,
 )
 from .hybrid import HybridQuery
 from .maintenance import Tags, VerifyReport
@@ -53,6 +54,7 @@ __all__ = [
     "TableExistsError",
     "TableNotFoundError",
     "Tags",
+    "TimedOutError",
     "UpdateResult",
     "Vector",
     "VerifyReport",

@@ -3,10 +3,19 @@
 from collections.abc import Sequence
 from typing import Any, final
 
-__all__ = ["ArrowStream", "BatchStream", "Database", "Table", "__version__", "simd_kernels"]
+__all__ = [
+    "ArrowStream",
+    "BatchStream",
+    "Database",
+    "Table",
+    "__version__",
+    "_set_call_timeout",
+    "simd_kernels",
+]
 __version__: str
 
 def simd_kernels() -> str: ...
+def _set_call_timeout(seconds: float | None) -> float | None: ...
 
 @final
 class ArrowStream:

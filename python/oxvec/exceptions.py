@@ -18,6 +18,7 @@ __all__ = [
     "StorageError",
     "TableExistsError",
     "TableNotFoundError",
+    "TimedOutError",
 ]
 
 
@@ -66,6 +67,10 @@ class CorruptFileError(OxvecError):
 
 class StorageError(OxvecError, OSError):
     """The operating system refused a file operation (disk full, permissions, ...)."""
+
+
+class TimedOutError(OxvecError, TimeoutError):
+    """An operation given a ``timeout`` did not finish within it; nothing was committed."""
 
 
 class InternalError(OxvecError, RuntimeError):

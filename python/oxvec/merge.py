@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import _check, _data
+from ._timeout import time_limit
 
 if TYPE_CHECKING:
     from ._oxvec import Table as _Table
@@ -96,9 +98,20 @@ class MergeInsertBuilder:
         self._delete_where = where
         return self
 
-    def execute(self, data: Any, params: Sequence[Any] | None = None) -> MergeResult:
+    def execute(
+        self,
+        data: Any,
+        params: Sequence[Any] | None = None,
+        *,
+        timeout: datetime.timedelta | float | None = None,
+    ) -> MergeResult:
         """Runs the merge with ``data`` (anything ``Table.add`` accepts) as the source;
         ``params`` bind ``?`` placeholders in the ``where`` conditions.
+
+        A merge still running after ``timeout`` (a ``timedelta`` or seconds) stops with
+        :class:`~oxvec.TimedOutError` and commits nothing. A merge that loses a commit race
+        to another writer is planned again on the newer version (``max_retries`` in
+        :func:`oxvec.connect`).
 
         Raises
         ------
@@ -106,14 +119,16 @@ class MergeInsertBuilder:
             Unknown key column, a key repeated in the source, or source rows that do not
             fit the table (validated like ``add``). Nothing is written when raised.
         """
-        inserted, updated, deleted, version = self._table.merge_insert(
-            self._prepare(data),
-            self._on,
-            self._update,
-            self._update_where,
-            self._insert,
-            self._delete,
-            self._delete_where,
-            list(params) if params is not None else None,
-        )
+        source = self._prepare(data)
+        with time_limit(timeout):
+            inserted, updated, deleted, version = self._table.merge_insert(
+                source,
+                self._on,
+                self._update,
+                self._update_where,
+                self._insert,
+                self._delete,
+                self._delete_where,
+                list(params) if params is not None else None,
+            )
         return MergeResult(inserted, updated, deleted, version)

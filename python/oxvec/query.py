@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -9,6 +10,7 @@ import numpy as np
 import pyarrow as pa
 
 from . import _check, _results
+from ._timeout import time_limit
 from .exceptions import InvalidInputError
 from .fts import FullTextQuery
 
@@ -251,7 +253,11 @@ class Query:
         self._row_id = enabled
         return self
 
-    def _execute(self) -> Any:
+    def _execute(self, timeout: datetime.timedelta | float | None = None) -> Any:
+        with time_limit(timeout):
+            return self._run()
+
+    def _run(self) -> Any:
         if self._text is not None:
             return self._table.search_text(*self._text_args())
         if self._vector is None:
@@ -350,11 +356,20 @@ class Query:
             self._bypass,
         )
 
-    def to_arrow(self) -> pa.Table:
-        """Runs the query; results as a pyarrow Table."""
-        return _results.read(self._execute())
+    def to_arrow(self, *, timeout: datetime.timedelta | float | None = None) -> pa.Table:
+        """Runs the query; results as a pyarrow Table.
 
-    def to_batches(self, batch_size: int | None = None) -> pa.RecordBatchReader:
+        ``timeout`` (a ``timedelta`` or seconds; every ``to_*`` method takes it) stops a
+        query still running after that long with :class:`~oxvec.TimedOutError`.
+        """
+        return _results.read(self._execute(timeout))
+
+    def to_batches(
+        self,
+        batch_size: int | None = None,
+        *,
+        timeout: datetime.timedelta | float | None = None,
+    ) -> pa.RecordBatchReader:
         """Runs the query; results as a stream of record batches of at most ``batch_size``
         rows (default 16,384).
 
@@ -362,7 +377,7 @@ class Query:
         when it is asked for, so memory stays around one batch however large the table
         (even larger than RAM); the stream reads the version current when it started. A
         vector or full-text search returns at most its ``limit``, which is computed first
-        and then handed out in batches.
+        (within ``timeout``, if given) and then handed out in batches.
 
         Examples
         --------
@@ -384,7 +399,7 @@ class Query:
                 size,
             )
             return pa.RecordBatchReader.from_stream(stream)
-        result = self.to_arrow()
+        result = self.to_arrow(timeout=timeout)
         return pa.RecordBatchReader.from_batches(
             result.schema, result.to_batches(max_chunksize=size)
         )
@@ -423,7 +438,9 @@ class Query:
             fields.append(pa.field("query_index", pa.uint32(), nullable=False))
         return pa.schema(fields)
 
-    def to_pydantic(self, model: type[ModelT]) -> list[ModelT]:
+    def to_pydantic(
+        self, model: type[ModelT], *, timeout: datetime.timedelta | float | None = None
+    ) -> list[ModelT]:
         """Runs the query; each result as an instance of the Pydantic ``model``.
 
         Each row fills the model's fields by name; other columns (``_distance`` among
@@ -444,10 +461,12 @@ class Query:
         fields = getattr(model, "model_fields", None)
         if fields is None:
             raise InvalidInputError(f"to_pydantic takes a Pydantic model class, got {model!r:.80}")
-        rows = self.to_list()
+        rows = self.to_list(timeout=timeout)
         return [model(**{k: v for k, v in r.items() if k in fields}) for r in rows]
 
-    def to_numpy(self) -> dict[str, np.ndarray]:
+    def to_numpy(
+        self, *, timeout: datetime.timedelta | float | None = None
+    ) -> dict[str, np.ndarray]:
         """Runs the query; each result column as a NumPy array, by name.
 
         Number columns without nulls and vector columns (as 2-D ``(rows, dim)`` arrays) come
@@ -465,7 +484,7 @@ class Query:
         >>> hits["id"], hits["vector"].shape
         (array([3, 4]), (2, 2))
         """
-        result = self._execute()
+        result = self._execute(timeout)
         table: pa.Table | None = None
         out: dict[str, np.ndarray] = {}
         for name, payload in result.numpy_columns():
@@ -479,19 +498,19 @@ class Query:
                 out[name] = values.reshape(-1, width) if width else values
         return out
 
-    def to_pandas(self) -> pandas.DataFrame:
+    def to_pandas(self, *, timeout: datetime.timedelta | float | None = None) -> pandas.DataFrame:
         """Runs the query; results as a pandas DataFrame."""
-        return self.to_arrow().to_pandas()
+        return self.to_arrow(timeout=timeout).to_pandas()
 
-    def to_polars(self) -> polars.DataFrame:
+    def to_polars(self, *, timeout: datetime.timedelta | float | None = None) -> polars.DataFrame:
         """Runs the query; results as a Polars DataFrame."""
         import polars as pl
 
-        return pl.from_arrow(self.to_arrow())  # type: ignore[return-value]
+        return pl.from_arrow(self.to_arrow(timeout=timeout))  # type: ignore[return-value]
 
-    def to_list(self) -> list[dict[str, Any]]:
+    def to_list(self, *, timeout: datetime.timedelta | float | None = None) -> list[dict[str, Any]]:
         """Runs the query; results as a list of dicts."""
-        return self.to_arrow().to_pylist()
+        return self.to_arrow(timeout=timeout).to_pylist()
 
     def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
         """Runs the query and exports the result through the Arrow PyCapsule interface."""

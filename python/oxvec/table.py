@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from . import _check, _data, _results, fts
 from ._embedding import TableEmbeddings
+from ._timeout import time_limit
 from .exceptions import InvalidInputError
 from .fts import FullTextQuery
 from .hybrid import HybridQuery
@@ -715,6 +716,7 @@ class Table:
         calibration_queries: Any = None,
         name: str | None = None,
         vector_column_name: str | None = None,
+        timeout: datetime.timedelta | float | None = None,
         **params: Any,
     ) -> str:
         """Builds an approximate nearest-neighbour index on a vector column.
@@ -751,6 +753,9 @@ class Table:
             The index's name (default ``<column>_idx``; letters, digits, ``_``, ``.``, ``-``).
             A column has one vector index: rebuilding it under another name means dropping
             it first.
+        timeout
+            A build still running after this long (a ``timedelta`` or seconds) stops with
+            :class:`~oxvec.TimedOutError`, leaving the table unchanged.
         **params
             HNSW: ``m`` (16), ``ef_construction`` (150). IVF: ``num_partitions``
             (sqrt(rows)), IVF_PQ ``num_sub_vectors`` (dim/8), ``num_bits`` (8 for PQ, 1 for
@@ -801,16 +806,17 @@ class Table:
                     f"got shape {arr.shape}"
                 )
             queries = np.ascontiguousarray(arr, dtype="<f4").tobytes()
-        return self._inner.create_index(
-            _check.alias("column", column, "vector_column_name", vector_column_name),
-            index_type,
-            metric,
-            replace,
-            progress=bool(progress),
-            calibration_queries=queries,
-            name=name,
-            **{k: int(v) for k, v in params.items()},
-        )
+        with time_limit(timeout):
+            return self._inner.create_index(
+                _check.alias("column", column, "vector_column_name", vector_column_name),
+                index_type,
+                metric,
+                replace,
+                progress=bool(progress),
+                calibration_queries=queries,
+                name=name,
+                **{k: int(v) for k, v in params.items()},
+            )
 
     def create_scalar_index(
         self,

@@ -47,6 +47,12 @@ pub enum Error {
     /// The operation was cancelled (Ctrl-C) before it finished; nothing was committed.
     #[error("operation interrupted")]
     Interrupted,
+    /// The operation ran past the time it was given before it finished; nothing was
+    /// committed.
+    #[error(
+        "the operation did not finish within its timeout of {seconds} s; nothing was committed"
+    )]
+    TimedOut { seconds: f64 },
     /// A fault inside the engine (a failed Arrow or serde call on data the engine itself made,
     /// a worker that panicked): a bug, never the caller's input.
     #[error("internal error: {message}. This is a bug in oxvec; please report it with the steps that led to it")]

@@ -28,6 +28,7 @@ exception_cache!(
     CorruptFileError,
     StorageError,
     InternalError,
+    TimedOutError,
 );
 
 fn raise(py: Python<'_>, cell: &'static PyOnceLock<Py<PyType>>, name: &str, msg: String) -> PyErr {
@@ -76,6 +77,7 @@ pub fn to_py_err(e: Error) -> PyErr {
                 }
             }
             Error::Internal { .. } => raise(py, &InternalError, "InternalError", msg),
+            Error::TimedOut { .. } => raise(py, &TimedOutError, "TimedOutError", msg),
             Error::Interrupted => {
                 PyKeyboardInterrupt::new_err("oxvec operation interrupted; nothing was committed")
             }

@@ -23,6 +23,7 @@ fn _oxvec(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<arrow_ffi::PyArrowStream>()?;
     m.add_class::<arrow_ffi::PyBatchStream>()?;
     m.add_function(wrap_pyfunction!(simd_kernels, m)?)?;
+    m.add_function(wrap_pyfunction!(runtime::_set_call_timeout, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

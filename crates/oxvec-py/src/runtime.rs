@@ -10,10 +10,36 @@
 use crate::error::to_py_err;
 use oxvec::CancelToken;
 use pyo3::prelude::*;
+use std::cell::Cell;
 use std::sync::mpsc;
 use std::time::Duration;
 
 const SIGNAL_POLL: Duration = Duration::from_millis(20);
+
+thread_local! {
+    /// The time limit of the calls this thread makes, set around one call by the Python
+    /// layer's `timeout=` arguments (one mechanism for every method that takes one).
+    static CALL_TIMEOUT: Cell<Option<Duration>> = const { Cell::new(None) };
+}
+
+/// Sets the time limit of this thread's engine calls (`None`: none); returns the previous
+/// one, for the caller to put back.
+#[pyfunction]
+#[pyo3(signature = (seconds))]
+pub fn _set_call_timeout(seconds: Option<f64>) -> PyResult<Option<f64>> {
+    let limit = seconds
+        .map(|s| crate::convert::seconds("timeout", s))
+        .transpose()?;
+    let before = CALL_TIMEOUT.with(|t| t.replace(limit));
+    Ok(before.map(|d| d.as_secs_f64()))
+}
+
+fn new_token() -> CancelToken {
+    match CALL_TIMEOUT.with(Cell::get) {
+        Some(limit) => CancelToken::with_timeout(limit),
+        None => CancelToken::new(),
+    }
+}
 
 /// How a call is expected to behave.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -44,10 +70,10 @@ where
     T: Send,
     F: FnOnce(&CancelToken) -> oxvec::Result<T> + Send,
 {
-    let token = CancelToken::new();
+    let token = new_token();
     if cost == Cost::Quick {
         let out = py.detach(|| guarded(f, &token));
-        return out.map_err(to_py_err);
+        return out.map_err(|e| to_py_err(stopped(e, &token)));
     }
     let mut interrupt: Option<PyErr> = None;
     let out = py.detach(|| {
@@ -93,7 +119,15 @@ where
             drop(v);
             Err(e)
         }
-        (_, r) => r.map_err(to_py_err),
+        (_, r) => r.map_err(|e| to_py_err(stopped(e, &token))),
+    }
+}
+
+/// `e`, or the time-out it really was when the token's deadline is what stopped the work.
+fn stopped(e: oxvec::Error, token: &CancelToken) -> oxvec::Error {
+    match e {
+        oxvec::Error::Interrupted => token.stop_error(),
+        other => other,
     }
 }
 
