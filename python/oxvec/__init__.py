@@ -32,14 +32,24 @@ from .maintenance import Tags, VerifyReport
 from .merge import MergeInsertBuilder, MergeResult
 from .query import Query
 from .table import Table
-from .writes import AddResult, DeleteResult, UpdateResult
+from .writes import (
+    AddColumnsResult,
+    AddResult,
+    AlterColumnsResult,
+    DeleteResult,
+    DropColumnsResult,
+    UpdateResult,
+)
 
 __all__ = [
+    "AddColumnsResult",
     "AddResult",
+    "AlterColumnsResult",
     "CommitConflictError",
     "CorruptFileError",
     "Database",
     "DeleteResult",
+    "DropColumnsResult",
     "FilterError",
     "HybridQuery",
     "InternalError",

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pyarrow as pa
 
-from . import _check, _data, _results, fts
+from . import _check, _columns, _data, _results, fts
 from ._embedding import TableEmbeddings
 from ._timeout import time_limit
 from .exceptions import InvalidInputError
@@ -21,7 +21,14 @@ from .hybrid import HybridQuery
 from .maintenance import Tags, VerifyReport, as_seconds, utc
 from .merge import MergeInsertBuilder
 from .query import Query
-from .writes import AddResult, DeleteResult, UpdateResult
+from .writes import (
+    AddColumnsResult,
+    AddResult,
+    AlterColumnsResult,
+    DeleteResult,
+    DropColumnsResult,
+    UpdateResult,
+)
 
 if TYPE_CHECKING:
     import pandas
@@ -343,6 +350,80 @@ class Table:
             where, params, stream, dict(values_sql) if values_sql else None
         )
         return UpdateResult(rows, version)
+
+    def add_columns(
+        self, transforms: pa.Field | Sequence[pa.Field] | pa.Schema
+    ) -> AddColumnsResult:
+        """Adds columns, null in every existing row, as one new version. No data file is
+        rewritten.
+
+        Parameters
+        ----------
+        transforms
+            A pyarrow field, a list of fields, or a schema; each nullable, and not a vector
+            column (vectors are never null). Columns computed from SQL or a function are not
+            supported yet: add the column, then fill it with ``update(values_sql=...)``.
+
+        Examples
+        --------
+        >>> import oxvec, pyarrow as pa, tempfile
+        >>> tbl = oxvec.connect(tempfile.mkdtemp()).create_table("t", [{"id": 1}])
+        >>> tbl.add_columns(pa.field("note", pa.string()))
+        AddColumnsResult(version=2)
+        >>> tbl.to_arrow().to_pylist()
+        [{'id': 1, 'note': None}]
+        """
+        schema = _columns.added_schema(transforms)
+        return AddColumnsResult(self._inner.alter_columns([], schema))
+
+    def alter_columns(self, *alterations: Mapping[str, Any]) -> AlterColumnsResult:
+        """Renames columns or lets them hold nulls, as one new version. No data file is
+        rewritten; indexes follow a renamed column.
+
+        Parameters
+        ----------
+        *alterations
+            Dicts with ``"path"`` (the column) and ``"rename"`` (its new name) and/or
+            ``"nullable": True``, applied in order. ``"data_type"`` is accepted when it is
+            the column's type; changing a type is not supported yet. A column an embedding
+            function reads or fills keeps its name.
+
+        Examples
+        --------
+        >>> import oxvec, tempfile
+        >>> tbl = oxvec.connect(tempfile.mkdtemp()).create_table("t", [{"id": 1, "x": 2}])
+        >>> tbl.alter_columns({"path": "x", "rename": "y"}).version
+        2
+        >>> tbl.schema.names
+        ['id', 'y']
+        """
+        steps = _columns.alteration_steps(alterations, self.schema)
+        self._refuse_embedded(steps)
+        return AlterColumnsResult(self._inner.alter_columns(steps))
+
+    def drop_columns(self, columns: str | Sequence[str]) -> DropColumnsResult:
+        """Removes columns from the table as one new version; their indexes go with them.
+
+        The data files keep the values (older versions still read them) until compaction
+        rewrites the files and cleanup removes the old ones.
+
+        Examples
+        --------
+        >>> import oxvec, tempfile
+        >>> tbl = oxvec.connect(tempfile.mkdtemp()).create_table("t", [{"id": 1, "x": 2}])
+        >>> tbl.drop_columns(["x"]).version
+        2
+        >>> tbl.to_arrow().to_pylist()
+        [{'id': 1}]
+        """
+        steps = _columns.dropped(columns)
+        self._refuse_embedded(steps)
+        return DropColumnsResult(self._inner.alter_columns(steps))
+
+    def _refuse_embedded(self, steps: list[tuple[str, str, str]]) -> None:
+        emb = self._embedder()
+        if emb is not None:
+            _columns.refuse_embedded(steps, emb.specs)
 
     def head(self, n: int = 5) -> pa.Table:
         """The first ``n`` rows."""

@@ -9,11 +9,36 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-__all__ = ["AddResult", "DeleteResult", "UpdateResult"]
+__all__ = [
+    "AddColumnsResult",
+    "AddResult",
+    "AlterColumnsResult",
+    "DeleteResult",
+    "DropColumnsResult",
+    "UpdateResult",
+]
 
 
 class AddResult(NamedTuple):
     """The version an ``add`` committed (the old one when there were no rows to add)."""
+
+    version: int
+
+
+class AddColumnsResult(NamedTuple):
+    """The version ``add_columns`` committed."""
+
+    version: int
+
+
+class AlterColumnsResult(NamedTuple):
+    """The version ``alter_columns`` committed."""
+
+    version: int
+
+
+class DropColumnsResult(NamedTuple):
+    """The version ``drop_columns`` committed."""
 
     version: int
 

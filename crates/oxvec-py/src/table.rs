@@ -6,8 +6,9 @@ use crate::runtime::{run, run_reporting, Cost};
 use oxvec::take::Rows;
 use oxvec::{
     parse_text_query, vector_kind, AddMode, AnalyzerOptions, Assignment, BadVectors, BaseTokenizer,
-    Bm25Params, BuildOptions, IndexRequest, MergeInsert, Metric, Progress, ScalarIndexRequest,
-    ScanRequest, SearchKnobs, Table, TextIndexRequest, TextSearch, VectorQuery, Where,
+    Bm25Params, BuildOptions, ColumnChange, IndexRequest, MergeInsert, Metric, Progress,
+    ScalarIndexRequest, ScanRequest, SearchKnobs, Table, TextIndexRequest, TextSearch, VectorQuery,
+    Where,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
@@ -603,6 +604,46 @@ impl PyTable {
     }
 
     /// The index's statistics as a JSON string.
+    /// Column changes as one version: `steps` are `("rename", from, to)`,
+    /// `("nullable", column, "true" | "false")` or `("drop", column, "")`, then the columns
+    /// of `add` (a schema) are added, all null. Returns the new version.
+    #[pyo3(signature = (steps, add=None))]
+    fn alter_columns(
+        &self,
+        py: Python<'_>,
+        steps: Vec<(String, String, String)>,
+        add: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<u64> {
+        let mut changes = Vec::with_capacity(steps.len());
+        for (kind, column, arg) in steps {
+            changes.push(match kind.as_str() {
+                "rename" => ColumnChange::Rename {
+                    from: column,
+                    to: arg,
+                },
+                "nullable" => ColumnChange::SetNullable {
+                    column,
+                    nullable: arg == "true",
+                },
+                "drop" => ColumnChange::Drop { column },
+                other => {
+                    return Err(crate::error::invalid(format!(
+                        "unknown column change {other:?}"
+                    )))
+                }
+            });
+        }
+        if let Some(schema) = add {
+            for f in crate::arrow_ffi::import_schema(&schema)?.fields() {
+                changes.push(ColumnChange::Add {
+                    field: f.as_ref().clone(),
+                });
+            }
+        }
+        let t = self.inner.clone();
+        run(py, Cost::Quick, move |c| t.alter_columns(&changes, c))
+    }
+
     /// A scan read as the consumer asks for its batches (at most `batch_size` rows each).
     #[pyo3(signature = (filter=None, params=None, columns=None, limit=None, offset=0, with_row_id=false, batch_size=16384))]
     #[allow(clippy::too_many_arguments)]

@@ -14,6 +14,7 @@ use arrow::ipc::root_as_footer;
 use arrow::ipc::writer::FileWriter;
 use oxvec_core::{Error, Result};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
@@ -35,9 +36,24 @@ pub struct FragmentMeta {
     pub crc32c: u32,
     /// Rows of this fragment deleted as of this version.
     pub deletion: Option<DeletionMeta>,
+    /// For columns of the table schema the file holds under another name (renamed since
+    /// the file was written), that name; `None` for columns it holds no values of (added
+    /// since), which read as nulls. Columns not listed are the file's own of that name.
+    /// Absent from manifests of tables whose schema never changed this way.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub columns: BTreeMap<String, Option<String>>,
 }
 
 impl FragmentMeta {
+    /// The file column holding table column `column`, `None` when the file holds no values
+    /// of it.
+    pub fn source_of<'a>(&'a self, column: &'a str) -> Option<&'a str> {
+        match self.columns.get(column) {
+            Some(source) => source.as_deref(),
+            None => Some(column),
+        }
+    }
+
     /// Rows still visible.
     pub fn live_rows(&self) -> u64 {
         self.num_rows - self.deletion.as_ref().map_or(0, |d| d.num_deleted)
@@ -123,6 +139,7 @@ impl FragmentWriter {
             file_size: len,
             crc32c: crc,
             deletion: None,
+            columns: BTreeMap::new(),
         };
         Ok((meta, Unsynced { file, path }))
     }

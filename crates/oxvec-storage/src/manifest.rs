@@ -14,6 +14,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 const MAGIC: &[u8; 8] = b"OXVMAN01";
+/// The newest manifest format this library reads. 1: the original; 2: fragments may map
+/// table columns to other file columns (`FragmentMeta::columns`, after a rename, drop or
+/// add of columns). A manifest records the lowest format that describes it, so a table
+/// whose schema never changed that way stays readable by libraries that know only 1.
+pub const FORMAT_VERSION: u64 = 2;
 /// Largest manifest we agree to decode; a table would need millions of fragments to reach it.
 pub const MAX_MANIFEST_BYTES: u64 = 256 << 20;
 
@@ -96,6 +101,15 @@ impl IndexMeta {
 }
 
 impl Manifest {
+    /// The lowest manifest format that describes this version (see [`FORMAT_VERSION`]).
+    pub fn format_version(&self) -> u64 {
+        if self.body.fragments.iter().any(|f| !f.columns.is_empty()) {
+            2
+        } else {
+            1
+        }
+    }
+
     /// Live rows across all fragments.
     pub fn live_rows(&self) -> u64 {
         self.body
@@ -113,6 +127,10 @@ impl Manifest {
             serde_json::to_value(&self.body).map_err(|e| Error::invalid(e.to_string()))?;
         if let Some(obj) = value.as_object_mut() {
             obj.insert("version".into(), self.version.into());
+            let format = self.format_version();
+            if format > 1 {
+                obj.insert("format_version".into(), format.into());
+            }
         }
         let json = serde_json::to_vec(&value).map_err(|e| Error::invalid(e.to_string()))?;
         let mut schema_bytes = Vec::new();
@@ -164,6 +182,20 @@ impl Manifest {
             u32::from_le_bytes(take(4)?.try_into().map_err(|_| bad("short length"))?) as usize;
         let value: serde_json::Value =
             serde_json::from_slice(take(json_len)?).map_err(|e| bad(&e.to_string()))?;
+        let format = value
+            .get("format_version")
+            .map_or(Some(1), serde_json::Value::as_u64);
+        match format {
+            Some(f) if f <= FORMAT_VERSION => {}
+            _ => {
+                return Err(Error::invalid(format!(
+                    "{} was written in manifest format {}, newer than this oxvec reads (up to \
+                     {FORMAT_VERSION}): upgrade oxvec to read this table",
+                    path.display(),
+                    value["format_version"]
+                )))
+            }
+        }
         // Manifests written before the version was recorded carry none.
         if let Some(own) = value.get("version").and_then(|v| v.as_u64()) {
             if own != version {
@@ -277,6 +309,7 @@ mod tests {
                 file_size: 1,
                 crc32c: 0,
                 deletion: None,
+                columns: Default::default(),
             });
             let e = Manifest::decode(3, &m.encode().unwrap(), Path::new("x")).unwrap_err();
             assert!(
@@ -284,6 +317,41 @@ mod tests {
                 "{name:?}: {e}"
             );
         }
+    }
+
+    #[test]
+    fn the_format_is_recorded_when_newer_than_1_and_a_newer_one_is_refused() {
+        let m = sample();
+        assert!(!String::from_utf8_lossy(&m.encode().unwrap()).contains("format_version"));
+        let mut renamed = sample();
+        renamed.body.fragments.push(crate::fragment::FragmentMeta {
+            id: 0,
+            file: "f.arrow".into(),
+            num_rows: 5,
+            file_size: 1,
+            crc32c: 0,
+            deletion: None,
+            columns: [("b".to_string(), Some("a".to_string()))].into(),
+        });
+        let bytes = renamed.encode().unwrap();
+        assert!(String::from_utf8_lossy(&bytes).contains("\"format_version\":2"));
+        let back = Manifest::decode(3, &bytes, Path::new("x")).unwrap();
+        assert_eq!(back.body, renamed.body);
+        // A format from the future: the JSON edited, the checksum redone.
+        let key = b"\"format_version\":2";
+        let at = bytes.windows(key.len()).position(|w| w == key).unwrap();
+        let mut future = bytes.clone();
+        future[at + key.len() - 1] = b'9';
+        future.truncate(future.len() - 4);
+        let crc = crc32c::crc32c(&future);
+        future.extend_from_slice(&crc.to_le_bytes());
+        let e = Manifest::decode(3, &future, Path::new("v3")).unwrap_err();
+        assert!(matches!(e, Error::InvalidInput { .. }), "{e}");
+        assert!(
+            e.to_string()
+                .contains("format 9, newer than this oxvec reads"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -302,6 +370,7 @@ mod tests {
                 crc32c: 0,
                 inline: None,
             }),
+            columns: Default::default(),
         });
         let e = Manifest::decode(3, &m.encode().unwrap(), Path::new("x")).unwrap_err();
         assert!(e.to_string().contains("5 rows but 6 deleted"), "{e}");

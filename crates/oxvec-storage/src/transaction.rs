@@ -18,6 +18,7 @@
 //! The rule behind every rebase: the version published must be the change applied to the
 //! version before it, exactly as if the change had read that version.
 
+mod alter_columns;
 mod append;
 mod compaction;
 mod delete;
@@ -29,6 +30,7 @@ mod restore;
 mod tests;
 mod update;
 
+pub use alter_columns::{AlterColumns, ColumnStep};
 pub use append::Append;
 pub use compaction::Compaction;
 pub use delete::Delete;

@@ -103,6 +103,7 @@ pub fn fragment(data: &[u8], scratch: &Path) -> Result<()> {
         file_size: data.len() as u64,
         crc32c: crc32c::crc32c(data),
         deletion: None,
+        columns: Default::default(),
     };
     let (_, batches) = open_fragment(&path, &meta)?;
     for b in &batches {

@@ -6,7 +6,8 @@
 
 use crate::served::{self, ServedRecall};
 use arrow::array::RecordBatch;
-use oxvec_core::{Result, RowId};
+use arrow::datatypes::SchemaRef;
+use oxvec_core::{Error, Result, RowId};
 use oxvec_index::text::TextIndex;
 use oxvec_index::{Calibration, NodeFilter, VectorIndex};
 use oxvec_storage::{
@@ -46,7 +47,9 @@ impl LoadedFragment {
 type MappedBatches = (Arc<Vec<RecordBatch>>, Mapping);
 
 /// Squared vector norms keyed by (fragment file, column index).
-type NormsByColumn = HashMap<(String, usize), Arc<Vec<f32>>>;
+/// Keyed by data file and the file's column (a table column's name may point elsewhere
+/// after a rename).
+type NormsByColumn = HashMap<(String, String), Arc<Vec<f32>>>;
 
 /// Opened files shared by every snapshot of one table handle.
 #[derive(Debug, Default)]
@@ -94,9 +97,16 @@ impl FragmentCache {
         Ok(Some(bits))
     }
 
-    /// Fragment `meta` with its deletions, opened (and verified) on first use.
-    pub fn load(&self, dir: &TableDir, meta: &FragmentMeta) -> Result<LoadedFragment> {
+    /// Fragment `meta` with its deletions, opened (and verified) on first use, its rows in
+    /// the table schema `schema` of the version that lists it.
+    pub fn load(
+        &self,
+        dir: &TableDir,
+        meta: &FragmentMeta,
+        schema: &SchemaRef,
+    ) -> Result<LoadedFragment> {
         let (batches, mapping) = self.data(dir, meta)?;
+        let batches = as_table_rows(batches, meta, schema)?;
         let mut starts = Vec::with_capacity(batches.len());
         let mut at = 0u32;
         for b in batches.iter() {
@@ -114,7 +124,16 @@ impl FragmentCache {
 
     /// Squared norms of every vector in column `col` of `frag`, indexed by fragment offset.
     pub fn norms(&self, frag: &LoadedFragment, col: usize) -> Arc<Vec<f32>> {
-        let key = (frag.meta.file.clone(), col);
+        let column = frag
+            .batches
+            .first()
+            .map(|b| b.schema().field(col).name().clone());
+        let source = column
+            .as_deref()
+            .and_then(|c| frag.meta.source_of(c))
+            .unwrap_or_default()
+            .to_string();
+        let key = (frag.meta.file.clone(), source);
         if let Some(n) = self.norms.lock().expect("cache lock").get(&key) {
             return n.clone();
         }
@@ -200,7 +219,7 @@ impl Snapshot {
             .body
             .fragments
             .iter()
-            .map(|meta| cache.load(dir, meta))
+            .map(|meta| cache.load(dir, meta, &self.manifest.schema))
             .collect::<Result<Vec<_>>>()?;
         Ok(self.fragments.get_or_init(|| out))
     }
@@ -473,4 +492,54 @@ impl Snapshot {
         }
         Ok(self.indices.get_or_init(|| out))
     }
+}
+
+/// `batches` of `meta`'s file as rows of the table schema `schema`: each column read from
+/// the file column the fragment's `columns` map names (its own name by default), or nulls
+/// where the fragment holds none. Files written with exactly the schema pass through.
+fn as_table_rows(
+    batches: Arc<Vec<RecordBatch>>,
+    meta: &FragmentMeta,
+    schema: &SchemaRef,
+) -> Result<Arc<Vec<RecordBatch>>> {
+    let Some(first) = batches.first() else {
+        return Ok(batches);
+    };
+    if meta.columns.is_empty() && first.schema().fields() == schema.fields() {
+        return Ok(batches);
+    }
+    let out = batches
+        .iter()
+        .map(|b| {
+            let cols = schema
+                .fields()
+                .iter()
+                .map(|f| match meta.source_of(f.name()) {
+                    Some(name) => b.column_by_name(name).cloned().ok_or_else(|| {
+                        Error::corrupt(
+                            &meta.file,
+                            format!(
+                                "fragment {} has no column '{name}' (for '{}')",
+                                meta.id,
+                                f.name()
+                            ),
+                        )
+                    }),
+                    None => Ok(arrow::array::new_null_array(f.data_type(), b.num_rows())),
+                })
+                .collect::<Result<Vec<_>>>()?;
+            RecordBatch::try_new_with_options(
+                schema.clone(),
+                cols,
+                &arrow::array::RecordBatchOptions::new().with_row_count(Some(b.num_rows())),
+            )
+            .map_err(|e| {
+                Error::corrupt(
+                    &meta.file,
+                    format!("fragment {} does not fit the table schema: {e}", meta.id),
+                )
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Arc::new(out))
 }

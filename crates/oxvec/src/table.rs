@@ -7,12 +7,14 @@ mod merge_keys;
 mod reads;
 mod retry;
 mod scalar_index;
+mod schema_change;
 mod text_index;
 pub use indexes::{calibration_warning, IndexRequest, OptimizeStats, Progress};
 pub use maintenance::{CleanupStats, VerifyReport, UNVERIFIED_GRACE};
 pub use merge::{MergeInsert, MergeStats};
 pub use reads::ScanStream;
 pub use scalar_index::ScalarIndexRequest;
+pub use schema_change::ColumnChange;
 pub use text_index::{TextIndexRequest, TextParams};
 
 use crate::bad_vectors::{repair, BadVectors};
@@ -636,7 +638,7 @@ impl Table {
             };
             let frags = metas
                 .iter()
-                .map(|m| cache.load(&dir, m))
+                .map(|m| cache.load(&dir, m, now))
                 .collect::<Result<Vec<_>>>()?;
             Ok(scan::count(&frags, filter, &cancel)? > 0)
         }))

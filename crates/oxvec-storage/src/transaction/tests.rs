@@ -16,6 +16,7 @@ fn frag(id: u32) -> FragmentMeta {
         file_size: 1000,
         crc32c: id,
         deletion: None,
+        columns: Default::default(),
     }
 }
 

@@ -23,6 +23,9 @@ pub struct ScanStream {
     cache: Arc<FragmentCache>,
     filter: Option<Filter>,
     cursor: ScanCursor,
+    /// Rows read past the last batch handed out (the start of the next one).
+    carry: Option<RecordBatch>,
+    max_rows: usize,
     cancel: CancelToken,
 }
 
@@ -41,18 +44,38 @@ impl ScanStream {
 impl Iterator for ScanStream {
     type Item = Result<RecordBatch>;
 
+    /// The next `max_rows` rows (fewer only at the end): the cursor's windows (at most
+    /// `max_rows` rows each, fewer when the filter drops some) joined up.
     fn next(&mut self) -> Option<Result<RecordBatch>> {
         let frags = match self.snap.fragments(&self.dir, &self.cache) {
             Ok(f) => f,
             Err(e) => return Some(Err(e)),
         };
-        match self
-            .cursor
-            .next_batch(frags, self.filter.as_ref(), &self.cancel)
-        {
-            Ok(Some(batch)) => Some(Ok(batch)),
-            Ok(None) => None,
-            Err(e) => Some(Err(e)),
+        let mut parts: Vec<RecordBatch> = self.carry.take().into_iter().collect();
+        let mut rows: usize = parts.iter().map(RecordBatch::num_rows).sum();
+        while rows < self.max_rows {
+            let batch = match self
+                .cursor
+                .next_batch(frags, self.filter.as_ref(), &self.cancel)
+            {
+                Ok(Some(b)) => b,
+                Ok(None) => break,
+                Err(e) => return Some(Err(e)),
+            };
+            let take = batch.num_rows().min(self.max_rows - rows);
+            if take < batch.num_rows() {
+                self.carry = Some(batch.slice(take, batch.num_rows() - take));
+            }
+            parts.push(batch.slice(0, take));
+            rows += take;
+        }
+        match parts.len() {
+            0 => None,
+            1 => parts.pop().map(Ok),
+            _ => Some(
+                arrow::compute::concat_batches(self.cursor.schema(), &parts)
+                    .map_err(|e| Error::internal("joining scan batches", e)),
+            ),
         }
     }
 }
@@ -98,6 +121,8 @@ impl Table {
             cache: self.cache.clone(),
             filter,
             cursor,
+            carry: None,
+            max_rows,
             cancel: CancelToken::new(),
         })
     }
