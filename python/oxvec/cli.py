@@ -1,4 +1,6 @@
-"""The ``oxvec`` command: ``oxvec demo`` and ``oxvec info PATH``."""
+"""The ``oxvec`` command: ``oxvec demo``, and the database commands of ``_commands``
+(``info``, ``versions``, ``tags``, ``verify``, ``optimize``, ``import``, ``export``,
+``query``). ``oxvec --help`` lists them."""
 
 from __future__ import annotations
 
@@ -142,7 +144,9 @@ def demo(path: str | None) -> int:
         )
 
     print("\n7. oxvec info:")
-    info(root)
+    from ._commands import info
+
+    info(root, as_json=False)
     if path is None:
         shutil.rmtree(root, ignore_errors=True)
     else:
@@ -150,39 +154,106 @@ def demo(path: str | None) -> int:
     return 0
 
 
-def info(path: str) -> int:
-    """Prints the tables of the database at ``path``: versions, rows and schema."""
-    import os
-
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``oxvec`` command (also ``python -m oxvec``)."""
     import oxvec
 
-    if not os.path.isdir(path):
-        print(f"oxvec info: {path} is not a directory", file=sys.stderr)
-        return 2
-    db = oxvec.connect(path)
-    names = db.table_names()
-    print(f"database {db.uri}: {len(names)} table(s)")
-    for name in names:
-        tbl = db.open_table(name)
-        versions = tbl.list_versions()
-        print(f"  table {name}: version {tbl.version}, {len(tbl)} rows, {len(versions)} versions")
-        for field in tbl.schema:
-            print(f"    {field.name}: {field.type}{'' if field.nullable else ' not null'}")
-    return 0
+    from . import _commands as cmd
 
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``oxvec`` command."""
     parser = argparse.ArgumentParser(prog="oxvec", description="oxvec embedded vector database")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"oxvec {oxvec.__version__} (SIMD kernels: {oxvec.simd_kernels()})",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
-    p_demo = sub.add_parser("demo", help="build a demo database, search it, print timings")
-    p_demo.add_argument("--path", help="keep the demo database here (default: a temp dir)")
-    p_info = sub.add_parser("info", help="describe the tables of a database")
-    p_info.add_argument("path")
+
+    def command(name: str, help: str, *, table: bool = True) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help)
+        p.add_argument("path", help="the database directory")
+        if table:
+            p.add_argument("table", help="the table's name")
+        return p
+
+    p = sub.add_parser("demo", help="build a demo database, search it, print timings")
+    p.add_argument("--path", help="keep the demo database here (default: a temp dir)")
+    p = command(
+        "info", "describe a database's tables: rows, sizes, indexes, tags, schema", table=False
+    )
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p = command("versions", "list a table's versions")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p = command("tags", "list a table's tags")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p = command(
+        "verify", "check that every file of every version is present and intact", table=False
+    )
+    p.add_argument("table", nargs="?", help="only this table")
+    p.add_argument("--deep", action="store_true", help="also check every file's checksum")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p = command("optimize", "compact a table and fold new rows into its indexes")
+    p.add_argument(
+        "--cleanup-older-than",
+        type=float,
+        metavar="DAYS",
+        help="also remove versions older than DAYS days",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p = command("import", "load a Parquet, CSV or JSON Lines file into a table (one version)")
+    p.add_argument("file", help="a .parquet, .csv or .jsonl file")
+    p.add_argument(
+        "--mode",
+        choices=["create", "append", "overwrite"],
+        default="create",
+        help="when the table exists: fail (create), append, or overwrite",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p = command("export", "write a table's rows to a Parquet, CSV or JSON Lines file")
+    p.add_argument("file", help="a .parquet, .csv or .jsonl file")
+    p.add_argument("--where", help="a SQL filter")
+    p = command("query", "print the rows of a filtered scan, vector search or full-text search")
+    p.add_argument("--where", help="a SQL filter")
+    p.add_argument(
+        "--vector", help="a query vector: a .npy file, a JSON file or an inline JSON list"
+    )
+    p.add_argument("--text", help="a full-text query")
+    p.add_argument("--select", nargs="+", metavar="COLUMN", help="columns to show")
+    p.add_argument(
+        "--limit", type=int, help="rows to show (default 10 for a search, 20 for a scan)"
+    )
+    p.add_argument("--json", action="store_true", help="print JSON (vectors included)")
+
     args = parser.parse_args(argv)
-    if args.command == "demo":
-        return demo(args.path)
-    return info(args.path)
+    try:
+        if args.command == "demo":
+            return demo(args.path)
+        if args.command == "info":
+            return cmd.info(args.path, args.json)
+        if args.command == "versions":
+            return cmd.versions(args.path, args.table, args.json)
+        if args.command == "tags":
+            return cmd.tags(args.path, args.table, args.json)
+        if args.command == "verify":
+            return cmd.verify(args.path, args.table, args.deep, args.json)
+        if args.command == "optimize":
+            return cmd.optimize(args.path, args.table, args.cleanup_older_than, args.json)
+        if args.command == "import":
+            return cmd.import_file(args.path, args.table, args.file, args.mode, args.json)
+        if args.command == "export":
+            return cmd.export(args.path, args.table, args.file, args.where)
+        return cmd.query(
+            args.path,
+            args.table,
+            args.where,
+            args.vector,
+            args.text,
+            args.select,
+            args.limit,
+            args.json,
+        )
+    except (cmd.CommandError, oxvec.OxvecError) as e:
+        print(f"oxvec {args.command}: {e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

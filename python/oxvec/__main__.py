@@ -1,0 +1,7 @@
+"""``python -m oxvec``: the ``oxvec`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
