@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import oxvec
@@ -153,3 +154,22 @@ def test_error_hierarchy() -> None:
         oxvec.StorageError,
     ):
         assert issubclass(cls, oxvec.OxvecError)
+
+
+def test_memory_databases_are_separate_and_gone_at_exit(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    a, b = oxvec.connect("memory://"), oxvec.connect("memory://")
+    a.create_table("t", [{"x": 1}])
+    assert a.table_names() == ["t"] and b.table_names() == []
+    a["t"].add([{"x": 2}])
+    assert a["t"].to_arrow()["x"].to_pylist() == [1, 2]
+    with pytest.raises(oxvec.InvalidInputError, match="memory://"):
+        oxvec.connect("memory://name")
+    script = (
+        "import oxvec; db = oxvec.connect('memory://'); "
+        "db.create_table('t', [{'x': 1}]); print(db.uri)"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert not os.path.exists(out.stdout.strip())

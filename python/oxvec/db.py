@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import datetime
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator, Sequence
 from typing import Any, Literal
 
@@ -60,6 +63,8 @@ class Database:
         )
         if not isinstance(uri, (str, os.PathLike)):
             raise InvalidInputError(f"uri must be a path or a string, not {type(uri).__name__}")
+        if isinstance(uri, str) and uri.startswith("memory://"):
+            uri = _memory_directory(uri)
         try:
             inner = _Database(
                 os.path.expanduser(os.fspath(uri)),
@@ -256,6 +261,18 @@ class Database:
         return Table._wrap(inner)
 
 
+def _memory_directory(uri: str) -> str:
+    """A new directory in RAM (tmpfs ``/dev/shm`` where there is one, else the temporary
+    directory) for ``memory://``, removed when the process exits."""
+    if uri != "memory://":
+        raise InvalidInputError(f"an in-memory database is 'memory://' alone, got {uri!r:.80}")
+    shm = "/dev/shm"
+    base = shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
+    path = tempfile.mkdtemp(prefix="oxvec-memory-", dir=base)
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
+
+
 def connect(
     uri: str | os.PathLike[str],
     *,
@@ -275,7 +292,10 @@ def connect(
     Parameters
     ----------
     uri
-        A path or ``file://`` URI; a leading ``~`` is the home directory.
+        A path or ``file://`` URI; a leading ``~`` is the home directory. ``"memory://"``
+        makes a new database in RAM (on tmpfs where the system has one, else in the
+        temporary directory) that behaves like any other, for tests and notebooks, and is
+        removed when the process exits: nothing survives it.
     read_consistency_interval
         How stale reads may be. ``timedelta(0)`` (the default) looks for a newer version
         before every read (two ``stat`` calls), like a SQLite reader; a longer interval looks
