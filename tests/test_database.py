@@ -173,3 +173,46 @@ def test_memory_databases_are_separate_and_gone_at_exit(tmp_path) -> None:
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert not os.path.exists(out.stdout.strip())
+
+
+def test_rename_table(db: oxvec.Database) -> None:
+    t = db.create_table("a", make_rows(5))
+    db.create_table("b", make_rows(2))
+    with pytest.raises(oxvec.TableExistsError):
+        db.rename_table("a", "b")
+    with pytest.raises(oxvec.TableNotFoundError):
+        db.rename_table("nope", "c")
+    for bad in ["", "../x", "a/b", 3, None]:
+        with pytest.raises(oxvec.InvalidInputError):
+            db.rename_table("a", bad)
+    db.rename_table("a", "c")
+    assert db.table_names() == ["b", "c"] and len(db["c"]) == 5
+    with pytest.raises(oxvec.TableNotFoundError):
+        t.search().to_arrow()
+    with pytest.raises(oxvec.TableNotFoundError):
+        t.add(make_rows(1))
+    db["c"].add(make_rows(1, start=100))
+    assert len(oxvec.connect(db.uri)["c"]) == 6
+
+
+def test_two_renames_to_one_name_one_wins(db: oxvec.Database) -> None:
+    import threading
+
+    for _ in range(10):
+        for n in ("x", "y"):
+            db.create_table(n, make_rows(1))
+        errors: list[Exception] = []
+
+        def move(name: str, errors: list[Exception] = errors) -> None:
+            try:
+                db.rename_table(name, "z")
+            except oxvec.TableExistsError as e:
+                errors.append(e)
+
+        threads = [threading.Thread(target=move, args=(n,)) for n in ("x", "y")]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        assert len(errors) == 1 and len(db.table_names()) == 2
+        db.drop_all_tables()

@@ -154,6 +154,29 @@ class Database:
             if not ignore:
                 raise
 
+    def rename_table(self, cur_name: str, new_name: str) -> None:
+        """Renames a table in one step; ``new_name`` follows the table-name rules and must
+        not exist. Handles opened under the old name find their table gone (their reads
+        and writes raise ``TableNotFoundError``); open it again under the new name.
+
+        Raises
+        ------
+        TableNotFoundError, TableExistsError, InvalidInputError
+
+        Examples
+        --------
+        >>> import oxvec, tempfile
+        >>> db = oxvec.connect(tempfile.mkdtemp())
+        >>> _ = db.create_table("draft", [{"x": 1}])
+        >>> db.rename_table("draft", "final")
+        >>> db.table_names(), len(db["final"])
+        (['final'], 1)
+        """
+        for what, name in (("cur_name", cur_name), ("new_name", new_name)):
+            if not isinstance(name, str):
+                raise InvalidInputError(f"{what} must be a table name, got {name!r:.80}")
+        self._inner.rename_table(cur_name, new_name)
+
     def drop_all_tables(self) -> None:
         """Drops every table of the database (each as :meth:`drop_table` does).
 

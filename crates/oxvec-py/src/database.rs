@@ -75,6 +75,13 @@ impl PyDatabase {
         run(py, Cost::Long, move |_| db.drop_table(&name))
     }
 
+    fn rename_table(&self, py: Python<'_>, cur_name: String, new_name: String) -> PyResult<()> {
+        let db = self.inner.clone();
+        run(py, Cost::Quick, move |_| {
+            db.rename_table(&cur_name, &new_name)
+        })
+    }
+
     // The Python method's keywords, one each, as `Database.create_table` documents them.
     #[allow(clippy::too_many_arguments)]
     #[pyo3(signature = (name, data=None, schema=None, mode="create", exist_ok=false, on_bad_vectors="error", fill_value=0.0))]

@@ -149,6 +149,39 @@ impl Database {
         Ok(())
     }
 
+    /// Renames table `from` to `to` in one step (its directory is renamed); `to` must not
+    /// exist. Handles opened on `from` find it gone.
+    pub fn rename_table(&self, from: &str, to: &str) -> Result<()> {
+        let src = self.table_dir(from)?;
+        let dst = self.table_dir(to)?;
+        if src.latest_version()?.is_none() {
+            return Err(Error::TableNotFound {
+                name: from.to_string(),
+            });
+        }
+        if from == to {
+            return Ok(());
+        }
+        match oxvec_storage::durable::rename_no_replace(src.root(), dst.root()) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(Error::TableNotFound {
+                    name: from.to_string(),
+                })
+            }
+            Err(e)
+                if e.kind() == std::io::ErrorKind::AlreadyExists
+                    || e.kind() == std::io::ErrorKind::DirectoryNotEmpty =>
+            {
+                return Err(Error::TableExists {
+                    name: to.to_string(),
+                })
+            }
+            Err(e) => return Err(Error::storage(src.root(), e)),
+        }
+        oxvec_storage::durable::sync_dir(&self.root)
+    }
+
     /// Removes what dropped tables left (best effort: the tables are gone already; what
     /// cannot be removed now is tried again at the next drop).
     fn remove_dropped(&self) {
