@@ -1,6 +1,6 @@
 """Type stubs of the compiled core (checked against it with ``mypy.stubtest``)."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, final
 
 __all__ = [
@@ -189,7 +189,7 @@ class Table:
         prefix_only: bool = False,
         replace: bool = True,
         name: str | None = None,
-        progress: bool = False,
+        progress: Callable[[int, int, bool], object] | None = None,
     ) -> str: ...
     def create_scalar_index(
         self,
@@ -197,7 +197,7 @@ class Table:
         index_type: str = "BTREE",
         replace: bool = True,
         name: str | None = None,
-        progress: bool = False,
+        progress: Callable[[int, int, bool], object] | None = None,
     ) -> str: ...
     def _refresh_looks(self) -> int: ...
     def create_index(
@@ -211,11 +211,13 @@ class Table:
         num_partitions: int | None = None,
         num_sub_vectors: int | None = None,
         num_bits: int | None = None,
-        progress: bool = False,
+        progress: Callable[[int, int, bool], object] | None = None,
         calibration_queries: bytes | None = None,
         name: str | None = None,
     ) -> str: ...
-    def optimize(self, progress: bool = False) -> tuple[int, int, int]: ...
+    def optimize(
+        self, progress: Callable[[int, int, bool], object] | None = None
+    ) -> tuple[int, int, int]: ...
     def list_indices(self) -> list[tuple[str, str, str, str]]: ...
     def alter_columns(
         self, steps: Sequence[tuple[str, str, str]], add: object | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
-import sys
+import time
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pyarrow as pa
 
-from . import _check, _columns, _data, _results, fts
+from . import _check, _columns, _data, _progress, _results, fts
 from ._embedding import TableEmbeddings
 from ._timeout import time_limit
 from .exceptions import InvalidInputError
@@ -624,7 +624,8 @@ class Table:
         name
             The index's name; default ``<column>_idx`` (columns joined by ``_``).
         progress
-            Draw a progress bar on stderr; default: when stderr is a terminal.
+            Draw a progress bar (tqdm: in a terminal or a notebook); default: when stderr is
+            a terminal or in a notebook, unless the environment sets ``OXVEC_PROGRESS=0``.
 
         Returns
         -------
@@ -648,25 +649,32 @@ class Table:
         2
         """
         columns = _check.names("column", column)
-        if progress is None:
-            progress = sys.stderr.isatty()
-        return self._inner.create_fts_index(
-            columns,
-            base_tokenizer,
-            language,
-            stem,
-            remove_stop_words,
-            lower_case,
-            ascii_folding,
-            with_position,
-            _check.count("max_token_length", max_token_length),
-            _check.count("ngram_min_length", ngram_min_length),
-            _check.count("ngram_max_length", ngram_max_length),
-            prefix_only,
-            replace,
-            name,
-            bool(progress),
+        started = time.perf_counter()
+        with _progress.bar(f"full-text index on {', '.join(columns)}", progress) as cb:
+            built = self._inner.create_fts_index(
+                columns,
+                base_tokenizer,
+                language,
+                stem,
+                remove_stop_words,
+                lower_case,
+                ascii_folding,
+                with_position,
+                _check.count("max_token_length", max_token_length),
+                _check.count("ngram_min_length", ngram_min_length),
+                _check.count("ngram_max_length", ngram_max_length),
+                prefix_only,
+                replace,
+                name,
+                cb,
+            )
+        _progress.logger.info(
+            "table %s: built full-text index %s in %.2f s",
+            self.name,
+            built,
+            time.perf_counter() - started,
         )
+        return built
 
     def list_versions(self) -> list[dict[str, Any]]:
         """Every version: ``version``, ``timestamp`` (UTC datetime), ``operation``, ``rows``."""
@@ -826,7 +834,8 @@ class Table:
         replace
             Rebuild an existing index on the column (else that is an error).
         progress
-            Draw a progress bar on stderr; default: when stderr is a terminal.
+            Draw a progress bar (tqdm: in a terminal or a notebook); default: when stderr is
+            a terminal or in a notebook, unless the environment sets ``OXVEC_PROGRESS=0``.
         calibration_queries
             Queries like the ones the index will serve (a 2-D array or list of vectors of the
             column's dimension; a few hundred are enough) to measure recall on.
@@ -873,8 +882,6 @@ class Table:
             )
         for k, v in params.items():
             params[k] = _check.count(k, v)
-        if progress is None:
-            progress = sys.stderr.isatty()
         queries = None
         if calibration_queries is not None:
             try:
@@ -887,17 +894,26 @@ class Table:
                     f"got shape {arr.shape}"
                 )
             queries = np.ascontiguousarray(arr, dtype="<f4").tobytes()
-        with time_limit(timeout):
-            return self._inner.create_index(
+        started = time.perf_counter()
+        with time_limit(timeout), _progress.bar(f"{index_type} index", progress) as cb:
+            built = self._inner.create_index(
                 _check.alias("column", column, "vector_column_name", vector_column_name),
                 index_type,
                 metric,
                 replace,
-                progress=bool(progress),
+                progress=cb,
                 calibration_queries=queries,
                 name=name,
                 **{k: int(v) for k, v in params.items()},
             )
+        _progress.logger.info(
+            "table %s: built %s index %s in %.2f s",
+            self.name,
+            index_type,
+            built,
+            time.perf_counter() - started,
+        )
+        return built
 
     def create_scalar_index(
         self,
@@ -935,7 +951,8 @@ class Table:
         name
             The index's name; default ``<column>_idx``.
         progress
-            Draw a progress bar on stderr; default: when stderr is a terminal.
+            Draw a progress bar (tqdm: in a terminal or a notebook); default: when stderr is
+            a terminal or in a notebook, unless the environment sets ``OXVEC_PROGRESS=0``.
 
         Returns
         -------
@@ -958,15 +975,14 @@ class Table:
         >>> tags.count_rows("array_has_all(tags, ['red', 'big'])")
         1
         """
-        if progress is None:
-            progress = sys.stderr.isatty()
         if not isinstance(column, str):
             raise InvalidInputError(f"column must be a column name, got {column!r:.80}")
         if not isinstance(index_type, str):
             raise InvalidInputError(
                 f"index_type must be 'BTREE', 'BITMAP' or 'LABEL_LIST', got {index_type!r:.80}"
             )
-        return self._inner.create_scalar_index(column, index_type, replace, name, bool(progress))
+        with _progress.bar(f"{index_type} index on {column}", progress) as cb:
+            return self._inner.create_scalar_index(column, index_type, replace, name, cb)
 
     def list_indices(self) -> list[dict[str, str]]:
         """The indexes of this version: ``name``, ``index_type`` (``FTS`` for full-text,
@@ -1027,10 +1043,16 @@ class Table:
         >>> len(tbl), tbl.version
         (4, 5)
         """
-        if progress is None:
-            progress = sys.stderr.isatty()
-        rows, removed, added = self._inner.optimize(bool(progress))
+        with _progress.bar("optimize", progress) as cb:
+            rows, removed, added = self._inner.optimize(cb)
         out = {"rows_indexed": rows, "fragments_removed": removed, "fragments_added": added}
+        _progress.logger.info(
+            "table %s: optimize indexed %d rows, compacted %d data files into %d",
+            self.name,
+            rows,
+            removed,
+            added,
+        )
         if cleanup_older_than is not None:
             out.update(self.cleanup_old_versions(cleanup_older_than))
         return out

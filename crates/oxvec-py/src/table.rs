@@ -12,7 +12,6 @@ use oxvec::{
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
-use std::io::Write;
 use std::sync::Arc;
 
 /// Work (rows x floats) above which a call runs on a cancellable worker thread: about 50 ms
@@ -439,7 +438,7 @@ impl PyTable {
     }
 
     /// Builds a full-text index over string columns; returns the index's name.
-    #[pyo3(signature = (columns, base_tokenizer="simple", language="english", stem=true, remove_stop_words=true, lower_case=true, ascii_folding=true, with_position=true, max_token_length=40, ngram_min_length=3, ngram_max_length=3, prefix_only=false, replace=true, name=None, progress=false))]
+    #[pyo3(signature = (columns, base_tokenizer="simple", language="english", stem=true, remove_stop_words=true, lower_case=true, ascii_folding=true, with_position=true, max_token_length=40, ngram_min_length=3, ngram_max_length=3, prefix_only=false, replace=true, name=None, progress=None))]
     #[allow(clippy::too_many_arguments)]
     fn create_fts_index(
         &self,
@@ -458,7 +457,7 @@ impl PyTable {
         prefix_only: bool,
         replace: bool,
         name: Option<String>,
-        progress: bool,
+        progress: Option<Py<PyAny>>,
     ) -> PyResult<String> {
         let req = TextIndexRequest {
             columns,
@@ -479,14 +478,14 @@ impl PyTable {
             replace,
             name,
         };
-        let meta = self.long_with_progress(py, progress, "building FTS", move |t, prog, c| {
+        let meta = self.long_with_progress(py, progress, move |t, prog, c| {
             t.create_fts_index(&req, prog, c)
         })?;
         Ok(meta.name)
     }
 
     /// Builds a scalar index (`BTREE` or `BITMAP`) over a column; returns its name.
-    #[pyo3(signature = (column, index_type="BTREE", replace=true, name=None, progress=false))]
+    #[pyo3(signature = (column, index_type="BTREE", replace=true, name=None, progress=None))]
     fn create_scalar_index(
         &self,
         py: Python<'_>,
@@ -494,7 +493,7 @@ impl PyTable {
         index_type: &str,
         replace: bool,
         name: Option<String>,
-        progress: bool,
+        progress: Option<Py<PyAny>>,
     ) -> PyResult<String> {
         let req = ScalarIndexRequest {
             column,
@@ -502,10 +501,9 @@ impl PyTable {
             replace,
             name,
         };
-        let meta =
-            self.long_with_progress(py, progress, "building scalar index", move |t, prog, c| {
-                t.create_scalar_index(&req, prog, c)
-            })?;
+        let meta = self.long_with_progress(py, progress, move |t, prog, c| {
+            t.create_scalar_index(&req, prog, c)
+        })?;
         Ok(meta.name)
     }
 
@@ -540,7 +538,7 @@ impl PyTable {
     }
 
     /// Builds an ANN index; returns the index's name.
-    #[pyo3(signature = (column=None, index_type="HNSW", metric="cosine", replace=true, m=None, ef_construction=None, num_partitions=None, num_sub_vectors=None, num_bits=None, progress=false, calibration_queries=None, name=None))]
+    #[pyo3(signature = (column=None, index_type="HNSW", metric="cosine", replace=true, m=None, ef_construction=None, num_partitions=None, num_sub_vectors=None, num_bits=None, progress=None, calibration_queries=None, name=None))]
     #[allow(clippy::too_many_arguments)]
     fn create_index(
         &self,
@@ -554,7 +552,7 @@ impl PyTable {
         num_partitions: Option<usize>,
         num_sub_vectors: Option<usize>,
         num_bits: Option<usize>,
-        progress: bool,
+        progress: Option<Py<PyAny>>,
         calibration_queries: Option<Bound<'_, PyBytes>>,
         name: Option<String>,
     ) -> PyResult<String> {
@@ -574,8 +572,7 @@ impl PyTable {
             calibration_queries: calibration_queries.map(|b| f32_from_bytes(b.as_bytes())),
             name,
         };
-        let label = format!("building {}", req.index_type.name());
-        let meta = self.long_with_progress(py, progress, &label, move |t, prog, c| {
+        let meta = self.long_with_progress(py, progress, move |t, prog, c| {
             t.create_index(&req, prog, c)
         })?;
         if let Some(w) = oxvec::calibration_warning(&meta) {
@@ -586,9 +583,13 @@ impl PyTable {
 
     /// Folds new rows into the indexes and compacts small fragments; returns
     /// `(rows_indexed, fragments_removed, fragments_added)`.
-    #[pyo3(signature = (progress=false))]
-    fn optimize(&self, py: Python<'_>, progress: bool) -> PyResult<(u64, usize, usize)> {
-        self.long_with_progress(py, progress, "optimizing", |t, prog, c| {
+    #[pyo3(signature = (progress=None))]
+    fn optimize(
+        &self,
+        py: Python<'_>,
+        progress: Option<Py<PyAny>>,
+    ) -> PyResult<(u64, usize, usize)> {
+        self.long_with_progress(py, progress, |t, prog, c| {
             t.optimize(prog, c)
                 .map(|s| (s.rows_indexed, s.fragments_removed, s.fragments_added))
         })
@@ -826,38 +827,34 @@ impl PyTable {
     fn long_with_progress<T: Send>(
         &self,
         py: Python<'_>,
-        show: bool,
-        label: &str,
+        progress: Option<Py<PyAny>>,
         f: impl FnOnce(&Table, &Progress, &oxvec::CancelToken) -> oxvec::Result<T> + Send,
     ) -> PyResult<T> {
         let t = self.inner.clone();
         let prog = Arc::new(Progress::default());
         let worker_prog = prog.clone();
-        let started = std::time::Instant::now();
-        let draw = |done_now: bool| {
+        // Called on the waiting thread at every signal poll: the engine's counters go to the
+        // Python callback (a tqdm bar), whose errors never stop the work.
+        let draw = |finished: bool| {
             use std::sync::atomic::Ordering::Relaxed;
-            let total = prog.total.load(Relaxed).max(1);
-            let done = if done_now {
+            let Some(cb) = progress.as_ref() else {
+                return;
+            };
+            let total = prog.total.load(Relaxed);
+            let done = if finished {
                 total
             } else {
                 prog.done.load(Relaxed).min(total)
             };
-            let width = 30;
-            let fill = (done * width / total) as usize;
-            let mut err = std::io::stderr().lock();
-            let _ = write!(
-                err,
-                "\r{label} [{}{}] {done}/{total} rows {:.1}s",
-                "#".repeat(fill),
-                " ".repeat(width as usize - fill),
-                started.elapsed().as_secs_f64()
-            );
-            if done_now {
-                let _ = writeln!(err);
-            }
-            let _ = err.flush();
+            Python::attach(|py| {
+                let _ = cb.call1(py, (done, total, finished));
+            });
         };
-        let report: Option<&(dyn Fn(bool) + Sync)> = if show { Some(&draw) } else { None };
+        let report: Option<&(dyn Fn(bool) + Sync)> = if progress.is_some() {
+            Some(&draw)
+        } else {
+            None
+        };
         run_reporting(py, Cost::Long, report, move |c| f(&t, &worker_prog, c))
     }
 }

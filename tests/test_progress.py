@@ -1,0 +1,52 @@
+"""Progress bars through tqdm, fed by the engine's counters; switches; the oxvec logger."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import oxvec
+import pytest
+from oxvec import _progress
+
+
+@pytest.fixture
+def tbl(db):
+    vecs = np.random.default_rng(0).random((3000, 16), dtype="float32")
+    return db.create_table(
+        "t", [{"id": i, "text": f"w{i % 7}", "vector": v} for i, v in enumerate(vecs)]
+    )
+
+
+def test_bars_reach_their_total_and_close(tbl, capsys) -> None:
+    tbl.create_index(metric="l2", m=8, progress=True)
+    err = capsys.readouterr().err
+    assert "HNSW index" in err and "3000/3000" in err
+    tbl.create_scalar_index("id", progress=True)
+    tbl.create_fts_index("text", progress=True)
+    tbl.add([{"id": 5000, "text": "x", "vector": np.zeros(16)}])
+    tbl.optimize(progress=True)
+    err = capsys.readouterr().err
+    for label in ("BTREE index on id", "full-text index on text", "optimize"):
+        assert label in err
+
+
+def test_progress_false_and_the_environment_switch_draw_nothing(tbl, capsys, monkeypatch) -> None:
+    tbl.create_scalar_index("id", progress=False)
+    assert capsys.readouterr().err == ""
+    monkeypatch.setattr("sys.stderr.isatty", lambda: True, raising=False)
+    monkeypatch.setenv("OXVEC_PROGRESS", "0")
+    assert not _progress.wanted(None)
+    monkeypatch.setenv("OXVEC_PROGRESS", "1")
+    assert _progress.wanted(None)
+    with pytest.raises(oxvec.InvalidInputError, match="progress"):
+        tbl.create_scalar_index("id", progress="yes")
+
+
+def test_long_operations_log_to_the_oxvec_logger(tbl, caplog) -> None:
+    with caplog.at_level(logging.INFO, logger="oxvec"):
+        tbl.create_index(metric="l2", m=8, progress=False)
+        tbl.optimize(progress=False)
+    messages = [r.getMessage() for r in caplog.records if r.name == "oxvec"]
+    assert any("built HNSW index vector_idx" in m for m in messages)
+    assert any("optimize indexed" in m for m in messages)
