@@ -121,8 +121,9 @@ def test_builds_read_live_rows_across_fragments_in_place(
         q = q.ef(400) if index_type == "HNSW" else q.nprobes(64).refine_factor(60)
         found += ids(q) == [i]
     # A misnumbered build misses nearly every row; a parallel HNSW build can, rarely, leave
-    # one node hard to reach (1 miss in ~40 runs of this test).
-    assert found >= len(probes) - 1, f"{found} of {len(probes)} rows found themselves"
+    # a node or two hard to reach (1 miss in ~40 runs of this test, 2 once in a CI run):
+    # up to 1% of the probes may miss.
+    assert found >= 0.99 * len(probes), f"{found} of {len(probes)} rows found themselves"
 
 
 def test_searches_during_a_build_read_the_same_rows(tmp_path: Path) -> None:
