@@ -118,3 +118,8 @@ def test_stats_and_uri(tbl) -> None:
     assert s["num_indices"] == 1 and s["indices"][0]["kind"] == "scalar"
     assert s["total_bytes"] == s["data_bytes"] + s["deletion_bytes"] + s["index_bytes"]
     assert tbl.uri.endswith("/t.oxvec") and tbl.uri.startswith("/")
+
+
+def test_output_schema_of_one_query_row_in_a_2d_array(tbl) -> None:
+    q = tbl.search(np.ones((1, 4)))
+    assert q.output_schema() == q.to_arrow().schema

@@ -109,3 +109,28 @@ def test_columns_an_embedding_function_uses_keep_their_names(db) -> None:
             call()
     t.add_columns(pa.field("note", pa.string()))
     assert t.schema.names == ["text", "vector", "note"]
+
+
+def test_review_findings_are_refused_with_reasons(db) -> None:
+    t = db.create_table(
+        "r", [{"id": i, "txt": "apple" if i % 2 else "pie", "a": i} for i in range(10)]
+    )
+    t.create_fts_index("txt")
+    with pytest.raises(oxvec.InvalidInputError, match="full-text index 'txt_idx'"):
+        t.alter_columns({"path": "txt", "rename": "body"})
+    assert t.search("apple").limit(None).to_arrow().num_rows == 5
+    for bad in ["a\x00b", "_score", "_relevance_score"]:
+        with pytest.raises((oxvec.InvalidInputError, oxvec.SchemaError)):
+            t.alter_columns({"path": "a", "rename": bad})
+        with pytest.raises((oxvec.InvalidInputError, oxvec.SchemaError)):
+            t.add_columns(pa.field(bad, pa.int64()))
+        with pytest.raises((oxvec.InvalidInputError, oxvec.SchemaError)):
+            db.create_table("x", [{bad: 1}])
+    # A renamed column's index keeps its name; another index may not take it silently.
+    t.create_scalar_index("a")
+    t.alter_columns({"path": "a", "rename": "b"})
+    t.add_columns(pa.field("a", pa.int64()))
+    with pytest.raises(oxvec.InvalidInputError, match="taken by a BTREE index on column 'b'"):
+        t.create_scalar_index("a")
+    assert t.create_scalar_index("a", name="a_idx2") == "a_idx2"
+    assert t.version == 6

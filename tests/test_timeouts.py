@@ -46,3 +46,12 @@ def test_an_index_build_past_its_timeout_leaves_the_table_unchanged(tbl) -> None
     with pytest.raises(oxvec.TimedOutError):
         tbl.create_index(metric="l2", m=8, timeout=1e-9)
     assert tbl.list_indices() == [] and tbl.version == 1
+
+
+def test_a_streamed_scan_past_its_timeout_raises_timed_out(db) -> None:
+    t = db.create_table("s", [{"id": i, "s": f"row {i}"} for i in range(200_000)])
+    reader = t.search().where("s LIKE '%9%'").to_batches(1000, timeout=1e-6)
+    with pytest.raises(oxvec.TimedOutError):
+        sum(b.num_rows for b in reader)
+    rows = sum(b.num_rows for b in t.search().where("id < 10").to_batches(4, timeout=60))
+    assert rows == 10

@@ -141,3 +141,11 @@ def test_max_retries_is_checked(tmp_path) -> None:
         with pytest.raises(oxvec.InvalidInputError, match="max_retries"):
             oxvec.connect(tmp_path, max_retries=bad)
     oxvec.connect(tmp_path, max_retries=0)
+
+
+def test_review_findings_on_writes(db) -> None:
+    tbl = db.create_table("t", schema=schema())
+    with pytest.raises(oxvec.InvalidInputError, match="fill_value is too large"):
+        tbl.add(BAD_ROWS, on_bad_vectors="fill", fill_value=10**400)
+    with pytest.raises(oxvec.InvalidInputError, match="'error', 'drop', 'fill', got 'x'"):
+        tbl.add(BAD_ROWS, on_bad_vectors="x")

@@ -81,7 +81,10 @@ def number(name: str, value: Any) -> float:
     ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
     if not ok:
         raise InvalidInputError(f"{name} must be a number, got {value!r:.80}")
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:
+        raise InvalidInputError(f"{name} is too large: {value!r:.80}") from None
 
 
 def fraction(name: str, value: Any) -> float:

@@ -37,6 +37,9 @@ def added_schema(transforms: Any) -> pa.Schema:
         )
     if not fields:
         raise InvalidInputError("add_columns needs at least one column")
+    for f in fields:
+        if "\0" in f.name:
+            raise InvalidInputError(f"column name {f.name!r:.80} holds a NUL character")
     return pa.schema(fields)
 
 

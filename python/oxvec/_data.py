@@ -47,6 +47,7 @@ def to_schema(schema: Any) -> pa.Schema | None:
     if schema is None:
         return None
     if isinstance(schema, pa.Schema):
+        _plain_names(schema)
         return schema
     if isinstance(schema, type) and hasattr(schema, "model_fields"):
         from .pydantic import to_arrow_schema
@@ -59,8 +60,24 @@ def to_schema(schema: Any) -> pa.Schema | None:
     )
 
 
+def _plain_names(schema: pa.Schema) -> None:
+    """Refuses column names with a NUL character: Arrow's C interface would cut them short
+    (``"a\\0b"`` arriving as ``"a"``), silently renaming the column."""
+    for name in schema.names:
+        if "\0" in name:
+            raise InvalidInputError(f"column name {name!r:.80} holds a NUL character")
+
+
 def to_stream(data: Any) -> Any:
     """Any accepted data as an object with ``__arrow_c_stream__``."""
+    stream = _to_stream(data)
+    schema = getattr(stream, "schema", None)
+    if isinstance(schema, pa.Schema):
+        _plain_names(schema)
+    return stream
+
+
+def _to_stream(data: Any) -> Any:
     if isinstance(data, (pa.Table, pa.RecordBatchReader)):
         return data
     if isinstance(data, pa.RecordBatch):

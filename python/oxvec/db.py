@@ -278,7 +278,9 @@ class Database:
             arrow_schema,
             mode,
             exist_ok,
-            _check.choice("on_bad_vectors", on_bad_vectors, ("error", "drop", "fill", "null")),
+            on_bad_vectors
+            if on_bad_vectors == "null"
+            else _check.choice("on_bad_vectors", on_bad_vectors, ("error", "drop", "fill")),
             _check.number("fill_value", fill_value),
         )
         return Table._wrap(inner)

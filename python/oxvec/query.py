@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from . import _check, _results
 from ._timeout import time_limit
-from .exceptions import InvalidInputError
+from .exceptions import InvalidInputError, TimedOutError
 from .fts import FullTextQuery
 
 if TYPE_CHECKING:
@@ -377,7 +377,8 @@ class Query:
         when it is asked for, so memory stays around one batch however large the table
         (even larger than RAM); the stream reads the version current when it started. A
         vector or full-text search returns at most its ``limit``, which is computed first
-        (within ``timeout``, if given) and then handed out in batches.
+        (within ``timeout``, if given) and then handed out in batches. A streamed scan's
+        ``timeout`` runs from this call until the stream is read out.
 
         Examples
         --------
@@ -389,16 +390,18 @@ class Query:
         """
         size = 16384 if batch_size is None else _check.count("batch_size", batch_size)
         if self._text is None and self._vector is None:
-            stream = self._table.scan_stream(
-                self._filter,
-                self._params,
-                self._columns,
-                self._k,
-                self._offset,
-                self._row_id,
-                size,
-            )
-            return pa.RecordBatchReader.from_stream(stream)
+            with time_limit(timeout):
+                stream = self._table.scan_stream(
+                    self._filter,
+                    self._params,
+                    self._columns,
+                    self._k,
+                    self._offset,
+                    self._row_id,
+                    size,
+                )
+            reader = pa.RecordBatchReader.from_stream(stream)
+            return reader if timeout is None else _timed(reader)
         result = self.to_arrow(timeout=timeout)
         return pa.RecordBatchReader.from_batches(
             result.schema, result.to_batches(max_chunksize=size)
@@ -409,7 +412,8 @@ class Query:
 
         The selected columns (all by default), then ``_distance`` (vector search) or
         ``_score`` (full-text search), ``_rowid`` when asked, and ``query_index`` for
-        several query vectors.
+        several query vectors. Only the selected column names are checked here: a filter
+        or a query vector that does not fit the table fails when the query runs.
 
         Examples
         --------
@@ -434,7 +438,8 @@ class Query:
             fields.append(pa.field("_distance", pa.float32(), nullable=False))
         if self._row_id:
             fields.append(pa.field("_rowid", pa.uint64(), nullable=False))
-        if self._text is None and self._vector is not None and np.ndim(self._vector) == 2:
+        several = np.ndim(self._vector) == 2 and np.shape(self._vector)[0] > 1
+        if self._text is None and self._vector is not None and several:
             fields.append(pa.field("query_index", pa.uint32(), nullable=False))
         return pa.schema(fields)
 
@@ -515,6 +520,21 @@ class Query:
     def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
         """Runs the query and exports the result through the Arrow PyCapsule interface."""
         return self._execute().__arrow_c_stream__(requested_schema)
+
+
+def _timed(reader: pa.RecordBatchReader) -> pa.RecordBatchReader:
+    """``reader`` raising :class:`~oxvec.TimedOutError` when the engine stopped it at its
+    time limit (the Arrow stream carries only the error's text)."""
+
+    def batches() -> Any:
+        try:
+            yield from reader
+        except pa.ArrowException as e:
+            if "did not finish within its timeout" in str(e):
+                raise TimedOutError(str(e)) from e
+            raise
+
+    return pa.RecordBatchReader.from_batches(reader.schema, batches())
 
 
 def _bm25_knobs(k1: Any, b: Any) -> tuple[float, float]:

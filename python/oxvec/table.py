@@ -38,8 +38,14 @@ if TYPE_CHECKING:
 
 __all__ = ["Table"]
 
-#: ``on_bad_vectors`` values (``"null"`` is refused by the engine with its reason).
-_BAD_VECTORS = ("error", "drop", "fill", "null")
+#: ``on_bad_vectors`` values.
+_BAD_VECTORS = ("error", "drop", "fill")
+
+
+def _bad_vectors(policy: Any) -> str:
+    """``on_bad_vectors`` checked; ``"null"`` (LanceDB's) goes on to be refused with the
+    reason by the engine."""
+    return policy if policy == "null" else _check.choice("on_bad_vectors", policy, _BAD_VECTORS)
 
 
 def _read(stream: Any) -> pa.Table:
@@ -268,7 +274,7 @@ class Table:
         version = self._inner.add(
             self._prepare(data),
             _check.choice("mode", mode, ("append", "overwrite")),
-            _check.choice("on_bad_vectors", on_bad_vectors, _BAD_VECTORS),
+            _bad_vectors(on_bad_vectors),
             _check.number("fill_value", fill_value),
         )
         return AddResult(version)

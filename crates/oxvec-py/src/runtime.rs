@@ -34,7 +34,8 @@ pub fn _set_call_timeout(seconds: Option<f64>) -> PyResult<Option<f64>> {
     Ok(before.map(|d| d.as_secs_f64()))
 }
 
-fn new_token() -> CancelToken {
+/// A token for a call of this thread: with the thread's time limit, if one is set.
+pub(crate) fn new_token() -> CancelToken {
     match CALL_TIMEOUT.with(Cell::get) {
         Some(limit) => CancelToken::with_timeout(limit),
         None => CancelToken::new(),

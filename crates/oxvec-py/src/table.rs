@@ -661,6 +661,8 @@ impl PyTable {
     ) -> PyResult<PyBatchStream> {
         let p = crate::convert::params(params.as_ref())?;
         let t = self.inner.clone();
+        // The stream outlives this call: its time limit (if any) runs until it is read out.
+        let token = crate::runtime::new_token();
         let stream = run(py, Cost::Quick, move |_| {
             let req = ScanRequest {
                 filter: filter.map(|s| Where::new(s, p)),
@@ -669,7 +671,7 @@ impl PyTable {
                 offset,
                 with_row_id,
             };
-            t.scan_stream(&req, batch_size)
+            t.scan_stream(&req, batch_size, token)
         })?;
         Ok(PyBatchStream::new(stream))
     }

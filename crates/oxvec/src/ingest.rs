@@ -14,7 +14,13 @@ use oxvec_core::{Error, Result};
 use std::sync::Arc;
 
 /// Columns oxvec adds to results; user data may not use these names.
-pub const RESERVED_COLUMNS: [&str; 3] = ["_distance", "_rowid", "query_index"];
+pub const RESERVED_COLUMNS: [&str; 5] = [
+    "_distance",
+    "_rowid",
+    "query_index",
+    "_score",
+    "_relevance_score",
+];
 /// Largest vector dimension accepted.
 pub const MAX_DIM: i32 = 65_536;
 
@@ -116,6 +122,12 @@ pub fn validate_schema(schema: &Schema) -> Result<()> {
     for f in schema.fields() {
         if f.name().is_empty() {
             return Err(Error::schema("column names must not be empty"));
+        }
+        if f.name().contains('\0') {
+            return Err(Error::schema(format!(
+                "column name {:?} holds a NUL character",
+                f.name()
+            )));
         }
         if RESERVED_COLUMNS.contains(&f.name().as_str()) {
             return Err(Error::schema(format!(

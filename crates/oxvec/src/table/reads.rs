@@ -34,11 +34,6 @@ impl ScanStream {
     pub fn schema(&self) -> SchemaRef {
         self.cursor.schema().clone()
     }
-
-    /// A token that stops the stream at its next batch.
-    pub fn cancel_token(&self) -> CancelToken {
-        self.cancel.clone()
-    }
 }
 
 impl Iterator for ScanStream {
@@ -101,8 +96,14 @@ impl Table {
         })
     }
 
-    /// A scan as a stream of batches of at most `max_rows` rows (see [`ScanStream`]).
-    pub fn scan_stream(&self, req: &ScanRequest, max_rows: usize) -> Result<ScanStream> {
+    /// A scan as a stream of batches of at most `max_rows` rows (see [`ScanStream`]),
+    /// stopped by `cancel` (Ctrl-C, or its deadline) at the next batch.
+    pub fn scan_stream(
+        &self,
+        req: &ScanRequest,
+        max_rows: usize,
+        cancel: CancelToken,
+    ) -> Result<ScanStream> {
         if max_rows == 0 {
             return Err(Error::invalid("a batch size must be at least 1 row"));
         }
@@ -123,7 +124,7 @@ impl Table {
             cursor,
             carry: None,
             max_rows,
-            cancel: CancelToken::new(),
+            cancel,
         })
     }
 

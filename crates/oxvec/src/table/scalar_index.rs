@@ -81,9 +81,11 @@ impl Table {
         let indices = &snap.manifest.body.indices;
         let before = indices.iter().find(|i| i.name == name).cloned();
         match &before {
-            Some(b) if !is_scalar(b) => {
+            // Another column's index under this name (a renamed column keeps its index's
+            // name): replacing it would drop that index.
+            Some(b) if !is_scalar(b) || b.column != req.column => {
                 return Err(Error::invalid(format!(
-                    "index name '{name}' is taken by a {} index on column '{}'",
+                    "index name '{name}' is taken by a {} index on column '{}'; pass name=",
                     b.index_type, b.column
                 )))
             }

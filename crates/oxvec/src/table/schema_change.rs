@@ -4,6 +4,7 @@
 
 use super::{retrying, Table};
 use crate::ingest::{is_vector_field, type_name, validate_schema};
+use crate::snapshot::is_text;
 use arrow::datatypes::{Field, Schema};
 use oxvec_core::{CancelToken, Error, Result};
 use oxvec_storage::transaction::{AlterColumns, ColumnStep};
@@ -59,6 +60,18 @@ impl Table {
                 ColumnChange::Rename { from, to } => {
                     let i = position(&fields, from)?;
                     free_name(&fields, to)?;
+                    // A full-text index file names its columns itself (its postings are
+                    // per column), so it cannot follow a rename.
+                    if let Some(ix) = indices
+                        .iter()
+                        .find(|ix| is_text(ix) && ix.indexed_columns().contains(&from.as_str()))
+                    {
+                        return Err(Error::invalid(format!(
+                            "column '{from}' has full-text index '{}'; drop the index, rename \
+                             the column, then build the index again",
+                            ix.name
+                        )));
+                    }
                     fields[i] = fields[i].clone().with_name(to);
                     for ix in &mut indices {
                         if ix.column == *from {
