@@ -123,3 +123,11 @@ def test_stats_and_uri(tbl) -> None:
 def test_output_schema_of_one_query_row_in_a_2d_array(tbl) -> None:
     q = tbl.search(np.ones((1, 4)))
     assert q.output_schema() == q.to_arrow().schema
+
+
+def test_stats_percentiles_are_nearest_rank(db) -> None:
+    t = db.create_table("p", [{"x": i} for i in range(10)])
+    t.add([{"x": i} for i in range(900)])
+    lengths = t.stats()["fragment_stats"]["lengths"]
+    assert (lengths["min"], lengths["p25"], lengths["p50"], lengths["p75"]) == (10, 10, 10, 900)
+    assert (lengths["p99"], lengths["max"], lengths["mean"]) == (900, 900, 455.0)

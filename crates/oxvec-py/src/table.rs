@@ -188,22 +188,10 @@ impl PyTable {
         offset: usize,
         with_row_id: bool,
     ) -> PyResult<PyArrowStream> {
-        let p = crate::convert::params(params.as_ref())?;
+        let req = scan_request(filter, params, columns, limit, offset, with_row_id)?;
         let t = self.inner.clone();
         let cost = self.cost(4);
-        let (schema, out) = run(py, cost, move |c| {
-            let filter = filter.map(|s| Where::new(s, p));
-            t.scan(
-                &ScanRequest {
-                    filter,
-                    columns,
-                    limit,
-                    offset,
-                    with_row_id,
-                },
-                c,
-            )
-        })?;
+        let (schema, out) = run(py, cost, move |c| t.scan(&req, c))?;
         Ok(PyArrowStream::new(schema, out))
     }
 
@@ -659,18 +647,11 @@ impl PyTable {
         with_row_id: bool,
         batch_size: usize,
     ) -> PyResult<PyBatchStream> {
-        let p = crate::convert::params(params.as_ref())?;
+        let req = scan_request(filter, params, columns, limit, offset, with_row_id)?;
         let t = self.inner.clone();
         // The stream outlives this call: its time limit (if any) runs until it is read out.
         let token = crate::runtime::new_token();
         let stream = run(py, Cost::Quick, move |_| {
-            let req = ScanRequest {
-                filter: filter.map(|s| Where::new(s, p)),
-                columns,
-                limit,
-                offset,
-                with_row_id,
-            };
             t.scan_stream(&req, batch_size, token)
         })?;
         Ok(PyBatchStream::new(stream))
@@ -859,6 +840,25 @@ impl PyTable {
         };
         run_reporting(py, Cost::Long, report, move |c| f(&t, &worker_prog, c))
     }
+}
+
+/// The engine's scan from the arguments `scan` and `scan_stream` share.
+fn scan_request(
+    filter: Option<String>,
+    params: Option<Bound<'_, PyAny>>,
+    columns: Option<Vec<String>>,
+    limit: Option<usize>,
+    offset: usize,
+    with_row_id: bool,
+) -> PyResult<ScanRequest> {
+    let p = crate::convert::params(params.as_ref())?;
+    Ok(ScanRequest {
+        filter: filter.map(|s| Where::new(s, p)),
+        columns,
+        limit,
+        offset,
+        with_row_id,
+    })
 }
 
 /// The engine's full-text query from the arguments `search_text` and `explain_text` share.

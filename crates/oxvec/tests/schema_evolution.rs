@@ -223,3 +223,16 @@ fn an_append_prepared_before_a_schema_change_conflicts() {
         .unwrap_err();
     assert!(e.to_string().contains("val"), "{e}");
 }
+
+#[test]
+fn a_change_that_changes_nothing_commits_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let c = CancelToken::new();
+    let t = create(tmp.path(), &[1, 2]);
+    let relax = || ColumnChange::SetNullable {
+        column: "val".into(),
+        nullable: true,
+    };
+    assert_eq!(t.alter_columns(&[relax()], &c).unwrap(), 2);
+    assert_eq!(t.alter_columns(&[relax()], &c).unwrap(), 2);
+}

@@ -137,10 +137,11 @@ impl Table {
         let frags = &m.body.fragments;
         let mut lengths: Vec<u64> = frags.iter().map(|f| f.live_rows()).collect();
         lengths.sort_unstable();
+        // Nearest rank: the smallest length with at least p% of the fragments at or below.
         let pct = |p: usize| -> u64 {
             match lengths.len() {
                 0 => 0,
-                n => lengths[((n - 1) * p).div_ceil(100)],
+                n => lengths[(n * p).div_ceil(100).max(1) - 1],
             }
         };
         let data_bytes: u64 = frags.iter().map(|f| f.file_size).sum();

@@ -138,6 +138,14 @@ impl Table {
         if fields.is_empty() {
             return Err(Error::invalid("a table keeps at least one column"));
         }
+        if steps.is_empty()
+            && fields
+                .iter()
+                .eq(read_schema.fields().iter().map(|f| f.as_ref()))
+        {
+            // Nothing changes (a column already nullable made nullable): no new version.
+            return Ok(snap.manifest.version);
+        }
         let schema = Arc::new(Schema::new_with_metadata(
             fields,
             read_schema.metadata().clone(),
