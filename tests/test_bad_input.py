@@ -218,7 +218,7 @@ def test_unusable_schemas(
         ("id = 1; DROP TABLE t", "unexpected"),
         ("category > 3", "cannot"),
         ("id + 1", "boolean"),
-        ("lower(category) = 'a'", "unknown function 'lower'"),
+        ("soundex(category) = 'a'", "unknown function 'soundex'"),
         ("id = ?", "placeholder"),
         ("", "empty"),
         ("(" * 500 + "id = 1" + ")" * 500, "recursion limit"),

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
 
 from . import _check, _results
+from ._select import Selection, selection
 from .exceptions import InvalidInputError
 from .fts import FullTextQuery, plain
 from .rerankers import Reranker, RRFReranker
@@ -52,7 +53,6 @@ class HybridQuery:
 
     __slots__ = (
         "_bm25",
-        "_columns",
         "_filter",
         "_fts_columns",
         "_k",
@@ -62,6 +62,7 @@ class HybridQuery:
         "_params",
         "_reranker",
         "_row_id",
+        "_selection",
         "_table",
         "_text",
         "_vector",
@@ -83,7 +84,7 @@ class HybridQuery:
         self._fts_columns = columns
         self._filter: str | None = None
         self._params: Sequence[Any] | None = None
-        self._columns: list[str] | None = None
+        self._selection: Selection | None = None
         self._k: int | None = None
         self._offset = 0
         self._row_id = False
@@ -129,10 +130,20 @@ class HybridQuery:
         self._params = params
         return self
 
-    def select(self, columns: Sequence[str]) -> HybridQuery:
-        """Returns only these columns (plus the scores)."""
-        self._columns = _check.names("select", columns)
+    def select(self, columns: Sequence[str] | Mapping[str, str]) -> HybridQuery:
+        """Returns only these columns, or columns computed by SQL expressions (as in
+        :meth:`oxvec.Query.select`; ``_relevance_score`` can be named too)."""
+        self._selection = selection(columns)
         return self
+
+    def _columns(self) -> list[str] | None:
+        if self._selection is None:
+            return None
+        if self._selection.outputs is None:
+            return self._selection.names
+        schema = pa.RecordBatchReader.from_stream(self._table.schema_stream()).schema
+        added = ["_distance", "_score", "_relevance_score", "_rowid"]
+        return self._selection.engine_columns(schema, added)
 
     def limit(self, k: int) -> HybridQuery:
         """At most ``k`` fused results (default 10)."""
@@ -198,7 +209,7 @@ class HybridQuery:
             fetch,
             self._filter,
             self._params,
-            self._columns,
+            self._columns(),
             k1=k1,
             b=b,
             **self._knobs,
@@ -227,6 +238,8 @@ class HybridQuery:
         out = fused.slice(self._offset, self._k or _DEFAULT_K)
         if not self._row_id and "_rowid" in out.column_names:
             out = out.drop_columns(["_rowid"])
+        if self._selection is not None and self._selection.outputs is not None:
+            out = self._selection.apply_table(out)
         return out
 
     def to_list(self) -> list[dict[str, Any]]:
@@ -256,8 +269,7 @@ class HybridQuery:
         for q in (vq, tq):
             if self._filter is not None:
                 q.where(self._filter, self._params)
-            if self._columns is not None:
-                q.select(self._columns)
+            q._selection = self._selection
             q.limit(self._fetch())
         if self._metric is not None:
             vq.metric(self._metric)

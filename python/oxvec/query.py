@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
 
 from . import _check, _results
+from ._select import Selection, selection
 from ._timeout import time_limit
 from .exceptions import InvalidInputError, TimedOutError
 from .fts import FullTextQuery
@@ -69,7 +70,6 @@ class Query:
         "_all",
         "_bm25",
         "_bypass",
-        "_columns",
         "_ef",
         "_filter",
         "_k",
@@ -79,6 +79,7 @@ class Query:
         "_params",
         "_refine",
         "_row_id",
+        "_selection",
         "_table",
         "_target_recall",
         "_text",
@@ -107,7 +108,7 @@ class Query:
         self._bypass = False
         self._filter: str | None = None
         self._params: Sequence[Any] | None = None
-        self._columns: list[str] | None = None
+        self._selection: Selection | None = None
         self._k: int | None = None
         self._all = False
         self._row_id = False
@@ -132,7 +133,7 @@ class Query:
             ("vector_column", self._vector_column),
             ("text", self._text),
             ("where", self._filter),
-            ("select", self._columns),
+            ("select", self._selection),
             ("limit", self._k),
             ("offset", self._offset or None),
             ("metric", self._metric),
@@ -208,10 +209,50 @@ class Query:
         self._params = params
         return self
 
-    def select(self, columns: Sequence[str]) -> Query:
-        """Returns only these columns (plus ``_distance`` and friends)."""
-        self._columns = _check.names("select", columns)
+    def select(self, columns: Sequence[str] | Mapping[str, str]) -> Query:
+        """Returns only these columns, or columns computed by SQL expressions.
+
+        ``columns`` is a list of column names, or a dict from output name to an
+        expression in the filter language (``"upper(title)"``, ``"price * 1.2"``,
+        ``"meta.lang"``, ``"_distance < 0.5"``). The search's own columns (``_distance``,
+        ``_score``, ``_rowid``) can be named in either form; left out, they follow the
+        selected ones.
+
+        Examples
+        --------
+        >>> import oxvec, tempfile
+        >>> tbl = oxvec.connect(tempfile.mkdtemp()).create_table(
+        ...     "t", [{"id": i, "name": n, "vector": [float(i), 0.0]}
+        ...           for i, n in enumerate(["ann", "bob", "cy"])]
+        ... )
+        >>> tbl.search().select({"id": "id", "shout": "upper(name) || '!'"}).to_list()[0]
+        {'id': 0, 'shout': 'ANN!'}
+        >>> hit = tbl.search([1.0, 0.0]).select({"who": "name"}).limit(1).to_list()[0]
+        >>> hit
+        {'who': 'bob', '_distance': 0.0}
+        >>> tbl.search([1.0, 0.0]).select(["_distance", "id"]).limit(1).to_list()
+        [{'_distance': 0.0, 'id': 1}]
+        """
+        self._selection = selection(columns)
         return self
+
+    def _columns(self) -> list[str] | None:
+        """The table columns the engine returns for the selection (``None``: all)."""
+        if self._selection is None:
+            return None
+        if self._selection.outputs is None:
+            return self._selection.names
+        schema = pa.RecordBatchReader.from_stream(self._table.schema_stream()).schema
+        if self._text is not None:
+            added = ["_score", "_rowid"]
+        elif self._vector is not None:
+            added = ["_distance", "_rowid", "query_index"]
+        else:
+            added = ["_rowid"]
+        return self._selection.engine_columns(schema, added)
+
+    def _project(self, result: Any) -> Any:
+        return result if self._selection is None else self._selection.apply(result)
 
     def limit(self, k: int | None) -> Query:
         """At most ``k`` results (per query vector). Default 10 for vector search, all rows
@@ -259,12 +300,19 @@ class Query:
 
     def _run(self) -> Any:
         if self._text is not None:
-            return self._table.search_text(*self._text_args())
+            return self._project(self._table.search_text(*self._text_args()))
         if self._vector is None:
-            return self._table.scan(
-                self._filter, self._params, self._columns, self._k, self._offset, self._row_id
+            return self._project(
+                self._table.scan(
+                    self._filter,
+                    self._params,
+                    self._columns(),
+                    self._k,
+                    self._offset,
+                    self._row_id,
+                )
             )
-        return self._table.search(*self._search_args())
+        return self._project(self._table.search(*self._search_args()))
 
     def _text_args(self) -> tuple[Any, ...]:
         assert self._text is not None
@@ -289,7 +337,7 @@ class Query:
             self._offset,
             self._filter,
             self._params,
-            self._columns,
+            self._columns(),
             self._row_id,
             k1,
             b,
@@ -347,7 +395,7 @@ class Query:
             self._limit(),
             self._filter,
             self._params,
-            self._columns,
+            self._columns(),
             self._row_id,
             self._ef,
             self._nprobes,
@@ -394,12 +442,13 @@ class Query:
                 stream = self._table.scan_stream(
                     self._filter,
                     self._params,
-                    self._columns,
+                    self._columns(),
                     self._k,
                     self._offset,
                     self._row_id,
                     size,
                 )
+                stream = self._project(stream)
             reader = pa.RecordBatchReader.from_stream(stream)
             return reader if timeout is None else _timed(reader)
         result = self.to_arrow(timeout=timeout)
@@ -425,7 +474,8 @@ class Query:
         ['id', '_distance', '_rowid']
         """
         table = pa.RecordBatchReader.from_stream(self._table.schema_stream()).schema
-        names = table.names if self._columns is None else self._columns
+        columns = self._columns()
+        names = table.names if columns is None else columns
         unknown = [c for c in names if c not in table.names]
         if unknown:
             raise InvalidInputError(
@@ -441,7 +491,10 @@ class Query:
         several = np.ndim(self._vector) == 2 and np.shape(self._vector)[0] > 1
         if self._text is None and self._vector is not None and several:
             fields.append(pa.field("query_index", pa.uint32(), nullable=False))
-        return pa.schema(fields)
+        schema = pa.schema(fields)
+        if self._selection is not None and self._selection.outputs is not None:
+            return self._selection.apply_table(schema.empty_table()).schema
+        return schema
 
     def to_pydantic(
         self, model: type[ModelT], *, timeout: datetime.timedelta | float | None = None

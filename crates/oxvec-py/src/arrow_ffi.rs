@@ -133,6 +133,25 @@ impl PyArrowStream {
     fn num_rows(&self) -> usize {
         self.batches.iter().map(|b| b.num_rows()).sum()
     }
+
+    /// The result with `select`'s computed outputs (then the `keep` columns it has).
+    fn project(
+        &self,
+        py: Python<'_>,
+        outputs: crate::projection::Outputs,
+        keep: Vec<String>,
+    ) -> PyResult<PyArrowStream> {
+        let p = crate::projection::compile(outputs, &self.schema, &keep)?;
+        let batches = crate::runtime::run(py, crate::runtime::Cost::Long, |cancel| {
+            let mut out = Vec::with_capacity(self.batches.len());
+            for b in &self.batches {
+                cancel.check()?;
+                out.push(p.apply(b)?);
+            }
+            Ok(out)
+        })?;
+        Ok(PyArrowStream::new(p.schema().clone(), batches))
+    }
 }
 
 /// A result read batch by batch as the consumer asks (a streaming scan), exported once.
@@ -171,6 +190,32 @@ impl PyBatchStream {
             .take()
             .ok_or_else(|| invalid("this stream was read already; run the query again"))?;
         PyCapsule::new_with_value(py, FFI_ArrowArrayStream::new(reader), STREAM_CAPSULE)
+    }
+
+    /// A stream of this one's batches with `select`'s computed outputs (then the `keep`
+    /// columns it has), each batch computed as it is read; this stream is used up.
+    fn project(
+        &self,
+        outputs: crate::projection::Outputs,
+        keep: Vec<String>,
+    ) -> PyResult<PyBatchStream> {
+        let reader = self
+            .reader
+            .lock()
+            .map_err(|_| invalid("the stream's lock was poisoned"))?
+            .take()
+            .ok_or_else(|| invalid("this stream was read already; run the query again"))?;
+        let p = crate::projection::compile(outputs, &reader.schema(), &keep)?;
+        let schema = p.schema().clone();
+        let batches = reader.map(move |b| {
+            b.and_then(|b| {
+                p.apply(&b)
+                    .map_err(|e| ArrowError::ExternalError(Box::new(e)))
+            })
+        });
+        Ok(PyBatchStream {
+            reader: Mutex::new(Some(Box::new(RecordBatchIterator::new(batches, schema)))),
+        })
     }
 }
 

@@ -3,12 +3,50 @@
 use crate::error::invalid;
 use oxvec::ScalarValue;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDate, PyDateTime, PyFloat, PyInt, PyString};
+use pyo3::types::{
+    PyBool, PyDate, PyDateTime, PyFloat, PyFrozenSet, PyInt, PyList, PySet, PyString, PyTuple,
+};
 
 /// Days from 0001-01-01 (`date.toordinal() == 1`) to 1970-01-01.
 const UNIX_EPOCH_ORDINAL: i64 = 719_163;
 
-/// Converts a filter parameter: bool, int, float, str, None, datetime.date, datetime.datetime.
+/// Converts a filter parameter: bool, int, float, str, None, datetime.date,
+/// datetime.datetime, or a list of those (a tuple, set or 1-D NumPy array too) for `IN ?`.
+pub fn param(v: &Bound<'_, PyAny>) -> PyResult<ScalarValue> {
+    let many = v.is_instance_of::<PyList>()
+        || v.is_instance_of::<PyTuple>()
+        || v.is_instance_of::<PySet>()
+        || v.is_instance_of::<PyFrozenSet>();
+    let array = !many
+        && v.hasattr("tolist")?
+        && v.getattr("ndim")
+            .and_then(|d| d.extract::<usize>())
+            .unwrap_or(0)
+            == 1;
+    if !(many || array) {
+        return scalar(v);
+    }
+    let items = if array {
+        v.call_method0("tolist")?
+    } else {
+        v.clone()
+    };
+    let items = items
+        .try_iter()?
+        .map(|x| {
+            let x = x?;
+            if x.is_instance_of::<PyList>() || x.is_instance_of::<PyTuple>() {
+                return Err(invalid(
+                    "a list parameter holds single values, not lists".to_string(),
+                ));
+            }
+            scalar(&x)
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+    Ok(ScalarValue::List(items))
+}
+
+/// Converts one value: bool, int, float, str, None, datetime.date, datetime.datetime.
 pub fn scalar(v: &Bound<'_, PyAny>) -> PyResult<ScalarValue> {
     if v.is_none() {
         return Ok(ScalarValue::Null);
@@ -90,7 +128,7 @@ pub fn params(v: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<ScalarValue>> {
                     "params must be a list or tuple of values, not {kind}"
                 ))
             })?;
-            items.map(|x| scalar(&x?)).collect()
+            items.map(|x| param(&x?)).collect()
         }
     }
 }

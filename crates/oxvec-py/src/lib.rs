@@ -10,6 +10,7 @@ mod convert;
 mod database;
 mod error;
 mod numpy_out;
+mod projection;
 mod runtime;
 mod table;
 
@@ -23,6 +24,8 @@ fn _oxvec(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<arrow_ffi::PyArrowStream>()?;
     m.add_class::<arrow_ffi::PyBatchStream>()?;
     m.add_function(wrap_pyfunction!(simd_kernels, m)?)?;
+    m.add_function(wrap_pyfunction!(projection::projection_columns, m)?)?;
+    m.add_function(wrap_pyfunction!(projection::project_stream, m)?)?;
     m.add_function(wrap_pyfunction!(runtime::_set_call_timeout, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

@@ -4,6 +4,7 @@
 //! row passes a filter only when the condition is TRUE.
 
 use crate::expr::{BinaryOp, Expr};
+use crate::functions;
 use arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, Datum, RecordBatch, Scalar, UInt32Array,
 };
@@ -22,21 +23,25 @@ pub enum Value {
 }
 
 impl Value {
-    fn array(&self) -> &ArrayRef {
+    pub(crate) fn array(&self) -> &ArrayRef {
         match self {
             Value::Array(a) | Value::Scalar(a) => a,
         }
     }
 
-    fn data_type(&self) -> &DataType {
+    pub(crate) fn len(&self) -> usize {
+        self.array().len()
+    }
+
+    pub(crate) fn data_type(&self) -> &DataType {
         self.array().data_type()
     }
 
-    fn is_scalar(&self) -> bool {
+    pub(crate) fn is_scalar(&self) -> bool {
         matches!(self, Value::Scalar(_))
     }
 
-    fn map(&self, a: ArrayRef) -> Value {
+    pub(crate) fn map(&self, a: ArrayRef) -> Value {
         if self.is_scalar() {
             Value::Scalar(a)
         } else {
@@ -56,7 +61,7 @@ impl Value {
     }
 }
 
-fn arrow_err(e: ArrowError) -> Error {
+pub(crate) fn arrow_err(e: ArrowError) -> Error {
     Error::filter(e.to_string())
 }
 
@@ -65,7 +70,7 @@ fn both_scalar(l: &Value, r: &Value) -> bool {
 }
 
 /// Runs a two-argument kernel on values that may each be an array or a scalar.
-fn apply2<T>(
+pub(crate) fn apply2<T>(
     l: &Value,
     r: &Value,
     f: impl Fn(&dyn Datum, &dyn Datum) -> Result<T, ArrowError>,
@@ -158,6 +163,21 @@ pub fn evaluate(expr: &Expr, batch: &RecordBatch) -> Result<Value> {
             }
         }
         Expr::ArrayHas { expr, values, all } => array_has(evaluate(expr, batch)?, values, *all)?,
+        Expr::Call { func, args } => {
+            let values = args
+                .iter()
+                .map(|a| evaluate(a, batch))
+                .collect::<Result<Vec<_>>>()?;
+            let consts: Vec<Option<&crate::ScalarValue>> = args
+                .iter()
+                .map(|a| match a {
+                    Expr::Literal(v) => Some(v),
+                    _ => None,
+                })
+                .collect();
+            functions::call(*func, values, &consts)?
+        }
+        Expr::Field { expr, name } => functions::field(&evaluate(expr, batch)?, name)?,
         Expr::Like {
             expr,
             pattern,
@@ -328,6 +348,7 @@ fn binary(l: Value, op: BinaryOp, r: Value, n: usize) -> Result<Value> {
         }
     };
     match op {
+        BinaryOp::Concat => functions::concat(&l, &r, n),
         BinaryOp::And | BinaryOp::Or => {
             let name = if op == BinaryOp::And { "AND" } else { "OR" };
             let (mut lb, mut rb) = (as_bool(&l, name)?, as_bool(&r, name)?);
@@ -399,7 +420,7 @@ fn is_temporal(t: &DataType) -> bool {
 }
 
 /// The type two differently typed operands are both cast to, if any.
-fn common_type(a: &DataType, b: &DataType) -> Option<DataType> {
+pub(crate) fn common_type(a: &DataType, b: &DataType) -> Option<DataType> {
     if a.is_integer() && b.is_integer() {
         return Some(DataType::Int64);
     }
@@ -431,7 +452,7 @@ fn literal_fits(from: &DataType, to: &DataType) -> bool {
         || (matches!(from, DataType::Date32 | DataType::Timestamp(_, _)) && is_temporal(to))
 }
 
-fn cast_value(v: &Value, to: &DataType) -> Result<Value> {
+pub(crate) fn cast_value(v: &Value, to: &DataType) -> Result<Value> {
     let opts = CastOptions {
         safe: false,
         ..Default::default()

@@ -18,6 +18,8 @@ pub enum BinaryOp {
     Multiply,
     Divide,
     Modulo,
+    /// `||`: string concatenation (NULL if either side is).
+    Concat,
 }
 
 impl BinaryOp {
@@ -27,6 +29,82 @@ impl BinaryOp {
             self,
             Self::Eq | Self::NotEq | Self::Lt | Self::LtEq | Self::Gt | Self::GtEq
         )
+    }
+}
+
+/// Scalar functions of the filter language, evaluated row by row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Func {
+    /// `lower(s)`
+    Lower,
+    /// `upper(s)`
+    Upper,
+    /// `length(s)` / `char_length(s)`: characters, not bytes.
+    Length,
+    /// `contains(s, sub)`
+    Contains,
+    /// `starts_with(s, prefix)`
+    StartsWith,
+    /// `ends_with(s, suffix)`
+    EndsWith,
+    /// `regexp_match(s, pattern[, flags])` (also `regexp_like`): whether the pattern matches
+    /// anywhere in `s`; the pattern and flags are constants.
+    RegexpMatch,
+    /// `array_length(list)`: elements in each list.
+    ArrayLength,
+    /// `concat(a, b, ...)`: strings joined, NULLs skipped (as in PostgreSQL).
+    Concat,
+    /// `coalesce(a, b, ...)`: the first argument that is not NULL.
+    Coalesce,
+    /// `abs(x)`
+    Abs,
+}
+
+impl Func {
+    /// The function a SQL name calls, if any.
+    pub fn from_name(name: &str) -> Option<Func> {
+        Some(match name {
+            "lower" => Func::Lower,
+            "upper" => Func::Upper,
+            "length" | "char_length" | "character_length" => Func::Length,
+            "contains" => Func::Contains,
+            "starts_with" => Func::StartsWith,
+            "ends_with" => Func::EndsWith,
+            "regexp_match" | "regexp_like" => Func::RegexpMatch,
+            "array_length" | "cardinality" => Func::ArrayLength,
+            "concat" => Func::Concat,
+            "coalesce" => Func::Coalesce,
+            "abs" => Func::Abs,
+            _ => return None,
+        })
+    }
+
+    /// The SQL names of every function, for error messages.
+    pub const NAMES: &'static [&'static str] = &[
+        "lower",
+        "upper",
+        "length",
+        "contains",
+        "starts_with",
+        "ends_with",
+        "regexp_match",
+        "array_length",
+        "array_has_any",
+        "array_has_all",
+        "array_has",
+        "concat",
+        "coalesce",
+        "abs",
+    ];
+
+    /// The arguments it takes: `(fewest, most)`.
+    pub fn arity(self) -> (usize, usize) {
+        match self {
+            Func::Lower | Func::Upper | Func::Length | Func::ArrayLength | Func::Abs => (1, 1),
+            Func::Contains | Func::StartsWith | Func::EndsWith => (2, 2),
+            Func::RegexpMatch => (2, 3),
+            Func::Concat | Func::Coalesce => (1, 64),
+        }
     }
 }
 
@@ -70,6 +148,16 @@ pub enum Expr {
         values: Vec<ScalarValue>,
         all: bool,
     },
+    /// A scalar function call.
+    Call {
+        func: Func,
+        args: Vec<Expr>,
+    },
+    /// A field of a struct value: `meta.a`.
+    Field {
+        expr: Box<Expr>,
+        name: String,
+    },
 }
 
 impl Expr {
@@ -108,7 +196,8 @@ impl Expr {
                 expr.visit_columns(out);
                 pattern.visit_columns(out);
             }
-            Expr::ArrayHas { expr, .. } => expr.visit_columns(out),
+            Expr::ArrayHas { expr, .. } | Expr::Field { expr, .. } => expr.visit_columns(out),
+            Expr::Call { args, .. } => args.iter().for_each(|e| e.visit_columns(out)),
         }
     }
 }

@@ -9,10 +9,13 @@
 
 mod eval;
 mod expr;
+mod functions;
 mod parse;
+mod projection;
 mod scalar;
 
 pub use eval::{evaluate, filter_mask, Value};
-pub use expr::{BinaryOp, Expr};
+pub use expr::{BinaryOp, Expr, Func};
 pub use parse::{parse_expr, Filter, Prefilter, Where, MAX_FILTER_LEN};
+pub use projection::{Output, Projection};
 pub use scalar::ScalarValue;

@@ -1,7 +1,7 @@
 //! SQL text to [`Expr`], with `?` / `$n` parameters bound and columns resolved.
 
 use crate::eval::{evaluate, Value};
-use crate::expr::{BinaryOp, Expr};
+use crate::expr::{BinaryOp, Expr, Func};
 use crate::scalar::ScalarValue;
 use arrow::array::{Array, RecordBatch};
 use arrow::datatypes::{DataType, SchemaRef, TimeUnit};
@@ -9,6 +9,7 @@ use oxvec_core::{Error, Result};
 use sqlparser::ast::{self, BinaryOperator, InTarget, UnaryOperator, Value as SqlValue};
 use sqlparser::dialect::GenericDialect;
 use sqlparser::parser::Parser;
+use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
 use std::sync::Arc;
 
 /// Longest filter text accepted, in bytes.
@@ -114,10 +115,12 @@ pub fn parse_expr(sql: &str, params: &[ScalarValue], schema: &SchemaRef) -> Resu
         return Err(Error::filter("filter is empty"));
     }
     let dialect = GenericDialect {};
+    let tokens = Tokenizer::new(&dialect, sql)
+        .tokenize_with_location()
+        .map_err(|e| Error::filter(format!("{e} in {}", quoted(sql))))?;
     let mut parser = Parser::new(&dialect)
         .with_recursion_limit(MAX_DEPTH)
-        .try_with_sql(sql)
-        .map_err(|e| Error::filter(format!("{e} in {}", quoted(sql))))?;
+        .with_tokens_with_locations(parenthesize_in_placeholders(tokens));
     let ast = parser
         .parse_expr()
         .map_err(|e| Error::filter(format!("{e} in {}", quoted(sql))))?;
@@ -134,6 +137,7 @@ pub fn parse_expr(sql: &str, params: &[ScalarValue], schema: &SchemaRef) -> Resu
         next_param: 0,
         schema,
         depth: 0,
+        list_ok: false,
     };
     let expr = b.convert(&ast)?;
     if b.next_param != params.len() {
@@ -147,11 +151,37 @@ pub fn parse_expr(sql: &str, params: &[ScalarValue], schema: &SchemaRef) -> Resu
     Ok(expr)
 }
 
+/// `IN ?` (and `IN $1`) written as `IN (?)`, which SQL's grammar accepts: the one
+/// parameter, a list, then expands into the list's items.
+fn parenthesize_in_placeholders(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
+    let mut out: Vec<TokenWithSpan> = Vec::with_capacity(tokens.len() + 2);
+    let mut after_in = false;
+    for t in tokens {
+        let is_space = matches!(t.token, Token::Whitespace(_));
+        if after_in && matches!(t.token, Token::Placeholder(_)) {
+            out.push(TokenWithSpan::new(Token::LParen, t.span));
+            let span = t.span;
+            out.push(t);
+            out.push(TokenWithSpan::new(Token::RParen, span));
+            after_in = false;
+            continue;
+        }
+        if !is_space {
+            after_in =
+                matches!(&t.token, Token::Word(w) if w.keyword == sqlparser::keywords::Keyword::IN);
+        }
+        out.push(t);
+    }
+    out
+}
+
 struct Binder<'a> {
     params: &'a [ScalarValue],
     next_param: usize,
     schema: &'a SchemaRef,
     depth: usize,
+    /// Whether a list parameter may stand here (an `IN` list, `array_has_any`'s values).
+    list_ok: bool,
 }
 
 impl Binder<'_> {
@@ -217,9 +247,99 @@ impl Binder<'_> {
                 "expression nested deeper than {MAX_DEPTH} levels"
             )));
         }
+        let list_ok = std::mem::replace(&mut self.list_ok, false);
         let out = self.convert_inner(e);
         self.depth -= 1;
-        out
+        match out? {
+            Expr::Literal(ScalarValue::List(items)) if !list_ok => Err(Error::filter(format!(
+                "a list parameter ({} values) can only follow IN or be the values of \
+                 array_has_any / array_has_all; '{e}' is not one of those",
+                items.len()
+            ))),
+            other => Ok(other),
+        }
+    }
+
+    /// Converts `e` where a list parameter may stand: its items, or `e` as one item.
+    fn items(&mut self, e: &ast::Expr) -> Result<Vec<Expr>> {
+        self.list_ok = true;
+        Ok(match self.convert(e)? {
+            Expr::Literal(ScalarValue::List(items)) => {
+                items.into_iter().map(Expr::Literal).collect()
+            }
+            other => vec![other],
+        })
+    }
+
+    /// `meta.a.b`: a column named with the dots if there is one (merge conditions name
+    /// `target.price`), else fields of a struct column.
+    fn path(&self, parts: &[ast::Ident]) -> Result<Expr> {
+        let joined = ast::Ident {
+            value: parts
+                .iter()
+                .map(|p| p.value.as_str())
+                .collect::<Vec<_>>()
+                .join("."),
+            quote_style: parts[parts.len() - 1].quote_style,
+            span: parts[parts.len() - 1].span,
+        };
+        if let Ok(column) = self.column(&joined) {
+            return Ok(column);
+        }
+        let root = self.column(&parts[0]).map_err(|_| {
+            let names: Vec<&str> = self
+                .schema
+                .fields()
+                .iter()
+                .map(|f| f.name().as_str())
+                .collect();
+            Error::filter(format!(
+                "unknown column '{}' (nor a struct column '{}'); the table has {names:?}",
+                joined.value, parts[0].value
+            ))
+        })?;
+        let Expr::Column(name) = root.clone() else {
+            return Ok(root);
+        };
+        let mut dt = self
+            .schema
+            .field_with_name(&name)
+            .map(|f| f.data_type().clone())
+            .map_err(|e| Error::filter(e.to_string()))?;
+        let mut expr = root;
+        let mut shown = name.clone();
+        for part in &parts[1..] {
+            let DataType::Struct(fields) = &dt else {
+                return Err(Error::filter(format!(
+                    "'{shown}' is {dt}, not a struct: it has no field '{}'",
+                    part.value
+                )));
+            };
+            let exact = fields.iter().find(|f| f.name() == &part.value);
+            let folded: Vec<_> = fields
+                .iter()
+                .filter(|f| {
+                    part.quote_style.is_none() && f.name().eq_ignore_ascii_case(&part.value)
+                })
+                .collect();
+            let field = match (exact, folded.as_slice()) {
+                (Some(f), _) | (None, &[f]) => f.clone(),
+                _ => {
+                    let names: Vec<&str> = fields.iter().map(|f| f.name().as_str()).collect();
+                    return Err(Error::filter(format!(
+                        "struct '{shown}' has no field '{}'; it has {names:?}",
+                        part.value
+                    )));
+                }
+            };
+            shown = format!("{shown}.{}", field.name());
+            dt = field.data_type().clone();
+            expr = Expr::Field {
+                expr: Box::new(expr),
+                name: field.name().clone(),
+            };
+        }
+        Ok(expr)
     }
 
     fn boxed(&mut self, e: &ast::Expr) -> Result<Box<Expr>> {
@@ -231,15 +351,7 @@ impl Binder<'_> {
         Ok(match e {
             A::Identifier(id) => self.column(id)?,
             A::CompoundIdentifier(parts) if parts.len() == 1 => self.column(&parts[0])?,
-            // `target.price` / `source.price` in merge conditions: columns named with the dot.
-            A::CompoundIdentifier(parts) if parts.len() == 2 => {
-                let joined = ast::Ident {
-                    value: format!("{}.{}", parts[0].value, parts[1].value),
-                    quote_style: parts[1].quote_style,
-                    span: parts[1].span,
-                };
-                self.column(&joined)?
-            }
+            A::CompoundIdentifier(parts) if !parts.is_empty() => self.path(parts)?,
             A::Value(v) => self.literal(&v.value)?,
             A::Nested(inner) => self.convert(inner)?,
             A::BinaryOp { left, op, right } => {
@@ -257,6 +369,7 @@ impl Binder<'_> {
                     BinaryOperator::Multiply => BinaryOp::Multiply,
                     BinaryOperator::Divide => BinaryOp::Divide,
                     BinaryOperator::Modulo => BinaryOp::Modulo,
+                    BinaryOperator::StringConcat => BinaryOp::Concat,
                     other => return Err(Error::filter(format!("operator {other} is not supported"))),
                 };
                 Expr::Binary { left: self.boxed(left)?, op, right: self.boxed(right)? }
@@ -280,11 +393,13 @@ impl Binder<'_> {
                 op: BinaryOp::Eq,
                 right: Box::new(Expr::Literal(ScalarValue::Bool(false))),
             },
-            A::In { expr, target: InTarget::List(list), negated, .. } => Expr::InList {
-                expr: self.boxed(expr)?,
-                list: list.iter().map(|x| self.convert(x)).collect::<Result<_>>()?,
-                negated: *negated,
-            },
+            A::In { expr, target: InTarget::List(list), negated, .. } => {
+                let mut items = Vec::with_capacity(list.len());
+                for x in list {
+                    items.extend(self.items(x)?);
+                }
+                Expr::InList { expr: self.boxed(expr)?, list: items, negated: *negated }
+            }
             A::Between { expr, negated, low, high } => Expr::Between {
                 expr: self.boxed(expr)?,
                 low: self.boxed(low)?,
@@ -313,7 +428,7 @@ impl Binder<'_> {
             }
             other => {
                 return Err(Error::filter(format!(
-                    "'{other}' is not supported; filters take comparisons, AND/OR/NOT, IN, BETWEEN, LIKE, IS NULL, arithmetic and array_has_any / array_has_all / array_has"
+                    "'{other}' is not supported; filters take comparisons, AND/OR/NOT, IN, BETWEEN, LIKE, IS NULL, arithmetic, || and the functions {}", Func::NAMES.join(", ")
                 )))
             }
         })
@@ -321,69 +436,122 @@ impl Binder<'_> {
 }
 
 impl Binder<'_> {
-    /// The list functions: `array_has_any(col, [v, ...])`, `array_has_all(col, [v, ...])`
-    /// and `array_has(col, v)` (also `array_contains`), with constant values.
+    /// A function call: the list functions (`array_has_any(col, [v, ...])`,
+    /// `array_has_all(col, [v, ...])`, `array_has(col, v)`, with constant values or a list
+    /// parameter) and the scalar functions of [`Func`].
     fn function(&mut self, f: &ast::Function) -> Result<Expr> {
         let name = f.name.to_string().to_ascii_lowercase();
-        let all = match name.as_str() {
-            "array_has_any" => false,
-            "array_has_all" => true,
-            "array_has" | "array_contains" => false,
+        let args: Vec<&ast::Expr> = match &f.args {
+            ast::FunctionArguments::List(l)
+                if l.duplicate_treatment.is_none() && l.clauses.is_empty() =>
+            {
+                l.args
+                    .iter()
+                    .map(|a| match a {
+                        ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => Ok(e),
+                        other => Err(Error::filter(format!(
+                            "unsupported argument '{other}' to {name}"
+                        ))),
+                    })
+                    .collect::<Result<_>>()?
+            }
+            ast::FunctionArguments::None => vec![],
             _ => {
                 return Err(Error::filter(format!(
-                    "unknown function '{}'; filters know array_has_any, array_has_all and \
-                     array_has",
-                    f.name
+                    "unsupported arguments to {name}: {f}"
                 )))
             }
         };
-        let args: Vec<&ast::Expr> = match &f.args {
-            ast::FunctionArguments::List(l) if l.duplicate_treatment.is_none() => l
-                .args
-                .iter()
-                .map(|a| match a {
-                    ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => Ok(e),
-                    other => Err(Error::filter(format!(
-                        "unsupported argument '{other}' to {name}"
-                    ))),
-                })
-                .collect::<Result<_>>()?,
-            _ => return Err(Error::filter(format!("{name} takes (list column, values)"))),
-        };
-        let [list, values] = args.as_slice() else {
+        if f.filter.is_some() || f.over.is_some() || !f.within_group.is_empty() {
+            return Err(Error::filter(format!(
+                "'{f}': aggregates and windows are not filters"
+            )));
+        }
+        match name.as_str() {
+            "array_has_any" | "array_has_all" | "array_has" | "array_contains" => {
+                return self.array_has(&name, &args)
+            }
+            _ => {}
+        }
+        let func = Func::from_name(&name).ok_or_else(|| {
+            Error::filter(format!(
+                "unknown function '{}'; the filter language knows {}",
+                f.name,
+                Func::NAMES.join(", ")
+            ))
+        })?;
+        let (lo, hi) = func.arity();
+        if args.len() < lo || args.len() > hi {
+            let wanted = if lo == hi {
+                lo.to_string()
+            } else {
+                format!("{lo} to {hi}")
+            };
+            return Err(Error::filter(format!(
+                "{name} takes {wanted} argument(s), got {}",
+                args.len()
+            )));
+        }
+        let args = args
+            .into_iter()
+            .map(|a| self.convert(a))
+            .collect::<Result<Vec<_>>>()?;
+        if func == Func::RegexpMatch {
+            for (i, what) in [(1, "pattern"), (2, "flags")] {
+                match args.get(i) {
+                    None | Some(Expr::Literal(ScalarValue::Utf8(_))) => {}
+                    Some(other) => {
+                        return Err(Error::filter(format!(
+                            "regexp_match's {what} must be a constant string, got {other:?}"
+                        )))
+                    }
+                }
+            }
+        }
+        Ok(Expr::Call { func, args })
+    }
+
+    fn array_has(&mut self, name: &str, args: &[&ast::Expr]) -> Result<Expr> {
+        let all = name == "array_has_all";
+        let single = !(name.ends_with("any") || name.ends_with("all"));
+        let [list, values] = args else {
             return Err(Error::filter(format!(
                 "{name} takes two arguments (a list column and {}), got {}",
-                if name.ends_with("any") || name.ends_with("all") {
-                    "an array of values"
-                } else {
+                if single {
                     "a value"
+                } else {
+                    "an array of values"
                 },
                 args.len()
             )));
         };
-        let single = !(name.ends_with("any") || name.ends_with("all"));
-        let items: Vec<&ast::Expr> = match values {
-            ast::Expr::Array(a) if !single => a.elem.iter().collect(),
-            v if single => vec![v],
-            other => {
-                return Err(Error::filter(format!(
-                    "{name} takes an array of constants like ['a', 'b'] as its second argument, \
-                     got '{other}'"
-                )))
-            }
+        let items: Vec<Expr> = match values {
+            ast::Expr::Array(a) if !single => a
+                .elem
+                .iter()
+                .map(|x| self.convert(x))
+                .collect::<Result<_>>()?,
+            v if single => vec![self.convert(v)?],
+            v @ ast::Expr::Value(_) => match self.items(v)? {
+                items if matches!(v, ast::Expr::Value(x) if matches!(x.value, SqlValue::Placeholder(_))) => {
+                    items
+                }
+                _ => return Err(self.not_an_array(name, v)),
+            },
+            other => return Err(self.not_an_array(name, other)),
         };
         let mut out = Vec::with_capacity(items.len());
         for item in items {
-            match self.convert(item)? {
+            match item {
                 Expr::Literal(ScalarValue::Null) => {
                     return Err(Error::filter(format!(
                         "{name}: NULL cannot be looked for in a list"
                     )))
                 }
                 Expr::Literal(v) => out.push(v),
-                _ => {
+                other => {
                     return Err(Error::filter(format!(
-                        "{name}: the values must be constants, got '{item}'"
+                        "{name}: the values must be constants, got {other:?}"
                     )))
                 }
             }
@@ -393,6 +561,13 @@ impl Binder<'_> {
             values: out,
             all,
         })
+    }
+
+    fn not_an_array(&self, name: &str, got: &ast::Expr) -> Error {
+        Error::filter(format!(
+            "{name} takes an array of constants like ['a', 'b'] (or a list parameter ?) as \
+             its second argument, got '{got}'"
+        ))
     }
 }
 

@@ -18,13 +18,19 @@ pub enum ScalarValue {
     Date32(i32),
     /// Microseconds since the Unix epoch, no time zone.
     TimestampMicros(i64),
+    /// A list of values bound to one placeholder: `x IN ?` and `array_has_any(tags, ?)`
+    /// expand it into its items. The binder refuses it anywhere else, so no expression
+    /// holds one.
+    List(Vec<ScalarValue>),
 }
 
 impl ScalarValue {
     /// The value repeated `n` times as an Arrow array.
     pub fn to_array(&self, n: usize) -> ArrayRef {
         match self {
-            ScalarValue::Null => Arc::new(NullArray::new(n)),
+            // A list never reaches evaluation (see the variant); NULL is the honest
+            // single value for it if it ever did.
+            ScalarValue::Null | ScalarValue::List(_) => Arc::new(NullArray::new(n)),
             ScalarValue::Bool(v) => Arc::new(BooleanArray::from(vec![*v; n])),
             ScalarValue::Int64(v) => Arc::new(Int64Array::from_value(*v, n)),
             ScalarValue::Float64(v) => Arc::new(Float64Array::from_value(*v, n)),
@@ -48,6 +54,11 @@ impl ScalarValue {
             ScalarValue::Utf8(v) => format!("'{v}'"),
             ScalarValue::Date32(v) => format!("date {v}"),
             ScalarValue::TimestampMicros(v) => format!("timestamp {v}us"),
+            ScalarValue::List(items) => {
+                let shown: Vec<String> = items.iter().take(8).map(|v| v.describe()).collect();
+                let more = if items.len() > 8 { ", ..." } else { "" };
+                format!("[{}{more}]", shown.join(", "))
+            }
         }
     }
 }
