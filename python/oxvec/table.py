@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from . import _check, _columns, _data, _progress, _results, fts
+from ._dataset import ArrowDataset
 from ._embedding import TableEmbeddings
 from ._timeout import time_limit
 from .exceptions import InvalidInputError
@@ -52,13 +53,17 @@ def _read(stream: Any) -> pa.Table:
     return _results.read(stream)
 
 
-class Table:
+class Table(ArrowDataset):
     """A table of an oxvec database. Get one from ``Database.create_table`` or ``open_table``.
 
     Reads see the version the handle is on (``version``), which by default moves to the newest
     version before each read (``read_consistency_interval`` in :func:`oxvec.connect`); writes
     always go on top of the newest version and move the handle there. ``checkout(v)`` pins
     reads to an older version (or a tag) until ``checkout_latest()``.
+
+    A table is also a ``pyarrow.dataset.Dataset``: DuckDB queries it by name
+    (``duckdb.sql("select id from tbl where price > 10")``) reading only the columns and
+    rows the query needs, and :meth:`scan` gives a Polars LazyFrame that does the same.
 
     Examples
     --------
@@ -79,7 +84,7 @@ class Table:
 
     @classmethod
     def _wrap(cls, inner: _Table) -> Table:
-        t = object.__new__(cls)
+        t = cls.__new__(cls)
         t._inner = _check.native(inner)
         t._schema = None
         t._schema_version = -1
@@ -449,9 +454,34 @@ class Table:
 
         return pl.from_arrow(self.to_arrow())  # type: ignore[return-value]
 
-    def to_batches(self, batch_size: int | None = None) -> pa.RecordBatchReader:
-        """Every row, streamed: see :meth:`Query.to_batches`."""
+    def to_batches(self, batch_size: int | None = None, **scan: Any) -> pa.RecordBatchReader:
+        """Every row, streamed: see :meth:`Query.to_batches`. pyarrow's ``columns=`` and
+        ``filter=`` (an Expression) are accepted too, as in :meth:`scanner`."""
+        if scan:
+            return self.scanner(batch_size=batch_size, **scan).to_reader()
         return self.search().to_batches(batch_size)
+
+    def scan(self) -> polars.LazyFrame:
+        """The table as a Polars LazyFrame, read by the Rust scan when collected.
+
+        Polars pushes the columns a query uses, its filter and its row limit into the scan,
+        which streams only those columns, and only the rows the filter can keep, in batches:
+        ``tbl.scan().filter(pl.col("price") > 10).select("id", "price").collect()`` reads two
+        columns, never the whole table. The frame has the table's schema as of this call and
+        reads the version the handle is on when collected.
+
+        Examples
+        --------
+        >>> import oxvec, tempfile, polars as pl
+        >>> tbl = oxvec.connect(tempfile.mkdtemp()).create_table(
+        ...     "t", [{"id": i, "price": i * 1.5, "vector": [float(i), 0.0]} for i in range(100)]
+        ... )
+        >>> tbl.scan().filter(pl.col("price") > 145).select("id").collect()["id"].to_list()
+        [97, 98, 99]
+        """
+        from ._polars import lazy_frame
+
+        return lazy_frame(self)
 
     def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
         """Arrow PyCapsule export, so ``pl.DataFrame(tbl)`` or DuckDB can read the table.
