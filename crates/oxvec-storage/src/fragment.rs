@@ -22,6 +22,7 @@ use std::ptr::NonNull;
 use std::sync::Arc;
 
 use crate::deletion::DeletionMeta;
+use crate::parts::{ColumnChecks, Layout, PartChecksums};
 
 /// A fragment as recorded in a manifest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -42,6 +43,11 @@ pub struct FragmentMeta {
     /// Absent from manifests of tables whose schema never changed this way.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub columns: BTreeMap<String, Option<String>>,
+    /// Checksums of the file's metadata and of each column, so a read of some columns
+    /// checks only those (see [`crate::parts`]); absent from files written before them,
+    /// which are checked whole by `crc32c`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parts: Option<PartChecksums>,
 }
 
 impl FragmentMeta {
@@ -132,6 +138,7 @@ impl FragmentWriter {
             .into_inner()
             .map_err(|e| Error::storage(&path, e.into_error()))?;
         crate::crash::point("fragment_written");
+        let parts = part_checksums(&path)?;
         let meta = FragmentMeta {
             id: u32::MAX,
             file: std::mem::take(&mut self.file_name),
@@ -140,6 +147,7 @@ impl FragmentWriter {
             crc32c: crc,
             deletion: None,
             columns: BTreeMap::new(),
+            parts: Some(parts),
         };
         Ok((meta, Unsynced { file, path }))
     }
@@ -191,6 +199,11 @@ const RELEASE_AFTER_CHECK: usize = 8 << 20;
 pub struct Mapping(Arc<memmap2::Mmap>);
 
 impl Mapping {
+    /// The mapped bytes.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+
     /// Drops the process's pages of `values`, widened to whole 2 MiB windows (a fault maps
     /// a whole large page-cache folio, not one page), when `values` lies in this mapping;
     /// does nothing otherwise. The next read of them faults them back in from the file
@@ -225,16 +238,32 @@ impl Mapping {
 
 /// Memory-maps a fragment, verifies its size and checksum, and decodes its batches zero-copy.
 ///
-/// Any mismatch or undecodable byte is a [`Error::CorruptFile`] naming the path.
+/// Any mismatch or undecodable byte is a [`Error::CorruptFile`] naming the path. Every
+/// column is checked here (see [`open_fragment_mapped`] for a read of some columns).
 pub fn open_fragment(path: &Path, meta: &FragmentMeta) -> Result<(SchemaRef, Vec<RecordBatch>)> {
-    open_fragment_mapped(path, meta).map(|(schema, batches, _)| (schema, batches))
+    let f = open_fragment_mapped(path, meta)?;
+    f.checks.verify_all()?;
+    Ok((f.schema, f.batches))
 }
 
-/// [`open_fragment`], with the mapping the batches point into.
-pub fn open_fragment_mapped(
-    path: &Path,
-    meta: &FragmentMeta,
-) -> Result<(SchemaRef, Vec<RecordBatch>, Mapping)> {
+/// A fragment opened by [`open_fragment_mapped`].
+#[derive(Debug)]
+pub struct OpenedFragment {
+    /// The file's own schema.
+    pub schema: SchemaRef,
+    pub batches: Vec<RecordBatch>,
+    /// The mapping the batches point into.
+    pub mapping: Mapping,
+    /// The columns whose checksums are still to be checked before their values are read
+    /// (none for a file whose manifest entry has only the whole-file checksum: it was
+    /// checked whole here).
+    pub checks: ColumnChecks,
+}
+
+/// Maps and decodes a fragment zero-copy. A file with part checksums has its metadata
+/// checked here and each column when [`ColumnChecks::verify`] asks; one without is checked
+/// whole here.
+pub fn open_fragment_mapped(path: &Path, meta: &FragmentMeta) -> Result<OpenedFragment> {
     let file = File::open(path).map_err(io_err(path))?;
     let len = file.metadata().map_err(io_err(path))?.len();
     if len != meta.file_size {
@@ -249,9 +278,11 @@ pub fn open_fragment_mapped(
     // SAFETY: fragments are immutable once published; nothing in oxvec writes to a published
     // file, so the mapping's contents do not change under us.
     let mmap = unsafe { memmap2::Mmap::map(&file) }.map_err(io_err(path))?;
-    crate::durable::verify_crc(path, &mmap, meta.crc32c)?;
+    if meta.parts.is_none() {
+        crate::durable::verify_crc(path, &mmap, meta.crc32c)?;
+    }
     let mapping = Mapping(Arc::new(mmap));
-    if mapping.0.len() >= RELEASE_AFTER_CHECK {
+    if meta.parts.is_none() && mapping.0.len() >= RELEASE_AFTER_CHECK {
         mapping.release(&mapping.0[..]);
     }
     let bad = |what: &str| Error::corrupt(path, what.to_string());
@@ -260,53 +291,42 @@ pub fn open_fragment_mapped(
     // SAFETY: `ptr` points at `mlen` readable bytes owned by the map, which the buffer keeps
     // alive through the Arc.
     let buffer = unsafe { Buffer::from_custom_allocation(ptr, mlen, mapping.0.clone()) };
-    let trailer: [u8; 10] = buffer[mlen - 10..]
-        .try_into()
-        .map_err(|_| bad("short trailer"))?;
-    let footer_len = read_footer_length(trailer).map_err(|e| bad(&e.to_string()))?;
-    if footer_len + 10 > mlen {
-        return Err(bad("footer length exceeds file size"));
-    }
-    let footer = root_as_footer(&buffer[mlen - 10 - footer_len..mlen - 10])
-        .map_err(|e| bad(&e.to_string()))?;
-    let fb_schema = footer.schema().ok_or_else(|| bad("footer has no schema"))?;
-    let schema = Arc::new(try_fb_to_schema(fb_schema).map_err(|e| bad(&e.to_string()))?);
+    let blocks = read_blocks(&buffer, path)?;
+    let checks = match &meta.parts {
+        None => ColumnChecks::none(),
+        Some(parts) => {
+            blocks
+                .layout
+                .check_metadata(&mapping.0, parts, &path.to_path_buf())?;
+            let names = blocks
+                .schema
+                .fields()
+                .iter()
+                .map(|f| f.name().clone())
+                .collect();
+            ColumnChecks::pending(
+                path.to_path_buf(),
+                mapping.clone(),
+                names,
+                blocks.layout.clone(),
+                parts.columns.clone(),
+            )
+        }
+    };
+    let schema = blocks.schema.clone();
     // Blocks are layout-checked before decoding (`ipc_check`); a decoder panic that slips past
     // those checks is still a corrupt file, not a crash.
     let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> Result<_> {
-        let mut decoder = FileDecoder::new(schema.clone(), footer.version());
-        // A block's bytes, once its extent and every buffer in it are known to be in bounds.
-        let block_bytes = |block: &arrow::ipc::Block| -> Result<Buffer> {
-            let (meta_len, body_len) = (block.metaDataLength(), block.bodyLength());
-            let start =
-                usize::try_from(block.offset()).map_err(|_| bad("negative block offset"))?;
-            let size = i64::from(meta_len)
-                .checked_add(body_len)
-                .and_then(|n| usize::try_from(n).ok())
-                .ok_or_else(|| bad("block size out of range"))?;
-            if start.checked_add(size).is_none_or(|end| end > mlen) {
-                return Err(bad("block extends past the end of the file"));
-            }
-            crate::ipc_check::check_block(
-                &buffer[start..start + size],
-                meta_len,
-                body_len,
-                start as u64,
-                &schema,
-                footer.version(),
-            )
-            .map_err(|e| bad(&e))?;
-            Ok(buffer.slice_with_length(start, size))
-        };
-        for block in footer.dictionaries().iter().flatten() {
+        let mut decoder = FileDecoder::new(schema.clone(), blocks.version);
+        for (block, bytes) in &blocks.dictionaries {
             decoder
-                .read_dictionary(block, &block_bytes(block)?)
+                .read_dictionary(block, bytes)
                 .map_err(|e| bad(&e.to_string()))?;
         }
         let mut batches = Vec::new();
-        for block in footer.recordBatches().iter().flatten() {
+        for (block, bytes) in &blocks.records {
             if let Some(b) = decoder
-                .read_record_batch(block, &block_bytes(block)?)
+                .read_record_batch(block, bytes)
                 .map_err(|e| bad(&e.to_string()))?
             {
                 batches.push(b);
@@ -325,5 +345,93 @@ pub fn open_fragment_mapped(
             meta.num_rows
         )));
     }
-    Ok((schema, batches, mapping))
+    Ok(OpenedFragment {
+        schema,
+        batches,
+        mapping,
+        checks,
+    })
+}
+
+/// A file's blocks, each layout-checked, with where its columns' buffers lie.
+struct Blocks {
+    schema: SchemaRef,
+    version: arrow::ipc::MetadataVersion,
+    dictionaries: Vec<(arrow::ipc::Block, Buffer)>,
+    records: Vec<(arrow::ipc::Block, Buffer)>,
+    layout: Layout,
+}
+
+/// Reads the footer of the IPC file `buffer` and checks every block's layout, before any of
+/// it is decoded.
+fn read_blocks(buffer: &Buffer, path: &Path) -> Result<Blocks> {
+    let bad = |what: &str| Error::corrupt(path, what.to_string());
+    let mlen = buffer.len();
+    let trailer: [u8; 10] = buffer[mlen - 10..]
+        .try_into()
+        .map_err(|_| bad("short trailer"))?;
+    let footer_len = read_footer_length(trailer).map_err(|e| bad(&e.to_string()))?;
+    if footer_len + 10 > mlen {
+        return Err(bad("footer length exceeds file size"));
+    }
+    let footer = root_as_footer(&buffer[mlen - 10 - footer_len..mlen - 10])
+        .map_err(|e| bad(&e.to_string()))?;
+    let fb_schema = footer.schema().ok_or_else(|| bad("footer has no schema"))?;
+    let schema = Arc::new(try_fb_to_schema(fb_schema).map_err(|e| bad(&e.to_string()))?);
+    let version = footer.version();
+    let mut layout = Layout {
+        columns: vec![Vec::new(); schema.fields().len()],
+    };
+    // A block's bytes, once its extent and every buffer in it are known to be in bounds.
+    let mut block_bytes = |block: &arrow::ipc::Block| -> Result<Buffer> {
+        let (meta_len, body_len) = (block.metaDataLength(), block.bodyLength());
+        let start = usize::try_from(block.offset()).map_err(|_| bad("negative block offset"))?;
+        let size = i64::from(meta_len)
+            .checked_add(body_len)
+            .and_then(|n| usize::try_from(n).ok())
+            .ok_or_else(|| bad("block size out of range"))?;
+        if start.checked_add(size).is_none_or(|end| end > mlen) {
+            return Err(bad("block extends past the end of the file"));
+        }
+        let columns = crate::ipc_check::check_block(
+            &buffer[start..start + size],
+            meta_len,
+            body_len,
+            start as u64,
+            &schema,
+            version,
+        )
+        .map_err(|e| bad(&e))?;
+        layout.add_batch(columns);
+        Ok(buffer.slice_with_length(start, size))
+    };
+    let mut dictionaries = Vec::new();
+    for block in footer.dictionaries().iter().flatten() {
+        dictionaries.push((*block, block_bytes(block)?));
+    }
+    let mut records = Vec::new();
+    for block in footer.recordBatches().iter().flatten() {
+        records.push((*block, block_bytes(block)?));
+    }
+    Ok(Blocks {
+        schema,
+        version,
+        dictionaries,
+        records,
+        layout,
+    })
+}
+
+/// The part checksums of the complete IPC file at `path` (just written).
+fn part_checksums(path: &Path) -> Result<PartChecksums> {
+    let file = File::open(path).map_err(io_err(path))?;
+    // SAFETY: the file was written in full by this writer and nothing else writes it.
+    let mmap = unsafe { memmap2::Mmap::map(&file) }.map_err(io_err(path))?;
+    let mapping = Arc::new(mmap);
+    let ptr = NonNull::new(mapping.as_ptr() as *mut u8)
+        .ok_or_else(|| Error::corrupt(path, "empty file"))?;
+    // SAFETY: as in `open_fragment_mapped`.
+    let buffer = unsafe { Buffer::from_custom_allocation(ptr, mapping.len(), mapping.clone()) };
+    let blocks = read_blocks(&buffer, path)?;
+    Ok(blocks.layout.checksums(&mapping))
 }

@@ -13,7 +13,12 @@ use arrow::ipc::{FieldNode, MetadataVersion, RecordBatch as IpcBatch};
 
 type Check<T = ()> = std::result::Result<T, String>;
 
-/// Checks the block `bytes` (metadata, then body) of a record or dictionary batch.
+/// Byte ranges `(start, len)` in the file.
+pub(crate) type Ranges = Vec<(u64, u64)>;
+
+/// Checks the block `bytes` (metadata, then body) of a record or dictionary batch, and
+/// returns where each top-level column's buffers lie in the file (a record batch; a
+/// dictionary batch's buffers are attributed to no column).
 ///
 /// `block_start` is the block's offset in the file, whose mapping is page aligned.
 pub(crate) fn check_block(
@@ -23,7 +28,7 @@ pub(crate) fn check_block(
     block_start: u64,
     schema: &Schema,
     version: MetadataVersion,
-) -> Check {
+) -> Check<Vec<Ranges>> {
     let meta_len = usize::try_from(meta_len).map_err(|_| "negative metadata length")?;
     let body_len = u64::try_from(body_len).map_err(|_| "negative body length")?;
     let meta = bytes
@@ -45,6 +50,7 @@ pub(crate) fn check_block(
         .get(at + 4..at + 4 + len)
         .ok_or("message extends past its metadata")?;
     let message = arrow::ipc::root_as_message(fb).map_err(|e| format!("bad message: {e}"))?;
+    let is_record = message.header_as_record_batch().is_some();
     let (batch, types) = if let Some(rb) = message.header_as_record_batch() {
         (rb, schema.fields().iter().map(|f| f.data_type()).collect())
     } else if let Some(d) = message.header_as_dictionary_batch() {
@@ -80,11 +86,17 @@ pub(crate) fn check_block(
         body_len,
         body_start: block_start + meta_len as u64,
         union_validity: version < MetadataVersion::V5,
+        ranges: Vec::new(),
     };
+    let mut columns = Vec::with_capacity(types.len());
     for t in types {
         walk.array(t)?;
+        columns.push(std::mem::take(&mut walk.ranges));
     }
-    Ok(())
+    if !is_record {
+        columns.clear();
+    }
+    Ok(columns)
 }
 
 /// A cursor over a batch's field nodes and buffers, consumed in the decoder's order.
@@ -97,6 +109,8 @@ struct Walk<'a> {
     body_start: u64,
     /// Metadata before V5 gives unions a validity buffer.
     union_validity: bool,
+    /// The file ranges of the buffers walked since the last column.
+    ranges: Ranges,
 }
 
 impl Walk<'_> {
@@ -143,6 +157,9 @@ impl Walk<'_> {
             return Err(format!(
                 "a {len}-byte buffer does not hold whole {width}-byte values"
             ));
+        }
+        if n > 0 {
+            self.ranges.push((self.body_start + start, n));
         }
         Ok(n)
     }

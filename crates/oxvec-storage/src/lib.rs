@@ -18,6 +18,7 @@ pub mod fragment;
 pub mod io;
 mod ipc_check;
 pub mod manifest;
+pub mod parts;
 pub mod table_dir;
 pub mod tags;
 pub mod transaction;
@@ -29,9 +30,11 @@ pub use deletion::{
     INLINE_TOTAL_BYTES,
 };
 pub use fragment::{
-    open_fragment, open_fragment_mapped, sync_all, FragmentMeta, FragmentWriter, Mapping, Unsynced,
+    open_fragment, open_fragment_mapped, sync_all, FragmentMeta, FragmentWriter, Mapping,
+    OpenedFragment, Unsynced,
 };
 pub use manifest::{IndexMeta, Manifest};
+pub use parts::{ColumnChecks, PartChecksums};
 pub use table_dir::{Publish, StagedManifest, TableDir};
 pub use tags::Tag;
 pub use transaction::Transaction;

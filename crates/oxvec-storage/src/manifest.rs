@@ -310,6 +310,7 @@ mod tests {
                 crc32c: 0,
                 deletion: None,
                 columns: Default::default(),
+                parts: None,
             });
             let e = Manifest::decode(3, &m.encode().unwrap(), Path::new("x")).unwrap_err();
             assert!(
@@ -332,6 +333,7 @@ mod tests {
             crc32c: 0,
             deletion: None,
             columns: [("b".to_string(), Some("a".to_string()))].into(),
+            parts: None,
         });
         let bytes = renamed.encode().unwrap();
         assert!(String::from_utf8_lossy(&bytes).contains("\"format_version\":2"));
@@ -371,6 +373,7 @@ mod tests {
                 inline: None,
             }),
             columns: Default::default(),
+            parts: None,
         });
         let e = Manifest::decode(3, &m.encode().unwrap(), Path::new("x")).unwrap_err();
         assert!(e.to_string().contains("5 rows but 6 deleted"), "{e}");

@@ -104,6 +104,7 @@ pub fn fragment(data: &[u8], scratch: &Path) -> Result<()> {
         crc32c: crc32c::crc32c(data),
         deletion: None,
         columns: Default::default(),
+        parts: None,
     };
     let (_, batches) = open_fragment(&path, &meta)?;
     for b in &batches {

@@ -129,6 +129,20 @@ pub fn project(schema: &Schema, columns: Option<&[String]>, role: &str) -> Resul
     }
 }
 
+/// The table columns a scan reads: those it returns, then those its filter reads.
+pub fn columns_read(schema: &Schema, req: &ScanRequest, filter: Option<&Filter>) -> Vec<String> {
+    let mut out: Vec<String> = match &req.columns {
+        Some(cols) => cols.clone(),
+        None => schema.fields().iter().map(|f| f.name().clone()).collect(),
+    };
+    for c in filter.map(|f| f.expr.columns()).unwrap_or_default() {
+        if !out.contains(&c) {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Output schema of a scan: the projected fields, then `_rowid` if asked.
 pub fn scan_schema(schema: &Schema, proj: &[usize], with_row_id: bool) -> SchemaRef {
     let mut fields: Vec<Field> = proj.iter().map(|&i| schema.field(i).clone()).collect();

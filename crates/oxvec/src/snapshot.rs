@@ -11,7 +11,8 @@ use oxvec_core::{Error, Result, RowId};
 use oxvec_index::text::TextIndex;
 use oxvec_index::{Calibration, NodeFilter, VectorIndex};
 use oxvec_storage::{
-    open_fragment_mapped, read_deletions, FragmentMeta, IndexMeta, Manifest, Mapping, TableDir,
+    open_fragment_mapped, read_deletions, ColumnChecks, FragmentMeta, IndexMeta, Manifest, Mapping,
+    TableDir,
 };
 use roaring::RoaringBitmap;
 use std::collections::HashMap;
@@ -27,6 +28,8 @@ pub struct LoadedFragment {
     pub deleted: Option<Arc<RoaringBitmap>>,
     /// The file's map: a long pass over the fragment may let pages it is done with go.
     pub mapping: Mapping,
+    /// The file's columns not checked yet (see [`Snapshot::fragments_reading`]).
+    pub checks: ColumnChecks,
 }
 
 impl LoadedFragment {
@@ -41,10 +44,20 @@ impl LoadedFragment {
     pub fn is_deleted(&self, offset: u32) -> bool {
         self.deleted.as_ref().is_some_and(|d| d.contains(offset))
     }
+
+    /// Checks the file's bytes of the table columns `columns` (each once per file).
+    pub fn verify(&self, columns: &[String]) -> Result<()> {
+        columns
+            .iter()
+            .try_for_each(|c| match self.meta.source_of(c) {
+                Some(file_column) => self.checks.verify(file_column),
+                None => Ok(()),
+            })
+    }
 }
 
-/// A fragment's decoded batches and the map they point into.
-type MappedBatches = (Arc<Vec<RecordBatch>>, Mapping);
+/// A fragment's decoded batches, the map they point into, and its columns to check.
+type MappedBatches = (Arc<Vec<RecordBatch>>, Mapping, ColumnChecks);
 
 /// Squared vector norms keyed by (fragment file, column index).
 /// Keyed by data file and the file's column (a table column's name may point elsewhere
@@ -65,16 +78,12 @@ pub struct FragmentCache {
 }
 
 impl FragmentCache {
-    fn data(
-        &self,
-        dir: &TableDir,
-        meta: &FragmentMeta,
-    ) -> Result<(Arc<Vec<RecordBatch>>, Mapping)> {
+    fn data(&self, dir: &TableDir, meta: &FragmentMeta) -> Result<MappedBatches> {
         if let Some(b) = self.data.lock().expect("cache lock").get(&meta.file) {
             return Ok(b.clone());
         }
-        let (_, batches, mapping) = open_fragment_mapped(&dir.data_dir().join(&meta.file), meta)?;
-        let b = (Arc::new(batches), mapping);
+        let f = open_fragment_mapped(&dir.data_dir().join(&meta.file), meta)?;
+        let b = (Arc::new(f.batches), f.mapping, f.checks);
         self.data
             .lock()
             .expect("cache lock")
@@ -97,15 +106,16 @@ impl FragmentCache {
         Ok(Some(bits))
     }
 
-    /// Fragment `meta` with its deletions, opened (and verified) on first use, its rows in
-    /// the table schema `schema` of the version that lists it.
+    /// Fragment `meta` with its deletions, opened (its metadata verified) on first use, its
+    /// rows in the table schema `schema` of the version that lists it. Its columns are
+    /// verified by [`LoadedFragment::verify`].
     pub fn load(
         &self,
         dir: &TableDir,
         meta: &FragmentMeta,
         schema: &SchemaRef,
     ) -> Result<LoadedFragment> {
-        let (batches, mapping) = self.data(dir, meta)?;
+        let (batches, mapping, checks) = self.data(dir, meta)?;
         let batches = as_table_rows(batches, meta, schema)?;
         let mut starts = Vec::with_capacity(batches.len());
         let mut at = 0u32;
@@ -119,6 +129,7 @@ impl FragmentCache {
             starts,
             deleted: self.deletions(dir, meta)?,
             mapping,
+            checks,
         })
     }
 
@@ -209,8 +220,27 @@ impl Snapshot {
         }
     }
 
-    /// The fragments, opening (and verifying) them on first call.
+    /// The fragments, opened on first call, with every column verified.
     pub fn fragments(&self, dir: &TableDir, cache: &FragmentCache) -> Result<&[LoadedFragment]> {
+        let frags = self.opened(dir, cache)?;
+        frags.iter().try_for_each(|f| f.checks.verify_all())?;
+        Ok(frags)
+    }
+
+    /// The fragments, opened on first call, with the table columns `columns` verified: the
+    /// read that follows may read only those (a scan's projection and filter columns).
+    pub fn fragments_reading(
+        &self,
+        dir: &TableDir,
+        cache: &FragmentCache,
+        columns: &[String],
+    ) -> Result<&[LoadedFragment]> {
+        let frags = self.opened(dir, cache)?;
+        frags.iter().try_for_each(|f| f.verify(columns))?;
+        Ok(frags)
+    }
+
+    fn opened(&self, dir: &TableDir, cache: &FragmentCache) -> Result<&[LoadedFragment]> {
         if let Some(f) = self.fragments.get() {
             return Ok(f);
         }

@@ -284,9 +284,14 @@ impl Table {
     pub fn count_rows(&self, filter: Option<&Where>, cancel: &CancelToken) -> Result<u64> {
         match filter {
             None => Ok(self.read_snapshot()?.manifest.live_rows()),
-            Some(w) => self.with_fragments(|snap, frags| {
-                scan::count(frags, &snap.compile(w, &self.dir, &self.cache)?, cancel)
-            }),
+            Some(w) => {
+                let snap = self.read_snapshot()?;
+                let filter = snap.compile(w, &self.dir, &self.cache)?;
+                let frags = snap
+                    .fragments_reading(&self.dir, &self.cache, &filter.expr.columns())
+                    .map_err(|e| self.not_found_if_dropped(e))?;
+                scan::count(frags, &filter, cancel)
+            }
         }
     }
 
@@ -296,15 +301,18 @@ impl Table {
         req: &ScanRequest,
         cancel: &CancelToken,
     ) -> Result<(SchemaRef, Vec<RecordBatch>)> {
-        self.with_fragments(|snap, frags| {
-            let schema = &snap.manifest.schema;
-            let filter = req
-                .filter
-                .as_ref()
-                .map(|w| snap.compile(w, &self.dir, &self.cache))
-                .transpose()?;
-            scan::scan(frags, schema, req, filter.as_ref(), cancel)
-        })
+        let snap = self.read_snapshot()?;
+        let schema = &snap.manifest.schema;
+        let filter = req
+            .filter
+            .as_ref()
+            .map(|w| snap.compile(w, &self.dir, &self.cache))
+            .transpose()?;
+        let reads = scan::columns_read(schema, req, filter.as_ref());
+        let frags = snap
+            .fragments_reading(&self.dir, &self.cache, &reads)
+            .map_err(|e| self.not_found_if_dropped(e))?;
+        scan::scan(frags, schema, req, filter.as_ref(), cancel)
     }
 
     /// Nearest-neighbour search, planned once over one snapshot (see [`query::plan`]):

@@ -17,6 +17,7 @@ fn frag(id: u32) -> FragmentMeta {
         crc32c: id,
         deletion: None,
         columns: Default::default(),
+        parts: None,
     }
 }
 

@@ -22,6 +22,8 @@ pub struct ScanStream {
     dir: TableDir,
     cache: Arc<FragmentCache>,
     filter: Option<Filter>,
+    /// The table columns the scan reads (checked before their first read).
+    reads: Vec<String>,
     cursor: ScanCursor,
     /// Rows read past the last batch handed out (the start of the next one).
     carry: Option<RecordBatch>,
@@ -42,7 +44,10 @@ impl Iterator for ScanStream {
     /// The next `max_rows` rows (fewer only at the end): the cursor's windows (at most
     /// `max_rows` rows each, fewer when the filter drops some) joined up.
     fn next(&mut self) -> Option<Result<RecordBatch>> {
-        let frags = match self.snap.fragments(&self.dir, &self.cache) {
+        let frags = match self
+            .snap
+            .fragments_reading(&self.dir, &self.cache, &self.reads)
+        {
             Ok(f) => f,
             Err(e) => return Some(Err(e)),
         };
@@ -108,19 +113,21 @@ impl Table {
             return Err(Error::invalid("a batch size must be at least 1 row"));
         }
         let snap = self.read_snapshot()?;
-        snap.fragments(&self.dir, &self.cache)
-            .map_err(|e| self.not_found_if_dropped(e))?;
         let filter = req
             .filter
             .as_ref()
             .map(|w| snap.compile(w, &self.dir, &self.cache))
             .transpose()?;
+        let reads = crate::scan::columns_read(&snap.manifest.schema, req, filter.as_ref());
+        snap.fragments_reading(&self.dir, &self.cache, &reads)
+            .map_err(|e| self.not_found_if_dropped(e))?;
         let cursor = ScanCursor::windowed(&snap.manifest.schema, req, max_rows)?;
         Ok(ScanStream {
             snap,
             dir: self.dir.clone(),
             cache: self.cache.clone(),
             filter,
+            reads,
             cursor,
             carry: None,
             max_rows,
