@@ -58,6 +58,15 @@ pub enum Func {
     Coalesce,
     /// `abs(x)`
     Abs,
+    /// `json_extract_string(json, '$.key')`: a value of a JSON text column, as text (a
+    /// string as itself, anything else as its JSON); NULL where the path finds nothing.
+    JsonString,
+    /// `json_extract_number(json, '$.key')`: a number of a JSON text column; NULL where the
+    /// path finds no number.
+    JsonNumber,
+    /// `json_extract_bool(json, '$.key')`: a boolean of a JSON text column; NULL where the
+    /// path finds no boolean.
+    JsonBool,
 }
 
 impl Func {
@@ -75,6 +84,9 @@ impl Func {
             "concat" => Func::Concat,
             "coalesce" => Func::Coalesce,
             "abs" => Func::Abs,
+            "json_extract_string" => Func::JsonString,
+            "json_extract_number" => Func::JsonNumber,
+            "json_extract_bool" => Func::JsonBool,
             _ => return None,
         })
     }
@@ -95,6 +107,9 @@ impl Func {
         "concat",
         "coalesce",
         "abs",
+        "json_extract_string",
+        "json_extract_number",
+        "json_extract_bool",
     ];
 
     /// The arguments it takes: `(fewest, most)`.
@@ -102,6 +117,7 @@ impl Func {
         match self {
             Func::Lower | Func::Upper | Func::Length | Func::ArrayLength | Func::Abs => (1, 1),
             Func::Contains | Func::StartsWith | Func::EndsWith => (2, 2),
+            Func::JsonString | Func::JsonNumber | Func::JsonBool => (2, 2),
             Func::RegexpMatch => (2, 3),
             Func::Concat | Func::Coalesce => (1, 64),
         }

@@ -136,6 +136,46 @@ pub(crate) fn call(func: Func, args: Vec<Value>, consts: &[Option<&ScalarValue>]
             };
             Ok(v.map(out))
         }
+        Func::JsonString | Func::JsonNumber | Func::JsonBool => {
+            let s = string_arg(&args[0], &name)?;
+            let Some(ScalarValue::Utf8(path)) = consts.get(1).copied().flatten() else {
+                return Err(Error::filter(format!(
+                    "{name}'s path must be a constant string"
+                )));
+            };
+            let keys = json_path(path)?;
+            let found = |text: &str| -> Option<serde_json::Value> {
+                let doc: serde_json::Value = serde_json::from_str(text).ok()?;
+                keys.iter().try_fold(doc, |v, k| match v {
+                    serde_json::Value::Object(mut m) => m.remove(k.as_str()),
+                    _ => None,
+                })
+            };
+            let out: ArrayRef = match func {
+                Func::JsonString => Arc::new(
+                    s.iter()
+                        .map(|t| {
+                            t.and_then(found).and_then(|v| match v {
+                                serde_json::Value::Null => None,
+                                serde_json::Value::String(x) => Some(x),
+                                other => Some(other.to_string()),
+                            })
+                        })
+                        .collect::<StringArray>(),
+                ),
+                Func::JsonNumber => Arc::new(
+                    s.iter()
+                        .map(|t| t.and_then(found).and_then(|v| v.as_f64()))
+                        .collect::<arrow::array::Float64Array>(),
+                ),
+                _ => Arc::new(
+                    s.iter()
+                        .map(|t| t.and_then(found).and_then(|v| v.as_bool()))
+                        .collect::<arrow::array::BooleanArray>(),
+                ),
+            };
+            Ok(args[0].map(out))
+        }
         Func::Concat => {
             let parts = args
                 .iter()
@@ -185,6 +225,21 @@ pub(crate) fn call(func: Func, args: Vec<Value>, consts: &[Option<&ScalarValue>]
             Ok(shape(out))
         }
     }
+}
+
+/// The keys of a JSON path `$.a.b` (or `a.b`): objects only, no array indexes.
+fn json_path(path: &str) -> Result<Vec<String>> {
+    let body = path
+        .strip_prefix("$.")
+        .or_else(|| path.strip_prefix('$'))
+        .unwrap_or(path);
+    let keys: Vec<String> = body.split('.').map(str::to_string).collect();
+    if keys.iter().any(|k| k.is_empty() || k.contains(['[', ']'])) {
+        return Err(Error::filter(format!(
+            "JSON path {path:?} must name object keys, like '$.author.name'"
+        )));
+    }
+    Ok(keys)
 }
 
 /// `l || r`: strings joined, NULL when either is (other values are cast to text first).

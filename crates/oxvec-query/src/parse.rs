@@ -394,11 +394,13 @@ impl Binder<'_> {
                 right: Box::new(Expr::Literal(ScalarValue::Bool(false))),
             },
             A::In { expr, target: InTarget::List(list), negated, .. } => {
+                // Placeholders bind left to right: the operand's before the list's.
+                let expr = self.boxed(expr)?;
                 let mut items = Vec::with_capacity(list.len());
                 for x in list {
                     items.extend(self.items(x)?);
                 }
-                Expr::InList { expr: self.boxed(expr)?, list: items, negated: *negated }
+                Expr::InList { expr, list: items, negated: *negated }
             }
             A::Between { expr, negated, low, high } => Expr::Between {
                 expr: self.boxed(expr)?,
@@ -496,6 +498,13 @@ impl Binder<'_> {
             .into_iter()
             .map(|a| self.convert(a))
             .collect::<Result<Vec<_>>>()?;
+        if matches!(func, Func::JsonString | Func::JsonNumber | Func::JsonBool)
+            && !matches!(args.get(1), Some(Expr::Literal(ScalarValue::Utf8(_))))
+        {
+            return Err(Error::filter(format!(
+                "{name}'s path must be a constant string like '$.key'"
+            )));
+        }
         if func == Func::RegexpMatch {
             for (i, what) in [(1, "pattern"), (2, "flags")] {
                 match args.get(i) {
@@ -525,6 +534,7 @@ impl Binder<'_> {
                 args.len()
             )));
         };
+        let list = self.boxed(list)?;
         let items: Vec<Expr> = match values {
             ast::Expr::Array(a) if !single => a
                 .elem
@@ -557,7 +567,7 @@ impl Binder<'_> {
             }
         }
         Ok(Expr::ArrayHas {
-            expr: self.boxed(list)?,
+            expr: list,
             values: out,
             all,
         })

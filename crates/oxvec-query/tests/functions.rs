@@ -265,3 +265,42 @@ fn projection_computes_outputs_in_order() {
         "{msg}"
     );
 }
+
+#[test]
+fn json_extract() {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Int32, false),
+        Field::new("doc", DataType::Utf8, true),
+    ]));
+    let b = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            Arc::new(Int32Array::from(vec![1, 2, 3, 4])),
+            Arc::new(StringArray::from(vec![
+                Some(r#"{"src": "a", "n": 3, "ok": true, "in": {"x": "deep"}}"#),
+                Some(r#"{"src": "b", "n": 10.5, "ok": false}"#),
+                Some("not json"),
+                None,
+            ])),
+        ],
+    )
+    .unwrap();
+    let ids = |sql: &str| -> Vec<i32> {
+        let f = Filter::compile(sql, &[], &schema).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        let m = filter_mask(&f.expr, &b).unwrap();
+        (0..4)
+            .filter(|&i| m.value(i))
+            .map(|i| i as i32 + 1)
+            .collect()
+    };
+    assert_eq!(ids("json_extract_string(doc, '$.src') = 'b'"), vec![2]);
+    assert_eq!(ids("json_extract_string(doc, '$.n') = '3'"), vec![1]);
+    assert_eq!(ids("json_extract_number(doc, '$.n') > 5"), vec![2]);
+    assert_eq!(ids("json_extract_bool(doc, '$.ok')"), vec![1]);
+    assert_eq!(ids("json_extract_string(doc, '$.in.x') = 'deep'"), vec![1]);
+    assert_eq!(ids("json_extract_string(doc, 'src') IS NULL"), vec![3, 4]);
+    let e = Filter::compile("json_extract_string(doc, doc) = 'x'", &[], &schema).unwrap_err();
+    assert!(e.to_string().contains("constant string"), "{e}");
+    let e = Filter::compile("json_extract_string(doc, '$.a[0]') = 'x'", &[], &schema).unwrap_err();
+    assert!(e.to_string().contains("object keys"), "{e}");
+}

@@ -1,0 +1,6 @@
+"""Integrations with other libraries, each an optional extra.
+
+``oxvec.integrations.langchain``: a LangChain vector store (``pip install oxvec[langchain]``).
+Polars (``tbl.scan()``) and DuckDB (``duckdb.sql("... from tbl")``) need no module of their
+own: a table speaks their protocols.
+"""
