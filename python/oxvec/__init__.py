@@ -13,6 +13,7 @@ search, SQL filters and time travel.
 from __future__ import annotations
 
 from ._oxvec import __version__, simd_kernels
+from .aio import connect_async
 from .db import Database, connect
 from .exceptions import (
     CommitConflictError,
@@ -70,6 +71,7 @@ __all__ = [
     "VerifyReport",
     "__version__",
     "connect",
+    "connect_async",
     "simd_kernels",
 ]
 

@@ -13,7 +13,8 @@ pub struct CancelToken(Arc<Inner>);
 
 #[derive(Debug, Default)]
 struct Inner {
-    cancelled: AtomicBool,
+    /// Shared with the tokens linked to this one (see [`CancelToken::linked`]).
+    cancelled: Arc<AtomicBool>,
     /// When the operation's time runs out, and the limit it was given.
     deadline: Option<(Instant, Duration)>,
 }
@@ -28,7 +29,17 @@ impl CancelToken {
     pub fn with_timeout(limit: Duration) -> Self {
         let deadline = Instant::now().checked_add(limit).map(|at| (at, limit));
         CancelToken(Arc::new(Inner {
-            cancelled: AtomicBool::new(false),
+            cancelled: Arc::new(AtomicBool::new(false)),
+            deadline,
+        }))
+    }
+
+    /// A token cancelled whenever `scope` is (and by its own `cancel`, which cancels `scope`
+    /// too: they share the flag), with its own deadline `limit` from now, if any.
+    pub fn linked(scope: &CancelToken, limit: Option<Duration>) -> Self {
+        let deadline = limit.and_then(|l| Instant::now().checked_add(l).map(|at| (at, l)));
+        CancelToken(Arc::new(Inner {
+            cancelled: scope.0.cancelled.clone(),
             deadline,
         }))
     }
@@ -81,6 +92,17 @@ impl CancelToken {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_linked_token_stops_with_its_scope() {
+        let scope = CancelToken::new();
+        let call = CancelToken::linked(&scope, Some(Duration::from_secs(60)));
+        assert!(call.check().is_ok());
+        scope.cancel();
+        assert!(matches!(call.check(), Err(Error::Interrupted)));
+        let late = CancelToken::linked(&CancelToken::new(), Some(Duration::ZERO));
+        assert!(matches!(late.check(), Err(Error::TimedOut { .. })));
+    }
 
     #[test]
     fn a_deadline_stops_work_with_its_own_error() {

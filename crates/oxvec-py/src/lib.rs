@@ -27,6 +27,8 @@ fn _oxvec(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(projection::projection_columns, m)?)?;
     m.add_function(wrap_pyfunction!(projection::project_stream, m)?)?;
     m.add_function(wrap_pyfunction!(runtime::_set_call_timeout, m)?)?;
+    m.add_function(wrap_pyfunction!(runtime::_set_cancel_scope, m)?)?;
+    m.add_class::<runtime::PyCancelScope>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -10,7 +10,7 @@
 use crate::error::to_py_err;
 use oxvec::CancelToken;
 use pyo3::prelude::*;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -20,6 +20,49 @@ thread_local! {
     /// The time limit of the calls this thread makes, set around one call by the Python
     /// layer's `timeout=` arguments (one mechanism for every method that takes one).
     static CALL_TIMEOUT: Cell<Option<Duration>> = const { Cell::new(None) };
+    /// The scope this thread's calls belong to: cancelling it stops them (the async API
+    /// runs each call in a worker thread inside a scope it cancels when the task is).
+    static CALL_SCOPE: RefCell<Option<CancelToken>> = const { RefCell::new(None) };
+}
+
+/// A handle that stops the engine calls made inside it, from any thread.
+#[pyclass(name = "CancelScope", module = "oxvec._oxvec", frozen)]
+pub struct PyCancelScope {
+    token: CancelToken,
+}
+
+#[pymethods]
+impl PyCancelScope {
+    #[new]
+    fn new() -> Self {
+        PyCancelScope {
+            token: CancelToken::new(),
+        }
+    }
+
+    /// Stops the calls running in the scope at their next check, and any made later.
+    fn cancel(&self) {
+        self.token.cancel();
+    }
+
+    /// Whether `cancel` was called.
+    #[getter]
+    fn cancelled(&self) -> bool {
+        self.token.is_cancelled()
+    }
+}
+
+/// Makes this thread's engine calls part of `scope` (`None`: of none); returns the scope it
+/// replaces, for the caller to put back.
+#[pyfunction]
+#[pyo3(signature = (scope))]
+pub fn _set_cancel_scope(scope: Option<Py<PyCancelScope>>) -> Option<Py<PyCancelScope>> {
+    thread_local! {
+        static SCOPE_OBJECT: RefCell<Option<Py<PyCancelScope>>> = const { RefCell::new(None) };
+    }
+    let token = scope.as_ref().map(|s| s.get().token.clone());
+    CALL_SCOPE.with(|c| *c.borrow_mut() = token);
+    SCOPE_OBJECT.with(|o| std::mem::replace(&mut *o.borrow_mut(), scope))
 }
 
 /// Sets the time limit of this thread's engine calls (`None`: none); returns the previous
@@ -36,9 +79,13 @@ pub fn _set_call_timeout(seconds: Option<f64>) -> PyResult<Option<f64>> {
 
 /// A token for a call of this thread: with the thread's time limit, if one is set.
 pub(crate) fn new_token() -> CancelToken {
-    match CALL_TIMEOUT.with(Cell::get) {
-        Some(limit) => CancelToken::with_timeout(limit),
-        None => CancelToken::new(),
+    let limit = CALL_TIMEOUT.with(Cell::get);
+    match CALL_SCOPE.with(|c| c.borrow().clone()) {
+        Some(scope) => CancelToken::linked(&scope, limit),
+        None => match limit {
+            Some(limit) => CancelToken::with_timeout(limit),
+            None => CancelToken::new(),
+        },
     }
 }
 
