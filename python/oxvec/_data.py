@@ -28,7 +28,9 @@ _CONVERSION_ERRORS = (pa.ArrowException, OverflowError, TypeError, ValueError)
 
 def _from_rows(rows: list[Any]) -> pa.Table:
     if rows and _is_pydantic_model(rows[0]):
-        rows = [r.model_dump() for r in rows]
+        from .pydantic import plain
+
+        rows = [plain(r.model_dump()) for r in rows]
     if rows and not isinstance(rows[0], Mapping):
         raise InvalidInputError(
             f"expected a list of dicts or Pydantic models, got a list of {type(rows[0]).__name__}"

@@ -13,14 +13,16 @@ FixedSizeListType(fixed_size_list<item: float>[3])
 from __future__ import annotations
 
 import datetime
+import enum
 import types
 import typing
+import uuid
 from dataclasses import dataclass
 from typing import Annotated, Any, Union
 
 import pyarrow as pa
 
-__all__ = ["Vector", "VectorSpec", "to_arrow_schema"]
+__all__ = ["Vector", "VectorSpec", "plain", "to_arrow_schema", "validate_rows"]
 
 
 @dataclass(frozen=True)
@@ -72,11 +74,14 @@ _SCALARS: dict[Any, pa.DataType] = {
     bytes: pa.binary(),
     datetime.date: pa.date32(),
     datetime.datetime: pa.timestamp("us"),
+    uuid.UUID: pa.string(),
 }
 
 
 def _arrow_type(annotation: Any, where: str) -> tuple[pa.DataType, bool]:
     """The Arrow type of an annotation and whether it allows None."""
+    if annotation is type(None):
+        raise TypeError(f"{where}: a field that is always None has no column type")
     origin = typing.get_origin(annotation)
     if origin is Annotated:
         base, *meta = typing.get_args(annotation)
@@ -90,13 +95,88 @@ def _arrow_type(annotation: Any, where: str) -> tuple[pa.DataType, bool]:
             t, _ = _arrow_type(args[0], where)
             return t, True
         raise TypeError(f"{where}: unions of several types are not supported")
-    if origin in (list, typing.List):  # noqa: UP006
+    if origin in (list, typing.List, set, frozenset):  # noqa: UP006
         (item,) = typing.get_args(annotation) or (Any,)
         t, _ = _arrow_type(item, where)
         return pa.list_(t), False
+    if origin in (tuple, typing.Tuple):  # noqa: UP006
+        args = typing.get_args(annotation)
+        if len(args) == 2 and args[1] is Ellipsis:
+            t, _ = _arrow_type(args[0], where)
+            return pa.list_(t), False
+        if args and all(a == args[0] for a in args):
+            # A list, not a fixed-size list: fixed-size lists are vector columns.
+            t, _ = _arrow_type(args[0], where)
+            return pa.list_(t), False
+        raise TypeError(f"{where}: a tuple field must hold one type ({annotation!r})")
+    if origin is typing.Literal:
+        values = typing.get_args(annotation)
+        return _literal_type(values, where), False
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return _literal_type(tuple(m.value for m in annotation), where), False
+    if isinstance(annotation, type) and hasattr(annotation, "model_fields"):
+        return pa.struct(list(to_arrow_schema(annotation))), False
     if annotation in _SCALARS:
         return _SCALARS[annotation], False
     raise TypeError(f"{where}: no Arrow type for {annotation!r}")
+
+
+def _literal_type(values: tuple[Any, ...], where: str) -> pa.DataType:
+    """The column type of an enum's (or a ``Literal``'s) values: all strings or all ints."""
+    if values and all(isinstance(v, str) for v in values):
+        return pa.string()
+    if values and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return pa.int64()
+    raise TypeError(f"{where}: enum values must be all strings or all ints, got {values!r}")
+
+
+def plain(value: Any) -> Any:
+    """A model's dumped value with what Arrow cannot take made plain: enums by their
+    value, tuples and sets as lists, UUIDs as text."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [plain(v) for v in value]
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
+def validate_rows(model: type, rows: list[Any]) -> list[dict[str, Any]]:
+    """``rows`` (dicts or instances) checked against ``model`` and dumped as plain dicts;
+    a row that does not fit raises :class:`~oxvec.InvalidInputError` naming the row and the
+    field.
+
+    Examples
+    --------
+    >>> from pydantic import BaseModel
+    >>> from oxvec.pydantic import validate_rows
+    >>> class Item(BaseModel):
+    ...     id: int
+    ...     price: float
+    >>> validate_rows(Item, [{"id": 1, "price": 2}])
+    [{'id': 1, 'price': 2.0}]
+    >>> validate_rows(Item, [{"id": 1, "price": 2}, {"id": 2, "price": "cheap"}])
+    Traceback (most recent call last):
+    ...
+    oxvec.exceptions.InvalidInputError: row 1, field 'price': Input should be a valid number, ...
+    """
+    from pydantic import ValidationError
+
+    from .exceptions import InvalidInputError
+
+    out = []
+    for i, row in enumerate(rows):
+        try:
+            item = row if isinstance(row, model) else model.model_validate(row)  # type: ignore[attr-defined]
+        except ValidationError as e:
+            first = e.errors()[0]
+            field = ".".join(str(p) for p in first["loc"]) or "(the row)"
+            raise InvalidInputError(f"row {i}, field {field!r}: {first['msg']}") from e
+        out.append(plain(item.model_dump()))
+    return out
 
 
 def to_arrow_schema(model: type) -> pa.Schema:
