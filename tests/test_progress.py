@@ -50,3 +50,17 @@ def test_long_operations_log_to_the_oxvec_logger(tbl, caplog) -> None:
     messages = [r.getMessage() for r in caplog.records if r.name == "oxvec"]
     assert any("built HNSW index vector_idx" in m for m in messages)
     assert any("optimize indexed" in m for m in messages)
+
+
+def test_counted_reader_draws_rows_as_the_engine_reads_them(tmp_path, capsys):
+    import pyarrow as pa
+
+    data = pa.table({"id": list(range(5000))})
+    reader = pa.RecordBatchReader.from_batches(data.schema, data.to_batches(max_chunksize=1000))
+    counted = _progress.counted(reader, "importing x", data.num_rows, progress=True)
+    tbl = oxvec.connect(tmp_path).create_table("t", counted)
+    assert len(tbl) == 5000
+    err = capsys.readouterr().err
+    assert "importing x" in err and "5.00k/5.00k" in err
+    quiet = pa.RecordBatchReader.from_batches(data.schema, data.to_batches())
+    assert _progress.counted(quiet, "x", 5, progress=False) is quiet

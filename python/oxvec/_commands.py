@@ -16,6 +16,8 @@ import pyarrow as pa
 
 import oxvec
 
+from . import _progress
+
 __all__ = [
     "export",
     "import_file",
@@ -208,8 +210,15 @@ def _reader(file: str) -> pa.RecordBatchReader:
     if fmt == "json":
         import pyarrow.json as pj
 
-        return pa.RecordBatchReader.from_batches(*_table_batches(pj.read_json(file)))
-    return ds.dataset(file, format=fmt).scanner().to_reader()
+        rows = pj.read_json(file)
+        reader = pa.RecordBatchReader.from_batches(*_table_batches(rows))
+        total: int | None = rows.num_rows
+    else:
+        dataset = ds.dataset(file, format=fmt)
+        reader = dataset.scanner().to_reader()
+        # Parquet knows its row count from its footer; counting a CSV would read it twice.
+        total = dataset.count_rows() if fmt == "parquet" else None
+    return _progress.counted(reader, f"importing {Path(file).name}", total)
 
 
 def _table_batches(t: pa.Table) -> tuple[pa.Schema, list[pa.RecordBatch]]:

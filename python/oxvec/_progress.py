@@ -61,3 +61,21 @@ def bar(
     finally:
         if shown:
             shown[0].close()
+
+
+def counted(reader: Any, label: str, total: int | None, progress: bool | None = None) -> Any:
+    """``reader`` (a pyarrow ``RecordBatchReader``) counting its rows into a tqdm bar named
+    ``label`` as the engine reads them (``total`` rows when known); ``reader`` itself when no
+    bar is wanted."""
+    if not wanted(progress):
+        return reader
+    import pyarrow as pa
+    from tqdm.auto import tqdm
+
+    def batches() -> Iterator[Any]:
+        with tqdm(total=total, desc=label, unit="row", unit_scale=True, leave=True) as b:
+            for batch in reader:
+                yield batch
+                b.update(batch.num_rows)
+
+    return pa.RecordBatchReader.from_batches(reader.schema, batches())
