@@ -633,6 +633,32 @@ impl PyTable {
         run(py, Cost::Quick, move |c| t.alter_columns(&changes, c))
     }
 
+    /// Column changes that rewrite data, as one version: new columns `computed` as
+    /// `(name, sql)`, then every column of `cast` (a schema) cast to its type there.
+    /// Returns the new version.
+    #[pyo3(signature = (computed, cast=None))]
+    fn rewrite_columns(
+        &self,
+        py: Python<'_>,
+        computed: Vec<(String, String)>,
+        cast: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<u64> {
+        let mut changes: Vec<oxvec::ColumnRewrite> = computed
+            .into_iter()
+            .map(|(name, sql)| oxvec::ColumnRewrite::Compute { name, sql })
+            .collect();
+        if let Some(schema) = cast {
+            for f in crate::arrow_ffi::import_schema(&schema)?.fields() {
+                changes.push(oxvec::ColumnRewrite::Cast {
+                    column: f.name().clone(),
+                    to: f.data_type().clone(),
+                });
+            }
+        }
+        let t = self.inner.clone();
+        run(py, Cost::Long, move |c| t.rewrite_columns(&changes, c))
+    }
+
     /// A scan read as the consumer asks for its batches (at most `batch_size` rows each).
     #[pyo3(signature = (filter=None, params=None, columns=None, limit=None, offset=0, with_row_id=false, batch_size=16384))]
     #[allow(clippy::too_many_arguments)]

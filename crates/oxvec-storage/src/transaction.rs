@@ -26,6 +26,7 @@ mod indices;
 mod merge;
 mod overwrite;
 mod restore;
+mod rewrite_columns;
 #[cfg(test)]
 mod tests;
 mod update;
@@ -38,6 +39,7 @@ pub use indices::{CreateIndex, DropIndex, IndexChange};
 pub use merge::Merge;
 pub use overwrite::Overwrite;
 pub use restore::Restore;
+pub use rewrite_columns::RewriteColumns;
 pub use update::Update;
 
 use crate::fragment::FragmentMeta;
