@@ -6,10 +6,14 @@ from typing import Any, final
 __all__ = [
     "ArrowStream",
     "BatchStream",
+    "CancelScope",
     "Database",
     "Table",
     "__version__",
     "_set_call_timeout",
+    "_set_cancel_scope",
+    "project_stream",
+    "projection_columns",
     "simd_kernels",
 ]
 __version__: str
