@@ -56,8 +56,10 @@ def test_changes_survive_compaction_and_reopen(tbl, db) -> None:
 @pytest.mark.parametrize(
     ("call", "match"),
     [
-        (lambda t: t.add_columns({"x": "id * 2"}), "not supported yet"),
-        (lambda t: t.add_columns(lambda b: b), "not supported yet"),
+        (lambda t: t.add_columns({"x": 3}), "string keys and values"),
+        (lambda t: t.add_columns({"id": "id + 1"}), "already has a column 'id'"),
+        (lambda t: t.add_columns(lambda b: 5), "returns a pyarrow Table"),
+        (lambda t: t.add_columns(lambda b: {"id": b["id"]}), "already has a column 'id'"),
         (lambda t: t.add_columns(pa.field("v", pa.list_(pa.float32(), 8))), "never null"),
         (lambda t: t.add_columns(pa.field("id", pa.int64())), "already has a column 'id'"),
         (lambda t: t.add_columns(pa.field("x", pa.int64(), nullable=False)), "must be nullable"),
@@ -65,7 +67,9 @@ def test_changes_survive_compaction_and_reopen(tbl, db) -> None:
         (lambda t: t.add_columns([]), "at least one"),
         (lambda t: t.alter_columns({"path": "id", "rename": "text"}), "already has a column"),
         (lambda t: t.alter_columns({"path": "nope", "rename": "x"}), "no column named 'nope'"),
-        (lambda t: t.alter_columns({"path": "id", "data_type": pa.float16()}), "not supported"),
+        (lambda t: t.alter_columns({"path": "vector", "data_type": pa.int64()}), "cannot be cast"),
+        (lambda t: t.alter_columns({"path": "id", "data_type": pa.int8(), "rename": "x"}), "own"),
+        (lambda t: t.alter_columns({"path": "text", "data_type": pa.int64()}), "cannot be cast"),
         (lambda t: t.alter_columns({"path": "id", "nullable": False}), "not supported"),
         (lambda t: t.alter_columns({"path": "id", "rename": 3}), "must be a string"),
         (lambda t: t.alter_columns({"path": "id", "colour": "red"}), "unknown alteration"),
@@ -134,3 +138,33 @@ def test_review_findings_are_refused_with_reasons(db) -> None:
         t.create_scalar_index("a")
     assert t.create_scalar_index("a", name="a_idx2") == "a_idx2"
     assert t.version == 6
+
+
+def test_columns_computed_by_sql_and_by_a_function(tbl) -> None:
+    import pyarrow.compute as pc
+
+    tbl.delete("id = 3")
+    before = tbl.search().with_row_id().select(["id"]).to_arrow()
+    res = tbl.add_columns({"double": "id * 2", "shout": "upper(text) || '!'"})
+    assert res.version == 4
+    rows = tbl.search().where("id < 3").select(["id", "double", "shout"]).to_list()
+    assert rows[2] == {"id": 2, "double": 4, "shout": "T2!"}
+    assert tbl.search().with_row_id().select(["id"]).to_arrow() == before, "rows stay in place"
+    res = tbl.add_columns(lambda b: {"chars": pc.utf8_length(b["text"])})
+    assert res.version == 5
+    assert tbl.search().where("id = 12").select(["chars"]).to_list() == [{"chars": 3}]
+    assert tbl.schema.field("chars").nullable
+    tbl.checkout(3)
+    assert "double" not in tbl.schema.names, "older versions keep their schema"
+
+
+def test_a_vector_column_cast_to_float16_is_searchable(tbl) -> None:
+    tbl.create_index(index_type="IVF_PQ", num_partitions=2, num_sub_vectors=2, progress=False)
+    q = tbl.to_arrow()["vector"][7].as_py()
+    res = tbl.alter_columns({"path": "vector", "data_type": pa.list_(pa.float16(), 8)})
+    assert res.version == tbl.version
+    assert tbl.schema.field("vector").type == pa.list_(pa.float16(), 8)
+    assert tbl.list_indices() == [], "the index over the float32 values is dropped"
+    assert tbl.search(q).limit(1).to_list()[0]["id"] == 7
+    tbl.alter_columns({"path": "id", "data_type": pa.int32()})
+    assert tbl.schema.field("id").type == pa.int32()

@@ -239,7 +239,11 @@ class Table:
     ) -> tuple[int, int, int]: ...
     def list_indices(self) -> list[tuple[str, str, str, str]]: ...
     def rewrite_columns(
-        self, computed: list[tuple[str, str]], cast: object | None = None
+        self,
+        computed: list[tuple[str, str]],
+        cast: object | None = None,
+        function: object | None = None,
+        function_schema: object | None = None,
     ) -> int: ...
     def alter_columns(
         self, steps: Sequence[tuple[str, str, str]], add: object | None = None

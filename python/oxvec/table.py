@@ -363,17 +363,21 @@ class Table(ArrowDataset):
         return UpdateResult(rows, version)
 
     def add_columns(
-        self, transforms: pa.Field | Sequence[pa.Field] | pa.Schema
+        self, transforms: pa.Field | Sequence[pa.Field] | pa.Schema | Mapping[str, str] | Any
     ) -> AddColumnsResult:
-        """Adds columns, null in every existing row, as one new version. No data file is
-        rewritten.
+        """Adds columns as one new version.
 
         Parameters
         ----------
         transforms
-            A pyarrow field, a list of fields, or a schema; each nullable, and not a vector
-            column (vectors are never null). Columns computed from SQL or a function are not
-            supported yet: add the column, then fill it with ``update(values_sql=...)``.
+            A pyarrow field, a list of fields, or a schema: columns null in every existing
+            row, added without rewriting any data file (each nullable, and not a vector
+            column: vectors are never null). Or ``{"name": "sql expression"}``: columns
+            computed from each row in the filter language (``"price * 1.2"``,
+            ``"upper(title)"``). Or a function of a ``pyarrow.RecordBatch`` of every column
+            returning the new columns (a Table, RecordBatch, dict of arrays or DataFrame);
+            it also sees deleted rows, which older versions still hold. Computed columns
+            rewrite every data file (rows keep their place, ids and indexes).
 
         Examples
         --------
@@ -383,21 +387,35 @@ class Table(ArrowDataset):
         AddColumnsResult(version=2)
         >>> tbl.to_arrow().to_pylist()
         [{'id': 1, 'note': None}]
+        >>> tbl.add_columns({"double": "id * 2"}).version
+        3
+        >>> tbl.add_columns(lambda batch: {"neg": pa.compute.negate(batch["id"])}).version
+        4
+        >>> tbl.to_arrow().to_pylist()
+        [{'id': 1, 'note': None, 'double': 2, 'neg': -1}]
         """
+        sql = _columns.computed(transforms)
+        if sql is not None:
+            return AddColumnsResult(self._inner.rewrite_columns(sql))
+        if callable(transforms):
+            return AddColumnsResult(_columns.add_from_function(self, transforms))
         schema = _columns.added_schema(transforms)
         return AddColumnsResult(self._inner.alter_columns([], schema))
 
     def alter_columns(self, *alterations: Mapping[str, Any]) -> AlterColumnsResult:
-        """Renames columns or lets them hold nulls, as one new version. No data file is
-        rewritten; indexes follow a renamed column.
+        """Renames columns, lets them hold nulls, or changes their type, as one new version.
+        A rename or nullability change rewrites no data file; indexes follow a renamed
+        column.
 
         Parameters
         ----------
         *alterations
             Dicts with ``"path"`` (the column) and ``"rename"`` (its new name) and/or
-            ``"nullable": True``, applied in order. ``"data_type"`` is accepted when it is
-            the column's type; changing a type is not supported yet. A column an embedding
-            function reads or fills keeps its name.
+            ``"nullable": True``, applied in order; or ``"data_type"``: every value cast to
+            that pyarrow type (a vector column to ``pa.list_(pa.float16(), dim)`` halves
+            its size), which rewrites the data files and drops indexes over the column; a
+            type change goes in a call of its own. A column an embedding function reads or
+            fills keeps its name.
 
         Examples
         --------
@@ -407,10 +425,20 @@ class Table(ArrowDataset):
         2
         >>> tbl.schema.names
         ['id', 'y']
+        >>> import pyarrow as pa
+        >>> tbl.alter_columns({"path": "y", "data_type": pa.float32()}).version
+        3
+        >>> tbl.schema.field("y").type
+        DataType(float)
         """
-        steps = _columns.alteration_steps(alterations, self.schema)
+        steps, casts = _columns.alteration_steps(alterations, self.schema)
         self._refuse_embedded(steps)
-        return AlterColumnsResult(self._inner.alter_columns(steps))
+        version = None
+        if casts is not None:
+            version = self._inner.rewrite_columns([], casts)
+        if steps or version is None:
+            version = self._inner.alter_columns(steps)
+        return AlterColumnsResult(version)
 
     def drop_columns(self, columns: str | Sequence[str]) -> DropColumnsResult:
         """Removes columns from the table as one new version; their indexes go with them.

@@ -51,3 +51,34 @@ pub fn project_stream(
     })?;
     Ok(PyArrowStream::new(p.schema().clone(), batches))
 }
+
+/// A Python function of a batch as the engine's [`oxvec::BatchFn`]: called (with the GIL) on
+/// each batch, exported as an `ArrowStream`; what it returns (any Arrow stream) must hold the
+/// columns of `made`, by name, one value per row.
+pub fn batch_function(function: Py<PyAny>, made: arrow::datatypes::SchemaRef) -> oxvec::BatchFn {
+    std::sync::Arc::new(move |batch: &arrow::array::RecordBatch| {
+        Python::attach(|py| -> oxvec::Result<Vec<arrow::array::ArrayRef>> {
+            let failed =
+                |e: PyErr| oxvec::Error::invalid(format!("the column function failed: {e}"));
+            let arg = Py::new(py, PyArrowStream::new(batch.schema(), vec![batch.clone()]))
+                .map_err(failed)?;
+            let out = function.call1(py, (arg,)).map_err(failed)?;
+            let reader = import_stream(out.bind(py)).map_err(failed)?;
+            let schema = reader.schema();
+            let parts = batches(reader).collect::<oxvec::Result<Vec<_>>>()?;
+            let whole = arrow::compute::concat_batches(&schema, &parts)
+                .map_err(|e| oxvec::Error::invalid(format!("the column function's output: {e}")))?;
+            made.fields()
+                .iter()
+                .map(|f| {
+                    whole.column_by_name(f.name()).cloned().ok_or_else(|| {
+                        oxvec::Error::invalid(format!(
+                            "the column function returned no column '{}'",
+                            f.name()
+                        ))
+                    })
+                })
+                .collect()
+        })
+    })
+}

@@ -636,17 +636,30 @@ impl PyTable {
     /// Column changes that rewrite data, as one version: new columns `computed` as
     /// `(name, sql)`, then every column of `cast` (a schema) cast to its type there.
     /// Returns the new version.
-    #[pyo3(signature = (computed, cast=None))]
+    /// `function` (with `function_schema`, the columns it makes) is called with each batch
+    /// of rows as an `ArrowStream` and returns an Arrow stream of the new columns.
+    #[pyo3(signature = (computed, cast=None, function=None, function_schema=None))]
     fn rewrite_columns(
         &self,
         py: Python<'_>,
         computed: Vec<(String, String)>,
         cast: Option<Bound<'_, PyAny>>,
+        function: Option<Py<PyAny>>,
+        function_schema: Option<Bound<'_, PyAny>>,
     ) -> PyResult<u64> {
         let mut changes: Vec<oxvec::ColumnRewrite> = computed
             .into_iter()
             .map(|(name, sql)| oxvec::ColumnRewrite::Compute { name, sql })
             .collect();
+        if let (Some(function), Some(schema)) = (function, function_schema) {
+            let schema = crate::arrow_ffi::import_schema(&schema)?;
+            let fields: Vec<arrow::datatypes::Field> =
+                schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+            changes.push(oxvec::ColumnRewrite::Batch {
+                fields,
+                compute: crate::projection::batch_function(function, schema),
+            });
+        }
         if let Some(schema) = cast {
             for f in crate::arrow_ffi::import_schema(&schema)?.fields() {
                 changes.push(oxvec::ColumnRewrite::Cast {

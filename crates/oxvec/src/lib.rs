@@ -34,7 +34,7 @@ pub use oxvec_storage::IndexMeta;
 pub use query::{parse_text_query, Explanation, Plan, TextSearch, VectorQuery};
 pub use scan::ScanRequest;
 pub use table::{
-    calibration_warning, AddMode, CleanupStats, ColumnChange, ColumnRewrite, IndexRequest,
+    calibration_warning, AddMode, BatchFn, CleanupStats, ColumnChange, ColumnRewrite, IndexRequest,
     MergeInsert, MergeStats, OptimizeStats, Progress, RowsChanged, ScalarIndexRequest, ScanStream,
     Table, TextIndexRequest, TextParams, VerifyReport, VersionInfo, UNVERIFIED_GRACE,
 };

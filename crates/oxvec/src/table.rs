@@ -14,7 +14,7 @@ pub use indexes::{calibration_warning, IndexRequest, OptimizeStats, Progress};
 pub use maintenance::{CleanupStats, VerifyReport, UNVERIFIED_GRACE};
 pub use merge::{MergeInsert, MergeStats};
 pub use reads::ScanStream;
-pub use rewrite_columns::ColumnRewrite;
+pub use rewrite_columns::{BatchFn, ColumnRewrite};
 pub use scalar_index::ScalarIndexRequest;
 pub use schema_change::ColumnChange;
 pub use text_index::{TextIndexRequest, TextParams};

@@ -15,13 +15,35 @@ use oxvec_storage::transaction::RewriteColumns;
 use oxvec_storage::{FragmentMeta, FragmentWriter, Transaction};
 use std::sync::Arc;
 
+/// New columns computed by the caller from a row batch (every column of the table, deleted
+/// rows included), one array per field, each as long as the batch.
+pub type BatchFn = Arc<dyn Fn(&RecordBatch) -> Result<Vec<ArrayRef>> + Send + Sync>;
+
 /// One change that rewrites data.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone)]
 pub enum ColumnRewrite {
     /// A new column holding `sql` (the filter language) evaluated on each row.
     Compute { name: String, sql: String },
     /// Every value of `column` cast to `to`.
     Cast { column: String, to: DataType },
+    /// New columns `fields` made by `compute` from each batch of rows.
+    Batch {
+        fields: Vec<Field>,
+        compute: BatchFn,
+    },
+}
+
+impl std::fmt::Debug for ColumnRewrite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ColumnRewrite::Compute { name, sql } => write!(f, "Compute({name} = {sql})"),
+            ColumnRewrite::Cast { column, to } => write!(f, "Cast({column} as {to})"),
+            ColumnRewrite::Batch { fields, .. } => {
+                let names: Vec<&str> = fields.iter().map(|x| x.name().as_str()).collect();
+                write!(f, "Batch({names:?})")
+            }
+        }
+    }
 }
 
 /// How each output column of the new schema is made from a row batch of the old one.
@@ -29,6 +51,16 @@ enum Source {
     Keep(usize),
     Cast(usize, DataType),
     Compute(Expr),
+    /// Output `k` of batch function `f` (see [`Plan::functions`]).
+    Function(usize, usize),
+}
+
+/// A planned rewrite.
+struct Plan {
+    schema: SchemaRef,
+    sources: Vec<Source>,
+    functions: Vec<BatchFn>,
+    cast: Vec<String>,
 }
 
 impl Table {
@@ -47,7 +79,12 @@ impl Table {
     fn rewrite_once(&self, changes: &[ColumnRewrite], cancel: &CancelToken) -> Result<u64> {
         let snap = self.latest_for_write()?;
         let read_schema = snap.manifest.schema.clone();
-        let (schema, sources, cast) = plan(&read_schema, changes)?;
+        let Plan {
+            schema,
+            sources,
+            functions,
+            cast,
+        } = plan(&read_schema, changes)?;
         let mut indices = snap.manifest.body.indices.clone();
         indices.retain(|ix| {
             !ix.indexed_columns()
@@ -63,7 +100,7 @@ impl Table {
                 staged.paths.push(w.path().to_path_buf());
                 for batch in frag.batches.iter() {
                     cancel.check()?;
-                    w.write(&rewrite(batch, &schema, &sources)?)?;
+                    w.write(&rewrite(batch, &schema, &sources, &functions)?)?;
                 }
                 after.push(w.finish()?);
             }
@@ -92,13 +129,11 @@ impl Table {
 }
 
 /// The new schema, how to make each of its columns, and the columns whose type changes.
-fn plan(
-    read: &SchemaRef,
-    changes: &[ColumnRewrite],
-) -> Result<(SchemaRef, Vec<Source>, Vec<String>)> {
+fn plan(read: &SchemaRef, changes: &[ColumnRewrite]) -> Result<Plan> {
     let mut fields: Vec<Field> = read.fields().iter().map(|f| f.as_ref().clone()).collect();
     let mut sources: Vec<Source> = (0..fields.len()).map(Source::Keep).collect();
     let mut cast = Vec::new();
+    let mut functions = Vec::new();
     let empty = RecordBatch::new_empty(read.clone());
     for change in changes {
         match change {
@@ -129,6 +164,25 @@ fn plan(
                 }
                 fields.push(field);
                 sources.push(Source::Compute(expr));
+            }
+            ColumnRewrite::Batch {
+                fields: new,
+                compute,
+            } => {
+                if new.is_empty() {
+                    return Err(Error::invalid("the function makes no columns"));
+                }
+                for (k, field) in new.iter().enumerate() {
+                    if fields.iter().any(|f| f.name() == field.name()) {
+                        return Err(Error::invalid(format!(
+                            "the table already has a column '{}'",
+                            field.name()
+                        )));
+                    }
+                    fields.push(field.clone());
+                    sources.push(Source::Function(functions.len(), k));
+                }
+                functions.push(compute.clone());
             }
             ColumnRewrite::Cast { column, to } => {
                 let i = fields
@@ -171,12 +225,26 @@ fn plan(
     }
     let schema = Arc::new(Schema::new_with_metadata(fields, read.metadata().clone()));
     validate_schema(&schema)?;
-    Ok((schema, sources, cast))
+    Ok(Plan {
+        schema,
+        sources,
+        functions,
+        cast,
+    })
 }
 
 /// `batch` (every physical row of a fragment batch, deleted ones too) in the new schema.
-fn rewrite(batch: &RecordBatch, schema: &SchemaRef, sources: &[Source]) -> Result<RecordBatch> {
+fn rewrite(
+    batch: &RecordBatch,
+    schema: &SchemaRef,
+    sources: &[Source],
+    functions: &[BatchFn],
+) -> Result<RecordBatch> {
     let n = batch.num_rows();
+    let made = functions
+        .iter()
+        .map(|f| f(batch))
+        .collect::<Result<Vec<Vec<ArrayRef>>>>()?;
     let strict = CastOptions {
         safe: false,
         ..Default::default()
@@ -199,6 +267,22 @@ fn rewrite(batch: &RecordBatch, schema: &SchemaRef, sources: &[Source]) -> Resul
                 Source::Compute(expr) => evaluate(expr, batch)
                     .and_then(|v| v.into_array(n))
                     .map_err(|e| named(f.name(), e))?,
+                Source::Function(i, k) => {
+                    let a = made[*i].get(*k).cloned().ok_or_else(|| {
+                        Error::invalid(format!("the function made no column '{}'", f.name()))
+                    })?;
+                    if a.len() != n || a.data_type() != f.data_type() {
+                        return Err(Error::invalid(format!(
+                            "the function's column '{}' has {} values of {} for a batch of {n} \
+                             rows; {} expected",
+                            f.name(),
+                            a.len(),
+                            type_name(a.data_type()),
+                            type_name(f.data_type())
+                        )));
+                    }
+                    a
+                }
             })
         })
         .collect::<Result<Vec<_>>>()?;
