@@ -211,3 +211,23 @@ def test_tied_scores_keep_the_legs_own_order() -> None:
     assert rel[3] == pytest.approx(1.0)
     assert rel[9] == pytest.approx(1 / 2 + 1 / 2)
     assert rel[5] == pytest.approx(1.0)
+
+
+def test_hybrid_takes_what_a_query_takes(tmp_path):
+    """limit(None), to_batches, output_schema and timeout, as on a vector query."""
+    db = oxvec.connect(tmp_path)
+    tbl = db.create_table(
+        "t", [{"id": i, "text": f"rust vector {i}", "vector": [1.0, float(i)]} for i in range(30)]
+    )
+    tbl.create_fts_index("text")
+    q = tbl.search(query_type="hybrid").vector([1.0, 0.0]).text("vector")
+    assert q.output_schema() == q.to_arrow().schema
+    assert q.with_row_id().output_schema() == q.to_arrow().schema
+    every = q.limit(None)
+    assert every.to_arrow().num_rows == 30
+    assert [b.num_rows for b in every.to_batches(7)] == [7, 7, 7, 7, 2]
+    assert q.limit(3).to_list(timeout=30)[0]["id"] == 0
+    sel = q.select({"twice": "id * 2"})  # builders change the query they are called on
+    assert sel.output_schema() == sel.to_arrow().schema
+    with pytest.raises(oxvec.InvalidInputError, match="limit"):
+        q.limit(-1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -10,6 +11,7 @@ import pyarrow as pa
 
 from . import _check, _results
 from ._select import Selection, selection
+from ._timeout import time_limit
 from .exceptions import InvalidInputError
 from .fts import FullTextQuery, plain
 from .rerankers import Reranker, RRFReranker
@@ -52,6 +54,7 @@ class HybridQuery:
     """
 
     __slots__ = (
+        "_all",
         "_bm25",
         "_filter",
         "_fts_columns",
@@ -86,6 +89,7 @@ class HybridQuery:
         self._params: Sequence[Any] | None = None
         self._selection: Selection | None = None
         self._k: int | None = None
+        self._all = False
         self._offset = 0
         self._row_id = False
         self._metric: str | None = None
@@ -145,8 +149,13 @@ class HybridQuery:
         added = ["_distance", "_score", "_relevance_score", "_rowid"]
         return self._selection.engine_columns(schema, added)
 
-    def limit(self, k: int) -> HybridQuery:
-        """At most ``k`` fused results (default 10)."""
+    def limit(self, k: int | None) -> HybridQuery:
+        """At most ``k`` fused results (default 10); ``None``: every row either leg finds
+        (at most 1,048,576 per leg)."""
+        self._all = k is None
+        if k is None:
+            self._k = None
+            return self
         self._k = _check.count("limit", k)
         if self._k > _check.MAX_RESULTS:
             raise InvalidInputError(
@@ -217,7 +226,16 @@ class HybridQuery:
         return _results.read(v), _results.read(t)
 
     def _fetch(self) -> int:
-        """Rows each leg fetches: twice the fused depth, within the engine's cap."""
+        """Rows each leg fetches: twice the fused depth, within the engine's cap; with
+        ``limit(None)``, every matching row."""
+        if self._all:
+            n = self._table.count_rows(self._filter, self._params)
+            if n > _check.MAX_RESULTS:
+                raise InvalidInputError(
+                    f"limit(None) would fetch {n:,} rows per leg; a hybrid search fetches at "
+                    f"most {_check.MAX_RESULTS:,}: narrow it with where()"
+                )
+            return max(n, 1)
         depth = (self._k or _DEFAULT_K) + self._offset
         if depth > _check.MAX_RESULTS:
             raise InvalidInputError(
@@ -231,30 +249,71 @@ class HybridQuery:
         (body,) = d.values() if len(d) == 1 else ({},)
         return str(body.get("query", "")) if isinstance(body, dict) else ""
 
-    def to_arrow(self) -> pa.Table:
-        """Runs both legs and the reranker; results as a pyarrow Table."""
-        v, t = self._legs()
+    def to_arrow(self, *, timeout: datetime.timedelta | float | None = None) -> pa.Table:
+        """Runs both legs and the reranker; results as a pyarrow Table.
+
+        ``timeout`` (a ``timedelta`` or seconds; every ``to_*`` method takes it) stops the
+        legs still running after that long with :class:`~oxvec.TimedOutError`.
+        """
+        with time_limit(timeout):
+            v, t = self._legs()
         fused = self._reranker.rerank_hybrid(self._query_text(), v, t)
-        out = fused.slice(self._offset, self._k or _DEFAULT_K)
+        if self._all:
+            out = fused.slice(self._offset)
+        else:
+            out = fused.slice(self._offset, self._k or _DEFAULT_K)
         if not self._row_id and "_rowid" in out.column_names:
             out = out.drop_columns(["_rowid"])
         if self._selection is not None and self._selection.outputs is not None:
             out = self._selection.apply_table(out)
         return out
 
-    def to_list(self) -> list[dict[str, Any]]:
+    def to_list(self, *, timeout: datetime.timedelta | float | None = None) -> list[dict[str, Any]]:
         """Runs the query; results as a list of dicts."""
-        return self.to_arrow().to_pylist()
+        return self.to_arrow(timeout=timeout).to_pylist()
 
-    def to_pandas(self) -> pandas.DataFrame:
+    def to_pandas(self, *, timeout: datetime.timedelta | float | None = None) -> pandas.DataFrame:
         """Runs the query; results as a pandas DataFrame."""
-        return self.to_arrow().to_pandas()
+        return self.to_arrow(timeout=timeout).to_pandas()
 
-    def to_polars(self) -> polars.DataFrame:
+    def to_polars(self, *, timeout: datetime.timedelta | float | None = None) -> polars.DataFrame:
         """Runs the query; results as a Polars DataFrame."""
         import polars as pl
 
-        return pl.from_arrow(self.to_arrow())  # type: ignore[return-value]
+        return pl.from_arrow(self.to_arrow(timeout=timeout))  # type: ignore[return-value]
+
+    def to_batches(
+        self,
+        batch_size: int | None = None,
+        *,
+        timeout: datetime.timedelta | float | None = None,
+    ) -> pa.RecordBatchReader:
+        """Runs the query; results as record batches of at most ``batch_size`` rows
+        (default 16,384). The fused results are computed first, then handed out."""
+        size = 16384 if batch_size is None else _check.count("batch_size", batch_size)
+        out = self.to_arrow(timeout=timeout)
+        return pa.RecordBatchReader.from_batches(out.schema, out.to_batches(max_chunksize=size))
+
+    def output_schema(self) -> pa.Schema:
+        """The schema of the results, without running the query: the selected columns (all
+        by default), ``_rowid`` when asked, then ``_distance``, ``_score`` and
+        ``_relevance_score``."""
+        table = pa.RecordBatchReader.from_stream(self._table.schema_stream()).schema
+        columns = self._columns()
+        names = table.names if columns is None else columns
+        unknown = [c for c in names if c not in table.names]
+        if unknown:
+            raise InvalidInputError(
+                f"unknown column '{unknown[0]}' in select; the table has {table.names}"
+            )
+        fields = [table.field(c) for c in names]
+        if self._row_id:
+            fields.append(pa.field("_rowid", pa.uint64()))
+        fields += [pa.field(n, pa.float32()) for n in ("_distance", "_score", "_relevance_score")]
+        schema = pa.schema(fields)
+        if self._selection is not None and self._selection.outputs is not None:
+            return self._selection.apply_table(schema.empty_table()).schema
+        return schema
 
     def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
         """Runs the query and exports the result through the Arrow PyCapsule interface."""
