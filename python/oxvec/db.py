@@ -86,7 +86,22 @@ class Database:
         return self._inner.uri
 
     def __repr__(self) -> str:
-        return f"oxvec.Database({self.uri!r})"
+        """The database's location and tables.
+
+        Examples
+        --------
+        >>> import oxvec, tempfile
+        >>> db = oxvec.connect(tempfile.mkdtemp())
+        >>> _ = db.create_table("docs", [{"id": 1}])
+        >>> repr(db).endswith("tables=['docs'])")
+        True
+        """
+        try:
+            names = self.table_names()
+        except Exception:  # a repr never raises (a removed directory, say)
+            return f"oxvec.Database({self.uri!r})"
+        shown = names[:10] + (["..."] if len(names) > 10 else [])
+        return f"oxvec.Database({self.uri!r}, tables={shown})"
 
     def table_names(self) -> list[str]:
         """Names of all tables, sorted."""

@@ -109,7 +109,23 @@ class Table(ArrowDataset):
         return stream if emb is None else emb.embed_stream(stream)
 
     def __repr__(self) -> str:
-        return f"oxvec.Table({self.name!r}, version={self.version})"
+        """The table's name, version, rows and columns.
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> oxvec.connect("memory://").create_table("t", [{"id": 1, "vector": [0.5, 1.0]}])
+        oxvec.Table('t', version=1, rows=1, columns=['id', 'vector'])
+        """
+        try:
+            names = self.schema.names
+            shown = names[:8] + (["..."] if len(names) > 8 else [])
+            return (
+                f"oxvec.Table({self.name!r}, version={self.version}, rows={len(self)}, "
+                f"columns={shown})"
+            )
+        except Exception:  # a repr never raises (a dropped table, say)
+            return f"oxvec.Table({self.name!r})"
 
     @property
     def name(self) -> str:
