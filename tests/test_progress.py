@@ -64,3 +64,15 @@ def test_counted_reader_draws_rows_as_the_engine_reads_them(tmp_path, capsys):
     assert "importing x" in err and "5.00k/5.00k" in err
     quiet = pa.RecordBatchReader.from_batches(data.schema, data.to_batches())
     assert _progress.counted(quiet, "x", 5, progress=False) is quiet
+
+
+def test_a_large_add_draws_its_rows(tmp_path, capsys):
+    import pyarrow as pa
+
+    tbl = oxvec.connect(tmp_path).create_table("t", [{"id": -1}])
+    tbl.add(pa.table({"id": list(range(150_000))}), progress=True)
+    assert "adding to t" in capsys.readouterr().err
+    tbl.add(pa.table({"id": [1, 2]}), progress=True)  # small: no bar
+    tbl.add(pa.table({"id": list(range(150_000))}), progress=False)
+    assert "adding" not in capsys.readouterr().err
+    assert len(tbl) == 300_003

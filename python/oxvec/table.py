@@ -39,6 +39,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Table"]
 
+#: Rows from which an ``add`` of known size draws a progress bar.
+_PROGRESS_ROWS = 100_000
+
 #: ``on_bad_vectors`` values.
 _BAD_VECTORS = ("error", "drop", "fill")
 
@@ -102,11 +105,18 @@ class Table(ArrowDataset):
             self._embeddings = (v, new)
         return self._embeddings[1]
 
-    def _prepare(self, data: Any) -> Any:
-        """``data`` as a stream, its vector columns embedded when the table says so."""
+    def _prepare(self, data: Any, progress: bool | None = False) -> Any:
+        """``data`` as a stream, its vector columns embedded when the table says so, counted
+        into a progress bar when it is large (100,000 rows or more, or a stream of unknown
+        length) and a bar is wanted (see ``progress``)."""
         stream = _data.to_stream(data)
         emb = self._embedder()
-        return stream if emb is None else emb.embed_stream(stream)
+        stream = stream if emb is None else emb.embed_stream(stream)
+        total = stream.num_rows if isinstance(stream, pa.Table) else None
+        if (total is None or total >= _PROGRESS_ROWS) and _progress.wanted(progress):
+            reader = pa.RecordBatchReader.from_stream(stream)
+            return _progress.counted(reader, f"adding to {self.name}", total, progress)
+        return stream
 
     def __repr__(self) -> str:
         """The table's name, version, rows and columns.
@@ -251,6 +261,7 @@ class Table(ArrowDataset):
         *,
         on_bad_vectors: Literal["error", "drop", "fill"] = "error",
         fill_value: float = 0.0,
+        progress: bool | None = None,
     ) -> AddResult:
         """Adds rows as one new version (all of them, or none on error).
 
@@ -269,6 +280,10 @@ class Table(ArrowDataset):
             ``"drop"`` leaves the row out, ``"fill"`` stores ``fill_value`` in every position.
         fill_value
             The value of filled vectors' positions (finite).
+        progress
+            A tqdm bar of the rows written, for 100,000 rows or more (or a stream): by
+            default when a terminal or notebook shows it and ``OXVEC_PROGRESS`` is not
+            ``0``; ``False`` never, ``True`` always.
 
         Returns
         -------
@@ -293,7 +308,7 @@ class Table(ArrowDataset):
         [[1.0, 2.0], [3.0, 4.0], [0.0, 0.0]]
         """
         version = self._inner.add(
-            self._prepare(data),
+            self._prepare(data, progress),
             _check.choice("mode", mode, ("append", "overwrite")),
             _bad_vectors(on_bad_vectors),
             _check.number("fill_value", fill_value),
