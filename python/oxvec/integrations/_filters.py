@@ -3,7 +3,8 @@
 A document's metadata is kept as JSON text; ``{"source": "a.txt", "page": {"$gt": 2}}``
 becomes ``json_extract_string(metadata, '$.source') = ? AND
 json_extract_number(metadata, '$.page') > ?``. Operators: ``$eq``, ``$ne``, ``$gt``,
-``$gte``, ``$lt``, ``$lte``, ``$in``, ``$nin``, and ``$and`` / ``$or`` over lists of filters.
+``$gte``, ``$lt``, ``$lte``, ``$in``, ``$nin``, ``$contains`` / ``$icontains`` (a substring
+of a text value), and ``$and`` / ``$or`` over lists of filters.
 """
 
 from __future__ import annotations
@@ -66,6 +67,13 @@ def _condition(column: str, key: str, op: str, value: Any) -> tuple[str, list[An
         neg = " NOT" if op == "$nin" else ""
         values = [_text(v) if kind == "string" else v for v in value]
         return (f"json_extract_{kind}({column}, ?){neg} IN ?", [path, values])
+    if op in ("$contains", "$icontains"):
+        if not isinstance(value, str):
+            raise InvalidInputError(f"{op} looks for text, got {value!r:.80}")
+        text = f"json_extract_string({column}, ?)"
+        if op == "$icontains":
+            return (f"contains(lower({text}), lower(?))", [path, value])
+        return (f"contains({text}, ?)", [path, value])
     if op not in _CMP:
         raise InvalidInputError(f"unknown filter operator {op!r}")
     kind = _kind(value)
