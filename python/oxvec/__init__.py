@@ -12,6 +12,7 @@ search, SQL filters and time travel.
 
 from __future__ import annotations
 
+from ._blobs import BlobFile
 from ._oxvec import __version__, simd_kernels
 from .aio import connect_async
 from .db import Database, connect
@@ -43,6 +44,7 @@ from .writes import (
 )
 
 __all__ = [
+    "BlobFile",
     "AddColumnsResult",
     "AddResult",
     "AlterColumnsResult",

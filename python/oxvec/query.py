@@ -10,6 +10,7 @@ import numpy as np
 import pyarrow as pa
 
 from . import _check, _results
+from ._blobs import BlobFile, blob_files
 from ._select import Selection, selection
 from ._timeout import time_limit
 from .exceptions import InvalidInputError, TimedOutError
@@ -569,6 +570,41 @@ class Query:
     def to_list(self, *, timeout: datetime.timedelta | float | None = None) -> list[dict[str, Any]]:
         """Runs the query; results as a list of dicts."""
         return self.to_arrow(timeout=timeout).to_pylist()
+
+    def to_blobs(
+        self, column: str, *, timeout: datetime.timedelta | float | None = None
+    ) -> list[BlobFile]:
+        """Runs the query; each result's value of the binary ``column`` as a file-like
+        :class:`~oxvec.BlobFile`, in result order, whose bytes are read only when the handle
+        is first read (the query itself reads none of them).
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table(
+        ...     "t", [{"id": i, "image": bytes([i]) * 1000} for i in range(3)]
+        ... )
+        >>> handles = tbl.search().where("id > 0").to_blobs("image")
+        >>> [len(h.read()) for h in handles]
+        [1000, 1000]
+        """
+        ids = self._for_blobs().to_arrow(timeout=timeout)["_rowid"].to_pylist()
+        table = self._table_handle()
+        return blob_files(table, column, ids)
+
+    def _for_blobs(self) -> Query:
+        """This query returning row ids alone."""
+        q = Query.__new__(Query)
+        for name in Query.__slots__:
+            setattr(q, name, getattr(self, name))
+        q._row_id = True
+        q._selection = Selection([], [("_rowid", None)])
+        return q
+
+    def _table_handle(self) -> Any:
+        from .table import Table
+
+        return Table._wrap(self._table)
 
     def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
         """Runs the query and exports the result through the Arrow PyCapsule interface."""

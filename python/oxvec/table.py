@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from . import _check, _columns, _data, _progress, _results, fts
+from ._blobs import BlobFile, blob_files
 from ._dataset import ArrowDataset
 from ._embedding import TableEmbeddings
 from ._timeout import time_limit
@@ -216,6 +217,20 @@ class Table(ArrowDataset):
         [4, 3]
         """
         return self._take(row_ids, "row_id", columns)
+
+    def take_blobs(self, row_ids: Sequence[int], column: str) -> list[BlobFile]:
+        """File-like handles on the binary ``column`` of the rows ``row_ids`` (as
+        ``with_row_id()`` results carry them), each read from the table when first used.
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table("t", [{"pdf": b"%PDF-1.7 ..."}])
+        >>> ids = tbl.search().with_row_id().to_arrow()["_rowid"].to_pylist()
+        >>> tbl.take_blobs(ids, "pdf")[0].read(8)
+        b'%PDF-1.7'
+        """
+        return blob_files(self, column, [int(r) for r in row_ids])
 
     def _take(self, rows: Sequence[int], by: str, columns: Sequence[str] | None) -> pa.Table:
         what = "offsets" if by == "offset" else "row_ids"

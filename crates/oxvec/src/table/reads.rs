@@ -89,16 +89,18 @@ impl Table {
         with_row_id: bool,
         cancel: &CancelToken,
     ) -> Result<(SchemaRef, RecordBatch)> {
-        self.with_fragments(|snap, frags| {
-            take(
-                frags,
-                &snap.manifest.schema,
-                rows,
-                columns,
-                with_row_id,
-                cancel,
-            )
-        })
+        let snap = self.read_snapshot()?;
+        let schema = &snap.manifest.schema;
+        // Only the columns taken are checked (and so read): a take of one blob column
+        // reads that column's bytes, not the table's.
+        let reads: Vec<String> = match columns {
+            Some(c) => c.to_vec(),
+            None => schema.fields().iter().map(|f| f.name().clone()).collect(),
+        };
+        let frags = snap
+            .fragments_reading(&self.dir, &self.cache, &reads)
+            .map_err(|e| self.not_found_if_dropped(e))?;
+        take(frags, schema, rows, columns, with_row_id, cancel)
     }
 
     /// A scan as a stream of batches of at most `max_rows` rows (see [`ScanStream`]),
