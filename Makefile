@@ -1,6 +1,7 @@
 # The two commands of the README:
 #   make demo   build oxvec (release) into .venv and run `oxvec demo`
-#   make test   the whole suite: lints, cargo tests, stub check, pytest (with doctests)
+#   make test   the whole suite: lints, cargo tests, stub check, pytest (with doctests),
+#               the documentation site built strictly
 # Both create .venv and install what they need on first use.
 
 SHELL := /bin/bash
@@ -11,7 +12,7 @@ DEPS := $(VENV)/.deps-installed
 export VIRTUAL_ENV := $(VENV)
 export PATH := $(BIN):$(PATH)
 
-.PHONY: demo test build lint rust-test py-test stubtest fuzz-smoke tree-before tree-unchanged bench bench-ann clean
+.PHONY: demo test build lint rust-test py-test stubtest docs docs-check fuzz-smoke tree-before tree-unchanged bench bench-ann clean
 
 $(DEPS): requirements-dev.txt
 	@echo "== creating .venv and installing the build and test tools (requirements-dev.txt)"
@@ -46,6 +47,15 @@ stubtest: build
 py-test: build
 	$(BIN)/python -m pytest -q
 
+# The documentation site (mkdocs-material + mkdocstrings, from the docstrings) into site/;
+# its examples run in py-test (--doctest-glob). docs-check builds it strictly to a temp dir.
+docs: build
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build -d site
+
+docs-check: build
+	@echo "== building the documentation site (strict)"
+	@out=$$(mktemp -d) && NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build -q --strict -d $$out && rm -rf $$out
+
 # cargo-fuzz, installed into .venv on first use; the targets build on stable with no sanitizer.
 CARGO_FUZZ := $(VENV)/cargo/bin/cargo-fuzz
 FUZZ_SECONDS ?= 15
@@ -79,7 +89,7 @@ tree-unchanged:
 		|| { echo "make test changed the working tree (above): lock or clean it up" >&2; exit 1; }; \
 	fi
 
-test: tree-before lint rust-test stubtest py-test fuzz-smoke tree-unchanged
+test: tree-before lint rust-test stubtest py-test docs-check fuzz-smoke tree-unchanged
 
 bench: build
 	$(BIN)/python -m pip install -q -r benchmarks/requirements.txt
