@@ -114,3 +114,13 @@ def test_unsupported_annotations_say_which_field():
 
     with pytest.raises(TypeError, match="all strings or all ints"):
         to_arrow_schema(WithOdd)
+
+
+def test_create_table_checks_rows_against_its_model(tmp_path):
+    db = oxvec.connect(tmp_path)
+    rows = [{"name": "ann"}, {"name": "bob", "born": "not a date"}]
+    with pytest.raises(oxvec.InvalidInputError, match=r"row 1, field 'born'"):
+        db.create_table("authors", rows, schema=Author)
+    assert "authors" not in db
+    tbl = db.create_table("authors", [{"name": "ann", "born": "1990-01-02"}], schema=Author)
+    assert tbl.to_arrow().to_pylist() == [{"name": "ann", "born": datetime.date(1990, 1, 2)}]

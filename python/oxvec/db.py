@@ -277,6 +277,12 @@ class Database:
                     f"(func.config('text', 'vector')), got {c!r:.80}"
                 )
         arrow_schema = _data.to_schema(schema)
+        model = schema if isinstance(schema, type) and hasattr(schema, "model_fields") else None
+        if model is not None and not configs and isinstance(data, (list, tuple)) and data:
+            # Rows checked against the model: a bad one is named by row and field.
+            from .pydantic import validate_rows
+
+            data = validate_rows(model, list(data))
         stream = None if data is None else _data.to_stream(data)
         if configs:
             check_configs(configs, arrow_schema)
