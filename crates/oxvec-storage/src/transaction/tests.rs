@@ -352,3 +352,51 @@ fn a_filtered_delete_rebases_over_rows_its_filter_does_not_match() {
         assert_eq!(got.is_ok(), !matches, "{got:?}");
     }
 }
+
+#[test]
+fn a_column_rewrite_keeps_later_deletions_and_conflicts_on_new_rows() {
+    use super::RewriteColumns;
+    let v1 = base();
+    let rewrite = |m: &Manifest| RewriteColumns {
+        read_schema: m.schema.clone(),
+        schema: schema(false),
+        before: m.body.fragments.clone(),
+        after: m
+            .body
+            .fragments
+            .iter()
+            .map(|f| FragmentMeta {
+                id: u32::MAX,
+                file: format!("rewritten-{}", f.file),
+                ..f.clone()
+            })
+            .collect(),
+        read_indices: m.body.indices.clone(),
+        indices: Vec::new(),
+    };
+    // A delete landed after the rewrite read: the new files keep its deletions (same
+    // offsets), under the old ids.
+    let v2 = commit(&v1, 1, change("delete1", &v1)).unwrap();
+    let v3 = commit(&v2, 1, Box::new(rewrite(&v1))).unwrap();
+    for (old, new) in v2.body.fragments.iter().zip(&v3.body.fragments) {
+        assert_eq!(new.id, old.id);
+        assert_eq!(new.deletion, old.deletion);
+        assert_eq!(new.file, format!("rewritten-{}", old.file));
+    }
+    assert!(v3.body.indices.is_empty());
+    // Rows appended (or fragments rewritten) since the read have no new column values.
+    for kind in ["append", "compaction", "update0"] {
+        let landed = commit(&v1, 1, change(kind, &v1)).unwrap();
+        let e = commit(&landed, 1, Box::new(rewrite(&v1))).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::CommitConflict {
+                    retryable: true,
+                    ..
+                }
+            ),
+            "{kind}: {e}"
+        );
+    }
+}
