@@ -136,3 +136,27 @@ def test_select_errors_name_the_output(tbl):
         tbl.search().select({})
     with pytest.raises(oxvec.InvalidInputError, match="string keys and values"):
         tbl.search().select({"x": 1})
+
+
+def test_rowid_is_selectable_without_with_row_id(tbl):
+    ids = tbl.search().with_row_id().to_arrow()["_rowid"].to_pylist()
+    got = tbl.search().select({"r": "_rowid"}).to_arrow()
+    assert got.column_names == ["r"] and got["r"].to_pylist() == ids
+    assert tbl.search().select(["_rowid", "id"]).to_arrow().column_names == ["_rowid", "id"]
+    assert tbl.search().select({"r": "_rowid"}).output_schema().names == ["r"]
+    near = tbl.search([1.0, 0.0], vector_column="v").select({"r": "_rowid"}).limit(1).to_arrow()
+    assert near.column_names == ["r", "_distance"]
+    hybrid = (
+        tbl.search(query_type="hybrid", vector_column="v")
+        .vector([1.0, 0.0])
+        .text("bob")
+        .select({"r": "_rowid", "d": "_distance"})
+    )
+    assert hybrid.to_arrow().column_names[:2] == ["r", "d"]
+    assert "fused" in hybrid.explain()
+
+
+def test_stream_errors_keep_their_type(tbl):
+    reader = tbl.search().select({"x": "abs(id - 9223372036854775807 - 1)"}).to_batches(2)
+    with pytest.raises(oxvec.FilterError, match="overflows"):
+        reader.read_all()

@@ -45,27 +45,36 @@ class Selection:
             return repr(self.names)
         return repr({name: sql or name for name, sql in self.outputs})
 
-    def engine_columns(self, schema: pa.Schema, added: Sequence[str]) -> list[str]:
-        """The table columns the engine reads for it (checked against ``schema`` and the
-        columns the search adds, ``added``)."""
+    def reads(self, schema: pa.Schema, added: Sequence[str]) -> list[str]:
+        """Every column the outputs read: the table's (checked against ``schema``) and the
+        ones the search adds (``added``)."""
         if self.outputs is None:
             return self.names
         fields = [f for f in _ENGINE_FIELDS if f.name in added and f.name not in schema.names]
         full = pa.schema([*schema, *fields])
-        return [c for c in projection_columns(self.outputs, full) if c not in ENGINE_COLUMNS]
+        return projection_columns(self.outputs, full)
 
-    def apply(self, result: Any) -> Any:
-        """``result`` (an engine result or stream) with the outputs computed."""
+    def engine_columns(self, schema: pa.Schema, added: Sequence[str]) -> list[str]:
+        """The table columns the engine reads for it."""
+        return [c for c in self.reads(schema, added) if c not in ENGINE_COLUMNS]
+
+    def apply(self, result: Any, row_id: bool = True) -> Any:
+        """``result`` (an engine result or stream) with the outputs computed, then the
+        search's own columns (``_rowid`` only with ``row_id``)."""
         if self.outputs is None:
             return result
-        return result.project(self.outputs, list(ENGINE_COLUMNS))
+        return result.project(self.outputs, _kept(row_id))
 
-    def apply_table(self, table: pa.Table) -> pa.Table:
+    def apply_table(self, table: pa.Table, row_id: bool = True) -> pa.Table:
         """A pyarrow table with the outputs computed."""
         if self.outputs is None:
             return table.select(self.names)
-        stream = project_stream(table, self.outputs, list(ENGINE_COLUMNS))
+        stream = project_stream(table, self.outputs, _kept(row_id))
         return pa.RecordBatchReader.from_stream(stream).read_all()
+
+
+def _kept(row_id: bool) -> list[str]:
+    return [c for c in ENGINE_COLUMNS if row_id or c != "_rowid"]
 
 
 def selection(columns: Sequence[str] | Mapping[str, str]) -> Selection:

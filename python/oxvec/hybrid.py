@@ -262,10 +262,10 @@ class HybridQuery:
             out = fused.slice(self._offset)
         else:
             out = fused.slice(self._offset, self._k or _DEFAULT_K)
+        if self._selection is not None and self._selection.outputs is not None:
+            return self._selection.apply_table(out, row_id=self._row_id)
         if not self._row_id and "_rowid" in out.column_names:
             out = out.drop_columns(["_rowid"])
-        if self._selection is not None and self._selection.outputs is not None:
-            out = self._selection.apply_table(out)
         return out
 
     def to_list(self, *, timeout: datetime.timedelta | float | None = None) -> list[dict[str, Any]]:
@@ -328,7 +328,8 @@ class HybridQuery:
         for q in (vq, tq):
             if self._filter is not None:
                 q.where(self._filter, self._params)
-            q._selection = self._selection
+            columns = self._columns()
+            q._selection = None if columns is None else Selection(columns, None)
             q.limit(self._fetch())
         if self._metric is not None:
             vq.metric(self._metric)

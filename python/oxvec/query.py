@@ -11,9 +11,9 @@ import pyarrow as pa
 
 from . import _check, _results
 from ._blobs import BlobFile, blob_files
-from ._select import Selection, selection
+from ._select import ENGINE_COLUMNS, Selection, selection
 from ._timeout import time_limit
-from .exceptions import InvalidInputError, TimedOutError
+from .exceptions import FilterError, InvalidInputError, TimedOutError
 from .fts import FullTextQuery
 
 if TYPE_CHECKING:
@@ -237,8 +237,8 @@ class Query:
         self._selection = selection(columns)
         return self
 
-    def _columns(self) -> list[str] | None:
-        """The table columns the engine returns for the selection (``None``: all)."""
+    def _reads(self) -> list[str] | None:
+        """Every column the selection reads, the search's own included (``None``: all)."""
         if self._selection is None:
             return None
         if self._selection.outputs is None:
@@ -250,10 +250,21 @@ class Query:
             added = ["_distance", "_rowid", "query_index"]
         else:
             added = ["_rowid"]
-        return self._selection.engine_columns(schema, added)
+        return self._selection.reads(schema, added)
+
+    def _columns(self) -> list[str] | None:
+        """The table columns the engine returns for the selection (``None``: all)."""
+        reads = self._reads()
+        return None if reads is None else [c for c in reads if c not in ENGINE_COLUMNS]
+
+    def _row_ids(self) -> bool:
+        """Whether the engine adds ``_rowid``: asked, or named by the selection."""
+        return self._row_id or "_rowid" in (self._reads() or [])
 
     def _project(self, result: Any) -> Any:
-        return result if self._selection is None else self._selection.apply(result)
+        if self._selection is None:
+            return result
+        return self._selection.apply(result, row_id=self._row_id)
 
     def limit(self, k: int | None) -> Query:
         """At most ``k`` results (per query vector). Default 10 for vector search, all rows
@@ -310,7 +321,7 @@ class Query:
                     self._columns(),
                     self._k,
                     self._offset,
-                    self._row_id,
+                    self._row_ids(),
                 )
             )
         return self._project(self._table.search(*self._search_args()))
@@ -339,7 +350,7 @@ class Query:
             self._filter,
             self._params,
             self._columns(),
-            self._row_id,
+            self._row_ids(),
             k1,
             b,
         )
@@ -397,7 +408,7 @@ class Query:
             self._filter,
             self._params,
             self._columns(),
-            self._row_id,
+            self._row_ids(),
             self._ef,
             self._nprobes,
             self._refine,
@@ -446,12 +457,12 @@ class Query:
                     self._columns(),
                     self._k,
                     self._offset,
-                    self._row_id,
+                    self._row_ids(),
                     size,
                 )
                 stream = self._project(stream)
             reader = pa.RecordBatchReader.from_stream(stream)
-            return reader if timeout is None else _timed(reader)
+            return _typed_errors(reader)
         result = self.to_arrow(timeout=timeout)
         return pa.RecordBatchReader.from_batches(
             result.schema, result.to_batches(max_chunksize=size)
@@ -487,14 +498,14 @@ class Query:
             fields.append(pa.field("_score", pa.float32(), nullable=False))
         elif self._vector is not None:
             fields.append(pa.field("_distance", pa.float32(), nullable=False))
-        if self._row_id:
+        if self._row_ids():
             fields.append(pa.field("_rowid", pa.uint64(), nullable=False))
         several = np.ndim(self._vector) == 2 and np.shape(self._vector)[0] > 1
         if self._text is None and self._vector is not None and several:
             fields.append(pa.field("query_index", pa.uint32(), nullable=False))
         schema = pa.schema(fields)
         if self._selection is not None and self._selection.outputs is not None:
-            return self._selection.apply_table(schema.empty_table()).schema
+            return self._selection.apply_table(schema.empty_table(), row_id=self._row_id).schema
         return schema
 
     def to_pydantic(
@@ -611,16 +622,26 @@ class Query:
         return self._execute().__arrow_c_stream__(requested_schema)
 
 
-def _timed(reader: pa.RecordBatchReader) -> pa.RecordBatchReader:
-    """``reader`` raising :class:`~oxvec.TimedOutError` when the engine stopped it at its
-    time limit (the Arrow stream carries only the error's text)."""
+#: Engine errors a stream can only carry as text, by the start of their message.
+_STREAM_ERRORS = (
+    ("did not finish within its timeout", TimedOutError),
+    ("invalid filter", FilterError),
+    ("invalid select expression", FilterError),
+)
+
+
+def _typed_errors(reader: pa.RecordBatchReader) -> pa.RecordBatchReader:
+    """``reader`` raising oxvec's exceptions (:class:`~oxvec.TimedOutError`,
+    :class:`~oxvec.FilterError`) where the engine's error reached the Arrow stream as text."""
 
     def batches() -> Any:
         try:
             yield from reader
         except pa.ArrowException as e:
-            if "did not finish within its timeout" in str(e):
-                raise TimedOutError(str(e)) from e
+            text = str(e)
+            for marker, kind in _STREAM_ERRORS:
+                if marker in text:
+                    raise kind(text.split("External error: ", 1)[-1]) from e
             raise
 
     return pa.RecordBatchReader.from_batches(reader.schema, batches())

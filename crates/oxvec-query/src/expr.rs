@@ -112,6 +112,26 @@ impl Func {
         "json_extract_bool",
     ];
 
+    /// The SQL name, for messages.
+    pub fn sql_name(self) -> &'static str {
+        match self {
+            Func::Lower => "lower",
+            Func::Upper => "upper",
+            Func::Length => "length",
+            Func::Contains => "contains",
+            Func::StartsWith => "starts_with",
+            Func::EndsWith => "ends_with",
+            Func::RegexpMatch => "regexp_match",
+            Func::ArrayLength => "array_length",
+            Func::Concat => "concat",
+            Func::Coalesce => "coalesce",
+            Func::Abs => "abs",
+            Func::JsonString => "json_extract_string",
+            Func::JsonNumber => "json_extract_number",
+            Func::JsonBool => "json_extract_bool",
+        }
+    }
+
     /// The arguments it takes: `(fewest, most)`.
     pub fn arity(self) -> (usize, usize) {
         match self {

@@ -27,10 +27,10 @@ pub(crate) fn call(func: Func, args: Vec<Value>, consts: &[Option<&ScalarValue>]
             Value::Array(a)
         }
     };
-    let name = format!("{func:?}").to_ascii_lowercase();
+    let name = func.sql_name();
     match func {
         Func::Lower | Func::Upper => {
-            let s = string_arg(&args[0], &name)?;
+            let s = string_arg(&args[0], name)?;
             let out: StringArray = s
                 .iter()
                 .map(|v| {
@@ -46,7 +46,7 @@ pub(crate) fn call(func: Func, args: Vec<Value>, consts: &[Option<&ScalarValue>]
             Ok(args[0].map(Arc::new(out)))
         }
         Func::Length => {
-            let s = string_arg(&args[0], &name)?;
+            let s = string_arg(&args[0], name)?;
             let out: Int64Array = s
                 .iter()
                 .map(|v| v.map(|v| v.chars().count() as i64))
@@ -54,10 +54,7 @@ pub(crate) fn call(func: Func, args: Vec<Value>, consts: &[Option<&ScalarValue>]
             Ok(args[0].map(Arc::new(out)))
         }
         Func::Contains | Func::StartsWith | Func::EndsWith => {
-            let (a, b) = (
-                string_value(&args[0], &name)?,
-                string_value(&args[1], &name)?,
-            );
+            let (a, b) = (string_value(&args[0], name)?, string_value(&args[1], name)?);
             let out = crate::eval::apply2(&a, &b, |x, y| match func {
                 Func::Contains => comparison::contains(x, y),
                 Func::StartsWith => comparison::starts_with(x, y),
@@ -66,7 +63,7 @@ pub(crate) fn call(func: Func, args: Vec<Value>, consts: &[Option<&ScalarValue>]
             Ok(shape(Arc::new(out)))
         }
         Func::RegexpMatch => {
-            let s = string_arg(&args[0], &name)?;
+            let s = string_arg(&args[0], name)?;
             let text = |i: usize| match consts.get(i).copied().flatten() {
                 Some(ScalarValue::Utf8(p)) => Some(p.as_str()),
                 _ => None,
@@ -110,6 +107,8 @@ pub(crate) fn call(func: Func, args: Vec<Value>, consts: &[Option<&ScalarValue>]
             let v = &args[0];
             let out: ArrayRef = match v.data_type() {
                 DataType::Null => return Ok(v.clone()),
+                // An unsigned value is its own absolute value (and may not fit an Int64).
+                t if t.is_unsigned_integer() => return Ok(v.clone()),
                 t if t.is_integer() => {
                     let x = cast_value(v, &DataType::Int64)?;
                     let a = x.array().as_primitive::<Int64Type>();
@@ -137,7 +136,7 @@ pub(crate) fn call(func: Func, args: Vec<Value>, consts: &[Option<&ScalarValue>]
             Ok(v.map(out))
         }
         Func::JsonString | Func::JsonNumber | Func::JsonBool => {
-            let s = string_arg(&args[0], &name)?;
+            let s = string_arg(&args[0], name)?;
             let Some(ScalarValue::Utf8(path)) = consts.get(1).copied().flatten() else {
                 return Err(Error::filter(format!(
                     "{name}'s path must be a constant string"
@@ -179,7 +178,7 @@ pub(crate) fn call(func: Func, args: Vec<Value>, consts: &[Option<&ScalarValue>]
         Func::Concat => {
             let parts = args
                 .iter()
-                .map(|a| string_arg(a, &name))
+                .map(|a| string_arg(a, name))
                 .collect::<Result<Vec<_>>>()?;
             let rows = if all_scalar { 1 } else { n };
             let out: StringArray = (0..rows)
@@ -270,6 +269,10 @@ pub(crate) fn field(v: &Value, name: &str) -> Result<Value> {
     let child = s
         .column_by_name(name)
         .ok_or_else(|| Error::filter(format!("the struct has no field '{name}'")))?;
+    if child.data_type() == &DataType::Null {
+        // All null already, and a null-typed array carries no validity bitmap.
+        return Ok(v.map(child.clone()));
+    }
     let nulls = NullBuffer::union(s.nulls(), child.nulls());
     let data = child
         .to_data()

@@ -354,6 +354,33 @@ impl Binder<'_> {
             A::CompoundIdentifier(parts) if !parts.is_empty() => self.path(parts)?,
             A::Value(v) => self.literal(&v.value)?,
             A::Nested(inner) => self.convert(inner)?,
+            // sqlparser gives `||` the precedence of `*`; SQL gives it less than `+` (and
+            // more than comparisons): `'a' || id * 2` is `'a' || (id * 2)`. Re-associate
+            // the unparenthesised cases.
+            A::BinaryOp { left, op, right } if is_arithmetic(op) && is_concat(left) => {
+                let A::BinaryOp { left: a, right: b, .. } = left.as_ref() else {
+                    unreachable!("is_concat checked the shape")
+                };
+                let inner = A::BinaryOp { left: b.clone(), op: op.clone(), right: right.clone() };
+                let rotated = A::BinaryOp {
+                    left: a.clone(),
+                    op: BinaryOperator::StringConcat,
+                    right: Box::new(inner),
+                };
+                self.convert(&rotated)?
+            }
+            A::BinaryOp { left, op, right } if is_arithmetic(op) && is_concat(right) => {
+                let A::BinaryOp { left: a, right: b, .. } = right.as_ref() else {
+                    unreachable!("is_concat checked the shape")
+                };
+                let inner = A::BinaryOp { left: left.clone(), op: op.clone(), right: a.clone() };
+                let rotated = A::BinaryOp {
+                    left: Box::new(inner),
+                    op: BinaryOperator::StringConcat,
+                    right: b.clone(),
+                };
+                self.convert(&rotated)?
+            }
             A::BinaryOp { left, op, right } => {
                 let op = match op {
                     BinaryOperator::Eq => BinaryOp::Eq,
@@ -579,6 +606,28 @@ impl Binder<'_> {
              its second argument, got '{got}'"
         ))
     }
+}
+
+fn is_arithmetic(op: &BinaryOperator) -> bool {
+    matches!(
+        op,
+        BinaryOperator::Plus
+            | BinaryOperator::Minus
+            | BinaryOperator::Multiply
+            | BinaryOperator::Divide
+            | BinaryOperator::Modulo
+    )
+}
+
+/// An unparenthesised `a || b`.
+fn is_concat(e: &ast::Expr) -> bool {
+    matches!(
+        e,
+        ast::Expr::BinaryOp {
+            op: BinaryOperator::StringConcat,
+            ..
+        }
+    )
 }
 
 /// The filter text for an error message, shortened so a huge input stays readable.

@@ -304,3 +304,64 @@ fn json_extract() {
     let e = Filter::compile("json_extract_string(doc, '$.a[0]') = 'x'", &[], &schema).unwrap_err();
     assert!(e.to_string().contains("object keys"), "{e}");
 }
+
+#[test]
+fn concat_binds_less_tightly_than_arithmetic() {
+    let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, false)]));
+    let b = RecordBatch::try_new(
+        schema.clone(),
+        vec![Arc::new(Int64Array::from(vec![0, 5])) as ArrayRef],
+    )
+    .unwrap();
+    let text = |sql: &str| -> Vec<String> {
+        let p = Projection::compile(
+            &[Output {
+                name: "x".into(),
+                sql: Some(sql.into()),
+            }],
+            &schema,
+            &[],
+        )
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        let out = p.apply(&b).unwrap();
+        let col = out.column(0).as_string::<i32>();
+        (0..2).map(|i| col.value(i).to_string()).collect()
+    };
+    assert_eq!(text("'a' || id * 2"), vec!["a0", "a10"]);
+    assert_eq!(text("'a' || 1 + 2"), vec!["a3", "a3"]);
+    assert_eq!(text("1 + 2 || 3"), vec!["33", "33"]);
+    assert_eq!(text("id - 1 || ''"), vec!["-1", "4"]);
+    assert_eq!(text("('a' || id) || id * 2"), vec!["a00", "a510"]);
+    assert!(Filter::compile("'a' || 'b' = 'ab'", &[], &schema).is_ok());
+}
+
+#[test]
+fn abs_of_unsigned_and_null_typed_fields() {
+    use arrow::array::{NullArray, UInt64Array};
+    let inner = Fields::from(vec![Field::new("nul", DataType::Null, true)]);
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("u", DataType::UInt64, false),
+        Field::new("s", DataType::Struct(inner.clone()), true),
+    ]));
+    let b = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            Arc::new(UInt64Array::from(vec![1u64 << 63, 3])) as ArrayRef,
+            Arc::new(StructArray::new(
+                inner,
+                vec![Arc::new(NullArray::new(2)) as ArrayRef],
+                Some(vec![true, false].into()),
+            )),
+        ],
+    )
+    .unwrap();
+    let n = |sql: &str| {
+        let f = Filter::compile(sql, &[], &schema).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        let m = filter_mask(&f.expr, &b).unwrap();
+        (0..2).filter(|&i| m.value(i)).count()
+    };
+    assert_eq!(n("abs(u) > 5"), 1);
+    assert_eq!(n("s.nul IS NULL"), 2);
+    let e = Filter::compile("starts_with(u, 'x')", &[], &schema).unwrap_err();
+    assert!(e.to_string().contains("starts_with needs text"), "{e}");
+}
