@@ -130,6 +130,9 @@ pub fn evaluate(expr: &Expr, batch: &RecordBatch) -> Result<Value> {
             negated,
         } => {
             let v = evaluate(expr, batch)?;
+            if let Some(out) = in_set(&v, list)? {
+                return if *negated { negate_bool(out) } else { Ok(out) };
+            }
             let mut acc: Option<Value> = None;
             for item in list {
                 let eq = binary(v.clone(), BinaryOp::Eq, evaluate(item, batch)?, n)?;
@@ -212,6 +215,80 @@ pub fn evaluate(expr: &Expr, batch: &RecordBatch) -> Result<Value> {
             }
         }
     })
+}
+
+/// Lists at least this long are looked up in a hash set rather than compared one by one.
+const HASHED_IN_LIST: usize = 8;
+
+/// `v IN (constants)` by a hash-set lookup per row, when `v` is an integer or string
+/// array and every item a constant of the same kind (else `None`: the general path). SQL
+/// semantics: a NULL `v` is NULL; a value not found is NULL if the list holds a NULL.
+fn in_set(v: &Value, list: &[Expr]) -> Result<Option<Value>> {
+    use crate::ScalarValue as S;
+    if list.len() < HASHED_IN_LIST || v.is_scalar() {
+        return Ok(None);
+    }
+    let mut has_null = false;
+    let t = v.data_type().clone();
+    let out: BooleanArray = if t.is_integer() {
+        let mut set = std::collections::HashSet::with_capacity(list.len());
+        for item in list {
+            match item {
+                Expr::Literal(S::Int64(x)) => {
+                    set.insert(*x as i128);
+                }
+                Expr::Literal(S::Null) => has_null = true,
+                _ => return Ok(None),
+            }
+        }
+        let wide = cast_value(v, &DataType::Decimal128(38, 0)).ok();
+        let Some(wide) = wide else { return Ok(None) };
+        let a = wide
+            .array()
+            .as_primitive::<arrow::datatypes::Decimal128Type>();
+        a.iter()
+            .map(|x| {
+                x.and_then(|x| {
+                    if set.contains(&x) {
+                        Some(true)
+                    } else if has_null {
+                        None
+                    } else {
+                        Some(false)
+                    }
+                })
+            })
+            .collect()
+    } else if is_string(&t) {
+        let mut set = std::collections::HashSet::with_capacity(list.len());
+        for item in list {
+            match item {
+                Expr::Literal(S::Utf8(x)) => {
+                    set.insert(x.as_str());
+                }
+                Expr::Literal(S::Null) => has_null = true,
+                _ => return Ok(None),
+            }
+        }
+        let text = cast_value(v, &DataType::Utf8)?;
+        let a = text.array().as_string::<i32>();
+        a.iter()
+            .map(|x| {
+                x.and_then(|x| {
+                    if set.contains(x) {
+                        Some(true)
+                    } else if has_null {
+                        None
+                    } else {
+                        Some(false)
+                    }
+                })
+            })
+            .collect()
+    } else {
+        return Ok(None);
+    };
+    Ok(Some(Value::Array(Arc::new(out))))
 }
 
 /// `array_has_any` / `array_has_all` over a list value: each constant compared with

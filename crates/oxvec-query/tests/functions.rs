@@ -365,3 +365,67 @@ fn abs_of_unsigned_and_null_typed_fields() {
     let e = Filter::compile("starts_with(u, 'x')", &[], &schema).unwrap_err();
     assert!(e.to_string().contains("starts_with needs text"), "{e}");
 }
+
+#[test]
+fn long_in_lists_answer_as_the_or_of_equalities() {
+    use arrow::array::{StringArray as S, UInt64Array};
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("i", DataType::Int32, true),
+        Field::new("u", DataType::UInt64, true),
+        Field::new("s", DataType::Utf8, true),
+    ]));
+    let n: usize = 500;
+    let i: Int32Array = (0..n as i32)
+        .map(|k| (k % 7 != 0).then_some(k % 53 - 20))
+        .collect();
+    let u: UInt64Array = (0..n)
+        .map(|k| {
+            (k % 11 != 0).then_some(if k % 5 == 0 {
+                u64::MAX - k as u64
+            } else {
+                k as u64 % 40
+            })
+        })
+        .collect();
+    let s: S = (0..n)
+        .map(|k| (k % 13 != 0).then(|| format!("v{}", k % 30)))
+        .collect();
+    let b =
+        RecordBatch::try_new(schema.clone(), vec![Arc::new(i), Arc::new(u), Arc::new(s)]).unwrap();
+    let mask = |sql: &str| -> Vec<Option<bool>> {
+        let f = Filter::compile(sql, &[], &schema).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        let v = oxvec_query::evaluate(&f.expr, &b)
+            .unwrap()
+            .into_array(n)
+            .unwrap();
+        v.as_boolean().iter().collect()
+    };
+    let ints: Vec<String> = (-25..15).step_by(3).map(|x| x.to_string()).collect();
+    let strs: Vec<String> = (0..40).step_by(4).map(|x| format!("'v{x}'")).collect();
+    // Unsigned values past i64::MAX compare only with constants that fit them.
+    let unsigned: Vec<String> = (0..40).step_by(3).map(|x| x.to_string()).collect();
+    for (col, items) in [("i", &ints), ("u", &unsigned), ("s", &strs)] {
+        for with_null in [false, true] {
+            let mut items = items.clone();
+            if with_null {
+                items.push("NULL".into());
+            }
+            let listed = items.join(", ");
+            let ors = items
+                .iter()
+                .map(|x| format!("{col} = {x}"))
+                .collect::<Vec<_>>()
+                .join(" OR ");
+            assert_eq!(
+                mask(&format!("{col} IN ({listed})")),
+                mask(&format!("({ors})")),
+                "{col}"
+            );
+            assert_eq!(
+                mask(&format!("{col} NOT IN ({listed})")),
+                mask(&format!("NOT ({ors})")),
+                "{col} NOT"
+            );
+        }
+    }
+}
