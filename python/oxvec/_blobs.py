@@ -52,31 +52,98 @@ class BlobFile(io.RawIOBase):
 
     @property
     def size(self) -> int:
-        """The value's length in bytes (reads it)."""
+        """The value's length in bytes (reads it).
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table("t", [{"b": b"12345"}])
+        >>> tbl.search().to_blobs("b")[0].size
+        5
+        """
         return int(self._open().size())
 
     def readable(self) -> bool:
+        """Always true: a handle reads.
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table("t", [{"b": b"x"}])
+        >>> tbl.search().to_blobs("b")[0].readable()
+        True
+        """
         return True
 
     def seekable(self) -> bool:
+        """Always true: a handle seeks anywhere in its value.
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table("t", [{"b": b"x"}])
+        >>> tbl.search().to_blobs("b")[0].seekable()
+        True
+        """
         return True
 
     def read(self, size: int = -1) -> bytes:
-        """Up to ``size`` bytes (all that is left with ``-1``)."""
+        """Up to ``size`` bytes (all that is left with ``-1``).
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table("t", [{"b": b"abcdef"}])
+        >>> h = tbl.search().to_blobs("b")[0]
+        >>> h.read(2), h.read()
+        (b'ab', b'cdef')
+        """
         self._check_open()
         r = self._open()
         return r.read() if size is None or size < 0 else r.read(size)
 
     def readinto(self, b: Any) -> int:
+        """Reads into the writable buffer ``b``; returns the bytes read.
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table("t", [{"b": b"abc"}])
+        >>> buf = bytearray(2)
+        >>> tbl.search().to_blobs("b")[0].readinto(buf), bytes(buf)
+        (2, b'ab')
+        """
         data = self.read(len(b))
         b[: len(data)] = data
         return len(data)
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        """Moves to ``offset`` (from the start, the current position or the end, as
+        ``whence`` says); returns the new position.
+
+        Examples
+        --------
+        >>> import io, oxvec
+        >>> tbl = oxvec.connect("memory://").create_table("t", [{"b": b"abcdef"}])
+        >>> h = tbl.search().to_blobs("b")[0]
+        >>> h.seek(-2, io.SEEK_END), h.read()
+        (4, b'ef')
+        """
         self._check_open()
         return int(self._open().seek(offset, whence))
 
     def tell(self) -> int:
+        """The current position.
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table("t", [{"b": b"abcdef"}])
+        >>> h = tbl.search().to_blobs("b")[0]
+        >>> _ = h.read(3)
+        >>> h.tell()
+        3
+        """
         self._check_open()
         return int(self._open().tell())
 
