@@ -20,27 +20,72 @@ __all__ = [
 
 
 class AddResult(NamedTuple):
-    """The version an ``add`` committed (the old one when there were no rows to add)."""
+    """The version an ``add`` committed (the old one when there were no rows to add).
+
+    Examples
+    --------
+    >>> import oxvec
+    >>> tbl = oxvec.connect("memory://").create_table("t", [{"x": 1}])
+    >>> tbl.add([{"x": 2}])
+    AddResult(version=2)
+    """
 
     version: int
 
 
 class AddColumnsResult(NamedTuple):
-    """The version ``add_columns`` committed."""
+    """The version ``add_columns`` committed.
+
+    Examples
+    --------
+    >>> import oxvec
+    >>> tbl = oxvec.connect("memory://").create_table("t", [{"x": 1}])
+    >>> tbl.add_columns({"y": "x + 1"})
+    AddColumnsResult(version=2)
+    """
 
     version: int
 
 
 class AlterColumnsResult(NamedTuple):
-    """The version ``alter_columns`` committed."""
+    """The version ``alter_columns`` committed.
+
+    Examples
+    --------
+    >>> import oxvec
+    >>> tbl = oxvec.connect("memory://").create_table("t", [{"x": 1}])
+    >>> tbl.alter_columns({"path": "x", "rename": "y"})
+    AlterColumnsResult(version=2)
+    """
 
     version: int
 
 
 class DropColumnsResult(NamedTuple):
-    """The version ``drop_columns`` committed."""
+    """The version ``drop_columns`` committed.
+
+    Examples
+    --------
+    >>> import oxvec
+    >>> tbl = oxvec.connect("memory://").create_table("t", [{"x": 1, "y": 2}])
+    >>> tbl.drop_columns("y")
+    DropColumnsResult(version=2)
+    """
 
     version: int
+
+
+_VERSION_DOC = """The version committed.
+
+Examples
+--------
+>>> import oxvec
+>>> tbl = oxvec.connect("memory://").create_table("t", [{"x": 1}])
+>>> tbl.add([{"x": 2}]).version
+2
+"""
+for _result in (AddResult, AddColumnsResult, AlterColumnsResult, DropColumnsResult):
+    _result.version.__doc__ = _VERSION_DOC  # type: ignore[attr-defined]
 
 
 class _RowsAndVersion(int):
@@ -79,7 +124,15 @@ class DeleteResult(_RowsAndVersion):
 
     @property
     def num_deleted_rows(self) -> int:
-        """Rows removed (the same as ``int(result)``)."""
+        """Rows removed (the same as ``int(result)``).
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table("t", [{"x": i} for i in range(4)])
+        >>> tbl.delete("x < 2").num_deleted_rows
+        2
+        """
         return int(self)
 
     def __repr__(self) -> str:
@@ -100,7 +153,15 @@ class UpdateResult(_RowsAndVersion):
 
     @property
     def rows_updated(self) -> int:
-        """Rows changed (the same as ``int(result)``)."""
+        """Rows changed (the same as ``int(result)``).
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table("t", [{"x": i} for i in range(4)])
+        >>> tbl.update("x = 1", values={"x": 5}).rows_updated
+        1
+        """
         return int(self)
 
     def __repr__(self) -> str:
