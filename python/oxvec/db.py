@@ -82,7 +82,15 @@ class Database:
 
     @property
     def uri(self) -> str:
-        """The absolute path of the database directory."""
+        """The absolute path of the database directory.
+
+        Examples
+        --------
+        >>> import oxvec, os, tempfile
+        >>> root = tempfile.mkdtemp()
+        >>> oxvec.connect(root).uri == os.path.realpath(root)
+        True
+        """
         return self._inner.uri
 
     def __repr__(self) -> str:
@@ -104,7 +112,17 @@ class Database:
         return f"oxvec.Database({self.uri!r}, tables={shown})"
 
     def table_names(self) -> list[str]:
-        """Names of all tables, sorted."""
+        """Names of all tables, sorted.
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> db = oxvec.connect("memory://")
+        >>> for name in ["b", "a"]:
+        ...     _ = db.create_table(name, [{"x": 1}])
+        >>> db.table_names()
+        ['a', 'b']
+        """
         return self._inner.table_names()
 
     def __contains__(self, name: object) -> bool:
@@ -125,6 +143,14 @@ class Database:
 
     def open_table(self, name: str) -> Table:
         """Opens table ``name`` at its newest version.
+
+        Examples
+        --------
+        >>> import oxvec, tempfile
+        >>> root = tempfile.mkdtemp()
+        >>> _ = oxvec.connect(root).create_table("t", [{"x": 1}])
+        >>> oxvec.connect(root).open_table("t").count_rows()
+        1
 
         Raises
         ------

@@ -36,7 +36,15 @@ def utc(micros: int) -> datetime.datetime:
 
 @dataclass(frozen=True)
 class VerifyReport:
-    """What ``Table.verify`` checked and every problem it found (empty when ``ok``)."""
+    """What ``Table.verify`` checked and every problem it found (empty when ``ok``).
+
+    Examples
+    --------
+    >>> import oxvec
+    >>> report = oxvec.connect("memory://").create_table("t", [{"x": 1}]).verify(deep=True)
+    >>> report.ok, report.problems
+    (True, [])
+    """
 
     versions_checked: int
     files_checked: int
@@ -45,7 +53,14 @@ class VerifyReport:
 
     @property
     def ok(self) -> bool:
-        """Whether nothing was wrong."""
+        """Whether nothing was wrong.
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> oxvec.connect("memory://").create_table("t", [{"x": 1}]).verify().ok
+        True
+        """
         return not self.problems
 
 
@@ -77,25 +92,63 @@ class Tags:
 
     def create(self, name: str, version: int | None = None) -> None:
         """Tags ``version`` (default: the handle's version) as ``name``; names follow the
-        table-name rules, and an existing tag is an error."""
+        table-name rules, and an existing tag is an error.
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table("t", [{"x": 1}])
+        >>> tbl.tags.create("first")
+        >>> tbl.tags.get_version("first")
+        1
+        """
         self._table.create_tag(name, version)
 
     def list(self) -> dict[str, dict[str, Any]]:
-        """Every tag: ``{name: {"version": v, "created_at": datetime (UTC)}}``."""
+        """Every tag: ``{name: {"version": v, "created_at": datetime (UTC)}}``.
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table("t", [{"x": 1}])
+        >>> tbl.tags.create("v1", 1)
+        >>> {name: t["version"] for name, t in tbl.tags.list().items()}
+        {'v1': 1}
+        """
         return {
             name: {"version": version, "created_at": utc(micros)}
             for name, version, micros in self._table.list_tags()
         }
 
     def get_version(self, name: str) -> int:
-        """The version tag ``name`` names (``InvalidInputError`` if there is none)."""
+        """The version tag ``name`` names (``InvalidInputError`` if there is none).
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table("t", [{"x": 1}])
+        >>> _ = tbl.add([{"x": 2}])
+        >>> tbl.tags.create("release", 1)
+        >>> tbl.tags.get_version("release")
+        1
+        """
         for tag, version, _ in self._table.list_tags():
             if tag == name:
                 return version
         raise InvalidInputError(f"no tag named {name!r:.80}")
 
     def delete(self, name: str) -> None:
-        """Removes a tag; the version stays until cleanup finds no other reason to keep it."""
+        """Removes a tag; the version stays until cleanup finds no other reason to keep it.
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table("t", [{"x": 1}])
+        >>> tbl.tags.create("tmp")
+        >>> tbl.tags.delete("tmp")
+        >>> tbl.tags.list()
+        {}
+        """
         self._table.delete_tag(name)
 
     def __repr__(self) -> str:
