@@ -16,12 +16,47 @@ __all__ = ["MergeInsertBuilder", "MergeResult"]
 
 
 class MergeResult(NamedTuple):
-    """What a merge changed, and the version it committed (the old one if nothing changed)."""
+    """What a merge changed, and the version it committed (the old one if nothing changed).
+
+    Examples
+    --------
+    >>> import oxvec
+    >>> tbl = oxvec.connect("memory://").create_table("t", [{"id": 1, "x": 0}])
+    >>> tbl.merge_insert("id").when_matched_update_all().when_not_matched_insert_all().execute(
+    ...     [{"id": 1, "x": 5}, {"id": 2, "x": 7}]
+    ... )
+    MergeResult(num_inserted_rows=1, num_updated_rows=1, num_deleted_rows=0, version=2)
+    """
 
     num_inserted_rows: int
     num_updated_rows: int
     num_deleted_rows: int
     version: int
+
+
+_FIELD_DOC = """{what}
+
+Examples
+--------
+>>> import oxvec
+>>> tbl = oxvec.connect("memory://").create_table("t", [{{"id": 1}}, {{"id": 3}}])
+>>> res = (
+...     tbl.merge_insert("id")
+...     .when_matched_update_all()
+...     .when_not_matched_insert_all()
+...     .when_not_matched_by_source_delete()
+...     .execute([{{"id": 1}}, {{"id": 2}}])
+... )
+>>> res.{name}
+{value}
+"""
+for _name, _what, _value in (
+    ("num_inserted_rows", "Source rows inserted.", 1),
+    ("num_updated_rows", "Table rows replaced by their source row.", 1),
+    ("num_deleted_rows", "Table rows deleted for having no source row.", 1),
+    ("version", "The version committed.", 2),
+):
+    getattr(MergeResult, _name).__doc__ = _FIELD_DOC.format(what=_what, name=_name, value=_value)
 
 
 class MergeInsertBuilder:
@@ -81,19 +116,49 @@ class MergeInsertBuilder:
 
         Rows are replaced whole, so the source must have every column of the table: a source
         with only some columns raises :class:`~oxvec.SchemaError` (to change some
-        columns of matching rows, use :meth:`Table.update`)."""
+        columns of matching rows, use :meth:`Table.update`).
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table("t", [{"id": 1, "v": 1}])
+        >>> b = tbl.merge_insert("id").when_matched_update_all(where="source.v > target.v")
+        >>> b.execute([{"id": 1, "v": 0}]).num_updated_rows
+        0
+        >>> tbl.merge_insert("id").when_matched_update_all().execute([{"id": 1, "v": 9}]).version
+        2
+        """
         self._update = True
         self._update_where = where
         return self
 
     def when_not_matched_insert_all(self) -> MergeInsertBuilder:
-        """Insert source rows whose key is not in the table."""
+        """Insert source rows whose key is not in the table.
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table("t", [{"id": 1}])
+        >>> tbl.merge_insert("id").when_not_matched_insert_all().execute(
+        ...     [{"id": 1}, {"id": 2}]
+        ... ).num_inserted_rows
+        1
+        """
         self._insert = True
         return self
 
     def when_not_matched_by_source_delete(self, where: str | None = None) -> MergeInsertBuilder:
         """Delete table rows whose key is not in the source (only those matching ``where``,
-        a condition over the table's columns, when given)."""
+        a condition over the table's columns, when given).
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table("t", [{"id": i} for i in range(4)])
+        >>> b = tbl.merge_insert("id").when_not_matched_by_source_delete(where="id > 1")
+        >>> b.execute([{"id": 0}]).num_deleted_rows
+        2
+        """
         self._delete = True
         self._delete_where = where
         return self
@@ -118,6 +183,16 @@ class MergeInsertBuilder:
         InvalidInputError, SchemaError
             Unknown key column, a key repeated in the source, or source rows that do not
             fit the table (validated like ``add``). Nothing is written when raised.
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table("t", [{"id": 1, "x": 0}])
+        >>> b = tbl.merge_insert("id").when_matched_update_all().when_not_matched_insert_all()
+        >>> b.execute([{"id": 1, "x": 1}, {"id": 2, "x": 2}], timeout=60).version
+        2
+        >>> sorted(tbl.to_arrow().to_pylist(), key=lambda r: r["id"])
+        [{'id': 1, 'x': 1}, {'id': 2, 'x': 2}]
         """
         source = self._prepare(data)
         with time_limit(timeout):
