@@ -146,26 +146,66 @@ class Query:
 
     def metric(self, metric: str) -> Query:
         """``"l2"``, ``"cosine"`` or ``"dot"``. Default: the index's metric when the column
-        has an index, else ``"l2"``. A metric other than the index's searches exactly."""
+        has an index, else ``"l2"``. A metric other than the index's searches exactly.
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table(
+        ...     "t", [{"id": i, "text": f"doc {i}", "vector": [float(i), 1.0]} for i in range(5)]
+        ... )
+        >>> tbl.search([2.0, 1.0]).metric("cosine").limit(1).to_list()[0]["id"]
+        2
+        """
         self._metric = metric
         return self
 
     def ef(self, ef: int) -> Query:
         """HNSW search breadth: more is slower and more accurate. Default: calibrated at
         build time to reach recall@10 of 0.99 on sampled queries (held-out queries on the
-        benchmark sets: 0.98-0.99)."""
+        benchmark sets: 0.98-0.99).
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table(
+        ...     "t", [{"id": i, "text": f"doc {i}", "vector": [float(i), 1.0]} for i in range(5)]
+        ... )
+        >>> tbl.search([2.0, 1.0]).ef(64).limit(1).to_list()[0]["id"]
+        2
+        """
         self._ef = _check.count("ef", ef)
         return self
 
     def nprobes(self, nprobes: int) -> Query:
-        """IVF partitions scanned per query. Default: calibrated like :meth:`ef`."""
+        """IVF partitions scanned per query. Default: calibrated like :meth:`ef`.
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table(
+        ...     "t", [{"id": i, "text": f"doc {i}", "vector": [float(i), 1.0]} for i in range(5)]
+        ... )
+        >>> tbl.search([2.0, 1.0]).nprobes(4).limit(1).to_list()[0]["id"]
+        2
+        """
         self._nprobes = _check.count("nprobes", nprobes)
         return self
 
     def refine_factor(self, factor: int) -> Query:
         """Re-rank ``limit * factor`` index candidates with the full vectors. Defaults: HNSW
         re-ranks its whole beam, IVF_PQ 10, IVF_RQ 20, or the deeper factor the index's
-        calibration chose when those capped its recall (``index_stats()["calibration"]``)."""
+        calibration chose when those capped its recall (``index_stats()["calibration"]``).
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table(
+        ...     "t", [{"id": i, "text": f"doc {i}", "vector": [float(i), 1.0]} for i in range(5)]
+        ... )
+        >>> tbl.search([2.0, 1.0]).refine_factor(4).limit(1).to_list()[0]["id"]
+        2
+        """
         self._refine = _check.count("refine_factor", factor)
         return self
 
@@ -188,7 +228,17 @@ class Query:
         return self
 
     def bypass_vector_index(self) -> Query:
-        """Search exactly even when the column has an index (the ground truth)."""
+        """Search exactly even when the column has an index (the ground truth).
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table(
+        ...     "t", [{"id": i, "text": f"doc {i}", "vector": [float(i), 1.0]} for i in range(5)]
+        ... )
+        >>> tbl.search([2.0, 1.0]).bypass_vector_index().limit(1).to_list()[0]["id"]
+        2
+        """
         self._bypass = True
         return self
 
@@ -204,6 +254,15 @@ class Query:
         accepted for code written for LanceDB, where ``prefilter=False`` filters the
         nearest neighbours after choosing them (and may return fewer); here it changes
         nothing.
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table(
+        ...     "t", [{"id": i, "text": f"doc {i}", "vector": [float(i), 1.0]} for i in range(5)]
+        ... )
+        >>> [r["id"] for r in tbl.search([0.0, 1.0]).where("id >= ?", [3]).limit(2).to_list()]
+        [3, 4]
         """
         _check.flag("prefilter", prefilter)
         self._filter = sql
@@ -269,7 +328,17 @@ class Query:
     def limit(self, k: int | None) -> Query:
         """At most ``k`` results (per query vector). Default 10 for vector search, all rows
         for a scan. ``None`` asks for every result: all matching rows, nearest first (a
-        vector or full-text search returns at most 1,048,576 rows)."""
+        vector or full-text search returns at most 1,048,576 rows).
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table(
+        ...     "t", [{"id": i, "text": f"doc {i}", "vector": [float(i), 1.0]} for i in range(5)]
+        ... )
+        >>> len(tbl.search([0.0, 1.0]).limit(2).to_list()), len(tbl.search().limit(None).to_list())
+        (2, 5)
+        """
         self._all = k is None
         self._k = None if k is None else _check.count("limit", k)
         return self
@@ -291,18 +360,50 @@ class Query:
 
     def offset(self, n: int) -> Query:
         """Skips the first ``n`` results (pagination of scans and full-text searches): with
-        ``limit(k)``, results ``n`` to ``n + k - 1``."""
+        ``limit(k)``, results ``n`` to ``n + k - 1``.
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table(
+        ...     "t", [{"id": i, "text": f"doc {i}", "vector": [float(i), 1.0]} for i in range(5)]
+        ... )
+        >>> [r["id"] for r in tbl.search().offset(1).limit(2).to_list()]
+        [1, 2]
+        """
         self._offset = _check.count("offset", n, minimum=0)
         return self
 
     def bm25(self, k1: float = 1.2, b: float = 0.75) -> Query:
         """BM25's knobs for a full-text search: ``k1`` (term-frequency saturation, >= 0)
-        and ``b`` (length normalisation, 0 to 1). Defaults 1.2 and 0.75, as in Lucene."""
+        and ``b`` (length normalisation, 0 to 1). Defaults 1.2 and 0.75, as in Lucene.
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table(
+        ...     "t", [{"id": i, "text": f"doc {i}", "vector": [float(i), 1.0]} for i in range(5)]
+        ... )
+        >>> tbl.create_fts_index("text")
+        'text_idx'
+        >>> len(tbl.search("doc", query_type="fts").bm25(k1=1.5, b=0.5).to_list())
+        5
+        """
         self._bm25 = _bm25_knobs(k1, b)
         return self
 
     def with_row_id(self, enabled: bool = True) -> Query:
-        """Adds ``_rowid``, a stable id of each row within its version."""
+        """Adds ``_rowid``, a stable id of each row within its version.
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table(
+        ...     "t", [{"id": i, "text": f"doc {i}", "vector": [float(i), 1.0]} for i in range(5)]
+        ... )
+        >>> tbl.search().with_row_id().limit(1).to_arrow().column_names[-1]
+        '_rowid'
+        """
         self._row_id = enabled
         return self
 
@@ -421,6 +522,15 @@ class Query:
 
         ``timeout`` (a ``timedelta`` or seconds; every ``to_*`` method takes it) stops a
         query still running after that long with :class:`~oxvec.TimedOutError`.
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table(
+        ...     "t", [{"id": i, "text": f"doc {i}", "vector": [float(i), 1.0]} for i in range(5)]
+        ... )
+        >>> tbl.search([1.0, 1.0]).limit(2).to_arrow(timeout=60).column_names
+        ['id', 'text', 'vector', '_distance']
         """
         return _results.read(self._execute(timeout))
 
@@ -569,17 +679,47 @@ class Query:
         return out
 
     def to_pandas(self, *, timeout: datetime.timedelta | float | None = None) -> pandas.DataFrame:
-        """Runs the query; results as a pandas DataFrame."""
+        """Runs the query; results as a pandas DataFrame.
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table(
+        ...     "t", [{"id": i, "text": f"doc {i}", "vector": [float(i), 1.0]} for i in range(5)]
+        ... )
+        >>> tbl.search().where("id < 2").to_pandas()["id"].tolist()
+        [0, 1]
+        """
         return self.to_arrow(timeout=timeout).to_pandas()
 
     def to_polars(self, *, timeout: datetime.timedelta | float | None = None) -> polars.DataFrame:
-        """Runs the query; results as a Polars DataFrame."""
+        """Runs the query; results as a Polars DataFrame.
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table(
+        ...     "t", [{"id": i, "text": f"doc {i}", "vector": [float(i), 1.0]} for i in range(5)]
+        ... )
+        >>> tbl.search().where("id < 2").to_polars()["id"].to_list()
+        [0, 1]
+        """
         import polars as pl
 
         return pl.from_arrow(self.to_arrow(timeout=timeout))  # type: ignore[return-value]
 
     def to_list(self, *, timeout: datetime.timedelta | float | None = None) -> list[dict[str, Any]]:
-        """Runs the query; results as a list of dicts."""
+        """Runs the query; results as a list of dicts.
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table(
+        ...     "t", [{"id": i, "text": f"doc {i}", "vector": [float(i), 1.0]} for i in range(5)]
+        ... )
+        >>> tbl.search().where("id = 3").select(["id", "text"]).to_list()
+        [{'id': 3, 'text': 'doc 3'}]
+        """
         return self.to_arrow(timeout=timeout).to_pylist()
 
     def to_blobs(
