@@ -98,14 +98,42 @@ class HybridQuery:
         self._reranker: Reranker = RRFReranker()
 
     def vector(self, vector: Any) -> HybridQuery:
-        """The vector leg's query vector (one vector)."""
+        """The vector leg's query vector (one vector).
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table("t", [
+        ...     {"id": 1, "text": "rust vector database", "vector": [1.0, 0.0]},
+        ...     {"id": 2, "text": "python dataframes", "vector": [0.9, 0.1]},
+        ...     {"id": 3, "text": "a vector of apples", "vector": [0.0, 1.0]},
+        ... ])
+        >>> _ = tbl.create_fts_index("text")
+        >>> q = tbl.search(query_type="hybrid").vector([1.0, 0.0]).text("vector")
+        >>> [r['id'] for r in q.vector([0.0, 1.0]).limit(1).to_list()]
+        [3]
+        """
         self._vector = vector
         return self
 
     def text(self, text: str | FullTextQuery) -> HybridQuery:
         """The full-text leg's query: a string (any of its words, in the ``fts_columns``
         given to ``search``, else every indexed column) or a structured query from
-        :mod:`oxvec.fts`."""
+        :mod:`oxvec.fts`.
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table("t", [
+        ...     {"id": 1, "text": "rust vector database", "vector": [1.0, 0.0]},
+        ...     {"id": 2, "text": "python dataframes", "vector": [0.9, 0.1]},
+        ...     {"id": 3, "text": "a vector of apples", "vector": [0.0, 1.0]},
+        ... ])
+        >>> _ = tbl.create_fts_index("text")
+        >>> q = tbl.search(query_type="hybrid").vector([1.0, 0.0]).text("vector")
+        >>> [r['id'] for r in q.text('python').limit(1).to_list()]
+        [2]
+        """
         if isinstance(text, str):
             text = plain(text, self._fts_columns)
         if not isinstance(text, FullTextQuery):
@@ -116,7 +144,22 @@ class HybridQuery:
         return self
 
     def rerank(self, reranker: Reranker) -> HybridQuery:
-        """Fuses the legs with ``reranker`` (see :mod:`oxvec.rerankers`)."""
+        """Fuses the legs with ``reranker`` (see :mod:`oxvec.rerankers`).
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table("t", [
+        ...     {"id": 1, "text": "rust vector database", "vector": [1.0, 0.0]},
+        ...     {"id": 2, "text": "python dataframes", "vector": [0.9, 0.1]},
+        ...     {"id": 3, "text": "a vector of apples", "vector": [0.0, 1.0]},
+        ... ])
+        >>> _ = tbl.create_fts_index("text")
+        >>> q = tbl.search(query_type="hybrid").vector([1.0, 0.0]).text("vector")
+        >>> from oxvec.rerankers import LinearCombinationReranker
+        >>> [r['id'] for r in q.rerank(LinearCombinationReranker(weight=0.9)).limit(1).to_list()]
+        [1]
+        """
         if not isinstance(reranker, Reranker):
             raise InvalidInputError(
                 f"rerank() takes an oxvec.rerankers.Reranker, got {reranker!r:.80}"
@@ -128,7 +171,21 @@ class HybridQuery:
         self, sql: str, params: Sequence[Any] | None = None, *, prefilter: bool = True
     ) -> HybridQuery:
         """Both legs keep only rows for which the SQL condition holds (before choosing their
-        results; ``prefilter`` is accepted as in :meth:`Query.where`)."""
+        results; ``prefilter`` is accepted as in :meth:`Query.where`).
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table("t", [
+        ...     {"id": 1, "text": "rust vector database", "vector": [1.0, 0.0]},
+        ...     {"id": 2, "text": "python dataframes", "vector": [0.9, 0.1]},
+        ...     {"id": 3, "text": "a vector of apples", "vector": [0.0, 1.0]},
+        ... ])
+        >>> _ = tbl.create_fts_index("text")
+        >>> q = tbl.search(query_type="hybrid").vector([1.0, 0.0]).text("vector")
+        >>> [r['id'] for r in q.where('id > ?', [1]).limit(1).to_list()]
+        [3]
+        """
         _check.flag("prefilter", prefilter)
         self._filter = sql
         self._params = params
@@ -136,7 +193,21 @@ class HybridQuery:
 
     def select(self, columns: Sequence[str] | Mapping[str, str]) -> HybridQuery:
         """Returns only these columns, or columns computed by SQL expressions (as in
-        :meth:`oxvec.Query.select`; ``_relevance_score`` can be named too)."""
+        :meth:`oxvec.Query.select`; ``_relevance_score`` can be named too).
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table("t", [
+        ...     {"id": 1, "text": "rust vector database", "vector": [1.0, 0.0]},
+        ...     {"id": 2, "text": "python dataframes", "vector": [0.9, 0.1]},
+        ...     {"id": 3, "text": "a vector of apples", "vector": [0.0, 1.0]},
+        ... ])
+        >>> _ = tbl.create_fts_index("text")
+        >>> q = tbl.search(query_type="hybrid").vector([1.0, 0.0]).text("vector")
+        >>> q.select({'double': 'id * 2'}).limit(1).to_list()[0]['double']
+        2
+        """
         self._selection = selection(columns)
         return self
 
@@ -151,7 +222,21 @@ class HybridQuery:
 
     def limit(self, k: int | None) -> HybridQuery:
         """At most ``k`` fused results (default 10); ``None``: every row either leg finds
-        (at most 1,048,576 per leg)."""
+        (at most 1,048,576 per leg).
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table("t", [
+        ...     {"id": 1, "text": "rust vector database", "vector": [1.0, 0.0]},
+        ...     {"id": 2, "text": "python dataframes", "vector": [0.9, 0.1]},
+        ...     {"id": 3, "text": "a vector of apples", "vector": [0.0, 1.0]},
+        ... ])
+        >>> _ = tbl.create_fts_index("text")
+        >>> q = tbl.search(query_type="hybrid").vector([1.0, 0.0]).text("vector")
+        >>> len(q.limit(2).to_list()), len(q.limit(None).to_list())
+        (2, 3)
+        """
         self._all = k is None
         if k is None:
             self._k = None
@@ -164,34 +249,118 @@ class HybridQuery:
         return self
 
     def offset(self, n: int) -> HybridQuery:
-        """Skips the first ``n`` fused results."""
+        """Skips the first ``n`` fused results.
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table("t", [
+        ...     {"id": 1, "text": "rust vector database", "vector": [1.0, 0.0]},
+        ...     {"id": 2, "text": "python dataframes", "vector": [0.9, 0.1]},
+        ...     {"id": 3, "text": "a vector of apples", "vector": [0.0, 1.0]},
+        ... ])
+        >>> _ = tbl.create_fts_index("text")
+        >>> q = tbl.search(query_type="hybrid").vector([1.0, 0.0]).text("vector")
+        >>> [r['id'] for r in q.offset(1).limit(1).to_list()]
+        [3]
+        """
         self._offset = _check.count("offset", n, minimum=0)
         return self
 
     def with_row_id(self, enabled: bool = True) -> HybridQuery:
-        """Keeps ``_rowid`` in the results."""
+        """Keeps ``_rowid`` in the results.
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table("t", [
+        ...     {"id": 1, "text": "rust vector database", "vector": [1.0, 0.0]},
+        ...     {"id": 2, "text": "python dataframes", "vector": [0.9, 0.1]},
+        ...     {"id": 3, "text": "a vector of apples", "vector": [0.0, 1.0]},
+        ... ])
+        >>> _ = tbl.create_fts_index("text")
+        >>> q = tbl.search(query_type="hybrid").vector([1.0, 0.0]).text("vector")
+        >>> '_rowid' in q.with_row_id().to_arrow().column_names
+        True
+        """
         self._row_id = enabled
         return self
 
     def metric(self, metric: str) -> HybridQuery:
-        """The vector leg's metric (see :meth:`oxvec.Query.metric`)."""
+        """The vector leg's metric (see :meth:`oxvec.Query.metric`).
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table("t", [
+        ...     {"id": 1, "text": "rust vector database", "vector": [1.0, 0.0]},
+        ...     {"id": 2, "text": "python dataframes", "vector": [0.9, 0.1]},
+        ...     {"id": 3, "text": "a vector of apples", "vector": [0.0, 1.0]},
+        ... ])
+        >>> _ = tbl.create_fts_index("text")
+        >>> q = tbl.search(query_type="hybrid").vector([1.0, 0.0]).text("vector")
+        >>> [r['id'] for r in q.metric('cosine').limit(1).to_list()]
+        [1]
+        """
         self._metric = metric
         return self
 
     distance_type = metric
 
     def ef(self, ef: int) -> HybridQuery:
-        """The vector leg's HNSW search breadth."""
+        """The vector leg's HNSW search breadth.
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table("t", [
+        ...     {"id": 1, "text": "rust vector database", "vector": [1.0, 0.0]},
+        ...     {"id": 2, "text": "python dataframes", "vector": [0.9, 0.1]},
+        ...     {"id": 3, "text": "a vector of apples", "vector": [0.0, 1.0]},
+        ... ])
+        >>> _ = tbl.create_fts_index("text")
+        >>> q = tbl.search(query_type="hybrid").vector([1.0, 0.0]).text("vector")
+        >>> [r['id'] for r in q.ef(32).limit(1).to_list()]
+        [1]
+        """
         self._knobs["ef"] = _check.count("ef", ef)
         return self
 
     def nprobes(self, nprobes: int) -> HybridQuery:
-        """The vector leg's IVF partitions scanned."""
+        """The vector leg's IVF partitions scanned.
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table("t", [
+        ...     {"id": 1, "text": "rust vector database", "vector": [1.0, 0.0]},
+        ...     {"id": 2, "text": "python dataframes", "vector": [0.9, 0.1]},
+        ...     {"id": 3, "text": "a vector of apples", "vector": [0.0, 1.0]},
+        ... ])
+        >>> _ = tbl.create_fts_index("text")
+        >>> q = tbl.search(query_type="hybrid").vector([1.0, 0.0]).text("vector")
+        >>> [r['id'] for r in q.nprobes(4).limit(1).to_list()]
+        [1]
+        """
         self._knobs["nprobes"] = _check.count("nprobes", nprobes)
         return self
 
     def bm25(self, k1: float = 1.2, b: float = 0.75) -> HybridQuery:
-        """The text leg's BM25 knobs (see :meth:`oxvec.Query.bm25`)."""
+        """The text leg's BM25 knobs (see :meth:`oxvec.Query.bm25`).
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table("t", [
+        ...     {"id": 1, "text": "rust vector database", "vector": [1.0, 0.0]},
+        ...     {"id": 2, "text": "python dataframes", "vector": [0.9, 0.1]},
+        ...     {"id": 3, "text": "a vector of apples", "vector": [0.0, 1.0]},
+        ... ])
+        >>> _ = tbl.create_fts_index("text")
+        >>> q = tbl.search(query_type="hybrid").vector([1.0, 0.0]).text("vector")
+        >>> [r['id'] for r in q.bm25(k1=1.5, b=0.5).limit(1).to_list()]
+        [1]
+        """
         from .query import _bm25_knobs
 
         self._bm25 = _bm25_knobs(k1, b)
@@ -254,6 +423,19 @@ class HybridQuery:
 
         ``timeout`` (a ``timedelta`` or seconds; every ``to_*`` method takes it) stops the
         legs still running after that long with :class:`~oxvec.TimedOutError`.
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table("t", [
+        ...     {"id": 1, "text": "rust vector database", "vector": [1.0, 0.0]},
+        ...     {"id": 2, "text": "python dataframes", "vector": [0.9, 0.1]},
+        ...     {"id": 3, "text": "a vector of apples", "vector": [0.0, 1.0]},
+        ... ])
+        >>> _ = tbl.create_fts_index("text")
+        >>> q = tbl.search(query_type="hybrid").vector([1.0, 0.0]).text("vector")
+        >>> q.limit(2).to_arrow(timeout=60).num_rows
+        2
         """
         with time_limit(timeout):
             v, t = self._legs()
@@ -269,15 +451,57 @@ class HybridQuery:
         return out
 
     def to_list(self, *, timeout: datetime.timedelta | float | None = None) -> list[dict[str, Any]]:
-        """Runs the query; results as a list of dicts."""
+        """Runs the query; results as a list of dicts.
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table("t", [
+        ...     {"id": 1, "text": "rust vector database", "vector": [1.0, 0.0]},
+        ...     {"id": 2, "text": "python dataframes", "vector": [0.9, 0.1]},
+        ...     {"id": 3, "text": "a vector of apples", "vector": [0.0, 1.0]},
+        ... ])
+        >>> _ = tbl.create_fts_index("text")
+        >>> q = tbl.search(query_type="hybrid").vector([1.0, 0.0]).text("vector")
+        >>> q.limit(1).to_list()[0]['id']
+        1
+        """
         return self.to_arrow(timeout=timeout).to_pylist()
 
     def to_pandas(self, *, timeout: datetime.timedelta | float | None = None) -> pandas.DataFrame:
-        """Runs the query; results as a pandas DataFrame."""
+        """Runs the query; results as a pandas DataFrame.
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table("t", [
+        ...     {"id": 1, "text": "rust vector database", "vector": [1.0, 0.0]},
+        ...     {"id": 2, "text": "python dataframes", "vector": [0.9, 0.1]},
+        ...     {"id": 3, "text": "a vector of apples", "vector": [0.0, 1.0]},
+        ... ])
+        >>> _ = tbl.create_fts_index("text")
+        >>> q = tbl.search(query_type="hybrid").vector([1.0, 0.0]).text("vector")
+        >>> q.limit(2).to_pandas()['id'].tolist()
+        [1, 3]
+        """
         return self.to_arrow(timeout=timeout).to_pandas()
 
     def to_polars(self, *, timeout: datetime.timedelta | float | None = None) -> polars.DataFrame:
-        """Runs the query; results as a Polars DataFrame."""
+        """Runs the query; results as a Polars DataFrame.
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table("t", [
+        ...     {"id": 1, "text": "rust vector database", "vector": [1.0, 0.0]},
+        ...     {"id": 2, "text": "python dataframes", "vector": [0.9, 0.1]},
+        ...     {"id": 3, "text": "a vector of apples", "vector": [0.0, 1.0]},
+        ... ])
+        >>> _ = tbl.create_fts_index("text")
+        >>> q = tbl.search(query_type="hybrid").vector([1.0, 0.0]).text("vector")
+        >>> q.limit(2).to_polars()['id'].to_list()
+        [1, 3]
+        """
         import polars as pl
 
         return pl.from_arrow(self.to_arrow(timeout=timeout))  # type: ignore[return-value]
@@ -289,7 +513,21 @@ class HybridQuery:
         timeout: datetime.timedelta | float | None = None,
     ) -> pa.RecordBatchReader:
         """Runs the query; results as record batches of at most ``batch_size`` rows
-        (default 16,384). The fused results are computed first, then handed out."""
+        (default 16,384). The fused results are computed first, then handed out.
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table("t", [
+        ...     {"id": 1, "text": "rust vector database", "vector": [1.0, 0.0]},
+        ...     {"id": 2, "text": "python dataframes", "vector": [0.9, 0.1]},
+        ...     {"id": 3, "text": "a vector of apples", "vector": [0.0, 1.0]},
+        ... ])
+        >>> _ = tbl.create_fts_index("text")
+        >>> q = tbl.search(query_type="hybrid").vector([1.0, 0.0]).text("vector")
+        >>> [b.num_rows for b in q.limit(None).to_batches(2)]
+        [2, 1]
+        """
         size = 16384 if batch_size is None else _check.count("batch_size", batch_size)
         out = self.to_arrow(timeout=timeout)
         return pa.RecordBatchReader.from_batches(out.schema, out.to_batches(max_chunksize=size))
@@ -297,7 +535,21 @@ class HybridQuery:
     def output_schema(self) -> pa.Schema:
         """The schema of the results, without running the query: the selected columns (all
         by default), ``_rowid`` when asked, then ``_distance``, ``_score`` and
-        ``_relevance_score``."""
+        ``_relevance_score``.
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table("t", [
+        ...     {"id": 1, "text": "rust vector database", "vector": [1.0, 0.0]},
+        ...     {"id": 2, "text": "python dataframes", "vector": [0.9, 0.1]},
+        ...     {"id": 3, "text": "a vector of apples", "vector": [0.0, 1.0]},
+        ... ])
+        >>> _ = tbl.create_fts_index("text")
+        >>> q = tbl.search(query_type="hybrid").vector([1.0, 0.0]).text("vector")
+        >>> q.select(['id']).output_schema().names
+        ['id', '_distance', '_score', '_relevance_score']
+        """
         table = pa.RecordBatchReader.from_stream(self._table.schema_stream()).schema
         columns = self._columns()
         names = table.names if columns is None else columns
@@ -320,7 +572,21 @@ class HybridQuery:
         return self.to_arrow().__arrow_c_stream__(requested_schema)
 
     def explain(self) -> str:
-        """Both legs' plans, and how they are fused. Runs no search."""
+        """Both legs' plans, and how they are fused. Runs no search.
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table("t", [
+        ...     {"id": 1, "text": "rust vector database", "vector": [1.0, 0.0]},
+        ...     {"id": 2, "text": "python dataframes", "vector": [0.9, 0.1]},
+        ...     {"id": 3, "text": "a vector of apples", "vector": [0.0, 1.0]},
+        ... ])
+        >>> _ = tbl.create_fts_index("text")
+        >>> q = tbl.search(query_type="hybrid").vector([1.0, 0.0]).text("vector")
+        >>> print(q.limit(2).explain().splitlines()[0])
+        hybrid search fused by RRFReranker(return_score='all', k=60), limit 2
+        """
         from .query import Query
 
         vq = Query(self._table, self._vector, self._vector_column)
