@@ -140,17 +140,47 @@ class Table(ArrowDataset):
 
     @property
     def name(self) -> str:
-        """The table's name."""
+        """The table's name.
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table(
+        ...     "t", [{"id": i, "vector": [float(i), 1.0]} for i in range(3)]
+        ... )
+        >>> tbl.name
+        't'
+        """
         return self._inner.name
 
     @property
     def version(self) -> int:
-        """The version this handle reads."""
+        """The version this handle reads.
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table(
+        ...     "t", [{"id": i, "vector": [float(i), 1.0]} for i in range(3)]
+        ... )
+        >>> tbl.version, tbl.add([{'id': 3, 'vector': [3.0, 1.0]}]).version, tbl.version
+        (1, 2, 2)
+        """
         return self._inner.version
 
     @property
     def uri(self) -> str:
-        """The absolute path of the table's directory."""
+        """The absolute path of the table's directory.
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table(
+        ...     "t", [{"id": i, "vector": [float(i), 1.0]} for i in range(3)]
+        ... )
+        >>> tbl.uri.endswith('t.oxvec')
+        True
+        """
         return self._inner.path
 
     def stats(self) -> dict[str, Any]:
@@ -247,7 +277,17 @@ class Table(ArrowDataset):
 
     @property
     def schema(self) -> pa.Schema:
-        """The Arrow schema of the current version."""
+        """The Arrow schema of the current version.
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table(
+        ...     "t", [{"id": i, "vector": [float(i), 1.0]} for i in range(3)]
+        ... )
+        >>> tbl.schema.names
+        ['id', 'vector']
+        """
         v = self._inner.version
         if self._schema is None or self._schema_version != v:
             self._schema = pa.RecordBatchReader.from_stream(self._inner.schema_stream()).schema
@@ -511,26 +551,76 @@ class Table(ArrowDataset):
             _columns.refuse_embedded(steps, emb.specs)
 
     def head(self, n: int = 5) -> pa.Table:
-        """The first ``n`` rows."""
+        """The first ``n`` rows.
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table(
+        ...     "t", [{"id": i, "vector": [float(i), 1.0]} for i in range(3)]
+        ... )
+        >>> tbl.head(2)['id'].to_pylist()
+        [0, 1]
+        """
         return _read(self._inner.scan(limit=_check.count("n", n, minimum=0)))
 
     def to_arrow(self) -> pa.Table:
-        """Every row as a pyarrow Table."""
+        """Every row as a pyarrow Table.
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table(
+        ...     "t", [{"id": i, "vector": [float(i), 1.0]} for i in range(3)]
+        ... )
+        >>> tbl.to_arrow().num_rows
+        3
+        """
         return _read(self._inner.scan())
 
     def to_pandas(self) -> pandas.DataFrame:
-        """Every row as a pandas DataFrame."""
+        """Every row as a pandas DataFrame.
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table(
+        ...     "t", [{"id": i, "vector": [float(i), 1.0]} for i in range(3)]
+        ... )
+        >>> tbl.to_pandas()['id'].tolist()
+        [0, 1, 2]
+        """
         return self.to_arrow().to_pandas()
 
     def to_polars(self) -> polars.DataFrame:
-        """Every row as a Polars DataFrame."""
+        """Every row as a Polars DataFrame.
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table(
+        ...     "t", [{"id": i, "vector": [float(i), 1.0]} for i in range(3)]
+        ... )
+        >>> tbl.to_polars()['id'].to_list()
+        [0, 1, 2]
+        """
         import polars as pl
 
         return pl.from_arrow(self.to_arrow())  # type: ignore[return-value]
 
     def to_batches(self, batch_size: int | None = None, **scan: Any) -> pa.RecordBatchReader:
         """Every row, streamed: see :meth:`Query.to_batches`. pyarrow's ``columns=`` and
-        ``filter=`` (an Expression) are accepted too, as in :meth:`scanner`."""
+        ``filter=`` (an Expression) are accepted too, as in :meth:`scanner`.
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table(
+        ...     "t", [{"id": i, "vector": [float(i), 1.0]} for i in range(3)]
+        ... )
+        >>> [b.num_rows for b in tbl.to_batches(2)]
+        [2, 1]
+        """
         if scan:
             return self.scanner(batch_size=batch_size, **scan).to_reader()
         return self.search().to_batches(batch_size)
@@ -787,7 +877,18 @@ class Table(ArrowDataset):
         return built
 
     def list_versions(self) -> list[dict[str, Any]]:
-        """Every version: ``version``, ``timestamp`` (UTC datetime), ``operation``, ``rows``."""
+        """Every version: ``version``, ``timestamp`` (UTC datetime), ``operation``, ``rows``.
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table(
+        ...     "t", [{"id": i, "vector": [float(i), 1.0]} for i in range(3)]
+        ... )
+        >>> _ = tbl.delete('id = 0')
+        >>> [v['version'] for v in tbl.list_versions()]
+        [1, 2]
+        """
         return [
             {
                 "version": v,
@@ -800,7 +901,22 @@ class Table(ArrowDataset):
 
     def checkout(self, version: int | str) -> None:
         """Pins reads to ``version`` (a number or a tag name). Writes are refused until
-        ``checkout_latest`` or ``restore``."""
+        ``checkout_latest`` or ``restore``.
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table(
+        ...     "t", [{"id": i, "vector": [float(i), 1.0]} for i in range(3)]
+        ... )
+        >>> _ = tbl.delete('id = 0')
+        >>> tbl.checkout(1)
+        >>> len(tbl)
+        3
+        >>> tbl.checkout_latest()
+        >>> len(tbl)
+        2
+        """
         if isinstance(version, str):
             self._inner.checkout_tag(version)
         else:
@@ -808,12 +924,36 @@ class Table(ArrowDataset):
 
     @property
     def tags(self) -> Tags:
-        """Named versions: ``tbl.tags.create(name, version)``, ``.list()``, ``.delete(name)``."""
+        """Named versions: ``tbl.tags.create(name, version)``, ``.list()``, ``.delete(name)``.
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table(
+        ...     "t", [{"id": i, "vector": [float(i), 1.0]} for i in range(3)]
+        ... )
+        >>> tbl.tags.create('start')
+        >>> tbl.tags.get_version('start')
+        1
+        """
         return Tags(self._inner)
 
     def merge_insert(self, on: str | Sequence[str]) -> MergeInsertBuilder:
         """Starts an upsert keyed on ``on`` (one column or several); see
-        :class:`~oxvec.merge.MergeInsertBuilder`."""
+        :class:`~oxvec.merge.MergeInsertBuilder`.
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table(
+        ...     "t", [{"id": i, "vector": [float(i), 1.0]} for i in range(3)]
+        ... )
+        >>> res = tbl.merge_insert('id').when_not_matched_insert_all().execute(
+        ...     [{'id': 2, 'vector': [2.0, 1.0]}, {'id': 7, 'vector': [7.0, 1.0]}]
+        ... )
+        >>> res.num_inserted_rows, len(tbl)
+        (1, 4)
+        """
         return MergeInsertBuilder(self._inner, on, self._prepare)
 
     def cleanup_old_versions(
@@ -876,7 +1016,20 @@ class Table(ArrowDataset):
         return VerifyReport(versions, files, nbytes, problems)
 
     def checkout_latest(self) -> None:
-        """Moves to the newest version (also picks up other writers' commits)."""
+        """Moves to the newest version (also picks up other writers' commits).
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table(
+        ...     "t", [{"id": i, "vector": [float(i), 1.0]} for i in range(3)]
+        ... )
+        >>> _ = tbl.add([{'id': 3, 'vector': [3.0, 1.0]}])
+        >>> tbl.checkout(1)
+        >>> tbl.checkout_latest()
+        >>> tbl.version
+        2
+        """
         self._inner.checkout_latest()
 
     def restore(self, version: int | str | None = None) -> int:
@@ -1098,7 +1251,19 @@ class Table(ArrowDataset):
         """The indexes of this version: ``name``, ``index_type`` (``FTS`` for full-text,
         ``BTREE`` / ``BITMAP`` / ``LABEL_LIST`` for scalar), ``column`` (the first, for a
         full-text index over several; ``index_stats`` lists them all), ``metric``
-        (``bm25`` for full-text, the column's type for scalar)."""
+        (``bm25`` for full-text, the column's type for scalar).
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table(
+        ...     "t", [{"id": i, "vector": [float(i), 1.0]} for i in range(3)]
+        ... )
+        >>> tbl.create_scalar_index('id')
+        'id_idx'
+        >>> [(i['name'], i['index_type']) for i in tbl.list_indices()]
+        [('id_idx', 'BTREE')]
+        """
         return [
             {"name": n, "index_type": t, "column": c, "metric": m}
             for n, t, c, m in self._inner.list_indices()
@@ -1110,11 +1275,36 @@ class Table(ArrowDataset):
         (``build_peak_rss``, and ``build_peak_anon`` its heap part, in bytes; ``None`` off
         Linux), and the calibrated recall curve (``calibration["points"]``:
         ``[setting, recall@10]`` pairs; ``calibration["refine"]`` when calibration chose a
-        deeper re-rank than the kind's default)."""
+        deeper re-rank than the kind's default).
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table(
+        ...     "t", [{"id": i, "vector": [float(i), 1.0]} for i in range(3)]
+        ... )
+        >>> tbl.create_scalar_index('id')
+        'id_idx'
+        >>> tbl.index_stats('id_idx')['index_type']
+        'BTREE'
+        """
         return json.loads(self._inner.index_stats(name))
 
     def drop_index(self, name: str) -> None:
-        """Removes an index in a new version (older versions keep it)."""
+        """Removes an index in a new version (older versions keep it).
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table(
+        ...     "t", [{"id": i, "vector": [float(i), 1.0]} for i in range(3)]
+        ... )
+        >>> tbl.create_scalar_index('id')
+        'id_idx'
+        >>> tbl.drop_index('id_idx')
+        >>> tbl.list_indices()
+        []
+        """
         self._inner.drop_index(name)
 
     def optimize(
