@@ -173,5 +173,16 @@ AsyncTable.to_batches = _query_batches  # type: ignore[attr-defined]
 
 
 async def connect_async(uri: str, **kwargs: Any) -> Any:
-    """:func:`oxvec.connect`, awaited: an :class:`AsyncDatabase` (same arguments)."""
+    """:func:`oxvec.connect`, awaited: an :class:`AsyncDatabase` (same arguments).
+
+    Examples
+    --------
+    >>> import asyncio, oxvec
+    >>> async def main():
+    ...     db = await oxvec.connect_async("memory://")
+    ...     tbl = await db.create_table("t", [{"id": 1}])
+    ...     return await tbl.count_rows()
+    >>> asyncio.run(main())
+    1
+    """
     return await _in_thread(connect, uri, **kwargs)

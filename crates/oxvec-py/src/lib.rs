@@ -34,6 +34,12 @@ fn _oxvec(m: &Bound<'_, PyModule>) -> PyResult<()> {
 }
 
 /// Name of the distance kernels chosen for this CPU (`avx512`, `avx2`, `neon` or `scalar`).
+///
+/// Examples
+/// --------
+/// >>> import oxvec
+/// >>> oxvec.simd_kernels() in ("avx512", "avx2", "neon", "scalar")
+/// True
 #[pyfunction]
 fn simd_kernels() -> &'static str {
     oxvec::kernels_name()
