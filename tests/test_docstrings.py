@@ -5,22 +5,26 @@ from __future__ import annotations
 
 import inspect
 
-import oxvec
-
 #: A plain string: nothing to document on it (its meaning is in the package docstring).
 _EXCLUDED = {"__version__"}
 
 
 def _public() -> list[tuple[str, object]]:
+    import oxvec.pydantic
+    from oxvec.integrations import langchain, llama_index
+
+    names = [(n, getattr(oxvec, n)) for n in oxvec.__all__ if n not in _EXCLUDED]
+    names += [(f"pydantic.{n}", getattr(oxvec.pydantic, n)) for n in oxvec.pydantic.__all__]
+    names += [
+        (f"{m.__name__}.OxvecVectorStore", m.OxvecVectorStore) for m in (langchain, llama_index)
+    ]
     out = []
-    for name in oxvec.__all__:
-        if name in _EXCLUDED:
-            continue
-        obj = getattr(oxvec, name)
+    for name, obj in names:
         out.append((name, obj))
         if inspect.isclass(obj):
             for member, value in vars(obj).items():
-                if member.startswith("_"):
+                # model_post_init: pydantic's hook on models with private attributes.
+                if member.startswith("_") or member == "model_post_init":
                     continue
                 # Plain class attributes (an exception's `path`) carry no docstring.
                 if (

@@ -27,12 +27,27 @@ __all__ = ["Vector", "VectorSpec", "plain", "to_arrow_schema", "validate_rows"]
 
 @dataclass(frozen=True)
 class VectorSpec:
-    """Marks a ``list[float]`` field as a vector column of ``dim`` values."""
+    """Marks a ``list[float]`` field as a vector column of ``dim`` values.
+
+    Examples
+    --------
+    >>> from oxvec.pydantic import VectorSpec
+    >>> VectorSpec(3).arrow_type()
+    FixedSizeListType(fixed_size_list<item: float>[3])
+    """
 
     dim: int
     dtype: str = "float32"
 
     def arrow_type(self) -> pa.DataType:
+        """The column's Arrow type.
+
+        Examples
+        --------
+        >>> from oxvec.pydantic import VectorSpec
+        >>> VectorSpec(2, "float16").arrow_type()
+        FixedSizeListType(fixed_size_list<item: halffloat>[2])
+        """
         item = {"float32": pa.float32(), "float16": pa.float16()}.get(self.dtype)
         if item is None:
             raise ValueError(f"vector dtype must be 'float32' or 'float16', not {self.dtype!r}")
@@ -132,7 +147,17 @@ def _literal_type(values: tuple[Any, ...], where: str) -> pa.DataType:
 
 def plain(value: Any) -> Any:
     """A model's dumped value with what Arrow cannot take made plain: enums by their
-    value, tuples and sets as lists, UUIDs as text."""
+    value, tuples and sets as lists, UUIDs as text.
+
+    Examples
+    --------
+    >>> import enum
+    >>> from oxvec.pydantic import plain
+    >>> class Color(enum.Enum):
+    ...     RED = "red"
+    >>> plain({"c": Color.RED, "t": (1, 2)})
+    {'c': 'red', 't': [1, 2]}
+    """
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, dict):
@@ -180,7 +205,20 @@ def validate_rows(model: type, rows: list[Any]) -> list[dict[str, Any]]:
 
 
 def to_arrow_schema(model: type) -> pa.Schema:
-    """The Arrow schema of a Pydantic model class (``Optional`` fields are nullable)."""
+    """The Arrow schema of a Pydantic model class (``Optional`` fields are nullable).
+
+    Examples
+    --------
+    >>> from pydantic import BaseModel
+    >>> from oxvec.pydantic import to_arrow_schema
+    >>> class Row(BaseModel):
+    ...     id: int
+    ...     tags: list[str]
+    >>> to_arrow_schema(Row)
+    id: int64 not null
+    tags: list<item: string> not null
+      child 0, item: string
+    """
     fields = []
     for name, info in model.model_fields.items():  # type: ignore[attr-defined]
         annotation = info.annotation

@@ -58,6 +58,14 @@ class OxvecVectorStore(VectorStore):
         The table (created on the first add).
     distance
         ``"cosine"`` (default), ``"l2"`` or ``"dot"``.
+    Examples
+    --------
+    >>> from langchain_core.embeddings import DeterministicFakeEmbedding
+    >>> store = OxvecVectorStore(DeterministicFakeEmbedding(size=8), uri="memory://")
+    >>> store.add_texts(["a", "b"], ids=["1", "2"])
+    ['1', '2']
+    >>> [d.id for d in store.similarity_search("b", k=1)]
+    ['2']
     """
 
     def __init__(
@@ -80,11 +88,33 @@ class OxvecVectorStore(VectorStore):
 
     @property
     def embeddings(self) -> Embeddings:
-        """The embeddings texts and queries go through."""
+        """The embeddings texts and queries go through.
+
+        Examples
+        --------
+        >>> from langchain_core.embeddings import DeterministicFakeEmbedding
+        >>> from oxvec.integrations.langchain import OxvecVectorStore
+        >>> store = OxvecVectorStore(DeterministicFakeEmbedding(size=8), uri="memory://")
+        >>> store.add_texts(["red apple", "green pear"], [{"n": 1}, {"n": 2}], ids=["a", "p"])
+        ['a', 'p']
+        >>> type(store.embeddings).__name__
+        'DeterministicFakeEmbedding'
+        """
         return self._embedding
 
     def table(self) -> oxvec.Table | None:
-        """The table behind the store (``None`` before the first add)."""
+        """The table behind the store (``None`` before the first add).
+
+        Examples
+        --------
+        >>> from langchain_core.embeddings import DeterministicFakeEmbedding
+        >>> from oxvec.integrations.langchain import OxvecVectorStore
+        >>> store = OxvecVectorStore(DeterministicFakeEmbedding(size=8), uri="memory://")
+        >>> store.add_texts(["red apple", "green pear"], [{"n": 1}, {"n": 2}], ids=["a", "p"])
+        ['a', 'p']
+        >>> store.table().count_rows()
+        2
+        """
         try:
             return self._db.open_table(self._name)
         except oxvec.TableNotFoundError:
@@ -100,7 +130,20 @@ class OxvecVectorStore(VectorStore):
         ids: list[str] | None = None,
         **kwargs: Any,
     ) -> list[str]:
-        """Embeds ``texts`` and upserts them by id (new ids are random UUIDs)."""
+        """Embeds ``texts`` and upserts them by id (new ids are random UUIDs).
+
+        Examples
+        --------
+        >>> from langchain_core.embeddings import DeterministicFakeEmbedding
+        >>> from oxvec.integrations.langchain import OxvecVectorStore
+        >>> store = OxvecVectorStore(DeterministicFakeEmbedding(size=8), uri="memory://")
+        >>> store.add_texts(["red apple", "green pear"], [{"n": 1}, {"n": 2}], ids=["a", "p"])
+        ['a', 'p']
+        >>> store.add_texts(['red apple!'], ids=['a'])
+        ['a']
+        >>> store.table().count_rows()
+        2
+        """
         texts = list(texts)
         if metadatas is not None and len(metadatas) != len(texts):
             raise InvalidInputError(f"{len(metadatas)} metadatas for {len(texts)} texts")
@@ -140,7 +183,20 @@ class OxvecVectorStore(VectorStore):
 
     def delete(self, ids: list[str] | None = None, **kwargs: Any) -> bool | None:
         """Deletes the documents with these ids (every document with ``ids=None``); ids that
-        are not there are ignored."""
+        are not there are ignored.
+
+        Examples
+        --------
+        >>> from langchain_core.embeddings import DeterministicFakeEmbedding
+        >>> from oxvec.integrations.langchain import OxvecVectorStore
+        >>> store = OxvecVectorStore(DeterministicFakeEmbedding(size=8), uri="memory://")
+        >>> store.add_texts(["red apple", "green pear"], [{"n": 1}, {"n": 2}], ids=["a", "p"])
+        ['a', 'p']
+        >>> store.delete(['a'])
+        True
+        >>> [d.id for d in store.get_by_ids(['a', 'p'])]
+        ['p']
+        """
         table = self.table()
         if table is None:
             return True
@@ -153,7 +209,18 @@ class OxvecVectorStore(VectorStore):
     # --- reading ---------------------------------------------------------------------------
 
     def get_by_ids(self, ids: Sequence[str], /) -> list[Document]:
-        """The documents with these ids, in the order asked (missing ones left out)."""
+        """The documents with these ids, in the order asked (missing ones left out).
+
+        Examples
+        --------
+        >>> from langchain_core.embeddings import DeterministicFakeEmbedding
+        >>> from oxvec.integrations.langchain import OxvecVectorStore
+        >>> store = OxvecVectorStore(DeterministicFakeEmbedding(size=8), uri="memory://")
+        >>> store.add_texts(["red apple", "green pear"], [{"n": 1}, {"n": 2}], ids=["a", "p"])
+        ['a', 'p']
+        >>> [d.page_content for d in store.get_by_ids(['p', 'a'])]
+        ['green pear', 'red apple']
+        """
         table = self.table()
         if table is None or not ids:
             return []
@@ -169,13 +236,36 @@ class OxvecVectorStore(VectorStore):
     def similarity_search(
         self, query: str, k: int = 4, filter: dict[str, Any] | str | None = None, **kwargs: Any
     ) -> list[Document]:
-        """The ``k`` documents nearest ``query``."""
+        """The ``k`` documents nearest ``query``.
+
+        Examples
+        --------
+        >>> from langchain_core.embeddings import DeterministicFakeEmbedding
+        >>> from oxvec.integrations.langchain import OxvecVectorStore
+        >>> store = OxvecVectorStore(DeterministicFakeEmbedding(size=8), uri="memory://")
+        >>> store.add_texts(["red apple", "green pear"], [{"n": 1}, {"n": 2}], ids=["a", "p"])
+        ['a', 'p']
+        >>> [d.id for d in store.similarity_search('green pear', k=1)]
+        ['p']
+        """
         return [d for d, _ in self.similarity_search_with_score(query, k, filter, **kwargs)]
 
     def similarity_search_with_score(
         self, query: str, k: int = 4, filter: dict[str, Any] | str | None = None, **kwargs: Any
     ) -> list[tuple[Document, float]]:
-        """The ``k`` documents nearest ``query``, with their distances (lower is nearer)."""
+        """The ``k`` documents nearest ``query``, with their distances (lower is nearer).
+
+        Examples
+        --------
+        >>> from langchain_core.embeddings import DeterministicFakeEmbedding
+        >>> from oxvec.integrations.langchain import OxvecVectorStore
+        >>> store = OxvecVectorStore(DeterministicFakeEmbedding(size=8), uri="memory://")
+        >>> store.add_texts(["red apple", "green pear"], [{"n": 1}, {"n": 2}], ids=["a", "p"])
+        ['a', 'p']
+        >>> doc, distance = store.similarity_search_with_score('red apple', k=1)[0]
+        >>> doc.id, abs(round(distance, 6))
+        ('a', 0.0)
+        """
         vector = self._embedding.embed_query(query)
         return self.similarity_search_with_score_by_vector(vector, k, filter)
 
@@ -186,7 +276,19 @@ class OxvecVectorStore(VectorStore):
         filter: dict[str, Any] | str | None = None,
         **kwargs: Any,
     ) -> list[Document]:
-        """The ``k`` documents nearest a vector."""
+        """The ``k`` documents nearest a vector.
+
+        Examples
+        --------
+        >>> from langchain_core.embeddings import DeterministicFakeEmbedding
+        >>> from oxvec.integrations.langchain import OxvecVectorStore
+        >>> store = OxvecVectorStore(DeterministicFakeEmbedding(size=8), uri="memory://")
+        >>> store.add_texts(["red apple", "green pear"], [{"n": 1}, {"n": 2}], ids=["a", "p"])
+        ['a', 'p']
+        >>> v = store.embeddings.embed_query('green pear')
+        >>> [d.id for d in store.similarity_search_by_vector(v, k=1)]
+        ['p']
+        """
         return [d for d, _ in self.similarity_search_with_score_by_vector(embedding, k, filter)]
 
     def similarity_search_with_score_by_vector(
@@ -195,7 +297,19 @@ class OxvecVectorStore(VectorStore):
         k: int = 4,
         filter: dict[str, Any] | str | None = None,
     ) -> list[tuple[Document, float]]:
-        """The ``k`` documents nearest a vector, with their distances."""
+        """The ``k`` documents nearest a vector, with their distances.
+
+        Examples
+        --------
+        >>> from langchain_core.embeddings import DeterministicFakeEmbedding
+        >>> from oxvec.integrations.langchain import OxvecVectorStore
+        >>> store = OxvecVectorStore(DeterministicFakeEmbedding(size=8), uri="memory://")
+        >>> store.add_texts(["red apple", "green pear"], [{"n": 1}, {"n": 2}], ids=["a", "p"])
+        ['a', 'p']
+        >>> v = store.embeddings.embed_query('green pear')
+        >>> [(d.id, round(s, 6)) for d, s in store.similarity_search_with_score_by_vector(v, k=1)]
+        [('p', 0.0)]
+        """
         rows = self._search(embedding, k, filter, ["id", "text", "metadata"])
         return [(_document(r), float(r["_distance"])) for r in rows]
 
@@ -210,7 +324,18 @@ class OxvecVectorStore(VectorStore):
     ) -> list[Document]:
         """``k`` documents near ``query`` and unlike each other, chosen by maximal marginal
         relevance among the ``fetch_k`` nearest (``lambda_mult``: 1 for relevance alone, 0
-        for diversity alone)."""
+        for diversity alone).
+
+        Examples
+        --------
+        >>> from langchain_core.embeddings import DeterministicFakeEmbedding
+        >>> from oxvec.integrations.langchain import OxvecVectorStore
+        >>> store = OxvecVectorStore(DeterministicFakeEmbedding(size=8), uri="memory://")
+        >>> store.add_texts(["red apple", "green pear"], [{"n": 1}, {"n": 2}], ids=["a", "p"])
+        ['a', 'p']
+        >>> [d.id for d in store.max_marginal_relevance_search('red apple', k=1, fetch_k=2)]
+        ['a']
+        """
         vector = self._embedding.embed_query(query)
         return self.max_marginal_relevance_search_by_vector(vector, k, fetch_k, lambda_mult, filter)
 
@@ -223,7 +348,19 @@ class OxvecVectorStore(VectorStore):
         filter: dict[str, Any] | str | None = None,
         **kwargs: Any,
     ) -> list[Document]:
-        """:meth:`max_marginal_relevance_search` for a vector."""
+        """:meth:`max_marginal_relevance_search` for a vector.
+
+        Examples
+        --------
+        >>> from langchain_core.embeddings import DeterministicFakeEmbedding
+        >>> from oxvec.integrations.langchain import OxvecVectorStore
+        >>> store = OxvecVectorStore(DeterministicFakeEmbedding(size=8), uri="memory://")
+        >>> store.add_texts(["red apple", "green pear"], [{"n": 1}, {"n": 2}], ids=["a", "p"])
+        ['a', 'p']
+        >>> v = store.embeddings.embed_query('red apple')
+        >>> [d.id for d in store.max_marginal_relevance_search_by_vector(v, k=1)]
+        ['a']
+        """
         rows = self._search(
             embedding, max(fetch_k, k), filter, ["id", "text", "metadata", "vector"]
         )
@@ -272,7 +409,19 @@ class OxvecVectorStore(VectorStore):
         **kwargs: Any,
     ) -> OxvecVectorStore:
         """A store (``uri=`` or ``connection=`` and the other constructor arguments in
-        ``kwargs``) holding ``texts``."""
+        ``kwargs``) holding ``texts``.
+
+        Examples
+        --------
+        >>> from langchain_core.embeddings import DeterministicFakeEmbedding
+        >>> from oxvec.integrations.langchain import OxvecVectorStore
+        >>> store = OxvecVectorStore(DeterministicFakeEmbedding(size=8), uri="memory://")
+        >>> store.add_texts(["red apple", "green pear"], [{"n": 1}, {"n": 2}], ids=["a", "p"])
+        ['a', 'p']
+        >>> s2 = OxvecVectorStore.from_texts(['x'], store.embeddings, uri='memory://', ids=['1'])
+        >>> [d.id for d in s2.similarity_search('x', k=1)]
+        ['1']
+        """
         store = cls(embedding, **kwargs)
         store.add_texts(texts, metadatas, ids=ids)
         return store

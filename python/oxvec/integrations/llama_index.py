@@ -80,6 +80,14 @@ class OxvecVectorStore(BasePydanticVectorStore):
         The table (created on the first add).
     distance
         ``"cosine"`` (default), ``"l2"`` or ``"dot"``.
+    Examples
+    --------
+    >>> from llama_index.core.schema import TextNode
+    >>> store = OxvecVectorStore(uri="memory://")
+    >>> store.add([TextNode(id_="n", text="hello", embedding=[1.0, 0.0])])
+    ['n']
+    >>> [n.get_content() for n in store.get_nodes()]
+    ['hello']
     """
 
     stores_text: bool = True
@@ -111,18 +119,62 @@ class OxvecVectorStore(BasePydanticVectorStore):
 
     @property
     def client(self) -> oxvec.Database:
-        """The database."""
+        """The database.
+
+        Examples
+        --------
+        >>> from llama_index.core.schema import TextNode
+        >>> from llama_index.core.vector_stores.types import VectorStoreQuery
+        >>> from oxvec.integrations.llama_index import OxvecVectorStore
+        >>> store = OxvecVectorStore(uri="memory://")
+        >>> _ = store.add([
+        ...     TextNode(id_="a", text="red apple", embedding=[1.0, 0.0], metadata={"n": 1}),
+        ...     TextNode(id_="p", text="green pear", embedding=[0.0, 1.0], metadata={"n": 2}),
+        ... ])
+        >>> type(store.client).__name__
+        'Database'
+        """
         return self._db
 
     def table(self) -> oxvec.Table | None:
-        """The table behind the store (``None`` before the first add)."""
+        """The table behind the store (``None`` before the first add).
+
+        Examples
+        --------
+        >>> from llama_index.core.schema import TextNode
+        >>> from llama_index.core.vector_stores.types import VectorStoreQuery
+        >>> from oxvec.integrations.llama_index import OxvecVectorStore
+        >>> store = OxvecVectorStore(uri="memory://")
+        >>> _ = store.add([
+        ...     TextNode(id_="a", text="red apple", embedding=[1.0, 0.0], metadata={"n": 1}),
+        ...     TextNode(id_="p", text="green pear", embedding=[0.0, 1.0], metadata={"n": 2}),
+        ... ])
+        >>> store.table().count_rows()
+        2
+        """
         try:
             return self._db.open_table(self.table_name)
         except oxvec.TableNotFoundError:
             return None
 
     def add(self, nodes: Sequence[BaseNode], **kwargs: Any) -> list[str]:
-        """Upserts ``nodes`` (with their embeddings) by node id, as one version."""
+        """Upserts ``nodes`` (with their embeddings) by node id, as one version.
+
+        Examples
+        --------
+        >>> from llama_index.core.schema import TextNode
+        >>> from llama_index.core.vector_stores.types import VectorStoreQuery
+        >>> from oxvec.integrations.llama_index import OxvecVectorStore
+        >>> store = OxvecVectorStore(uri="memory://")
+        >>> _ = store.add([
+        ...     TextNode(id_="a", text="red apple", embedding=[1.0, 0.0], metadata={"n": 1}),
+        ...     TextNode(id_="p", text="green pear", embedding=[0.0, 1.0], metadata={"n": 2}),
+        ... ])
+        >>> store.add([TextNode(id_='a', text='red apple!', embedding=[1.0, 0.1])])
+        ['a']
+        >>> store.table().count_rows()
+        2
+        """
         if not nodes:
             return []
         latest = {n.node_id: n for n in nodes}  # the last of a repeated id
@@ -164,7 +216,24 @@ class OxvecVectorStore(BasePydanticVectorStore):
         return [n.node_id for n in nodes]
 
     def delete(self, ref_doc_id: str, **delete_kwargs: Any) -> None:
-        """Deletes every node of the source document ``ref_doc_id``."""
+        """Deletes every node of the source document ``ref_doc_id``.
+
+        Examples
+        --------
+        >>> from llama_index.core.schema import TextNode
+        >>> from llama_index.core.vector_stores.types import VectorStoreQuery
+        >>> from oxvec.integrations.llama_index import OxvecVectorStore
+        >>> store = OxvecVectorStore(uri="memory://")
+        >>> _ = store.add([
+        ...     TextNode(id_="a", text="red apple", embedding=[1.0, 0.0], metadata={"n": 1}),
+        ...     TextNode(id_="p", text="green pear", embedding=[0.0, 1.0], metadata={"n": 2}),
+        ... ])
+        >>> store.add([TextNode(id_='x', text='x', embedding=[1.0, 1.0])])
+        ['x']
+        >>> store.delete('x')  # by source document: none here
+        >>> len(store.get_nodes())
+        3
+        """
         table = self.table()
         if table is not None:
             table.delete("doc_id = ?", [ref_doc_id])
@@ -175,7 +244,22 @@ class OxvecVectorStore(BasePydanticVectorStore):
         filters: MetadataFilters | None = None,
         **delete_kwargs: Any,
     ) -> None:
-        """Deletes the nodes with these ids and/or matching ``filters``."""
+        """Deletes the nodes with these ids and/or matching ``filters``.
+
+        Examples
+        --------
+        >>> from llama_index.core.schema import TextNode
+        >>> from llama_index.core.vector_stores.types import VectorStoreQuery
+        >>> from oxvec.integrations.llama_index import OxvecVectorStore
+        >>> store = OxvecVectorStore(uri="memory://")
+        >>> _ = store.add([
+        ...     TextNode(id_="a", text="red apple", embedding=[1.0, 0.0], metadata={"n": 1}),
+        ...     TextNode(id_="p", text="green pear", embedding=[0.0, 1.0], metadata={"n": 2}),
+        ... ])
+        >>> store.delete_nodes(node_ids=['a'])
+        >>> [n.node_id for n in store.get_nodes()]
+        ['p']
+        """
         table = self.table()
         if table is None:
             return
@@ -189,7 +273,21 @@ class OxvecVectorStore(BasePydanticVectorStore):
         node_ids: list[str] | None = None,
         filters: MetadataFilters | None = None,
     ) -> list[BaseNode]:
-        """The nodes with these ids and/or matching ``filters`` (every node with neither)."""
+        """The nodes with these ids and/or matching ``filters`` (every node with neither).
+
+        Examples
+        --------
+        >>> from llama_index.core.schema import TextNode
+        >>> from llama_index.core.vector_stores.types import VectorStoreQuery
+        >>> from oxvec.integrations.llama_index import OxvecVectorStore
+        >>> store = OxvecVectorStore(uri="memory://")
+        >>> _ = store.add([
+        ...     TextNode(id_="a", text="red apple", embedding=[1.0, 0.0], metadata={"n": 1}),
+        ...     TextNode(id_="p", text="green pear", embedding=[0.0, 1.0], metadata={"n": 2}),
+        ... ])
+        >>> [n.get_content() for n in store.get_nodes(node_ids=['p'])]
+        ['green pear']
+        """
         table = self.table()
         if table is None:
             return []
@@ -200,14 +298,44 @@ class OxvecVectorStore(BasePydanticVectorStore):
         return [_node(r) for r in q.to_list()]
 
     def clear(self) -> None:
-        """Deletes every node."""
+        """Deletes every node.
+
+        Examples
+        --------
+        >>> from llama_index.core.schema import TextNode
+        >>> from llama_index.core.vector_stores.types import VectorStoreQuery
+        >>> from oxvec.integrations.llama_index import OxvecVectorStore
+        >>> store = OxvecVectorStore(uri="memory://")
+        >>> _ = store.add([
+        ...     TextNode(id_="a", text="red apple", embedding=[1.0, 0.0], metadata={"n": 1}),
+        ...     TextNode(id_="p", text="green pear", embedding=[0.0, 1.0], metadata={"n": 2}),
+        ... ])
+        >>> store.clear()
+        >>> store.get_nodes()
+        []
+        """
         table = self.table()
         if table is not None:
             table.delete("true")
 
     def query(self, query: VectorStoreQuery, **kwargs: Any) -> VectorStoreQueryResult:
         """Vector, full-text or hybrid search (``query.mode``) with ``query.filters``,
-        ``doc_ids`` and ``node_ids``; similarities are higher for better matches."""
+        ``doc_ids`` and ``node_ids``; similarities are higher for better matches.
+
+        Examples
+        --------
+        >>> from llama_index.core.schema import TextNode
+        >>> from llama_index.core.vector_stores.types import VectorStoreQuery
+        >>> from oxvec.integrations.llama_index import OxvecVectorStore
+        >>> store = OxvecVectorStore(uri="memory://")
+        >>> _ = store.add([
+        ...     TextNode(id_="a", text="red apple", embedding=[1.0, 0.0], metadata={"n": 1}),
+        ...     TextNode(id_="p", text="green pear", embedding=[0.0, 1.0], metadata={"n": 2}),
+        ... ])
+        >>> res = store.query(VectorStoreQuery(query_embedding=[0.1, 1.0], similarity_top_k=1))
+        >>> res.ids
+        ['p']
+        """
         table = self.table()
         if table is None or query.similarity_top_k <= 0:
             return VectorStoreQueryResult(nodes=[], similarities=[], ids=[])
