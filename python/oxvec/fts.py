@@ -51,14 +51,30 @@ __all__ = [
 
 
 class Operator(str, enum.Enum):
-    """How the words of a match combine: ``OR`` (any word) or ``AND`` (every word)."""
+    """How the words of a match combine: ``OR`` (any word) or ``AND`` (every word).
+
+    Examples
+    --------
+    >>> from oxvec import fts
+    >>> q = fts.MatchQuery('red apple', 'title', operator=fts.Operator.AND)
+    >>> q.to_dict()['match']['operator']
+    'AND'
+    """
 
     OR = "OR"
     AND = "AND"
 
 
 class Occur(str, enum.Enum):
-    """How a clause of a :class:`BooleanQuery` counts."""
+    """How a clause of a :class:`BooleanQuery` counts.
+
+    Examples
+    --------
+    >>> from oxvec import fts
+    >>> q = fts.BooleanQuery([(fts.Occur.MUST, fts.MatchQuery('rust', 'title'))])
+    >>> len(q.to_dict()['boolean']['must'])
+    1
+    """
 
     MUST = "MUST"
     SHOULD = "SHOULD"
@@ -109,7 +125,14 @@ def _operator(value: Any) -> str:
 
 
 class FullTextQuery:
-    """Base of the structured queries; ``to_dict()`` is what the engine receives."""
+    """Base of the structured queries; ``to_dict()`` is what the engine receives.
+
+    Examples
+    --------
+    >>> from oxvec import fts
+    >>> isinstance(fts.MatchQuery('rust', 'title'), fts.FullTextQuery)
+    True
+    """
 
     def to_dict(self) -> dict[str, Any]:
         raise NotImplementedError
@@ -149,6 +172,12 @@ class MatchQuery(FullTextQuery):
         ``"OR"`` (any word; default) or ``"AND"`` (every word).
     prefix_length
         Fuzzy expansions keep this many leading characters of the word.
+
+    Examples
+    --------
+    >>> from oxvec import fts
+    >>> fts.MatchQuery('serch', 'title', fuzziness=1).to_dict()['match']['fuzziness']
+    1
     """
 
     def __init__(
@@ -190,6 +219,12 @@ class PhraseQuery(FullTextQuery):
     ``slop`` 0 means adjacent and in order; ``slop`` n lets the words spread over n extra
     positions (two words swapped need ``slop=2``). Needs an index built with
     ``with_position=True`` (the default).
+
+    Examples
+    --------
+    >>> from oxvec import fts
+    >>> fts.PhraseQuery('vector search', 'body', slop=1).to_dict()['phrase']['slop']
+    1
     """
 
     def __init__(
@@ -213,7 +248,15 @@ class PhraseQuery(FullTextQuery):
 
 class MultiMatchQuery(FullTextQuery):
     """``query`` matched in several columns of one index, each column's score times its
-    boost, summed (``boosts`` default to 1)."""
+    boost, summed (``boosts`` default to 1).
+
+    Examples
+    --------
+    >>> from oxvec import fts
+    >>> q = fts.MultiMatchQuery('rust', ['title', 'body'], boosts=[2.0, 1.0])
+    >>> q.to_dict()['multi_match']['boosts']
+    [2.0, 1.0]
+    """
 
     def __init__(
         self,
@@ -251,6 +294,14 @@ class BooleanQuery(FullTextQuery):
     """Rows matching every ``must`` clause, no ``must_not`` clause and, when there is no
     ``must``, at least one ``should``; scored by the ``must`` and ``should`` clauses they
     match. Clauses may be given as ``(Occur, query)`` pairs (LanceDB's form) or by keyword.
+
+    Examples
+    --------
+    >>> from oxvec import fts
+    >>> rust, go = fts.MatchQuery('rust', 'title'), fts.MatchQuery('go', 'title')
+    >>> q = fts.BooleanQuery(must=[rust], must_not=[go])
+    >>> [len(q.to_dict()['boolean'][k]) for k in ('must', 'must_not')]
+    [1, 1]
     """
 
     def __init__(
