@@ -89,6 +89,18 @@ class Reranker:
     Subclasses implement :meth:`score` (a relevance per merged row, higher is better), or
     override :meth:`rerank_hybrid` entirely. ``return_score="relevance"`` drops the legs'
     ``_distance`` and ``_score`` from the output; ``"all"`` (default) keeps them.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> from oxvec import rerankers
+    >>> vec = pa.table({"_rowid": pa.array([1, 2], pa.uint64()), "_distance": [0.1, 0.4]})
+    >>> fts = pa.table({"_rowid": pa.array([2, 3], pa.uint64()), "_score": [3.0, 1.0]})
+    >>> class ByRowId(rerankers.Reranker):
+    ...     def score(self, query, merged):
+    ...         return -merged['_rowid'].to_numpy().astype(float)
+    >>> ByRowId().rerank_hybrid('q', vec, fts)['_rowid'].to_pylist()
+    [1, 2, 3]
     """
 
     def __init__(self, return_score: str = "all") -> None:
@@ -99,19 +111,52 @@ class Reranker:
         self.return_score = return_score
 
     def score(self, query: str, merged: pa.Table) -> np.ndarray:
-        """Relevance of each row of ``merged`` (from :func:`merge_results`)."""
+        """Relevance of each row of ``merged`` (from :func:`merge_results`).
+
+        Examples
+        --------
+        >>> import pyarrow as pa
+        >>> from oxvec import rerankers
+        >>> vec = pa.table({"_rowid": pa.array([1, 2], pa.uint64()), "_distance": [0.1, 0.4]})
+        >>> fts = pa.table({"_rowid": pa.array([2, 3], pa.uint64()), "_score": [3.0, 1.0]})
+        >>> merged = rerankers.merge_results(vec, fts)
+        >>> len(rerankers.RRFReranker().score("q", merged))
+        3
+        """
         raise NotImplementedError
 
     def rerank_hybrid(
         self, query: str, vector_results: pa.Table, fts_results: pa.Table
     ) -> pa.Table:
         """The legs' rows fused and sorted by ``_relevance_score``, best first (ties: the
-        row the legs rank better together, then the lower ``_rowid``)."""
+        row the legs rank better together, then the lower ``_rowid``).
+
+        Examples
+        --------
+        >>> import pyarrow as pa
+        >>> from oxvec import rerankers
+        >>> vec = pa.table({"_rowid": pa.array([1, 2], pa.uint64()), "_distance": [0.1, 0.4]})
+        >>> fts = pa.table({"_rowid": pa.array([2, 3], pa.uint64()), "_score": [3.0, 1.0]})
+        >>> out = rerankers.RRFReranker().rerank_hybrid('q', vec, fts)
+        >>> out.column_names
+        ['_rowid', '_distance', '_score', '_relevance_score']
+        """
         merged = merge_results(vector_results, fts_results)
         return self._sorted(merged, self.score(query, merged))
 
     def rerank_fts(self, query: str, fts_results: pa.Table) -> pa.Table:
-        """A full-text search's rows (with ``_rowid``) re-scored on their own."""
+        """A full-text search's rows (with ``_rowid``) re-scored on their own.
+
+        Examples
+        --------
+        >>> import pyarrow as pa
+        >>> from oxvec import rerankers
+        >>> vec = pa.table({"_rowid": pa.array([1, 2], pa.uint64()), "_distance": [0.1, 0.4]})
+        >>> fts = pa.table({"_rowid": pa.array([2, 3], pa.uint64()), "_score": [3.0, 1.0]})
+        >>> out = rerankers.RRFReranker().rerank_fts('q', fts)
+        >>> out['_rowid'].to_pylist()
+        [2, 3]
+        """
         cols = [c for c in fts_results.column_names if c not in ("_score", "_rowid")]
         empty = (
             fts_results.select(cols)
@@ -172,7 +217,17 @@ def _legs(merged: pa.Table) -> tuple[np.ndarray, np.ndarray]:
 
 class RRFReranker(Reranker):
     """Reciprocal rank fusion: a row scores ``sum over legs of 1 / (k + rank)`` (rank 1 is
-    a leg's best). ``k`` (60, from the original paper) damps the top ranks' weight."""
+    a leg's best). ``k`` (60, from the original paper) damps the top ranks' weight.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> from oxvec import rerankers
+    >>> vec = pa.table({"_rowid": pa.array([1, 2], pa.uint64()), "_distance": [0.1, 0.4]})
+    >>> fts = pa.table({"_rowid": pa.array([2, 3], pa.uint64()), "_score": [3.0, 1.0]})
+    >>> rerankers.RRFReranker(k=60).rerank_hybrid('q', vec, fts)['_rowid'].to_pylist()
+    [2, 1, 3]
+    """
 
     def __init__(self, k: int = 60, return_score: str = "all") -> None:
         super().__init__(return_score)
@@ -181,6 +236,18 @@ class RRFReranker(Reranker):
         self.k = int(k)
 
     def score(self, query: str, merged: pa.Table) -> np.ndarray:
+        """A relevance per merged row, higher is better (see :meth:`Reranker.score`).
+
+        Examples
+        --------
+        >>> import pyarrow as pa
+        >>> from oxvec import rerankers
+        >>> vec = pa.table({"_rowid": pa.array([1, 2], pa.uint64()), "_distance": [0.1, 0.4]})
+        >>> fts = pa.table({"_rowid": pa.array([2, 3], pa.uint64()), "_score": [3.0, 1.0]})
+        >>> merged = rerankers.merge_results(vec, fts)
+        >>> len(rerankers.RRFReranker().score("q", merged))
+        3
+        """
         total = np.zeros(merged.num_rows)
         ids = merged["_rowid"].to_numpy()
         for values in _legs(merged):
@@ -193,7 +260,18 @@ class LinearCombinationReranker(Reranker):
     """``weight * vector + (1 - weight) * text``, each leg normalised to [0, 1] first:
     ``normalize="score"`` maps a leg's best to 1 and worst to 0 (distances turned into
     similarities, so lower distance is better), ``"rank"`` maps rank r of n to
-    ``1 - r / n``. A row a leg did not find gets 0 from it."""
+    ``1 - r / n``. A row a leg did not find gets 0 from it.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> from oxvec import rerankers
+    >>> vec = pa.table({"_rowid": pa.array([1, 2], pa.uint64()), "_distance": [0.1, 0.4]})
+    >>> fts = pa.table({"_rowid": pa.array([2, 3], pa.uint64()), "_score": [3.0, 1.0]})
+    >>> r = rerankers.LinearCombinationReranker(weight=1.0)
+    >>> r.rerank_hybrid('q', vec, fts)['_rowid'].to_pylist()[0]
+    1
+    """
 
     def __init__(
         self, weight: float = 0.7, normalize: str = "score", return_score: str = "all"
@@ -223,6 +301,18 @@ class LinearCombinationReranker(Reranker):
         return out
 
     def score(self, query: str, merged: pa.Table) -> np.ndarray:
+        """A relevance per merged row, higher is better (see :meth:`Reranker.score`).
+
+        Examples
+        --------
+        >>> import pyarrow as pa
+        >>> from oxvec import rerankers
+        >>> vec = pa.table({"_rowid": pa.array([1, 2], pa.uint64()), "_distance": [0.1, 0.4]})
+        >>> fts = pa.table({"_rowid": pa.array([2, 3], pa.uint64()), "_score": [3.0, 1.0]})
+        >>> merged = rerankers.merge_results(vec, fts)
+        >>> len(rerankers.LinearCombinationReranker().score("q", merged))
+        3
+        """
         vec, text = _legs(merged)
         ids = merged["_rowid"].to_numpy()
         return self.weight * self._norm(vec, ids) + (1.0 - self.weight) * self._norm(text, ids)
@@ -231,7 +321,17 @@ class LinearCombinationReranker(Reranker):
 class DBSFReranker(Reranker):
     """Distribution-based score fusion: each leg's values are scaled by
     ``(x - (mean - 3 std)) / (6 std)`` and clipped to [0, 1], then summed (a leg whose
-    values are all equal gives each 0.5; a missed row 0)."""
+    values are all equal gives each 0.5; a missed row 0).
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> from oxvec import rerankers
+    >>> vec = pa.table({"_rowid": pa.array([1, 2], pa.uint64()), "_distance": [0.1, 0.4]})
+    >>> fts = pa.table({"_rowid": pa.array([2, 3], pa.uint64()), "_score": [3.0, 1.0]})
+    >>> rerankers.DBSFReranker().rerank_hybrid('q', vec, fts).num_rows
+    3
+    """
 
     @staticmethod
     def _norm(values: np.ndarray) -> np.ndarray:
@@ -247,6 +347,18 @@ class DBSFReranker(Reranker):
         return out
 
     def score(self, query: str, merged: pa.Table) -> np.ndarray:
+        """A relevance per merged row, higher is better (see :meth:`Reranker.score`).
+
+        Examples
+        --------
+        >>> import pyarrow as pa
+        >>> from oxvec import rerankers
+        >>> vec = pa.table({"_rowid": pa.array([1, 2], pa.uint64()), "_distance": [0.1, 0.4]})
+        >>> fts = pa.table({"_rowid": pa.array([2, 3], pa.uint64()), "_score": [3.0, 1.0]})
+        >>> merged = rerankers.merge_results(vec, fts)
+        >>> len(rerankers.DBSFReranker().score("q", merged))
+        3
+        """
         vec, text = _legs(merged)
         return self._norm(vec) + self._norm(text)
 
@@ -255,7 +367,18 @@ class CrossEncoderReranker(Reranker):
     """Re-scores every candidate with a sentence-transformers cross-encoder reading the
     query and the row's ``column`` together: slower than the fusions, usually more
     accurate. Runs offline with a model installed locally (a model name found in the
-    Hugging Face cache, or a path); the model loads once per process, on first use."""
+    Hugging Face cache, or a path); the model loads once per process, on first use.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> from oxvec import rerankers
+    >>> vec = pa.table({"_rowid": pa.array([1, 2], pa.uint64()), "_distance": [0.1, 0.4]})
+    >>> fts = pa.table({"_rowid": pa.array([2, 3], pa.uint64()), "_score": [3.0, 1.0]})
+    >>> r = rerankers.CrossEncoderReranker(column='text')
+    >>> r.column, r.score('q', pa.table({'text': pa.array([], pa.string())})).size
+    ('text', 0)
+    """
 
     _models: ClassVar[dict[tuple[str, str | None], Any]] = {}
 
@@ -287,6 +410,16 @@ class CrossEncoderReranker(Reranker):
         return self._models[key]
 
     def score(self, query: str, merged: pa.Table) -> np.ndarray:
+        """The cross-encoder's relevance of ``query`` and each row's ``column``.
+
+        Examples
+        --------
+        >>> import pyarrow as pa
+        >>> from oxvec import rerankers
+        >>> empty = pa.table({"text": pa.array([], pa.string())})
+        >>> rerankers.CrossEncoderReranker().score("q", empty)  # no rows: no model is loaded
+        array([], dtype=float64)
+        """
         if self.column not in merged.column_names:
             raise InvalidInputError(
                 f"CrossEncoderReranker reads column {self.column!r}, which the results lack "
