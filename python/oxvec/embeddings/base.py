@@ -43,7 +43,21 @@ class EmbeddingFunction:
     @classmethod
     def create(cls, **kwargs: Any) -> EmbeddingFunction:
         """A function configured by ``kwargs`` (JSON values: they are stored with the
-        table)."""
+        table).
+
+        Examples
+        --------
+        >>> from oxvec.embeddings import EmbeddingFunction, get_registry
+        >>> @get_registry().register("doc-counts")
+        ... class Counts(EmbeddingFunction):
+        ...     def ndims(self):
+        ...         return 2
+        ...     def compute_source_embeddings(self, texts):
+        ...         return [[t.count("a"), t.count("b")] for t in texts]
+        >>> func = Counts.create()
+        >>> func.to_json()
+        {'name': 'doc-counts', 'params': {}}
+        """
         try:
             json.dumps(kwargs)
         except (TypeError, ValueError) as e:
@@ -54,25 +68,95 @@ class EmbeddingFunction:
         return cls(**kwargs)
 
     def ndims(self) -> int:
-        """The vectors' dimension."""
+        """The vectors' dimension.
+
+        Examples
+        --------
+        >>> from oxvec.embeddings import EmbeddingFunction, get_registry
+        >>> @get_registry().register("doc-counts")
+        ... class Counts(EmbeddingFunction):
+        ...     def ndims(self):
+        ...         return 2
+        ...     def compute_source_embeddings(self, texts):
+        ...         return [[t.count("a"), t.count("b")] for t in texts]
+        >>> func = Counts.create()
+        >>> func.ndims()
+        2
+        """
         raise NotImplementedError
 
     def compute_source_embeddings(self, texts: list[str]) -> Any:
-        """One vector per text (a 2-D array or a list of vectors)."""
+        """One vector per text (a 2-D array or a list of vectors).
+
+        Examples
+        --------
+        >>> from oxvec.embeddings import EmbeddingFunction, get_registry
+        >>> @get_registry().register("doc-counts")
+        ... class Counts(EmbeddingFunction):
+        ...     def ndims(self):
+        ...         return 2
+        ...     def compute_source_embeddings(self, texts):
+        ...         return [[t.count("a"), t.count("b")] for t in texts]
+        >>> func = Counts.create()
+        >>> func.compute_source_embeddings(['ab', 'bb'])
+        [[1, 1], [0, 2]]
+        """
         raise NotImplementedError
 
     def compute_query_embeddings(self, query: str) -> Any:
         """The vector(s) a query searches with (default: the query embedded as a
-        document)."""
+        document).
+
+        Examples
+        --------
+        >>> from oxvec.embeddings import EmbeddingFunction, get_registry
+        >>> @get_registry().register("doc-counts")
+        ... class Counts(EmbeddingFunction):
+        ...     def ndims(self):
+        ...         return 2
+        ...     def compute_source_embeddings(self, texts):
+        ...         return [[t.count("a"), t.count("b")] for t in texts]
+        >>> func = Counts.create()
+        >>> func.compute_query_embeddings('aab')
+        [[2, 1]]
+        """
         return self.compute_source_embeddings([query])
 
     def config(self, source_column: str, vector_column: str = "vector") -> EmbeddingFunctionConfig:
         """This function embedding ``source_column`` into ``vector_column`` (for
-        ``create_table(embedding_functions=[...])``)."""
+        ``create_table(embedding_functions=[...])``).
+
+        Examples
+        --------
+        >>> from oxvec.embeddings import EmbeddingFunction, get_registry
+        >>> @get_registry().register("doc-counts")
+        ... class Counts(EmbeddingFunction):
+        ...     def ndims(self):
+        ...         return 2
+        ...     def compute_source_embeddings(self, texts):
+        ...         return [[t.count("a"), t.count("b")] for t in texts]
+        >>> func = Counts.create()
+        >>> func.config('text', 'vector').to_json()['source_column']
+        'text'
+        """
         return EmbeddingFunctionConfig(source_column, vector_column, self)
 
     def SourceField(self, **kwargs: Any) -> Any:  # noqa: N802 - LanceDB's name
-        """A Pydantic field marking the text a model's vector is computed from."""
+        """A Pydantic field marking the text a model's vector is computed from.
+
+        Examples
+        --------
+        >>> from oxvec.embeddings import EmbeddingFunction, get_registry
+        >>> @get_registry().register("doc-counts")
+        ... class Counts(EmbeddingFunction):
+        ...     def ndims(self):
+        ...         return 2
+        ...     def compute_source_embeddings(self, texts):
+        ...         return [[t.count("a"), t.count("b")] for t in texts]
+        >>> func = Counts.create()
+        >>> func.SourceField().json_schema_extra['oxvec_embedding']
+        'source'
+        """
         from pydantic import Field
 
         return Field(
@@ -80,7 +164,21 @@ class EmbeddingFunction:
         )
 
     def VectorField(self, **kwargs: Any) -> Any:  # noqa: N802 - LanceDB's name
-        """A Pydantic field marking a model's vector computed by this function."""
+        """A Pydantic field marking a model's vector computed by this function.
+
+        Examples
+        --------
+        >>> from oxvec.embeddings import EmbeddingFunction, get_registry
+        >>> @get_registry().register("doc-counts")
+        ... class Counts(EmbeddingFunction):
+        ...     def ndims(self):
+        ...         return 2
+        ...     def compute_source_embeddings(self, texts):
+        ...         return [[t.count("a"), t.count("b")] for t in texts]
+        >>> func = Counts.create()
+        >>> func.VectorField().json_schema_extra['oxvec_embedding']
+        'vector'
+        """
         from pydantic import Field
 
         kwargs.setdefault("default", None)
@@ -89,12 +187,41 @@ class EmbeddingFunction:
         )
 
     def to_json(self) -> dict[str, Any]:
+        """The registry name and arguments, as a table stores them.
+
+        Examples
+        --------
+        >>> from oxvec.embeddings import EmbeddingFunction, get_registry
+        >>> @get_registry().register("doc-counts")
+        ... class Counts(EmbeddingFunction):
+        ...     def ndims(self):
+        ...         return 2
+        ...     def compute_source_embeddings(self, texts):
+        ...         return [[t.count("a"), t.count("b")] for t in texts]
+        >>> func = Counts.create()
+        >>> func.to_json()['name']
+        'doc-counts'
+        """
         return {"name": self.name, "params": self._kwargs}
 
     def embed(self, texts: Sequence[str | None]) -> np.ndarray:
         """``texts`` embedded in batches (a null text gets a null vector, ``nan`` here),
         with a progress bar on a terminal for large inputs; checked for shape and
-        finiteness."""
+        finiteness.
+
+        Examples
+        --------
+        >>> from oxvec.embeddings import EmbeddingFunction, get_registry
+        >>> @get_registry().register("doc-counts")
+        ... class Counts(EmbeddingFunction):
+        ...     def ndims(self):
+        ...         return 2
+        ...     def compute_source_embeddings(self, texts):
+        ...         return [[t.count("a"), t.count("b")] for t in texts]
+        >>> func = Counts.create()
+        >>> func.embed(['ab', None]).tolist()
+        [[1.0, 1.0], [nan, nan]]
+        """
         dim = self.ndims()
         out = np.full((len(texts), dim), np.nan, dtype=np.float32)
         todo = [i for i, t in enumerate(texts) if t is not None]
@@ -119,6 +246,21 @@ class EmbeddingFunction:
         return out
 
     def embed_query(self, query: str) -> np.ndarray:
+        """``query`` embedded as a search vector, checked for shape.
+
+        Examples
+        --------
+        >>> from oxvec.embeddings import EmbeddingFunction, get_registry
+        >>> @get_registry().register("doc-counts")
+        ... class Counts(EmbeddingFunction):
+        ...     def ndims(self):
+        ...         return 2
+        ...     def compute_source_embeddings(self, texts):
+        ...         return [[t.count("a"), t.count("b")] for t in texts]
+        >>> func = Counts.create()
+        >>> func.embed_query('bb').tolist()
+        [0.0, 2.0]
+        """
         got = _as_floats(self.compute_query_embeddings(query), self.name)
         if got.ndim == 2 and got.shape[0] == 1:
             got = got[0]
