@@ -10,11 +10,16 @@ _EXCLUDED = {"__version__"}
 
 
 def _public() -> list[tuple[str, object]]:
+    import oxvec.embeddings
+    import oxvec.fts
     import oxvec.pydantic
+    import oxvec.rerankers
     from oxvec.integrations import langchain, llama_index
 
     names = [(n, getattr(oxvec, n)) for n in oxvec.__all__ if n not in _EXCLUDED]
     names += [(f"pydantic.{n}", getattr(oxvec.pydantic, n)) for n in oxvec.pydantic.__all__]
+    for mod in (oxvec.fts, oxvec.rerankers, oxvec.embeddings):
+        names += [(f"{mod.__name__}.{n}", getattr(mod, n)) for n in mod.__all__]
     names += [
         (f"{m.__name__}.OxvecVectorStore", m.OxvecVectorStore) for m in (langchain, llama_index)
     ]

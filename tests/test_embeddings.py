@@ -257,3 +257,25 @@ def test_sentence_transformers_offline_with_a_real_model(db: oxvec.Database) -> 
     )
     assert tbl.schema.field("vector").type.list_size == dim
     assert tbl.search("kitten").limit(1).to_list()[0]["text"] == "a cat sat on the mat"
+
+
+def test_a_name_argument_does_not_replace_the_registry_name(tmp_path):
+    """A function made with `name=` (a model's name, as sentence-transformers takes) is
+    still stored under its registry name, so another handle can make it again."""
+    from oxvec.embeddings import EmbeddingFunction, get_registry
+
+    @get_registry().register("named-model-counts")
+    class Named(EmbeddingFunction):
+        def ndims(self):
+            return 2
+
+        def compute_source_embeddings(self, texts):
+            return [[len(t), 1.0] for t in texts]
+
+    func = Named.create(name="my-model")
+    assert func.to_json() == {"name": "named-model-counts", "params": {"name": "my-model"}}
+    db = oxvec.connect(tmp_path)
+    db.create_table("t", [{"text": "ab"}], embedding_functions=[func.config("text")])
+    again = oxvec.connect(tmp_path)["t"]
+    again.add([{"text": "abcd"}])
+    assert again.search().where("text = 'abcd'").to_list()[0]["vector"] == [4.0, 1.0]

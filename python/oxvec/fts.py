@@ -135,6 +135,14 @@ class FullTextQuery:
     """
 
     def to_dict(self) -> dict[str, Any]:
+        """The query as the engine receives it (JSON-able).
+
+        Examples
+        --------
+        >>> from oxvec import fts
+        >>> fts.MatchQuery("rust", "title").to_dict()["match"]["column"]
+        'title'
+        """
         raise NotImplementedError
 
     def _json(self) -> str:
@@ -200,6 +208,14 @@ class MatchQuery(FullTextQuery):
         self.prefix_length = _whole("prefix_length", prefix_length)
 
     def to_dict(self) -> dict[str, Any]:
+        """The query as the engine receives it (JSON-able).
+
+        Examples
+        --------
+        >>> from oxvec import fts
+        >>> fts.MatchQuery("rust", "title").to_dict()["match"]["column"]
+        'title'
+        """
         return {
             "match": {
                 "query": self.query,
@@ -236,6 +252,14 @@ class PhraseQuery(FullTextQuery):
         self.boost = _boost("boost", boost)
 
     def to_dict(self) -> dict[str, Any]:
+        """The query as the engine receives it (JSON-able).
+
+        Examples
+        --------
+        >>> from oxvec import fts
+        >>> fts.MatchQuery("rust", "title").to_dict()["match"]["column"]
+        'title'
+        """
         return {
             "phrase": {
                 "query": self.query,
@@ -280,6 +304,14 @@ class MultiMatchQuery(FullTextQuery):
         self.operator = _operator(operator)
 
     def to_dict(self) -> dict[str, Any]:
+        """The query as the engine receives it (JSON-able).
+
+        Examples
+        --------
+        >>> from oxvec import fts
+        >>> fts.MatchQuery("rust", "title").to_dict()["match"]["column"]
+        'title'
+        """
         return {
             "multi_match": {
                 "query": self.query,
@@ -334,6 +366,14 @@ class BooleanQuery(FullTextQuery):
             )
 
     def to_dict(self) -> dict[str, Any]:
+        """The query as the engine receives it (JSON-able).
+
+        Examples
+        --------
+        >>> from oxvec import fts
+        >>> fts.MatchQuery("rust", "title").to_dict()["match"]["column"]
+        'title'
+        """
         return {
             "boolean": {
                 "must": [q.to_dict() for q in self.must],

@@ -28,6 +28,18 @@ class EmbeddingFunction:
     Instances are made by :meth:`create` (keyword arguments only), which records the
     arguments so a table can store them and make the same function again in another
     process.
+
+    Examples
+    --------
+    >>> from oxvec.embeddings import EmbeddingFunction, get_registry
+    >>> @get_registry().register("ab-counts")
+    ... class Counts(EmbeddingFunction):
+    ...     def ndims(self):
+    ...         return 2
+    ...     def compute_source_embeddings(self, texts):
+    ...         return [[t.count("a"), t.count("b")] for t in texts]
+    >>> Counts.create().embed(["aab"]).tolist()
+    [[2.0, 1.0]]
     """
 
     #: The registry name, set by ``register``.
@@ -202,7 +214,8 @@ class EmbeddingFunction:
         >>> func.to_json()['name']
         'doc-counts'
         """
-        return {"name": self.name, "params": self._kwargs}
+        # The registry name is the class's: a `name=` argument (a model's name) is a param.
+        return {"name": type(self).name, "params": self._kwargs}
 
     def embed(self, texts: Sequence[str | None]) -> np.ndarray:
         """``texts`` embedded in batches (a null text gets a null vector, ``nan`` here),
@@ -301,13 +314,41 @@ def _progress(total: int, label: str) -> Any:
 
 @dataclass
 class EmbeddingFunctionConfig:
-    """Which column a function embeds into which vector column."""
+    """Which column a function embeds into which vector column.
+
+    Examples
+    --------
+    >>> from oxvec.embeddings import EmbeddingFunction, get_registry
+    >>> @get_registry().register("ab-counts")
+    ... class Counts(EmbeddingFunction):
+    ...     def ndims(self):
+    ...         return 2
+    ...     def compute_source_embeddings(self, texts):
+    ...         return [[t.count("a"), t.count("b")] for t in texts]
+    >>> cfg = Counts.create().config("text", "vec")
+    >>> cfg.source_column, cfg.vector_column
+    ('text', 'vec')
+    """
 
     source_column: str
     vector_column: str
     function: EmbeddingFunction
 
     def to_json(self) -> dict[str, Any]:
+        """The configuration as a table stores it.
+
+        Examples
+        --------
+        >>> from oxvec.embeddings import EmbeddingFunction, get_registry
+        >>> @get_registry().register("ab-counts")
+        ... class Counts(EmbeddingFunction):
+        ...     def ndims(self):
+        ...         return 2
+        ...     def compute_source_embeddings(self, texts):
+        ...         return [[t.count("a"), t.count("b")] for t in texts]
+        >>> Counts.create().config("text").to_json()
+        {'source_column': 'text', 'vector_column': 'vector', 'name': 'ab-counts', 'params': {}}
+        """
         return {
             "source_column": self.source_column,
             "vector_column": self.vector_column,
@@ -315,4 +356,18 @@ class EmbeddingFunctionConfig:
         }
 
     def vector_type(self) -> pa.DataType:
+        """The vector column's Arrow type.
+
+        Examples
+        --------
+        >>> from oxvec.embeddings import EmbeddingFunction, get_registry
+        >>> @get_registry().register("ab-counts")
+        ... class Counts(EmbeddingFunction):
+        ...     def ndims(self):
+        ...         return 2
+        ...     def compute_source_embeddings(self, texts):
+        ...         return [[t.count("a"), t.count("b")] for t in texts]
+        >>> Counts.create().config("text").vector_type()
+        FixedSizeListType(fixed_size_list<item: float>[2])
+        """
         return pa.list_(pa.float32(), int(self.function.ndims()))

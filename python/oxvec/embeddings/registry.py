@@ -10,13 +10,39 @@ from .base import EmbeddingFunction
 
 
 class EmbeddingFunctionRegistry:
-    """Embedding function classes by name; one per process (:func:`get_registry`)."""
+    """Embedding function classes by name; one per process (:func:`get_registry`).
+
+    Examples
+    --------
+    >>> from oxvec.embeddings import EmbeddingFunction, get_registry
+    >>> @get_registry().register("ab-counts")
+    ... class Counts(EmbeddingFunction):
+    ...     def ndims(self):
+    ...         return 2
+    ...     def compute_source_embeddings(self, texts):
+    ...         return [[t.count("a"), t.count("b")] for t in texts]
+    >>> "ab-counts" in get_registry().names()
+    True
+    """
 
     def __init__(self) -> None:
         self._functions: dict[str, type[EmbeddingFunction]] = {}
 
     def register(self, name: str) -> Callable[[type[EmbeddingFunction]], type[EmbeddingFunction]]:
-        """A class decorator adding an :class:`EmbeddingFunction` subclass under ``name``."""
+        """A class decorator adding an :class:`EmbeddingFunction` subclass under ``name``.
+
+        Examples
+        --------
+        >>> from oxvec.embeddings import EmbeddingFunction, get_registry
+        >>> @get_registry().register("ab-counts")
+        ... class Counts(EmbeddingFunction):
+        ...     def ndims(self):
+        ...         return 2
+        ...     def compute_source_embeddings(self, texts):
+        ...         return [[t.count("a"), t.count("b")] for t in texts]
+        >>> Counts.name
+        'ab-counts'
+        """
 
         def add(cls: type[EmbeddingFunction]) -> type[EmbeddingFunction]:
             if not (isinstance(cls, type) and issubclass(cls, EmbeddingFunction)):
@@ -28,7 +54,20 @@ class EmbeddingFunctionRegistry:
         return add
 
     def get(self, name: str) -> type[EmbeddingFunction]:
-        """The class registered as ``name``; call ``.create(...)`` on it."""
+        """The class registered as ``name``; call ``.create(...)`` on it.
+
+        Examples
+        --------
+        >>> from oxvec.embeddings import EmbeddingFunction, get_registry
+        >>> @get_registry().register("ab-counts")
+        ... class Counts(EmbeddingFunction):
+        ...     def ndims(self):
+        ...         return 2
+        ...     def compute_source_embeddings(self, texts):
+        ...         return [[t.count("a"), t.count("b")] for t in texts]
+        >>> get_registry().get("ab-counts") is Counts
+        True
+        """
         try:
             return self._functions[name]
         except KeyError:
@@ -37,10 +76,31 @@ class EmbeddingFunctionRegistry:
             ) from None
 
     def names(self) -> list[str]:
+        """The registered names, sorted.
+
+        Examples
+        --------
+        >>> from oxvec.embeddings import get_registry
+        >>> "sentence-transformers" in get_registry().names()
+        True
+        """
         return sorted(self._functions)
 
     def make(self, spec: dict[str, Any]) -> EmbeddingFunction:
-        """The function a table's stored configuration describes."""
+        """The function a table's stored configuration describes.
+
+        Examples
+        --------
+        >>> from oxvec.embeddings import EmbeddingFunction, get_registry
+        >>> @get_registry().register("ab-counts")
+        ... class Counts(EmbeddingFunction):
+        ...     def ndims(self):
+        ...         return 2
+        ...     def compute_source_embeddings(self, texts):
+        ...         return [[t.count("a"), t.count("b")] for t in texts]
+        >>> get_registry().make({"name": "ab-counts", "params": {}}).ndims()
+        2
+        """
         return self.get(spec["name"]).create(**spec.get("params", {}))
 
 
@@ -48,5 +108,12 @@ _REGISTRY = EmbeddingFunctionRegistry()
 
 
 def get_registry() -> EmbeddingFunctionRegistry:
-    """The process's embedding function registry."""
+    """The process's embedding function registry.
+
+    Examples
+    --------
+    >>> from oxvec.embeddings import get_registry
+    >>> get_registry() is get_registry()
+    True
+    """
     return _REGISTRY

@@ -25,6 +25,13 @@ class SentenceTransformerEmbeddings(EmbeddingFunction):
         Unit-length vectors (default ``True``: cosine and dot agree).
     batch_size
         Texts per forward pass (64).
+
+    Examples
+    --------
+    >>> from oxvec.embeddings import get_registry
+    >>> func = get_registry().get("sentence-transformers").create(name="all-MiniLM-L6-v2")
+    >>> func.to_json()["name"], func.to_json()["params"]["name"]  # nothing loaded yet
+    ('sentence-transformers', 'all-MiniLM-L6-v2')
     """
 
     _models: ClassVar[dict[tuple[str, str], Any]] = {}
@@ -38,6 +45,15 @@ class SentenceTransformerEmbeddings(EmbeddingFunction):
         self._dim: int | None = None
 
     def model(self) -> Any:
+        """The loaded model (loaded once per process, on first use).
+
+        Examples
+        --------
+        >>> from oxvec.embeddings import get_registry
+        >>> func = get_registry().get("sentence-transformers").create()
+        >>> func.model().get_sentence_embedding_dimension()  # doctest: +SKIP
+        384
+        """
         key = (str(self.name), str(self.device))
         with self._lock:
             if key not in self._models:
@@ -52,6 +68,14 @@ class SentenceTransformerEmbeddings(EmbeddingFunction):
             return self._models[key]
 
     def ndims(self) -> int:
+        """The model's vector dimension (loads the model).
+
+        Examples
+        --------
+        >>> from oxvec.embeddings import get_registry
+        >>> get_registry().get("sentence-transformers").create().ndims()  # doctest: +SKIP
+        384
+        """
         if self._dim is None:
             m = self.model()
             dim = getattr(m, "get_sentence_embedding_dimension", lambda: None)()
@@ -59,6 +83,15 @@ class SentenceTransformerEmbeddings(EmbeddingFunction):
         return self._dim
 
     def compute_source_embeddings(self, texts: list[str]) -> Any:
+        """One vector per text, from the model (loads it).
+
+        Examples
+        --------
+        >>> from oxvec.embeddings import get_registry
+        >>> func = get_registry().get("sentence-transformers").create()
+        >>> func.compute_source_embeddings(["hello"]).shape  # doctest: +SKIP
+        (1, 384)
+        """
         return self.model().encode(
             texts,
             batch_size=int(self.batch_size),
