@@ -11,6 +11,7 @@ import pyarrow as pa
 
 from . import _check, _results
 from ._blobs import BlobFile, blob_files
+from ._oxvec import project_stream
 from ._select import ENGINE_COLUMNS, Selection, selection
 from ._timeout import time_limit
 from .exceptions import FilterError, InvalidInputError, TimedOutError
@@ -78,6 +79,7 @@ class Query:
         "_nprobes",
         "_offset",
         "_params",
+        "_range",
         "_refine",
         "_row_id",
         "_selection",
@@ -113,6 +115,7 @@ class Query:
         self._k: int | None = None
         self._all = False
         self._row_id = False
+        self._range: tuple[float | None, float | None] | None = None
 
     def __repr__(self) -> str:
         """What the query asks, as set so far.
@@ -358,6 +361,63 @@ class Query:
             )
         return max(n, 1)
 
+    def distance_range(
+        self, lower_bound: float | None = None, upper_bound: float | None = None
+    ) -> Query:
+        """Keeps vector-search results with ``lower_bound <= _distance < upper_bound``
+        (either bound may be ``None``): the ``limit`` nearest rows within the range, so rows
+        nearer than ``lower_bound`` do not use up the limit.
+
+        Examples
+        --------
+        >>> import oxvec
+        >>> tbl = oxvec.connect("memory://").create_table(
+        ...     "t", [{"id": i, "vector": [float(i), 0.0]} for i in range(10)]
+        ... )
+        >>> hits = tbl.search([0.0, 0.0]).distance_range(4.0, 30.0).limit(3).to_list()
+        >>> [(h["id"], h["_distance"]) for h in hits]
+        [(2, 4.0), (3, 9.0), (4, 16.0)]
+        """
+        bounds = []
+        for name, v in (("lower_bound", lower_bound), ("upper_bound", upper_bound)):
+            if v is None:
+                bounds.append(None)
+                continue
+            ok = isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+            if not ok or not np.isfinite(v):
+                raise InvalidInputError(f"{name} must be a finite number or None, got {v!r:.80}")
+            bounds.append(float(v))
+        lo, hi = bounds
+        if lo is not None and hi is not None and lo >= hi:
+            raise InvalidInputError(f"lower_bound {lo} must be below upper_bound {hi}")
+        self._range = None if lo is None and hi is None else (lo, hi)
+        return self
+
+    def _ranged(self) -> Any:
+        """A vector search kept to ``distance_range``: asks the engine for more neighbours
+        until ``limit`` of them are in range, or none can be."""
+        lo, hi = self._range or (None, None)
+        if np.ndim(self._vector) == 2 and np.shape(self._vector)[0] > 1:
+            raise InvalidInputError("distance_range takes one query vector")
+        k = self._limit()
+        fetch = k
+        while True:
+            table = _results.read(self._table.search(*self._search_args(fetch)))
+            d = table["_distance"].to_numpy(zero_copy_only=False)
+            keep = np.ones(len(d), dtype=bool)
+            if lo is not None:
+                keep &= d >= lo
+            if hi is not None:
+                keep &= d < hi
+            kept = table.filter(pa.array(keep))
+            exhausted = table.num_rows < fetch or fetch >= _check.MAX_RESULTS
+            past = hi is not None and len(d) > 0 and d[-1] >= hi
+            if kept.num_rows >= k or exhausted or past:
+                out = kept.slice(0, k)
+                names = [(c, None) for c in out.column_names]
+                return project_stream(out, names, [])
+            fetch = min(_check.MAX_RESULTS, 2 * fetch + int((~keep).sum()))
+
     def offset(self, n: int) -> Query:
         """Skips the first ``n`` results (pagination of scans and full-text searches): with
         ``limit(k)``, results ``n`` to ``n + k - 1``.
@@ -412,6 +472,8 @@ class Query:
             return self._run()
 
     def _run(self) -> Any:
+        if self._range is not None and self._vector is None:
+            raise InvalidInputError("distance_range applies to a vector search")
         if self._text is not None:
             return self._project(self._table.search_text(*self._text_args()))
         if self._vector is None:
@@ -425,6 +487,8 @@ class Query:
                     self._row_ids(),
                 )
             )
+        if self._range is not None:
+            return self._project(self._ranged())
         return self._project(self._table.search(*self._search_args()))
 
     def _text_args(self) -> tuple[Any, ...]:
@@ -482,7 +546,7 @@ class Query:
             )
         return self._table.explain(*self._search_args())
 
-    def _search_args(self) -> tuple[Any, ...]:
+    def _search_args(self, k: int | None = None) -> tuple[Any, ...]:
         if self._offset:
             raise InvalidInputError(
                 "offset() pages scans and full-text searches; for a vector search, raise "
@@ -505,7 +569,7 @@ class Query:
             nq,
             self._vector_column,
             self._metric,
-            self._limit(),
+            self._limit() if k is None else k,
             self._filter,
             self._params,
             self._columns(),
