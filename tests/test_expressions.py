@@ -160,3 +160,17 @@ def test_stream_errors_keep_their_type(tbl):
     reader = tbl.search().select({"x": "abs(id - 9223372036854775807 - 1)"}).to_batches(2)
     with pytest.raises(oxvec.FilterError, match="overflows"):
         reader.read_all()
+
+
+def test_merge_conditions_reach_struct_fields(tmp_path):
+    t = oxvec.connect(tmp_path).create_table(
+        "m", [{"id": 1, "meta": {"lang": "en", "v": 1}}, {"id": 2, "meta": {"lang": "fr", "v": 1}}]
+    )
+    src = [{"id": 1, "meta": {"lang": "en", "v": 9}}, {"id": 2, "meta": {"lang": "fr", "v": 9}}]
+    res = (
+        t.merge_insert("id")
+        .when_matched_update_all(where="target.meta.lang = 'en' AND source.meta.v > 5")
+        .execute(src)
+    )
+    assert res.num_updated_rows == 1
+    assert t.search().where("meta.v = 9").to_list()[0]["id"] == 1

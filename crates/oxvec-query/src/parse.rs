@@ -274,30 +274,33 @@ impl Binder<'_> {
     /// `meta.a.b`: a column named with the dots if there is one (merge conditions name
     /// `target.price`), else fields of a struct column.
     fn path(&self, parts: &[ast::Ident]) -> Result<Expr> {
-        let joined = ast::Ident {
-            value: parts
+        let joined = |n: usize| ast::Ident {
+            value: parts[..n]
                 .iter()
                 .map(|p| p.value.as_str())
                 .collect::<Vec<_>>()
                 .join("."),
-            quote_style: parts[parts.len() - 1].quote_style,
-            span: parts[parts.len() - 1].span,
+            quote_style: parts[n - 1].quote_style,
+            span: parts[n - 1].span,
         };
-        if let Ok(column) = self.column(&joined) {
-            return Ok(column);
-        }
-        let root = self.column(&parts[0]).map_err(|_| {
+        // The longest dotted prefix naming a column is the root (`target.meta` in a merge
+        // condition's `target.meta.lang`); the rest are struct fields.
+        let found = (1..=parts.len())
+            .rev()
+            .find_map(|n| self.column(&joined(n)).ok().map(|c| (c, n)));
+        let Some((root, used)) = found else {
             let names: Vec<&str> = self
                 .schema
                 .fields()
                 .iter()
                 .map(|f| f.name().as_str())
                 .collect();
-            Error::filter(format!(
+            return Err(Error::filter(format!(
                 "unknown column '{}' (nor a struct column '{}'); the table has {names:?}",
-                joined.value, parts[0].value
-            ))
-        })?;
+                joined(parts.len()).value,
+                parts[0].value
+            )));
+        };
         let Expr::Column(name) = root.clone() else {
             return Ok(root);
         };
@@ -308,7 +311,7 @@ impl Binder<'_> {
             .map_err(|e| Error::filter(e.to_string()))?;
         let mut expr = root;
         let mut shown = name.clone();
-        for part in &parts[1..] {
+        for part in &parts[used..] {
             let DataType::Struct(fields) = &dt else {
                 return Err(Error::filter(format!(
                     "'{shown}' is {dt}, not a struct: it has no field '{}'",

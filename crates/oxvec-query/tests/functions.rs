@@ -429,3 +429,26 @@ fn long_in_lists_answer_as_the_or_of_equalities() {
         }
     }
 }
+
+#[test]
+fn the_longest_dotted_column_name_is_the_struct_root() {
+    // Merge conditions see columns named `target.meta`: `target.meta.lang` is its field.
+    let inner = Fields::from(vec![Field::new("lang", DataType::Utf8, true)]);
+    let schema = Arc::new(Schema::new(vec![Field::new(
+        "target.meta",
+        DataType::Struct(inner.clone()),
+        true,
+    )]));
+    let b = RecordBatch::try_new(
+        schema.clone(),
+        vec![Arc::new(StructArray::new(
+            inner,
+            vec![Arc::new(StringArray::from(vec!["en", "fr"])) as ArrayRef],
+            None,
+        )) as ArrayRef],
+    )
+    .unwrap();
+    let f = Filter::compile("target.meta.lang = 'fr'", &[], &schema).unwrap();
+    let m = filter_mask(&f.expr, &b).unwrap();
+    assert_eq!((m.value(0), m.value(1)), (false, true));
+}
