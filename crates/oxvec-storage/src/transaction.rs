@@ -43,7 +43,7 @@ pub use rewrite_columns::RewriteColumns;
 pub use update::Update;
 
 use crate::fragment::FragmentMeta;
-use crate::manifest::{Manifest, ManifestBody};
+use crate::manifest::{IndexMeta, Manifest, ManifestBody};
 use arrow::datatypes::SchemaRef;
 use oxvec_core::{Error, Result};
 use std::sync::Arc;
@@ -112,6 +112,27 @@ impl Draft<'_> {
             ),
             retryable: true,
         }
+    }
+
+    /// A conflict when the schema or the indexes changed since a change that planned over
+    /// them (`read_schema`, `read_indices`; an index is identified by its file) was read.
+    pub fn refuse_schema_or_index_change(
+        &self,
+        read_schema: &SchemaRef,
+        read_indices: &[IndexMeta],
+    ) -> Result<()> {
+        if &self.schema != read_schema {
+            return Err(self.conflict("the table schema changed since the change was planned"));
+        }
+        let files = |ix: &[IndexMeta]| -> Vec<(String, String)> {
+            ix.iter()
+                .map(|i| (i.name.clone(), i.file.clone()))
+                .collect()
+        };
+        if files(&self.body.indices) != files(read_indices) {
+            return Err(self.conflict("the table's indexes changed since the change was planned"));
+        }
+        Ok(())
     }
 
     /// Adds new fragments, giving them the next fragment ids.

@@ -68,18 +68,7 @@ impl Change for AlterColumns {
     }
 
     fn apply(&self, draft: &mut Draft<'_>) -> Result<()> {
-        if draft.schema != self.read_schema {
-            return Err(draft.conflict("the table schema changed since the change was planned"));
-        }
-        // An index is identified by its file (see `indices.rs`).
-        let files = |ix: &[IndexMeta]| -> Vec<(String, String)> {
-            ix.iter()
-                .map(|i| (i.name.clone(), i.file.clone()))
-                .collect()
-        };
-        if files(&draft.body.indices) != files(&self.read_indices) {
-            return Err(draft.conflict("the table's indexes changed since the change was planned"));
-        }
+        draft.refuse_schema_or_index_change(&self.read_schema, &self.read_indices)?;
         draft.schema = self.schema.clone();
         for frag in &mut draft.body.fragments {
             for step in &self.steps {

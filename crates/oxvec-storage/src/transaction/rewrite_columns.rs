@@ -30,17 +30,7 @@ impl Change for RewriteColumns {
     }
 
     fn apply(&self, draft: &mut Draft<'_>) -> Result<()> {
-        if draft.schema != self.read_schema {
-            return Err(draft.conflict("the table schema changed since the change was planned"));
-        }
-        let files = |ix: &[IndexMeta]| -> Vec<(String, String)> {
-            ix.iter()
-                .map(|i| (i.name.clone(), i.file.clone()))
-                .collect()
-        };
-        if files(&draft.body.indices) != files(&self.read_indices) {
-            return Err(draft.conflict("the table's indexes changed since the change was planned"));
-        }
+        draft.refuse_schema_or_index_change(&self.read_schema, &self.read_indices)?;
         draft.refuse_unseen_rows(&self.before, "without the new column values", None)?;
         if draft.body.fragments.len() != self.before.len() {
             return Err(draft.conflict("fragments were removed since the change was planned"));
